@@ -1,0 +1,341 @@
+"""One small check per eligibility rule (RULES.md §E), for a single application or row.
+
+Each check reads parsed values and the campaign's parameters and yields flags; messages
+are the campaign's templates filled with the offending value. A value that could not be
+read has already got E23 and is skipped here, so one mistake gives one message.
+E25 and E26 need several files and live in consolidation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from . import parse
+from .campaign import fmt_number
+from .uscc import problem as uscc_problem
+
+BLANK = "（空）"
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    severity: str  # "error" or "warning"
+    field: str  # the key of the field it is about
+    message: str
+
+    @property
+    def severity_label(self):
+        return "错误" if self.severity == "error" else "提醒"
+
+
+def show(v):
+    """A value as a message shows it."""
+    if v is None:
+        return BLANK
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return fmt_number(v)
+    return str(v)
+
+
+class Context:
+    """What every check sees: parsed values, the campaign, computed results."""
+
+    def __init__(self, campaign, values, unreadable, labels, rubric=None, star=None,
+                 deadline=None):
+        self.c, self.v, self.unreadable, self.labels = campaign, values, unreadable, labels
+        self.rubric, self.star, self.deadline = rubric, star, deadline
+
+    def spec(self, code):
+        return self.c.flags[code]
+
+    def flag(self, code, field, variant="message", **params):
+        spec = self.spec(code)
+        sev_key = "severity" if variant in ("message", "missing") else \
+            f"{variant.removesuffix('_message')}_severity"
+        severity = spec.get(sev_key, spec["severity"])
+        fill = {k: show(v) for k, v in spec.items() if not isinstance(v, (list, dict))}
+        fill.update({k: show(v) for k, v in params.items()})
+        return Flag(code, severity, field, spec[variant].format(**fill))
+
+    def blank(self, key):
+        """True when the field is empty and was not merely unreadable (E23 covers that)."""
+        return self.v.get(key) is None and key not in self.unreadable
+
+    def skip(self, key):
+        return key in self.unreadable
+
+    @property
+    def category(self):
+        return self.v.get("category")
+
+
+# ---------------------------------------------------------------------- checks
+def e01(x):
+    limit = x.spec("E01")["established_by"]
+    d = x.v.get("established_date")
+    if x.skip("established_date"):
+        return
+    if d is None:
+        yield x.flag("E01", "established_date", "missing", limit=limit)
+    elif d > limit:
+        yield x.flag("E01", "established_date", value=d, limit=limit)
+
+
+def e02(x):
+    for i, key in enumerate(("revenue_y1", "revenue_y2", "revenue_y3")):
+        year = x.c.year - 3 + i
+        if x.skip(key):
+            continue
+        v = x.v.get(key)
+        if v is None:
+            yield x.flag("E02", key, "missing", year=year)
+        elif v <= 0:
+            yield x.flag("E02", key, value=v, year=year)
+
+
+def e03(x):
+    limit = x.spec("E03")["survey_from"]
+    d = x.v.get("survey_start")
+    if x.skip("survey_start"):
+        return
+    if d is None:
+        yield x.flag("E03", "survey_start", "missing", limit=limit)
+    elif d < limit:
+        yield x.flag("E03", "survey_start", value=d, limit=limit)
+
+
+def _must_be(code, key, wanted):
+    def check(x):
+        if x.skip(key):
+            return
+        v = x.v.get(key)
+        if v is None:
+            yield x.flag(code, key, "missing")
+        elif v != wanted:
+            yield x.flag(code, key, value=v)
+    check.__name__ = code.lower()
+    return check
+
+
+e04 = _must_be("E04", "surveyor_qualified", "是")
+e05 = _must_be("E05", "incidents", "无")
+
+
+def e06(x):
+    if x.category != "企业类":
+        return
+    if x.v.get("prior_pass") == "是" or x.v.get("credit_a") == "是":
+        return
+    yield x.flag("E06", "prior_pass", since=x.spec("E06")["credit_a_since"])
+
+
+def delivery_window(campaign):
+    """E07: the earliest and latest delivery dates that are 1–3 years before C6."""
+    spec, ref = campaign.flags["E07"], campaign.reference_date
+    return (parse.add_months(ref, -12 * spec["max_years"]),
+            parse.add_months(ref, -12 * spec["min_years"]))
+
+
+def e07(x):
+    if x.category != "工程类" or x.skip("delivery_date"):
+        return
+    d = x.v.get("delivery_date")
+    if d is None:
+        yield x.flag("E07", "delivery_date", "missing")
+        return
+    earliest, latest = delivery_window(x.c)
+    if not earliest <= d <= latest:
+        yield x.flag("E07", "delivery_date", value=d, earliest=earliest, latest=latest,
+                     reference=x.c.reference_date)
+
+
+def e08(x):
+    if x.category != "工程类" or x.skip("eng_type"):
+        return
+    spec, t = x.spec("E08"), x.v.get("eng_type")
+    if t is None:
+        yield x.flag("E08", "eng_type", "missing")
+        return
+    area, cost = x.v.get("area"), x.v.get("cost")
+    big = (area is not None and area >= spec["min_area"]) or \
+          (cost is not None and cost >= spec["min_cost"])
+    params = dict(eng_type=t, area=area, cost=cost)
+    if t in spec["strict"]:
+        if not big:
+            yield x.flag("E08", "area", **params)
+    elif t in spec["relaxed"]:
+        if not big:
+            yield x.flag("E08", "area", "relaxed_message", **params)
+    else:
+        yield x.flag("E08", "eng_type", "other_message", **params)
+
+
+e09_ = _must_be("E09", "general_contractor", "是")
+e10_ = _must_be("E10", "quality_award", "是")
+
+
+def e09(x):
+    if x.category == "工程类":
+        yield from e09_(x)
+
+
+def e10(x):
+    if x.category == "工程类":
+        yield from e10_(x)
+
+
+def e11(x):
+    if x.category != "产品类" or x.skip("product_kind"):
+        return
+    v = x.v.get("product_kind")
+    if v is None:
+        yield x.flag("E11", "product_kind", "missing")
+    elif v in x.spec("E11")["excluded"]:
+        yield x.flag("E11", "product_kind", value=v)
+
+
+def e12(x):
+    if x.category != "产品类":
+        return
+    name = x.v.get("project_name")
+    if name and any(w in name for w in x.spec("E12")["series_words"]):
+        yield x.flag("E12", "project_name", value=name)
+    elif x.blank("model_spec"):
+        yield x.flag("E12", "model_spec", "missing")
+
+
+def e13(x):
+    if x.category != "服务类":
+        return
+    name = x.v.get("project_name")
+    if name and name.endswith(tuple(x.spec("E13")["institution_suffixes"])):
+        yield x.flag("E13", "project_name", value=name)
+
+
+def e14(x):
+    cat, lv = x.c.category(x.category) if x.category else None, x.v.get("level")
+    if cat and lv and lv > cat.cap:
+        yield x.flag("E14", "level", category=cat.name, cap=x.c.level(cat.cap).applied,
+                     level=x.c.level(lv).applied)
+
+
+def e15(x):
+    q, spec = x.v.get("satisfaction"), x.spec("E15")
+    if q is not None and q < spec["min"]:
+        yield x.flag("E15", "satisfaction", value=q)
+
+
+def e16(x):
+    code = x.v.get("uscc")
+    if code:
+        p = uscc_problem(code)
+        if p:
+            yield x.flag("E16", "uscc", value=code, problem=p)
+
+
+def e17(x):
+    if x.skip("respondents"):
+        return
+    n, listed = x.v.get("respondents"), x.v.get("respondents_listed")
+    if n is None:
+        yield x.flag("E17", "respondents", "missing")
+        return
+    if listed is None:
+        return
+    needed = min(n, x.spec("E17")["threshold"])
+    if listed < needed:
+        yield x.flag("E17", "respondents", total=n, listed=listed, needed=needed)
+
+
+def e18(x):
+    r = x.rubric
+    if r is not None and r.veto != "是" and r.conclusion == x.c.rubric.conclusions[-1][0]:
+        yield x.flag("E18", "se_total", value=r.total)
+
+
+def e19(x):
+    if x.rubric is not None and x.rubric.veto == "是":
+        yield x.flag("E19", x.c.rubric.veto_key)
+
+
+def required_keys(x, keys):
+    cat = x.c.category(x.category) if x.category else None
+    for key in keys:
+        if key == "project_name" and cat is not None and not cat.project_required:
+            continue
+        yield key
+
+
+def e20_for(list_name):
+    def check(x):
+        for key in required_keys(x, x.spec("E20")[list_name]):
+            if x.blank(key):
+                yield x.flag("E20", key, label=x.labels.get(key, key))
+    return check
+
+
+e20 = e20_for("required")
+e20_row = e20_for("required_row")
+
+
+def _pattern_check(code, key):
+    def check(x):
+        v = x.v.get(key)
+        if v and not re.fullmatch(x.spec(code)["pattern"], v):
+            yield x.flag(code, key, value=v)
+    return check
+
+
+e21 = _pattern_check("E21", "contact_mobile")
+e21_filler = _pattern_check("E21", "filler_mobile")
+e28 = _pattern_check("E28", "filler_email")
+
+
+def e22(x):
+    d = x.v.get("fill_date")
+    if d is not None and x.deadline is not None and d > x.deadline:
+        yield x.flag("E22", "fill_date", value=d, limit=x.deadline)
+
+
+def e27(x):
+    stored = x.v.get("stored_total")
+    if stored is not None and x.rubric is not None and not x.rubric.from_stored and \
+            abs(stored - x.rubric.total) > x.spec("E27")["tolerance"]:
+        yield x.flag("E27", "se_total", stored=stored, computed=x.rubric.total)
+
+
+def e29(x):
+    if x.rubric is None:
+        return
+    for part, v in x.rubric.bad_parts:
+        yield x.flag("E29", part.key, label=part_label(x.c, part), value=v,
+                     allowed=part.allowed_text(x.c.rubric.step))
+
+
+def e30(x):
+    s, lv = x.star, x.v.get("level")
+    if s is not None and lv and x.v.get("satisfaction") is not None and x.category \
+            and lv > s.achievable:
+        yield x.flag("E30", "level", level=x.c.level(lv).applied,
+                     achievable=x.c.level_name(s.achievable), reason=s.failed or "")
+
+
+def part_label(campaign, part):
+    """How a rubric part is named to users: "P3 问卷设计·指标结构完整"."""
+    for item in campaign.rubric.items:
+        if part.item == item.id:
+            if part.kind == "penalty" or len(item.parts) > 1:
+                return f"{item.id} {item.name}·{part.label}"
+            return f"{item.id} {item.name}"
+    return part.label
+
+
+APPLICATION_CHECKS = (e01, e02, e03, e04, e05, e06, e07, e08, e09, e10, e11, e12, e13, e14,
+                      e15, e16, e17, e18, e19, e20, e21, e22, e27, e29, e30)
+ROW_CHECKS = (e14, e15, e16, e20_row, e30)
+RECOMMENDER_CHECKS = (e21_filler, e28, e22)

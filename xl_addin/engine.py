@@ -1,0 +1,218 @@
+"""Evaluate one application, one 附件3 row or one recommender header: the single source
+of every score, level and flag that the CLI, UDFs, workbooks and consolidation show.
+
+Input is a mapping of field keys (or the Chinese labels of FIELDS.md) to raw values as
+they come from Excel or a table; output is an :class:`Evaluation`. Nothing here raises on
+bad input: an unreadable value is flag E23 on its field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import checks, parse, rubric, stars
+from .campaign import load
+from .checks import Context, Flag, part_label
+
+
+@dataclass
+class Evaluation:
+    values: dict
+    flags: list = field(default_factory=list)
+    rubric: rubric.RubricResult | None = None
+    star: stars.StarResult | None = None
+    conclusion: str | None = None  # the conclusion the star level used
+
+    @property
+    def errors(self):
+        return [f for f in self.flags if f.severity == "error"]
+
+    @property
+    def warnings(self):
+        return [f for f in self.flags if f.severity == "warning"]
+
+    @property
+    def codes(self):
+        return " ".join(f.code for f in self.flags)
+
+    @property
+    def messages(self):
+        return "\n".join(f.message for f in self.flags)
+
+    @property
+    def status(self):
+        """The banner: 可以提交 / 有 N 项错误、M 项提醒."""
+        e, w = len(self.errors), len(self.warnings)
+        if not e and not w:
+            return "可以提交"
+        return f"有 {e} 项错误、{w} 项提醒"
+
+
+# ---------------------------------------------------------------------- keys and labels
+def field_labels(campaign, form):
+    """key -> label for a form, rubric parts included for applications."""
+    labels = {f.key: f.label for f in campaign.fields[form]}
+    if form == "application":
+        for p in campaign.rubric.parts:
+            labels[p.key] = part_label(campaign, p)
+        labels[campaign.rubric.veto_key] = campaign.rubric.veto_label
+        labels["se_total"] = "自评得分"
+    return labels
+
+
+def key_of(campaign, form):
+    """label or variant (normalised) -> key, so tables may be headed in either."""
+    out = {}
+    for f in campaign.fields[form]:
+        for name in (f.key, f.label) + f.variants:
+            out[parse.norm(name).replace(" ", "")] = f.key
+    if form == "application":
+        for p in list(campaign.rubric.parts):
+            out[p.key] = p.key
+            out[parse.norm(part_label(campaign, p)).replace(" ", "")] = p.key
+        out[campaign.rubric.veto_key] = campaign.rubric.veto_key
+        out[parse.norm(campaign.rubric.veto_label).replace(" ", "")] = campaign.rubric.veto_key
+    return out
+
+
+def to_keys(raw, campaign, form):
+    """Rename a label-keyed mapping to field keys; unknown names are kept as they are."""
+    names = key_of(campaign, form)
+    out = {}
+    for k, v in raw.items():
+        key = names.get(parse.norm(k).replace(" ", ""), k) if isinstance(k, str) else k
+        if key not in out or parse.is_blank(out[key]):
+            out[key] = v
+    return out
+
+
+# ---------------------------------------------------------------------- parsing
+def _parser(f, campaign):
+    t = f.type
+    if t in ("text", "mobile", "email"):
+        return parse.text
+    if t == "uscc":
+        return lambda v: None if parse.is_blank(v) else parse.text(v).upper().replace(" ", "")
+    if t == "date":
+        return parse.date
+    if t == "integer":
+        return parse.integer
+    if t == "number":
+        def number(v):
+            x = parse.number(v, unit=f.unit)
+            if x is not None and ((f.min is not None and x < f.min) or
+                                  (f.max is not None and x > f.max)):
+                raise parse.Unreadable(v, f"应为 {f.min:g} 到 {f.max:g} 之间的数字")
+            return x
+        return number
+    if t == "category":
+        return lambda v: parse.category(v, campaign)
+    if t == "level":
+        return lambda v: parse.level(v, campaign)
+    if t == "choice":
+        if f.choices == "yesno":
+            return parse.yesno
+        if f.choices in ("hasnot", "risk"):
+            return parse.hasnot
+        if f.choices == "report_use":
+            return parse.report_use
+        return lambda v: parse.choice(v, campaign.choices[f.choices])
+    raise ValueError(f"unknown field type {t}")
+
+
+def normalise(raw, campaign, form):
+    """Parse every known field of ``form`` (and the rubric for applications).
+
+    Returns:
+        (values, unreadable, flags): parsed values by key, the keys that could not be read,
+        and their E23 flags.
+    """
+    raw = to_keys(raw, campaign, form)
+    labels = field_labels(campaign, form)
+    values, unreadable, flags = {}, set(), []
+    code = campaign.decisions.get("unreadable_value_code", "E23")
+
+    def read(key, fn):
+        try:
+            values[key] = fn(raw.get(key))
+        except parse.Unreadable as e:
+            values[key] = None
+            unreadable.add(key)
+            spec = campaign.flags[code]
+            flags.append(Flag(code, spec["severity"], key, spec["message"].format(
+                label=labels.get(key, key), value=checks.show(e.raw), expected=e.expected)))
+
+    for f in campaign.fields[form]:
+        read(f.key, _parser(f, campaign))
+    if form == "application":
+        for item in campaign.rubric.items:
+            for p in item.parts + ((item.penalty,) if item.penalty else ()):
+                read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
+        read(campaign.rubric.veto_key, parse.yesno)
+    return values, unreadable, flags
+
+
+def _sorted(flags):
+    return sorted(flags, key=lambda f: (f.code, f.field))
+
+
+# ---------------------------------------------------------------------- evaluations
+def evaluate_application(raw, campaign=None):
+    """Everything about one application: rubric score, levels, flags (E01–E23, E27–E30).
+
+    Args:
+        raw: field key or label -> raw value; may carry ``respondents_listed`` (the count of
+            the 被访者名单) and ``stored_total`` (the total the workbook showed, for E27).
+        campaign: a Campaign (default: 2023).
+    Returns:
+        Evaluation
+    """
+    c = campaign or load()
+    values, unreadable, flags = normalise(raw, c, "application")
+    rub = rubric.score(values, c)
+    part_keys = [p.key for p in c.rubric.parts]
+    if values.get("stored_total") is not None and \
+            all(values.get(k) is None and k not in unreadable for k in part_keys):
+        # A table with only the total (an export of the online system): take it as given.
+        rub.base = rub.total = values["stored_total"]
+        rub.bonus, rub.from_stored = 0.0, True
+        rub.conclusion = rubric.conclusion(rub.total, rub.veto, c)
+    star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
+                          values.get("report_use"), values.get("risk"), rub.veto,
+                          values.get("level"))
+    ctx = Context(c, values, unreadable, field_labels(c, "application"), rub, star,
+                  c.application_deadline)
+    for check in checks.APPLICATION_CHECKS:
+        flags.extend(check(ctx))
+    return Evaluation(values, _sorted(flags), rub, star, rub.conclusion)
+
+
+def evaluate_row(raw, campaign=None):
+    """One row of 附件3 (table ``recommendations``): E14, E15, E16, E20, E23, E30 (L5a).
+
+    E30 uses the best case the row allows (L5a): report used for strategy, no risk, no veto,
+    and the conclusion that the row's self-score gives.
+    """
+    c = campaign or load()
+    values, unreadable, flags = normalise(raw, c, "recommendation_row")
+    score = values.get("self_score")
+    concl = rubric.conclusion(score, "否", c) if score is not None else None
+    star = None
+    if concl is not None:
+        star = stars.evaluate(c, values.get("category"), concl, values.get("satisfaction"),
+                              "战略", "无", "否", values.get("level"))
+    ctx = Context(c, values, unreadable, field_labels(c, "recommendation_row"), None, star)
+    for check in checks.ROW_CHECKS:
+        flags.extend(check(ctx))
+    return Evaluation(values, _sorted(flags), None, star, concl)
+
+
+def evaluate_recommender(raw, campaign=None):
+    """The header of 附件3: E21 (手机), E28 (邮箱), E22 (填表日期 after C3)."""
+    c = campaign or load()
+    values, unreadable, flags = normalise(raw, c, "recommender")
+    ctx = Context(c, values, unreadable, field_labels(c, "recommender"),
+                  deadline=c.recommendation_deadline)
+    for check in checks.RECOMMENDER_CHECKS:
+        flags.extend(check(ctx))
+    return Evaluation(values, _sorted(flags))

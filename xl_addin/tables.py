@@ -1,0 +1,134 @@
+"""Read and write flat tables (CSV or xlsx) for `saq eval`, safely.
+
+Text that starts with = + - @ (or a tab / carriage return) is written as text, never as a
+formula: a submission must not be able to put a formula into our output.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .errors import InputFileError, OutputFileError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(v):
+    return isinstance(v, str) and v.startswith(FORMULA_START)
+
+
+def set_text_safe(cell, value):
+    """Assign ``value`` to an openpyxl cell; formula-like text stays text."""
+    cell.value = value
+    if is_formula_like(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def read_table(path):
+    """Rows of a CSV or the first sheet of an xlsx, as (headers, list of dicts).
+
+    Raises:
+        InputFileError: missing file, unknown format, unreadable content.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "文件不存在")
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(p)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(p)
+    if suffix in (".xls", ".et"):
+        raise InputFileError(p, "不支持旧版 .xls/.et 格式，请另存为 .xlsx 后重新提交")
+    raise InputFileError(p, f"不支持的文件类型“{suffix or '无扩展名'}”，请使用 .xlsx 或 .csv")
+
+
+def _read_csv(p):
+    raw = p.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputFileError(p, "无法识别文件编码，请以 UTF-8 保存")
+    rows = list(csv.reader(text.splitlines()))
+    return _to_dicts(p, rows)
+
+
+def _read_xlsx(p):
+    if not zipfile.is_zipfile(p):
+        raise InputFileError(p, "不是有效的 .xlsx 文件（可能已损坏或已加密）")
+    try:
+        from python_calamine import CalamineWorkbook
+        wb = CalamineWorkbook.from_path(str(p))
+        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as e:  # noqa: BLE001 - any reader failure is the file's problem
+        raise InputFileError(p, f"无法读取工作表（{type(e).__name__}）") from None
+    return _to_dicts(p, [[("" if c is None else c) for c in r] for r in rows])
+
+
+def _to_dicts(p, rows):
+    rows = [r for r in rows if any(str(c).strip() for c in r)]
+    if not rows:
+        raise InputFileError(p, "表格为空")
+    headers = [str(h).strip() for h in rows[0]]
+    if not any(headers):
+        raise InputFileError(p, "第一行应为表头")
+    out = []
+    for r in rows[1:]:
+        r = list(r) + [""] * (len(headers) - len(r))
+        out.append({h: (None if v == "" else v) for h, v in zip(headers, r) if h})
+    return [h for h in headers if h], out
+
+
+def write_table(path, headers, rows):
+    """Write rows (lists) as CSV or xlsx, atomically (temporary file, then rename)."""
+    p = Path(path)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(suffix=p.suffix, dir=p.parent if p.parent.exists() else None)
+        os.close(fd)
+        if p.suffix.lower() == ".csv":
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(headers)
+                for r in rows:
+                    w.writerow(["'" + v if is_formula_like(v) else v for v in r])
+        else:
+            _write_xlsx(tmp, headers, rows)
+        os.replace(tmp, p)
+    except OSError as e:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputFileError(p, f"{e.strerror or e}（文件是否正在 Excel 中打开？）") from None
+
+
+def _write_xlsx(path, headers, rows):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "评估结果"
+    for j, h in enumerate(headers, 1):
+        c = ws.cell(1, j)
+        set_text_safe(c, h)
+        c.font = Font(bold=True)
+        c.fill = PatternFill("solid", fgColor="DDEBF7")
+    for i, r in enumerate(rows, 2):
+        for j, v in enumerate(r, 1):
+            set_text_safe(ws.cell(i, j), v)
+    for j, h in enumerate(headers, 1):
+        ws.column_dimensions[ws.cell(1, j).column_letter].width = min(40, max(8, len(h) * 2 + 2))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(vertical="top", wrap_text=isinstance(c.value, str) and "\n" in c.value)
+    wb.save(path)
