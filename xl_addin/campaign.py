@@ -172,6 +172,8 @@ class Campaign:
     sampling: dict
     choices: dict
     fields: dict
+    onsite: dict = field(default_factory=dict)  # L6: proposed ranks that need 现场评审
+    review: dict = field(default_factory=dict)  # [review]: expert review thresholds (issue 5)
 
     # -- lookups used everywhere -------------------------------------------------------
     def level(self, rank):
@@ -181,6 +183,9 @@ class Campaign:
         return None
 
     def level_name(self, rank):
+        """The result word of a rank; 0 is 不达标, None (unknown inputs) is 无法评定."""
+        if rank is None:
+            return self.star_text["undetermined"]
         lv = self.level(rank)
         return lv.name if lv else self.no_level
 
@@ -317,7 +322,8 @@ class _Reader:
 def _build(path, raw):
     top = _Reader(path, "", raw, ["campaign", "calendar", "levels", "no_level", "categories",
                                   "decisions", "rubric", "stars", "star_text", "flags",
-                                  "sampling", "choices", "fields"])
+                                  "sampling", "choices", "fields", "onsite_review",
+                                  "review"])
     c = _Reader(path, "campaign", top.get("campaign") or {},
                 ["title", "reference", "template_version"], ["year"])
     year = c.get("year")
@@ -371,13 +377,16 @@ def _build(path, raw):
     rubric = _build_rubric(path, raw.get("rubric") or {})
     stars = _build_stars(path, raw.get("stars") or [], ranks)
     st = _Reader(path, "star_text", raw.get("star_text") or {}, [],
-                 ["met_top", "not_met", "none", "capped_by_applied", "unknown"])
+                 ["met_top", "not_met", "none", "capped_by_applied", "unknown",
+                  "undetermined"])
 
     flags = {}
     for code, spec in (raw.get("flags") or {}).items():
         if not re.fullmatch(r"E\d\d", code):
             raise CampaignError(path, f"flags.{code}", "代码应为 E 加两位数字")
-        r = _Reader(path, f"flags.{code}", spec, list(spec), ["severity", "rule", "message"])
+        r = _Reader(path, f"flags.{code}", spec,
+                    ["missing", "decision"] + list(FLAG_PARAMS.get(code, ())),
+                    ["severity", "rule", "message"])
         for k, v in spec.items():
             if k.endswith("severity") and v not in ("error", "warning"):
                 raise CampaignError(path, f"flags.{code}.{k}", f"应为 error 或 warning：{v!r}")
@@ -404,7 +413,27 @@ def _build(path, raw):
     return Campaign(str(path), year, c.get("title", ""), c.get("reference", ""),
                     c.get("template_version", str(year)), calendar, tuple(levels),
                     nl.get("name"), tuple(cats), d, labels, rubric, stars, st.t, flags,
-                    dict(raw.get("sampling") or {}), choices, fields)
+                    dict(raw.get("sampling") or {}), choices, fields, _build_onsite(path, raw),
+                    _build_review(path, raw.get("review") or {}, ranks))
+
+
+def _build_onsite(path, raw):
+    r = _Reader(path, "onsite_review", raw.get("onsite_review") or {}, ["reference"],
+                ["rule", "levels", "category_levels"])
+    return {"levels": tuple(r.get("levels")),
+            "category_levels": {k: tuple(v) for k, v in r.get("category_levels").items()}}
+
+
+def _build_review(path, raw, ranks):
+    """[review] (issue 5): thresholds of the expert review; numbers only, all optional."""
+    r = _Reader(path, "review", raw, ["per_application", "disagreement_range",
+                                      "trimmed_min_scores", "use_trimmed_mean",
+                                      "shortlist_level", "publication_after", "reference"])
+    for k in ("per_application", "disagreement_range", "trimmed_min_scores"):
+        r.number(k)
+    if r.get("shortlist_level") is not None and r.get("shortlist_level") not in ranks:
+        raise CampaignError(path, "review.shortlist_level", "不是已定义的等级")
+    return dict(raw)
 
 
 def _build_rubric(path, raw):
@@ -488,6 +517,17 @@ def _build_rubric(path, raw):
     return Rubric(r.number("base_total"), r.number("bonus_total"), step, tuple(sections),
                   tuple(items), tuple(concl), veto.get("key"), veto.get("label"))
 
+
+# The parameters each flag's check reads (checks.py); anything else in [flags.Exx] is a typo.
+FLAG_PARAMS = {
+    "E01": ("established_by",), "E03": ("survey_from",), "E06": ("credit_a_since",),
+    "E07": ("min_years", "max_years"),
+    "E08": ("min_area", "min_cost", "strict", "relaxed", "relaxed_severity", "relaxed_message",
+            "other_severity", "other_message"),
+    "E11": ("excluded",), "E12": ("series_words",), "E13": ("institution_suffixes",),
+    "E15": ("min",), "E17": ("threshold",), "E20": ("required", "required_row"),
+    "E21": ("pattern",), "E27": ("tolerance",), "E28": ("pattern",),
+}
 
 _STAR_FIELDS = {"category", "veto", "conclusion", "satisfaction", "report_use", "risk"}
 

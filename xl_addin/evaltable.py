@@ -26,7 +26,7 @@ class TableResult:
 
 def default_output(path):
     p = Path(path)
-    return p.with_name(f"{p.stem}_评估结果{p.suffix if p.suffix.lower() == '.csv' else '.xlsx'}")
+    return p.with_name(f"{p.stem}_评估结果.xlsx")  # staff open it in Excel
 
 
 def evaluate_table(path, out=None, campaign=None):
@@ -49,9 +49,9 @@ def evaluate_table(path, out=None, campaign=None):
     n_err = n_warn = 0
     for i, row in enumerate(rows, start=2):
         ev = evaluate_application(row, c)
-        proposed = ev.star.proposed if ev.star.proposed is not None else None
+        proposed = ev.star.proposed
         added = [ev.rubric.total, ev.rubric.conclusion, c.level_name(ev.star.achievable),
-                 c.level_name(proposed) if proposed is not None else "",
+                 c.level_name(proposed) if ev.values.get("level") else "",
                  ev.codes, ev.messages]
         out_rows.append([row.get(h) for h in headers] + added)
         summary.append([i, ev.values.get("org_name") or "", fmt_number(ev.rubric.total),

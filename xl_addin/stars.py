@@ -15,7 +15,7 @@ MISSING = "未填写"
 
 @dataclass(frozen=True)
 class StarResult:
-    achievable: int  # rank, 0 = 不达标
+    achievable: int | None  # rank, 0 = 不达标, None = inputs missing (无法评定)
     proposed: int | None  # rank, None when no applied level is given
     reason: str
     failed: str | None  # the failure sentence of the rule just above the achievable level
@@ -54,7 +54,7 @@ def evaluate(campaign, category, conclusion, satisfaction, report_use, risk="无
     """
     text = campaign.star_text
     if satisfaction is None or category is None:
-        return StarResult(0, 0 if applied else None, text["unknown"], text["unknown"])
+        return StarResult(None, None, text["unknown"], text["unknown"])
     facts = {"category": category, "conclusion": conclusion, "satisfaction": satisfaction,
              "report_use": report_use, "risk": risk or "无", "veto": veto or "否"}
     achievable, failures = 0, {}
@@ -83,3 +83,11 @@ def evaluate(campaign, category, conclusion, satisfaction, report_use, risk="无
 def _stars(campaign, rank):
     lv = campaign.level(rank)
     return lv.stars if lv else campaign.no_level
+
+
+def needs_onsite_review(campaign, category, proposed):
+    """L6: is an application with this category and proposed level rank on the 现场评审 list?"""
+    if not proposed:
+        return False
+    return proposed in campaign.onsite["levels"] or \
+        proposed in campaign.onsite["category_levels"].get(category, ())

@@ -1,0 +1,192 @@
+"""Collect the readable rule cases of tests/cases/*.yaml as pytest items.
+
+Each case is: name, rule (an id of RULES.md or a list), kind, input, expected — a table a
+staff member can read (OpenFisca's habit). The runners below turn a kind into a call of the
+library and compare what it returns with `expected`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, settings
+
+# The machine is shared (LibreOffice may run beside): judge properties, not speed.
+settings.register_profile("saq", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("saq")
+
+from xl_addin import campaign as campaign_mod
+from xl_addin import engine, parse, rubric, sampling, stars, uscc
+
+CASES = Path(__file__).parent / "cases"
+
+
+def load_base():
+    return yaml.safe_load((CASES / "base_application.yaml").read_text(encoding="utf-8"))
+
+
+def full_rubric(c):
+    out = {}
+    for p in c.rubric.parts:
+        if p.kind in ("score", "range"):
+            out[p.key] = p.max
+        elif p.kind == "errors":
+            out[p.key] = 0
+        else:
+            out[p.key] = "否"
+    out[c.rubric.veto_key] = "否"
+    return out
+
+
+def application_input(inp, c):
+    """The base application (a clean one) with the case's changes on top."""
+    base = load_base()
+    rub = full_rubric(c)
+    spec = inp.get("rubric", "full")
+    if spec == "none":  # a table with no rubric columns at all
+        rub = {}
+    elif spec == "zero":
+        rub = {k: (0 if isinstance(v, (int, float)) else v) for k, v in rub.items()}
+    elif isinstance(spec, dict):
+        rub.update(spec)
+    values = {**base, **rub}
+    for k, v in (inp.get("set") or {}).items():
+        values[k] = v
+    return values
+
+
+def _date(v):
+    return v if isinstance(v, dt.date) else parse.date(v)
+
+
+def run_case(case):
+    c = campaign_mod.load(case.get("campaign", 2023))
+    kind, inp, exp = case["kind"], case.get("input") or {}, case["expected"]
+    if kind == "application":
+        ev = engine.evaluate_application(application_input(inp, c), c)
+        check_evaluation(ev, exp, c)
+    elif kind == "row":
+        check_evaluation(engine.evaluate_row(inp, c), exp, c)
+    elif kind == "recommender":
+        check_evaluation(engine.evaluate_recommender(inp, c), exp, c)
+    elif kind == "rubric":
+        values = full_rubric(c) if inp.get("from") == "full" else {}
+        values.update(inp.get("parts") or {})
+        res = rubric.score(values, c)
+        for key in ("total", "base", "bonus", "conclusion"):
+            if key in exp:
+                assert getattr(res, key) == exp[key], (key, getattr(res, key))
+        for item, v in (exp.get("items") or {}).items():
+            assert res.items[item] == v, (item, res.items[item])
+        if "bad_parts" in exp:
+            assert [p.key for p, _ in res.bad_parts] == exp["bad_parts"]
+    elif kind == "conclusion":
+        assert rubric.conclusion(inp["score"], inp.get("veto", "否"), c) == exp["conclusion"]
+    elif kind == "star":
+        applied = parse.level(inp.get("applied"), c)
+        r = stars.evaluate(c, parse.category(inp["category"], c), inp["conclusion"],
+                           inp.get("satisfaction"), inp.get("report_use", "战略"),
+                           inp.get("risk", "无"), inp.get("veto", "否"), applied)
+        assert c.level_name(r.achievable) == exp["achievable"]
+        if "proposed" in exp:
+            assert c.level_name(r.proposed) == exp["proposed"]
+        if "reason" in exp:
+            assert r.reason == exp["reason"]
+    elif kind == "onsite":
+        rank = parse.level(inp["proposed"], c)
+        assert stars.needs_onsite_review(c, inp["category"], rank) is exp["onsite"]
+    elif kind == "parse":
+        fn = {"number": lambda v: parse.number(v, unit=inp.get("unit")), "date": parse.date,
+              "yesno": parse.yesno, "hasnot": parse.hasnot, "report_use": parse.report_use,
+              "category": lambda v: parse.category(v, c), "level": lambda v: parse.level(v, c),
+              "integer": parse.integer}[inp["type"]]
+        if exp.get("unreadable"):
+            with pytest.raises(parse.Unreadable):
+                fn(inp["value"])
+        else:
+            assert fn(inp["value"]) == exp["value"]
+    elif kind == "uscc":
+        assert uscc.is_valid(inp["code"]) is exp["valid"]
+        if "problem" in exp:
+            assert uscc.problem(inp["code"]) == exp["problem"]
+    elif kind == "calendar":
+        e = c.calendar[inp["id"]]
+        for key in ("start", "end", "date"):
+            if key in exp:
+                assert getattr(e, key) == _date(exp[key])
+        if "publication_start" in inp:
+            start, end = c.publication_window(_date(inp["publication_start"]))
+            assert end == _date(exp["publication_end"])
+    elif kind == "sampling":
+        if "n" in exp:
+            assert sampling.sample_size(inp["margin"], inp.get("confidence", 0.95),
+                                        inp.get("population"), inp.get("p", 0.5)) == exp["n"]
+        if "margin" in exp:
+            got = sampling.margin(inp["n"], inp.get("confidence", 0.95), inp.get("population"))
+            assert round(got, 4) == exp["margin"]
+    elif kind == "category":
+        cat = c.category(parse.category(inp["category"], c))
+        assert c.level(cat.cap).applied == exp["cap"]
+    else:
+        raise AssertionError(f"unknown kind {kind}")
+
+
+def check_evaluation(ev, exp, c):
+    codes = [f.code for f in ev.flags]
+    if "flags" in exp:
+        assert sorted(set(codes)) == sorted(exp["flags"]), ev.messages
+    for code in exp.get("flags_include", []):
+        assert code in codes, f"{code} expected, got {codes}: {ev.messages}"
+    for code in exp.get("flags_exclude", []):
+        assert code not in codes, f"{code} not expected: {ev.messages}"
+    for text in exp.get("message_contains", []):
+        assert any(text in f.message for f in ev.flags), (text, ev.messages)
+    if "severity" in exp:
+        code, sev = exp["severity"]
+        assert [f.severity for f in ev.flags if f.code == code] == [sev]
+    if "total" in exp:
+        assert ev.rubric.total == exp["total"]
+    if "conclusion" in exp:
+        assert ev.conclusion == exp["conclusion"]
+    if "achievable" in exp:
+        assert c.level_name(ev.star.achievable) == exp["achievable"]
+    if "proposed" in exp:
+        assert c.level_name(ev.star.proposed) == exp["proposed"]
+    if "status" in exp:
+        assert ev.status == exp["status"]
+    if "value" in exp:
+        key, want = exp["value"]
+        assert ev.values[key] == (_date(want) if isinstance(want, dt.date) else want)
+
+
+class CaseFile(pytest.File):
+    def collect(self):
+        data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            return
+        for case in data:
+            rules = case["rule"] if isinstance(case["rule"], list) else [case["rule"]]
+            yield CaseItem.from_parent(self, name=f"{'/'.join(rules)} {case['name']}",
+                                       case=case)
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case, **kw):
+        super().__init__(**kw)
+        self.case = case
+
+    def runtest(self):
+        run_case(copy.deepcopy(self.case))
+
+    def reportinfo(self):
+        return self.path, 0, f"case: {self.name}"
+
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".yaml" and file_path.parent == CASES \
+            and file_path.name != "base_application.yaml":
+        return CaseFile.from_parent(parent, path=file_path)

@@ -1,0 +1,43 @@
+"""Every rule id of the campaign that applies to one application has a readable case."""
+
+from pathlib import Path
+
+import yaml
+
+from xl_addin.campaign import load
+
+CASES = Path(__file__).parent / "cases"
+# Rules that need several files: their cases live with consolidation (RULES.md E25, E26).
+MULTI_FILE = {"E25", "E26"}
+
+
+def case_rule_ids():
+    ids = set()
+    for f in CASES.glob("*.yaml"):
+        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        if isinstance(data, list):
+            for case in data:
+                r = case["rule"]
+                ids.update(r if isinstance(r, list) else [r])
+    return ids
+
+
+def test_every_single_application_rule_has_a_case():
+    missing = [r for r in load(2023).rule_ids() if r not in MULTI_FILE and r not in case_rule_ids()]
+    assert missing == [], f"规则没有测试案例：{missing}"
+
+
+def test_cases_name_only_known_rules():
+    known = set(load(2023).rule_ids()) | {"F1", "F2", "F3", "F4", "F5", "A1"}
+    unknown = sorted(case_rule_ids() - known)
+    assert unknown == [], f"案例引用了不存在的规则：{unknown}"
+
+
+def test_rules_md_ids_are_all_in_the_campaign():
+    """The campaign knows every rule id that RULES.md numbers (C, K, S, L, E)."""
+    import re
+    text = Path(__file__).parents[2] / "shared" / "RULES.md"  # shared/ sits beside the clone
+    ids = set(re.findall(r"^\| (C\d|E\d\d) \|", text.read_text(encoding="utf-8"), re.M))
+    ids |= set(re.findall(r"^- ([KSL]\d+a?) ", text.read_text(encoding="utf-8"), re.M))
+    assert ids, "RULES.md not found or not parsed"
+    assert sorted(ids - set(load(2023).rule_ids())) == []

@@ -1,0 +1,122 @@
+"""The Excel UDFs: answers for what Excel passes, and xlwings accepts them (VBA wrappers)."""
+
+import importlib
+import inspect
+import io
+import re
+import sys
+import types
+
+import pytest
+
+from xl_addin import udfs
+from xl_addin.uscc import make
+
+UDF_NAMES = ["saq_uscc_ok", "saq_conclusion", "saq_star", "saq_star_reason", "saq_selfeval",
+             "saq_flags", "saq_flag_text", "saq_sample_size", "saq_margin"]
+
+
+@pytest.mark.parametrize("args,expected", [
+    (("服务类", "优良", 86, "战略"), "用户满意标杆"),
+    (("产品类", "优良", 86, "战略"), "用户满意"),
+    (("服务类", "优良", 69.9, "战略"), "不达标"),
+    ((" 服务 ", "优良", 86.0, "战略", None, None), "用户满意标杆"),  # what Excel passes
+    (("服务类", "优良", 86, "战略", "无", "满意亮诺级"), "用户满意亮诺"),  # L5 proposed
+    (("服务类", "优良", 86, "战略", "有"), "用户满意"),
+    (("商业类", "优良", 86, "战略"), "#SAQ! 申请类别无法识别: 商业类（应为 企业类、服务类、产品类、工程类 之一）"),
+    (("服务类", "很好", 86, "战略"), "#SAQ! 评价结论无法识别: 很好（应为 优良、合格、不合格 之一）"),
+    (("服务类", "优良", None, "战略"), "#SAQ! 满意度未填写"),
+])
+def test_saq_star(args, expected):
+    assert udfs.saq_star(*args) == expected
+
+
+def test_saq_star_reason():
+    assert udfs.saq_star_reason("企业类", "优良", 83.5, "战略") == "满意度 83.5 未达 85，不满足五星条件"
+
+
+@pytest.mark.parametrize("score,veto,expected", [
+    (80.0, None, "优良"), (79.5, "否", "合格"), (59.5, None, "不合格"), (100, "是", "不合格"),
+    ("八十", None, "#SAQ! 得分无法识别: 八十（应为数字）"),
+])
+def test_saq_conclusion(score, veto, expected):
+    assert udfs.saq_conclusion(score, veto) == expected
+
+
+def test_saq_uscc_ok():
+    good = make("91310115MA1K3YJH3")
+    assert udfs.saq_uscc_ok(good) is True
+    assert udfs.saq_uscc_ok(good[:-1] + ("0" if good[-1] != "0" else "1")) is False
+    assert udfs.saq_uscc_ok(None) is False
+
+
+def test_saq_selfeval_from_a_row():
+    from xl_addin.campaign import load
+    c = load()
+    row = [float(p.max) if p.kind in ("score", "range") else (0.0 if p.kind == "errors" else "否")
+           for p in c.rubric.parts]
+    assert udfs.saq_selfeval(row) == 110
+    assert udfs.saq_selfeval(row + ["否"]) == 110
+    assert udfs.saq_selfeval(row[:5]).startswith("#SAQ! 分项个数应为 61")
+    bad = list(row)
+    bad[3] = 1.0  # se_P3a allows 0 or 2
+    assert "不在允许值 0、2 之内" in udfs.saq_selfeval(bad)
+
+
+def test_saq_flags_and_text():
+    labels = ["企业名称", "统一社会信用代码", "申请类别", "申请等级", "满意度（百分制得分）"]
+    values = ["某公司", "123", "产品类", "标杆级", 69.0]
+    codes = udfs.saq_flags(labels, values).split()
+    assert {"E14", "E15", "E16", "E20"} <= set(codes)
+    assert udfs.saq_flag_text("e15") == "E15（错误）：满意度不低于 70 分"
+    assert udfs.saq_flag_text("E99") == "#SAQ! 没有问题代码 E99"
+    assert udfs.saq_flags(["a", "b"], [1]).startswith("#SAQ! 表头 2 列与数据 1 列不一致")
+
+
+def test_sampling_udfs():
+    assert udfs.saq_sample_size(0.05) == 385
+    assert udfs.saq_sample_size(5, 0.95, 1000.0) == 278
+    assert udfs.saq_sample_size(0.05, 0.95, "") == 385
+    assert round(udfs.saq_margin(400.0), 4) == 0.049
+    assert udfs.saq_margin(None).startswith("#SAQ! ")
+    assert udfs.saq_sample_size(0.05, 95) == 385  # 95 means 95 %
+    assert udfs.saq_sample_size(0.05, 150).startswith("#SAQ! 置信水平")
+
+
+@pytest.fixture
+def xlwings_on_windows(monkeypatch):
+    """xlwings' Windows UDF machinery on Linux: stand-ins for pywin32, real xlwings.udfs."""
+    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
+        mod = types.ModuleType(name)
+        monkeypatch.setitem(sys.modules, name, mod)
+    sys.modules["pythoncom"].CoInitialize = lambda: None
+    sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
+    sys.modules["win32com.client"].Dispatch = lambda *a, **k: None
+    sys.modules["win32com"].client = sys.modules["win32com.client"]
+    monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
+    xlu = importlib.import_module("xlwings.udfs")
+    import xlwings
+    monkeypatch.setattr(xlwings, "func", xlu.xlfunc)
+    monkeypatch.setattr(xlwings, "arg", xlu.xlarg)
+    monkeypatch.setattr(xlwings, "ret", xlu.xlret)
+    monkeypatch.delitem(sys.modules, "xl_addin.udfs", raising=False)
+    module = importlib.import_module("xl_addin.udfs")
+    yield xlu, module
+    sys.modules.pop("xl_addin.udfs", None)
+    importlib.import_module("xl_addin.udfs")
+
+
+def test_xlwings_generates_a_vba_function_for_every_udf(xlwings_on_windows):
+    xlu, module = xlwings_on_windows
+    out = io.StringIO()
+    book = types.SimpleNamespace(Name="SAQ.xlam")
+    xlu.generate_vba_wrapper("xl_addin.udfs", module, out, book)
+    vba = out.getvalue()
+    for name in UDF_NAMES:
+        f = getattr(udfs, name)
+        params = list(inspect.signature(f).parameters.values())
+        sig = ", ".join(("Optional " if p.default is not p.empty else "") + p.name for p in params)
+        assert f"Function {name}({sig})" in vba, name
+        assert f'XLPy.CallUDF("xl_addin.udfs", "{name}"' in vba
+    assert len(re.findall(r"^Function ", vba, re.M)) == len(UDF_NAMES)
+    assert module.saq_flags.__xlfunc__["argmap"]["labels"]["options"]["ndim"] == 1
