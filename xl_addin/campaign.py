@@ -385,7 +385,7 @@ def _build(path, raw):
         if not re.fullmatch(r"E\d\d", code):
             raise CampaignError(path, f"flags.{code}", "代码应为 E 加两位数字")
         r = _Reader(path, f"flags.{code}", spec,
-                    ["missing", "decision"] + list(FLAG_PARAMS.get(code, ())),
+                    ["missing", "decision", "categories"] + list(FLAG_PARAMS.get(code, ())),
                     ["severity", "rule", "message"])
         for k, v in spec.items():
             if k.endswith("severity") and v not in ("error", "warning"):

@@ -73,6 +73,11 @@ class Context:
     def category(self):
         return self.v.get("category")
 
+    def applies(self, code):
+        """Does ``code`` apply to this application's category (its `categories` setting)?"""
+        cats = self.spec(code).get("categories")
+        return cats is None or self.category in cats
+
 
 # ---------------------------------------------------------------------- checks
 def e01(x):
@@ -111,7 +116,7 @@ def e03(x):
 
 def _must_be(code, key, wanted):
     def check(x):
-        if x.skip(key):
+        if not x.applies(code) or x.skip(key):
             return
         v = x.v.get(key)
         if v is None:
@@ -127,7 +132,7 @@ e05 = _must_be("E05", "incidents", "无")
 
 
 def e06(x):
-    if x.category != "企业类":
+    if not x.applies("E06"):
         return
     if x.v.get("prior_pass") == "是" or x.v.get("credit_a") == "是":
         return
@@ -142,7 +147,7 @@ def delivery_window(campaign):
 
 
 def e07(x):
-    if x.category != "工程类" or x.skip("delivery_date"):
+    if not x.applies("E07") or x.skip("delivery_date"):
         return
     d = x.v.get("delivery_date")
     if d is None:
@@ -155,7 +160,7 @@ def e07(x):
 
 
 def e08(x):
-    if x.category != "工程类" or x.skip("eng_type"):
+    if not x.applies("E08") or x.skip("eng_type"):
         return
     spec, t = x.spec("E08"), x.v.get("eng_type")
     if t is None:
@@ -175,22 +180,12 @@ def e08(x):
         yield x.flag("E08", "eng_type", "other_message", **params)
 
 
-e09_ = _must_be("E09", "general_contractor", "是")
-e10_ = _must_be("E10", "quality_award", "是")
-
-
-def e09(x):
-    if x.category == "工程类":
-        yield from e09_(x)
-
-
-def e10(x):
-    if x.category == "工程类":
-        yield from e10_(x)
+e09 = _must_be("E09", "general_contractor", "是")
+e10 = _must_be("E10", "quality_award", "是")
 
 
 def e11(x):
-    if x.category != "产品类" or x.skip("product_kind"):
+    if not x.applies("E11") or x.skip("product_kind"):
         return
     v = x.v.get("product_kind")
     if v is None:
@@ -200,7 +195,7 @@ def e11(x):
 
 
 def e12(x):
-    if x.category != "产品类":
+    if not x.applies("E12"):
         return
     name = x.v.get("project_name")
     if name and any(w in name for w in x.spec("E12")["series_words"]):
@@ -210,7 +205,7 @@ def e12(x):
 
 
 def e13(x):
-    if x.category != "服务类":
+    if not x.applies("E13"):
         return
     name = x.v.get("project_name")
     if name and name.endswith(tuple(x.spec("E13")["institution_suffixes"])):

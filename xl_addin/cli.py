@@ -42,6 +42,173 @@ def cmd_eval(args):
 COMMANDS = {}
 
 
+# -- issue 3: live workbooks (thin: all work is in xl_addin.forms / check / pdf)
+def cmd_templates(args):
+    from .forms.templates import write_templates
+    for kind, path in write_templates(args.output, _campaign(args)).items():
+        print(f"已生成{'申请书' if kind == 'application' else '初审推荐意见表（附件3）'}模板：{path}")
+    return 0
+
+
+def _configure_templates(sp):
+    sp.add_argument("-o", "--output", default="workbooks", help="输出文件夹，默认 workbooks")
+
+
+def cmd_check(args):
+    from .check import check_file
+    from .textable import render
+    res = check_file(args.file, _campaign(args))
+    kind = {"application": "申请书", "recommender": "初审推荐意见表（附件3）"}[res.kind]
+    print(f"{args.file}：{kind}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
+    from .campaign import fmt_number
+    for k, v in res.summary.items():
+        print(f"  {k}：{fmt_number(v) if isinstance(v, float) else v}")
+    if res.findings:
+        print(render(["位置", "代码", "级别", "字段", "说明"],
+                     [[f.where, f.code, f.severity, f.field, f.message] for f in res.findings],
+                     max_width=70))
+    print(res.status)
+    return 1 if res.errors else 0
+
+
+def _configure_check(sp):
+    sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx）")
+
+
+def cmd_pdf(args):
+    from .pdf import to_pdf
+    print(f"已生成 PDF：{to_pdf(args.file, args.output)}")
+    return 0
+
+
+def _configure_pdf(sp):
+    sp.add_argument("file", help="填好的工作簿（.xlsx），尤其是初审推荐意见表（附件3）")
+    sp.add_argument("-o", "--output", help="PDF 文件，默认与工作簿同名")
+
+
+COMMANDS["templates"] = (cmd_templates, "生成申请书与初审推荐意见表（附件3）模板（自动评分与检查）",
+                         _configure_templates)
+COMMANDS["check"] = (cmd_check, "检查一份填好的申请书或推荐表：列出问题，有错误时退出码为 1",
+                     _configure_check)
+COMMANDS["pdf"] = (cmd_pdf, "把填好的工作簿（尤其是附件3）转为 A4 PDF，用于打印盖章", _configure_pdf)
+
+
+# -- issue 4: consolidation and demo (thin: all work is in xl_addin.consolidate / demo)
+def cmd_consolidate(args):
+    from .consolidate import consolidate, summary_lines
+    res = consolidate(args.folder, args.output, _campaign(args),
+                      progress=False if args.quiet else None, workers=args.workers)
+    print("\n".join(summary_lines(res)))
+    return 1 if args.strict and res.errors else 0
+
+
+def _configure_consolidate(sp):
+    sp.add_argument("folder", help="存放推荐表和申请书的文件夹（含子文件夹）")
+    sp.add_argument("-o", "--output", default="汇总表.xlsx", help="汇总表文件，默认 汇总表.xlsx")
+    sp.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
+    sp.add_argument("--strict", action="store_true", help="有错误时以退出码 1 结束")
+    sp.add_argument("-j", "--workers", type=int, default=None,
+                    help="同时读取文件的进程数（默认按 CPU 核数，最多 4；Windows 上不并行；1 = 不并行）")
+
+
+def cmd_demo(args):
+    from .consolidate import summary_lines
+    from .demo import run_demo
+    demo, res = run_demo(args.folder, args.seed, progress=False if args.quiet else None)
+    print(f"示例活动已生成：{demo.folder}（{len(demo.recommenders)} 个推荐单位、"
+          f"{sum(1 for a in demo.apps if a.write_workbook)} 份申请书、{len(demo.broken)} 个问题文件）")
+    print("\n".join(summary_lines(res)))
+    print(f"请用 Excel 打开汇总表：{res.written_to}")
+    return 0
+
+
+def _configure_demo(sp):
+    sp.add_argument("folder", nargs="?", default="saq_demo", help="示例活动的文件夹，默认 saq_demo")
+    sp.add_argument("--seed", type=int, default=2023, help="随机种子（相同种子生成相同文件）")
+    sp.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
+
+
+COMMANDS["consolidate"] = (cmd_consolidate, "汇总：把文件夹中的推荐表和申请书汇总为一个汇总表", _configure_consolidate)
+COMMANDS["demo"] = (cmd_demo, "生成一个示例活动（推荐表、申请书和问题文件）并汇总", _configure_demo)
+
+
+# -- issue 6: the Excel add-in (thin: all work is in xl_addin.addin)
+def cmd_addin(args):
+    from .addin import install as addin_install
+    from .addin import xlam
+    if args.action == "build":
+        res = xlam.build(args.output)
+        print(f"已生成 Excel 加载项：{res.path}（{res.size // 1024} KB，VBA 模块："
+              f"{'、'.join(res.modules)}）")
+        print("安装：把它复制到 Windows 电脑，运行“saq addin install”（步骤见 docs/addin.md）。")
+        return 0
+    name, conf = addin_install.install(args.output)
+    print(f"已安装 {name}，配置文件：{conf}。请重新启动 Excel，功能区会出现“用户满意评价”选项卡。")
+    return 0
+
+
+def _configure_addin(sp):
+    sp.add_argument("action", choices=["build", "install"],
+                    help="build：生成 dist/SAQ.xlam；install：在 Windows 的 Excel 中安装")
+    sp.add_argument("-o", "--output", default=None,
+                    help="build：加载项文件，默认 dist/SAQ.xlam；install：要安装的加载项文件")
+
+
+COMMANDS["addin"] = (cmd_addin, "Excel 加载项：生成 SAQ.xlam（build）或在 Windows 上安装（install）",
+                     _configure_addin)
+
+
+# -- issue 5: expert review (thin: all work is in xl_addin.review.workflow)
+def cmd_review(args):
+    import datetime as dt
+    from .review import workflow
+    c = _campaign(args)
+    if args.review_cmd == "assign":
+        run = workflow.run_assign(args.master, args.experts, args.output, c, args.per_application)
+        print("\n".join(workflow.assign_summary(run)))
+        return 1 if run.template or (args.strict and run.shortfalls) else 0
+    if args.review_cmd == "collect":
+        start = None
+        if args.publication_start:
+            try:
+                start = dt.date.fromisoformat(args.publication_start)
+            except ValueError:
+                print(f"错误：公示开始日期“{args.publication_start}”应为 2023-10-01 的形式",
+                      file=sys.stderr)
+                return 2
+        res, path = workflow.run_collect(args.folder, args.output, c, start)
+        print("\n".join(workflow.collect_summary(res, path)))
+        return 0
+    print("请指定 assign（分配专家）或 collect（收集评分）。", file=sys.stderr)
+    return 2
+
+
+def _configure_review(sp):
+    sub = sp.add_subparsers(dest="review_cmd", metavar="步骤")
+    a = sub.add_parser("assign", help="分配评审专家并生成每位专家的评分表",
+                       description="分配评审专家并生成每位专家的评分表")
+    a.add_argument("master", help="汇总表（saq consolidate 生成的 .xlsx）")
+    a.add_argument("--experts", required=True,
+                   help="专家名单 experts.xlsx（文件不存在时生成空白模板）")
+    a.add_argument("--per-application", type=int, default=None,
+                   help="每份申请的专家人数，默认取活动配置（3）")
+    a.add_argument("-o", "--output", default="专家评审", help="输出文件夹，默认 专家评审")
+    a.add_argument("--strict", action="store_true", help="有申请分配不足时以退出码 1 结束")
+    col = sub.add_parser("collect", help="收集专家交回的评分表，生成评审结果与各类名单",
+                         description="收集专家交回的评分表，生成评审结果与各类名单")
+    col.add_argument("folder", help="分配时的输出文件夹（专家交回的评分表放回其中）")
+    col.add_argument("-o", "--output", default="评审结果.xlsx", help="结果文件，默认 评审结果.xlsx")
+    col.add_argument("--publication-start", default=None,
+                     help="公示开始日期（如 2023-10-08），默认为专家评审期结束次日")
+    for x in (a, col):
+        x.add_argument("--campaign", default=argparse.SUPPRESS,
+                       help="活动年度或活动配置文件路径，默认 2023")
+
+
+COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单",
+                      _configure_review)
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="saq", description="上海市用户满意等级评价工具（规则、活页表、汇总、专家评审）")

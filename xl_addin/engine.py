@@ -60,8 +60,20 @@ def field_labels(campaign, form):
     return labels
 
 
+_KEY_CACHE = {}
+
+
 def key_of(campaign, form):
-    """label or variant (normalised) -> key, so tables may be headed in either."""
+    """label or variant (normalised) -> key, so tables may be headed in either (cached)."""
+    hit = _KEY_CACHE.get((id(campaign), form))
+    if hit is not None and hit[0] is campaign:
+        return hit[1]
+    out = _key_map(campaign, form)
+    _KEY_CACHE[(id(campaign), form)] = (campaign, out)
+    return out
+
+
+def _key_map(campaign, form):
     out = {}
     for f in campaign.fields[form]:
         for name in (f.key, f.label) + f.variants:

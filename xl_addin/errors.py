@@ -34,3 +34,7 @@ class OutputFileError(SaqError):
     def __init__(self, path, message):
         self.path = str(path)
         super().__init__(f"无法写入文件 {self.path}：{message}")
+
+
+class NotOurWorkbook(InputFileError):
+    """A workbook without our hidden ``_meta`` sheet or with an unknown template id."""

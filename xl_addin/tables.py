@@ -88,14 +88,43 @@ def _to_dicts(p, rows):
     return [h for h in headers if h], out
 
 
-def write_table(path, headers, rows):
-    """Write rows (lists) as CSV or xlsx, atomically (temporary file, then rename)."""
+def write_atomic(path, write):
+    """Write a file through a temporary file in the same folder, then rename it into place,
+    so that a reader never sees half a file.
+
+    Args:
+        path: the final path; its folder is created if needed.
+        write: called with the temporary path; writes the whole file there.
+    Raises:
+        OutputFileError: the folder or file cannot be written (e.g. open in Excel).
+    """
     p = Path(path)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(suffix=p.suffix, dir=p.parent if p.parent.exists() else None)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".saq-", suffix=p.suffix, dir=p.parent)
         os.close(fd)
-        if p.suffix.lower() == ".csv":
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal rights
+        os.replace(tmp, p)
+    except OSError as e:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputFileError(p, f"{e.strerror or e}（文件是否正在 Excel 中打开？）") from None
+    return p
+
+
+def save_workbook(wb, path):
+    """Save an openpyxl workbook atomically (see :func:`write_atomic`)."""
+    return write_atomic(path, wb.save)
+
+
+def write_table(path, headers, rows):
+    """Write rows (lists) as CSV or xlsx, atomically (temporary file, then rename)."""
+    def write(tmp):
+        if Path(path).suffix.lower() == ".csv":
             with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
                 w = csv.writer(f)
                 w.writerow(headers)
@@ -103,11 +132,7 @@ def write_table(path, headers, rows):
                     w.writerow(["'" + v if is_formula_like(v) else v for v in r])
         else:
             _write_xlsx(tmp, headers, rows)
-        os.replace(tmp, p)
-    except OSError as e:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise OutputFileError(p, f"{e.strerror or e}（文件是否正在 Excel 中打开？）") from None
+    return write_atomic(path, write)
 
 
 def _write_xlsx(path, headers, rows):

@@ -1,0 +1,261 @@
+"""Seeded generators of plausible applications and 附件3 rows for the differential test:
+random values, every boundary on both sides (RULES.md E01–E30, L1–L5, S0–S4) and every
+flag. Values are typed as Excel holds them: numbers, dates, exact Chinese choice strings;
+unreadable values are only of kinds the engine also cannot read (E23 agrees)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import yaml
+
+from xl_addin.campaign import load
+from xl_addin.uscc import ALPHABET, make
+
+CASES = Path(__file__).with_name("cases")
+D = dt.date
+
+
+def base_application():
+    """The clean 服务类 case of tests/cases plus a full-marks rubric."""
+    c = load()
+    base = yaml.safe_load((CASES / "base_application.yaml").read_text(encoding="utf-8"))
+    for p in c.rubric.parts:
+        if p.kind in ("score", "range"):
+            base[p.key] = p.max
+    base[c.rubric.veto_key] = "否"
+    return base
+
+
+def uscc(rng):
+    kind = rng.random()
+    first = "".join(rng.choice(ALPHABET) for _ in range(17))
+    good = make(first)
+    if kind < 0.75:
+        return good
+    if kind < 0.82:
+        return good[:-1]  # 17 characters
+    if kind < 0.88:
+        return good[:5] + "I" + good[6:]  # a letter outside the alphabet
+    if kind < 0.95:
+        wrong = ALPHABET[(ALPHABET.index(good[-1]) + 1) % len(ALPHABET)]
+        return good[:-1] + wrong  # wrong check character
+    return good.lower() if any(ch.isalpha() for ch in good) else good
+
+
+def around(rng, d, days=2):
+    return d + dt.timedelta(days=rng.randint(-days, days))
+
+
+def rubric_values(rng, c, level):
+    """Part values: mostly allowed (quality ~ level), sometimes outside (E29)."""
+    out = {}
+    q = rng.choice([0.3, 0.6, 0.8, 0.95, 1.0])
+    for item in c.rubric.items:
+        for p in item.parts:
+            r = rng.random()
+            if r < 0.04:
+                out[p.key] = None
+                continue
+            if p.kind == "score":
+                allowed = sorted(p.allowed)
+                v = allowed[-1] if rng.random() < q else rng.choice(allowed)
+                if r > 0.985:
+                    v = max(allowed) + 1 if rng.random() < 0.5 else 0.5  # E29
+                out[p.key] = v
+            elif p.kind == "range":
+                steps = int(p.max / c.rubric.step)
+                k = steps if rng.random() < q else rng.randint(0, steps)
+                v = k * c.rubric.step
+                if r > 0.985:
+                    v = rng.choice([p.max + 0.5, 0.3, -1])
+                out[p.key] = v
+            else:  # errors
+                out[p.key] = rng.choice([None, 0, 0, 1, 2, 3]) if r < 0.985 else 1.5
+        if item.penalty:
+            out[item.penalty.key] = rng.choice([None, "否", "否", "是"])
+    out[c.rubric.veto_key] = rng.choice(["否"] * 12 + ["是", None])
+    return out
+
+
+def random_application(rng, c=None):
+    """One random but plausible application (keys as FIELDS.md)."""
+    c = c or load()
+    Y = c.year
+    cat = rng.choice([x.name for x in c.categories])
+    level = rng.choice([lv.applied for lv in c.levels])
+    ref = c.reference_date
+    a = base_application()
+    for k in list(a):
+        if k.startswith("se_"):
+            del a[k]
+    a.update(rubric_values(rng, c, level))
+    a["category"], a["level"] = cat, level
+    a["uscc"] = uscc(rng)
+    a["satisfaction"] = rng.choice([
+        round(rng.uniform(60, 100), 1), round(rng.uniform(65, 95)), 69.9, 70, 77.9, 78,
+        84.9, 85, 85.5, 90, 100, 0])
+    a["report_use"] = rng.choice(c.choices["report_use"] + (None,))
+    a["risk"] = rng.choice(["无", "无", "有", None])
+    a["fill_date"] = rng.choice([around(rng, c.application_deadline), D(Y, 5, 10), None])
+    a["established_date"] = rng.choice([around(rng, D(Y - 3, 1, 1)), D(2001, 5, 6), None])
+    for k in ("revenue_y1", "revenue_y2", "revenue_y3"):
+        a[k] = rng.choice([52000, 0.01, 1200.5, 0, -5, None] + [rng.randint(100, 90000)] * 4)
+    a["survey_start"] = rng.choice([around(rng, D(Y - 1, 10, 1)), D(Y, 1, 3), None])
+    a["survey_end"] = D(Y, 2, 1)
+    a["surveyor_qualified"] = rng.choice(["是"] * 6 + ["否", None])
+    a["incidents"] = rng.choice(["无"] * 6 + ["有", None])
+    a["prior_pass"] = rng.choice(["是", "否", None])
+    a["credit_a"] = rng.choice(["是", "否", None])
+    a["respondents"] = rng.choice([10, 49, 50, 51, 200, None])
+    a["respondents_listed"] = rng.choice([0, 9, 10, 49, 50, 60])
+    a["contact_mobile"] = rng.choice(["13812345678"] * 5 + ["1381234567", "23812345678",
+                                                              "1381234567a", None])
+    names = {"服务类": ["轨道交通乘客热线服务", "社区卫生服务中心", "物业管理服务", "研究所"],
+             "产品类": ["XYZ-100 型空气净化器", "智能门锁系列", "家用冰箱 BCD-520W"],
+             "工程类": ["某某大厦新建工程", "浦东大道改建工程"],
+             "企业类": [None, "某某公司"]}
+    a["project_name"] = rng.choice(names[cat] + [None])
+    if cat == "产品类":
+        a["product_kind"] = rng.choice(c.choices["product_kind"] + (None,))
+        a["model_spec"] = rng.choice(["XYZ-100", None])
+        a["brand"] = "某某牌"
+    if cat == "工程类":
+        a["eng_type"] = rng.choice(c.choices["eng_type"] + (None,))
+        a["area"] = rng.choice([1.99, 2, 2.5, 0.5, None])
+        a["cost"] = rng.choice([4999, 5000, 8000, 100, None])
+        a["delivery_date"] = rng.choice([
+            around(rng, parse_add(ref, -12)), around(rng, parse_add(ref, -36)),
+            D(Y - 2, 3, 1), D(Y, 1, 1), None])
+        a["general_contractor"] = rng.choice(["是", "是", "否", None])
+        a["quality_award"] = rng.choice(["是", "是", "否", None])
+    if cat == "企业类":
+        a["employees"] = rng.choice([1200, None])
+        a["revenue_last"] = 88000
+    # sometimes blank a required field (E20)
+    if rng.random() < 0.15:
+        a[rng.choice(["org_name", "uscc", "category", "level", "satisfaction",
+                      "contact_name", "contact_mobile", "project_name"])] = None
+    # sometimes an unreadable value the engine cannot read either (E23)
+    if rng.random() < 0.12:
+        key, bad = rng.choice([
+            ("satisfaction", "很高"), ("satisfaction", 105), ("established_date", "去年"),
+            ("respondents", 10.5), ("category", "其它类"), ("level", "六星"),
+            ("surveyor_qualified", "也许"), ("se_P1", "很好"), ("se_R1", "满分"),
+            ("report_use", "不确定"), ("risk", "可能"), ("revenue_y2", "很多"),
+            ("se_M1_changed_unreviewed", "不知道"), ("se_V1", "待定"),
+            ("org_type", "私营企业"), ("fill_date", "七月")])
+        a[key] = bad
+    return a
+
+
+def parse_add(d, months):
+    from xl_addin.parse import add_months
+    return add_months(d, months)
+
+
+def targeted_applications(c=None):
+    """Boundaries on both sides and every flag, each from the clean base."""
+    c = c or load()
+    Y, ref = c.year, c.reference_date
+    base = base_application()
+    changes = [
+        {}, {"established_date": D(Y - 3, 1, 1)}, {"established_date": D(Y - 3, 1, 2)},
+        {"established_date": None}, {"revenue_y1": 0}, {"revenue_y3": 0.01}, {"revenue_y2": None},
+        {"survey_start": D(Y - 1, 10, 1)}, {"survey_start": D(Y - 1, 9, 30)}, {"survey_start": None},
+        {"surveyor_qualified": "否"}, {"surveyor_qualified": None}, {"incidents": "有"},
+        {"incidents": None},
+        {"category": "企业类", "prior_pass": "否", "credit_a": "否", "project_name": None},
+        {"category": "企业类", "prior_pass": None, "credit_a": "是", "project_name": None},
+        {"satisfaction": 69.9}, {"satisfaction": 70}, {"satisfaction": 77.9}, {"satisfaction": 78},
+        {"satisfaction": 84.9}, {"satisfaction": 85}, {"satisfaction": 100}, {"satisfaction": 0},
+        {"uscc": "91310115MA1K3YJH3"}, {"uscc": "91310115MA1K3YJH35"}, {"uscc": "9131O115MA1K3YJH34"},
+        {"uscc": "91310115ma1k3yjh34"}, {"uscc": "91310115-MA1K3YJH34"},
+        {"respondents": 50, "respondents_listed": 49}, {"respondents": 50, "respondents_listed": 50},
+        {"respondents": 51, "respondents_listed": 50}, {"respondents": 10, "respondents_listed": 9},
+        {"respondents": None}, {"se_V1": "是"}, {"contact_mobile": "1381234567"},
+        {"contact_mobile": "23812345678"}, {"fill_date": c.application_deadline},
+        {"fill_date": c.application_deadline + dt.timedelta(days=1)},
+        {"report_use": "管理"}, {"report_use": "无"}, {"report_use": None}, {"risk": "有"},
+        {"level": "用户满意级"}, {"level": "满意亮诺级"}, {"level": None},
+        {"category": None}, {"satisfaction": None}, {"org_name": None, "contact_name": None},
+        {"se_R1": 1.5}, {"se_R1": 2.5}, {"se_R1": 0.3}, {"se_P1": 1.5}, {"se_A3_errors": 1},
+        {"se_A3_errors": 5}, {"se_A3_errors": 1.5}, {"se_A3_errors": -1},
+        {"se_M1_changed_unreviewed": "是"},
+        {"se_M1a": 0, "se_M1b": 0, "se_M1c": 0, "se_M1d": 0, "se_M1e": 0, "se_M1f": 2,
+         "se_M1_changed_unreviewed": "是"},
+        {"satisfaction": 105}, {"satisfaction": "很高"}, {"category": "其它类"}, {"level": "六星"},
+        {"se_N1": "非常明确"}, {"se_N1": "基本明确"}, {"se_N1": 3}, {"se_N1": 4},
+    ]
+    # total just below / at 80 and 60 (S4): take points off R3 (0–8) and R2 (0–4)
+    for drop in (30, 30.5, 50, 50.5, 49.5):
+        changes.append(_drop_points(c, base, drop))
+    for cat in ("产品类", "工程类"):
+        changes.append({"category": cat, "level": "标杆级"})
+    changes += [
+        {"category": "产品类", "product_kind": "食品", "model_spec": "A1"},
+        {"category": "产品类", "product_kind": "其他", "model_spec": None, "project_name": "净水器"},
+        {"category": "产品类", "product_kind": None, "project_name": "净水器系列", "model_spec": "A"},
+        {"category": "服务类", "project_name": "上海第一人民医院"},
+    ]
+    eng = {"category": "工程类", "level": "用户满意级", "eng_type": "公共建筑", "area": 2,
+           "cost": 100, "delivery_date": parse_add(ref, -24), "general_contractor": "是",
+           "quality_award": "是", "project_name": "某某大厦新建工程"}
+    changes += [
+        eng, dict(eng, area=1.99), dict(eng, area=1.99, cost=5000), dict(eng, area=None, cost=None),
+        dict(eng, eng_type="水利工程", area=1), dict(eng, eng_type="电力工程", area=3),
+        dict(eng, eng_type="其他"), dict(eng, eng_type=None), dict(eng, eng_type="不知道"),
+        dict(eng, delivery_date=parse_add(ref, -12)),
+        dict(eng, delivery_date=parse_add(ref, -12) + dt.timedelta(days=1)),
+        dict(eng, delivery_date=parse_add(ref, -36)),
+        dict(eng, delivery_date=parse_add(ref, -36) - dt.timedelta(days=1)),
+        dict(eng, delivery_date=None), dict(eng, general_contractor="否"),
+        dict(eng, quality_award=None),
+    ]
+    out = []
+    for ch in changes:
+        a = dict(base)
+        a.update(ch)
+        out.append(a)
+    return out
+
+
+def _drop_points(c, base, points):
+    """Take about ``points`` off the full rubric: range parts first, then whole parts."""
+    out, left = {}, points
+    for kind in ("range", "score"):
+        for p in c.rubric.parts:
+            if p.kind != kind or left <= 0:
+                continue
+            take = min(p.max, left) if kind == "range" else (p.max if p.max <= left else 0)
+            if take:
+                out[p.key] = p.max - take
+                left -= take
+    return out
+
+
+def applications(n_random=520, seed=2023, c=None):
+    rng = random.Random(seed)
+    c = c or load()
+    return targeted_applications(c) + [random_application(rng, c) for _ in range(n_random)]
+
+
+# ---------------------------------------------------------------------- rows
+def random_row(rng, c=None, seq=1):
+    c = c or load()
+    r = {"seq": seq, "org_name": rng.choice(["上海某某服务有限公司", "某某集团", None]),
+         "uscc": uscc(rng), "category": rng.choice([x.name for x in c.categories] + ["企业", None]),
+         "level": rng.choice([lv.applied for lv in c.levels] + ["五星", None]),
+         "project_name": rng.choice(["热线服务", "XYZ 空调", None]),
+         "satisfaction": rng.choice([69.9, 70, 77.9, 78, 84.9, 85, 92.5, 60, None, 101, "很好"]),
+         "self_score": rng.choice([59.5, 60, 79.5, 80, 95, 110, None, 111, "优"]),
+         "surveyor_score": rng.choice([88, None, 120]),
+         "opinion": rng.choice(["同意推荐", None])}
+    return r
+
+
+def rows(n=240, seed=7, c=None):
+    rng = random.Random(seed)
+    return [random_row(rng, c, i + 1) for i in range(n)]

@@ -1,0 +1,126 @@
+"""Cross-file rules (RULES.md E25, E26) and matching, on small generated folders."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from xl_addin import demo
+from xl_addin.campaign import load
+from xl_addin.consolidate import consolidate
+from xl_addin.engine import evaluate_application
+
+C = load(2023)
+REC = "上海市测试行业协会"
+
+
+def sheet(path, name):
+    wb = CalamineWorkbook.from_path(str(path))
+    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    wb.close()
+    head = [str(h) for h in rows[0]]
+    return [dict(zip(head, r)) for r in rows[1:] if any(v not in ("", None) for v in r)]
+
+
+def app(seed, category="服务类"):
+    a = demo._application(C, random.Random(seed), seed, category, REC)
+    return a
+
+
+def row_of(a, **override):
+    """The 附件3 row of ``a`` as its recommender would type it (labels), with changes."""
+    r = demo._row_of(C, a, 1)
+    labels = {f.key: f.label for f in C.fields["recommendation_row"]}
+    for k, v in override.items():
+        r[labels[k]] = v
+    return r
+
+
+def run(tmp_path, apps, rows):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k, a in enumerate(apps):
+        demo._write_application(folder / f"app{k}.xlsx",
+                                {x: v for x, v in a.values.items() if v is not None},
+                                a.respondents, C)
+    for i, r in enumerate(rows, 1):
+        r["序号"] = i
+    demo._write_recommender(folder / "rec.xlsx", {"recommender": REC}, rows, C)
+    consolidate(folder, tmp_path / "m.xlsx", progress=False)
+    return sheet(tmp_path / "m.xlsx", "汇总"), sheet(tmp_path / "m.xlsx", "问题清单")
+
+
+# (what the recommender typed differently, the label E26 must name)
+E26_CASES = [
+    ({"org_name": "上海另一家有限公司"}, "申请组织名称"),
+    ({"category": "产品类"}, "申请类别"),
+    ({"level": "满意亮诺级"}, "申请等级"),
+    ({"satisfaction": 70.5}, "满意度得分"),
+    ({"self_score": 61}, "申请组织自评分"),
+]
+
+
+@pytest.mark.parametrize("override, label", E26_CASES, ids=[c[1] for c in E26_CASES])
+def test_e26_names_the_field_that_disagrees(tmp_path, override, label):
+    a = app(1)
+    a.values["level"] = "用户满意级"
+    rows, issues = run(tmp_path, [a], [row_of(a, **override)])
+    assert len(rows) == 1 and rows[0]["匹配情况"] == "均有"  # still matched (by USCC)
+    e26 = [i for i in issues if i["问题代码"] == "E26"]
+    assert len(e26) == 1 and f"“{label}”" in e26[0]["问题说明"]
+    assert e26[0]["来源文件"] == "rec.xlsx" and e26[0]["单元格"]
+
+
+def test_matching_row_has_no_e26(tmp_path):
+    a = app(2)
+    rows, issues = run(tmp_path, [a], [row_of(a)])
+    assert rows[0]["匹配情况"] == "均有"
+    assert not [i for i in issues if i["问题代码"] in ("E25", "E26")]
+    assert rows[0]["重算自评分"] == evaluate_application(a.values, C).rubric.total
+
+
+def test_e25_two_rows_of_one_recommender(tmp_path):
+    a, b = app(3), app(4)
+    rows, issues = run(tmp_path, [b], [row_of(a), row_of(a), row_of(b)])
+    dup = [r for r in rows if r["统一社会信用代码"] == a.values["uscc"]]
+    assert len(dup) == 2 and all("E25" in r["问题代码"].split() for r in dup)
+    assert all(r["匹配情况"] == "缺申请书" for r in dup)
+    other = [r for r in rows if r["统一社会信用代码"] == b.values["uscc"]]
+    assert "E25" not in other[0]["问题代码"]
+
+
+def test_e25_two_workbooks_and_one_row(tmp_path):
+    a = app(5)
+    twin = app(5)
+    twin.values["contact_name"] = "另一人"
+    rows, issues = run(tmp_path, [a, twin], [row_of(a)])
+    assert len(rows) == 2
+    assert sorted(r["匹配情况"] for r in rows) == ["均有", "缺推荐表"]
+    msgs = [i["问题说明"] for i in issues if i["问题代码"] == "E25"]
+    assert len(msgs) == 2 and any("app1.xlsx" in m for m in msgs) and any("app0.xlsx" in m for m in msgs)
+
+
+def test_same_organisation_two_categories_match_their_own_rows(tmp_path):
+    a = app(6, "服务类")
+    b = app(6, "产品类")
+    b.values["uscc"] = a.values["uscc"]
+    b.values["org_name"] = a.values["org_name"]
+    rows, issues = run(tmp_path, [a, b], [row_of(b), row_of(a)])
+    assert all(r["匹配情况"] == "均有" for r in rows) and len(rows) == 2
+    assert not [i for i in issues if i["问题代码"] in ("E25", "E26")]
+
+
+def test_unreadable_master_is_backed_up_not_lost(tmp_path):
+    a = app(7)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    demo._write_application(folder / "a.xlsx", {k: v for k, v in a.values.items() if v is not None},
+                            a.respondents, C)
+    master = tmp_path / "m.xlsx"
+    master.write_bytes(b"not a workbook, but staff notes live here")
+    res = consolidate(folder, master, progress=False)
+    backups = list(tmp_path.glob("m_备份_*.xlsx"))
+    assert len(backups) == 1 and backups[0].read_bytes().startswith(b"not a workbook")
+    assert any("备份" in m for m in res.messages)

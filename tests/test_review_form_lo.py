@@ -1,0 +1,127 @@
+"""The expert workbook's computed cells equal the Python engine's (issue 5), in LibreOffice.
+
+One workbook with ~60 rows — plausible rows, edge values and typing mistakes entered
+straight into the cells (as a paste would, bypassing validation) — is recalculated by a
+headless LibreOffice in one run; each row's 专家总分, 评价结论, 可评等级, 缺项数, 无效项数 and
+填写状态 must equal expert_table.read_row, which calls the engine.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+
+import pytest
+
+from xl_addin.campaign import load
+from xl_addin.review import simulate as S
+from xl_addin.review.assign import Application, Expert
+from xl_addin.review.expert_form import write_expert_workbook
+from xl_addin.review.expert_table import TABLE, columns, read_row
+
+C = load()
+FIRST = C.rubric.parts[0].key  # N1 (choice words allowed)
+SCORE = C.rubric.parts[1].key  # P1 (0, 1, 2)
+RANGE = next(p.key for p in C.rubric.parts if p.kind == "range")  # R1 (0–2 by 0.5)
+ERRS = next(p.key for p in C.rubric.parts if p.kind == "errors")  # A3 errors found
+PEN = next(p.key for p in C.rubric.parts if p.kind == "penalty")  # M1 penalty
+
+# (name, changes to a plausible full row); None as a value = clear the cell.
+EDITS = [
+    ("plausible", {}),
+    ("veto", {C.rubric.veto_key: "是"}),
+    ("penalty", {PEN: "是"}),
+    ("no report use", {"report_use": None}),
+    ("use 无", {"report_use": "无"}),
+    ("use 管理", {"report_use": "管理"}),
+    ("risk 有", {"risk": "有"}),
+    ("risk blank", {"risk": None}),
+    ("recused", {"recused": "是"}),
+    ("score above max", {SCORE: 3}),
+    ("score not allowed", {SCORE: 1.5}),
+    ("range off step", {RANGE: 1.3}),
+    ("range above", {RANGE: 2.5}),
+    ("range step ok", {RANGE: 1.5}),
+    ("errors 2", {ERRS: 2}),
+    ("errors negative", {ERRS: -1}),
+    ("errors fraction", {ERRS: 0.5}),
+    ("errors blank", {ERRS: None}),
+    ("text in a score", {SCORE: "二"}),
+    ("blank word", {SCORE: "-"}),
+    ("N1 word", {FIRST: "非常明确"}),
+    ("use typo", {"report_use": "战咯"}),
+    ("three blanks", {SCORE: None, RANGE: None, FIRST: None}),
+]
+# Choice variants the engine's parser accepts but the formula builder's exact-match choice
+# cells (formulas.Builder "choice") do not: a known gap of issue 3's builder, reported to
+# the lead. Validation lists keep them out of real workbooks; here only the score and the
+# conclusion must agree (the level may not: the sheet reads such a 测量报告应用 as blank).
+BUILDER_GAP = [
+    ("use sentence", {"report_use": "用于战略规划"}),
+    ("veto variant", {C.rubric.veto_key: "不是"}),
+]
+
+
+def _rows():
+    rnd = random.Random(5)
+    cats = [c.name for c in C.categories]
+    sats = [69.9, 70, 77.9, 78, 84.9, 85, 92.5]
+    cases = []
+    for i, (name, edit) in enumerate(EDITS + BUILDER_GAP):
+        app_id = f"{'G' if (name, edit) in BUILDER_GAP else 'T'}{i:03d}"
+        row = S.expert_row(C, app_id, "甲", seed=i)
+        row.update(edit)
+        cases.append((app_id, rnd.choice(cats), rnd.choice(sats), row))
+    for i in range(30):  # plausible rows over the whole range of quality
+        app_id = f"R{i:03d}"
+        cases.append((app_id, cats[i % 4], sats[i % len(sats)],
+                      S.expert_row(C, app_id, "乙", seed=100 + i, noise=0.3)))
+    cases.append(("E000", "企业类", 90, {}))  # untouched row
+    return cases
+
+
+@pytest.mark.libreoffice
+def test_expert_workbook_equals_engine(tmp_path):
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice not installed")
+    from openpyxl import load_workbook
+    from openpyxl.utils import range_boundaries
+    cases = _rows()
+    apps = [Application(i, f"组织{i}", cat, level=5, satisfaction=q) for i, cat, q, _ in cases]
+    src = write_expert_workbook(tmp_path / "in" / "e.xlsx", C, Expert("甲"), apps)
+    wb = load_workbook(src)
+    ws = wb.worksheets[0]
+    c1, r1, _, _ = range_boundaries(ws.tables[TABLE].ref)
+    cols = columns(C)
+    col = {c.key: c1 + j for j, c in enumerate(cols)}
+    for n, (_, _, _, row) in enumerate(cases, start=r1 + 1):
+        for key, v in row.items():
+            ws.cell(n, col[key], v)
+    wb.save(src)
+    out = tmp_path / "out"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo_profile",
+                    "--headless", "--convert-to", "xlsx", "--outdir", str(out), str(src)],
+                   check=True, capture_output=True, timeout=240)
+    calc = load_workbook(out / "e.xlsx", data_only=True).worksheets[0]
+    mismatches = []
+    for n, (app_id, _, _, row) in enumerate(cases, start=r1 + 1):
+        got_row = {c.key: calc.cell(n, col[c.key]).value for c in cols}
+        st = read_row(C, got_row)
+        want = (st.total, st.conclusion, C.level_name(st.achievable), st.missing, st.invalid,
+                st.status)
+        if not row:  # an untouched row shows nothing computed
+            want = (None, None, None) + want[3:]
+        got = tuple(got_row[k] for k in ("total", "conclusion", "achievable", "missing",
+                                         "invalid", "status"))
+        got = tuple(None if g == "" else g for g in got)
+        if app_id.startswith("G"):
+            got, want = got[:2], want[:2]  # the builder gap: compare score and conclusion
+        if got != want:
+            mismatches.append((app_id, got, want))
+    assert not mismatches, mismatches
+    prog = calc["D2"].value
+    n_done = sum(1 for n in range(len(cases))
+                 if calc.cell(r1 + 1 + n, col["status"]).value == "已完成")
+    n_rec = sum(1 for _, _, _, row in cases if row.get("recused") == "是")
+    assert prog == f"{n_done} / {len(cases) - n_rec}"

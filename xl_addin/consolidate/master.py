@@ -1,0 +1,363 @@
+"""Write the master workbook: 汇总, 问题清单, 文件清单, 拒收, 统计, 说明 (issue 4 §2).
+
+Every submitted text goes through ``tables.set_text_safe`` (formula injection, issue 4 §5).
+The sheets are Excel tables with filters and frozen headers; flagged cells are coloured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections import Counter, defaultdict
+from copy import copy
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from .. import __version__
+from ..tables import is_formula_like, set_text_safe
+from ..textable import width
+from .columns import STAFF_COLUMNS, STATUS_ERROR, STATUS_OK, STATUS_WARNING, build_columns
+from .columns import is_date, matching
+from .columns import APP_ONLY, ROW_ONLY
+
+FILL_ERROR = PatternFill("solid", fgColor="FFC7CE")
+FILL_WARNING = PatternFill("solid", fgColor="FFEB9C")
+FILL_OK = PatternFill("solid", fgColor="C6EFCE")
+FILL_HEAD = PatternFill("solid", fgColor="DDEBF7")
+FONT_HEAD = Font(bold=True)
+FONT_TITLE = Font(bold=True, size=13)
+THIN = Border(*(Side(style="thin", color="BFBFBF"),) * 4)
+TOP = Alignment(vertical="top")
+WRAP = Alignment(vertical="top", wrap_text=True)
+HEAD_ALIGN = Alignment(vertical="center", horizontal="center", wrap_text=True)
+DATE_FORMAT = "yyyy-mm-dd"
+UNRATED = "未评定"
+SHEETS = ("汇总", "问题清单", "文件清单", "拒收", "统计", "说明")
+
+
+def sort_key(entry):
+    """Error rows first, then warnings, then clean; stable by recommender, name, source."""
+    rank = {STATUS_ERROR: 0, STATUS_WARNING: 1, STATUS_OK: 2}
+    from .columns import status
+    v = entry.values
+    src = entry.app.file.rel if entry.app else entry.row.file.rel
+    row = entry.row.excel_row if entry.row else 0
+    return (rank[status(entry)], entry.recommender, v.get("org_name") or "", src, row)
+
+
+class Sheet:
+    """A write-only sheet (streamed: fast and small for a thousand rows × a hundred columns).
+
+    Plain values are appended as they are; a cell object is made only where it is needed:
+    formula-like text (written as text — issue 4 §5), dates, styles.
+    """
+
+    def __init__(self, wb, title, freeze="A2", align=None):
+        self.align, self._styles = align, {}
+        self.ws = wb.create_sheet(title)
+        self.ws.freeze_panes = freeze  # write-only: views are written before the rows
+        self.rows = 0
+        # Printing: A4 landscape, one page wide, the header row on every page.
+        ps = self.ws.page_setup
+        ps.orientation, ps.paperSize, ps.fitToWidth, ps.fitToHeight = "landscape", 9, 1, 0
+        self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        self.ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+    def cell(self, v, fill=None, font=None, align=None, border=None):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if v is None and fill is None and border is None:
+            return None  # nothing to show: not written at all (most of 汇总 is empty)
+        align = align or self.align
+        plain = fill is None and font is None and align is None and border is None
+        date = is_date(v)
+        if plain and not date and not is_formula_like(v):
+            return v
+        c = WriteOnlyCell(self.ws)
+        set_text_safe(c, v)
+        key = (id(fill), id(font), id(align), id(border), date)
+        style = self._styles.get(key)
+        if style is None:  # style once, then copy: styling each cell is slow in openpyxl
+            if date:
+                c.number_format = DATE_FORMAT
+            for attr, val in (("fill", fill), ("font", font), ("alignment", align),
+                              ("border", border)):
+                if val is not None:
+                    setattr(c, attr, val)
+            self._styles[key] = copy(c._style)
+        else:
+            c._style = copy(style)
+        return c
+
+    def append(self, cells):
+        self.ws.append(cells)
+        self.rows += 1
+
+    def header(self, headers, widths):
+        for j, w in enumerate(widths, 1):
+            self.ws.column_dimensions[get_column_letter(j)].width = w
+        self.ws.row_dimensions[1].height = 32
+        self.headers = list(headers)
+        self.append([self.cell(h, FILL_HEAD, FONT_HEAD, HEAD_ALIGN) for h in headers])
+
+    def table(self, name, ncols, nrows):
+        """An Excel table over header and data (at least one row, as Excel needs)."""
+        if nrows == 0:
+            self.append([None] * ncols)
+        ref = f"A1:{get_column_letter(ncols)}{max(2, nrows + 1)}"
+        t = Table(displayName=name, ref=ref, autoFilter=AutoFilter(ref=ref))
+        # Write-only sheets do not read their header back: name the columns here.
+        t.tableColumns = [TableColumn(id=j, name=str(h)) for j, h in enumerate(self.headers, 1)]
+        t.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        with warnings.catch_warnings():  # the columns are named above
+            warnings.simplefilter("ignore", UserWarning)
+            self.ws.add_table(t)
+
+
+def write_master(path, result, campaign, folder, started):
+    """Write the whole master workbook to ``path`` (a temporary file; the caller renames).
+
+    Args:
+        path: where to save.
+        result: the RunResult (files, entries, rejected, headers).
+        campaign: the Campaign.
+        folder: the folder that was consolidated (shown in 说明).
+        started: datetime of the run (shown in 说明).
+    """
+    wb = Workbook(write_only=True)
+    entries = sorted(result.entries, key=sort_key)
+    _summary(Sheet(wb, "汇总", freeze="E2", align=TOP), entries, campaign)  # 状态…企业名称 stay visible
+    _issues(Sheet(wb, "问题清单"), entries, result.headers)
+    _files(Sheet(wb, "文件清单"), result.files)
+    _rejected(Sheet(wb, "拒收"), result.rejected)
+    _stats(Sheet(wb, "统计", freeze="B4"), entries, result.headers, campaign)
+    _about(Sheet(wb, "说明", freeze=None), result, campaign, folder, started)
+    meta = wb.create_sheet("_meta")
+    for row in (("key", "value"), ("template_id", "saq-master"),
+                ("template_version", campaign.template_version),
+                ("campaign_year", campaign.year), ("generator_version", __version__)):
+        meta.append(row)
+    meta.sheet_state = "hidden"
+    wb.properties.creator = "saq"
+    wb.save(path)
+
+
+def _summary(sh, entries, campaign):
+    cols = build_columns(campaign)
+    sh.header([c.header for c in cols], [c.width for c in cols])
+    key_cols = defaultdict(list)
+    for j, col in enumerate(cols):
+        for k in col.keys:
+            key_cols[k].append(j)
+    status_fill = {STATUS_ERROR: FILL_ERROR, STATUS_WARNING: FILL_WARNING, STATUS_OK: FILL_OK}
+    for e in entries:
+        fills = {}
+        for f in e.flags:  # errors win over warnings on the same cell
+            for j in key_cols.get(f.field, ()):
+                if f.severity == "error" or fills.get(j) is not FILL_ERROR:
+                    fills[j] = FILL_ERROR if f.severity == "error" else FILL_WARNING
+        vals = [col.get(e, campaign) for col in cols]
+        fills[0] = status_fill[vals[0]]
+        sh.ws.row_dimensions[sh.rows + 1].height = row_height(cols, vals)
+        sh.append([sh.cell(v, fills.get(j), None, WRAP if col.wrap else None)
+                   for j, (col, v) in enumerate(zip(cols, vals))])
+    sh.table("master_list", len(cols), len(entries))
+    # Print the columns staff decide from (状态 … 备注); the rest stay on screen.
+    sh.ws.page_setup.paperSize = 8  # A3: twenty columns stay readable
+    last = max(j for j, c in enumerate(cols, 1) if c.header in STAFF_COLUMNS)
+    sh.ws.print_area = f"A1:{get_column_letter(last)}{max(2, len(entries) + 1)}"
+    sh.ws.print_title_rows = "1:1"
+
+
+LINE_HEIGHT = 15  # points per line of text
+MAX_LINES = 10
+
+
+def row_height(cols, vals):
+    """Rows with wrapped text grow to show it (a streamed sheet cannot autofit)."""
+    lines = 1
+    for col, v in zip(cols, vals):
+        if col.wrap and isinstance(v, str) and v:
+            per_line = max(1.0, col.width - 1)
+            lines = max(lines, sum(math.ceil(max(1, width(part)) / per_line)
+                                   for part in v.split("\n")))
+    return LINE_HEIGHT * min(lines, MAX_LINES)
+
+
+def _issues(sh, entries, headers):
+    heads = ["序号", "问题代码", "类别", "问题说明", "推荐单位", "企业名称", "申报项目名称",
+             "来源文件", "工作表", "单元格"]
+    sh.header(heads, [6, 9, 6, 60, 18, 24, 22, 30, 12, 8])
+    rows = []
+    for h in headers:
+        for f in h.flags:
+            rows.append((f, h.name, "（推荐表表头）", ""))
+    for e in entries:
+        for f in e.flags:
+            rows.append((f, e.recommender, e.values.get("org_name") or "",
+                         e.values.get("project_name") or ""))
+    rows.sort(key=lambda x: (x[0].severity != "error", x[0].code, x[1], x[2], x[0].file, x[0].cell))
+    for i, (f, rec, org, proj) in enumerate(rows, 1):
+        fill = FILL_ERROR if f.severity == "error" else FILL_WARNING
+        sh.append([i, sh.cell(f.code), sh.cell(f.severity_label, fill), sh.cell(f.message, align=WRAP),
+                   sh.cell(rec), sh.cell(org), sh.cell(proj), sh.cell(f.file), sh.cell(f.sheet),
+                   sh.cell(f.cell)])
+    sh.table("issue_list", len(heads), len(rows))
+
+
+def _files(sh, files):
+    heads = ["序号", "文件", "类型", "状态", "原因/说明", "模板版本", "读取行数", "大小(KB)", "SHA-256"]
+    sh.header(heads, [6, 56, 10, 8, 50, 10, 8, 9, 66])
+    fills = {"已拒收": FILL_ERROR, "已忽略": FILL_WARNING, "已导入": FILL_OK}
+    for i, f in enumerate(files, 1):
+        sh.append([i, sh.cell(f.rel), f.kind, sh.cell(f.status, fills.get(f.status, FILL_WARNING)),
+                   sh.cell(f.reason, align=WRAP), sh.cell(f.template_version), f.rows_read,
+                   round(f.size / 1024, 1), f.sha256])
+    sh.table("file_list", len(heads), len(files))
+
+
+def _rejected(sh, rejected):
+    heads = ["序号", "文件", "范围", "工作表", "原因", "内容摘要"]
+    sh.header(heads, [6, 40, 10, 12, 60, 50])
+    for i, r in enumerate(rejected, 1):
+        sh.append([i, sh.cell(r.file), r.scope, sh.cell(r.sheet), sh.cell(r.reason, align=WRAP),
+                   sh.cell(r.content, align=WRAP)])
+    sh.table("rejected_list", len(heads), len(rejected))
+
+
+def proposed_bucket(entry, campaign):
+    """The 建议等级 an entry counts under in 统计 (未评定 without a workbook or level)."""
+    if entry.app is None or entry.app.evaluation.star.proposed is None:
+        return UNRATED
+    return campaign.level_name(entry.app.evaluation.star.proposed)
+
+
+def stats_tables(entries, headers, campaign):
+    """The numbers of 统计, as plain data (tested directly).
+
+    Returns:
+        (recommenders, buckets, counts[(rec, category, bucket)], per_rec rows, code counts)
+    """
+    buckets = [lv.name for lv in campaign.levels] + [campaign.no_level, UNRATED]
+    recs = sorted({e.recommender for e in entries} | {h.name for h in headers})
+    counts = Counter((e.recommender, e.values.get("category") or "（未填）",
+                      proposed_bucket(e, campaign)) for e in entries)
+    hdr_flags = Counter()
+    for h in headers:
+        hdr_flags[h.name] += len(h.flags)
+    per = []
+    for r in recs:
+        mine = [e for e in entries if e.recommender == r]
+        per.append((r, len(mine), sum(1 for e in mine if e.errors),
+                    sum(1 for e in mine if not e.errors and e.warnings),
+                    sum(e.errors for e in mine), sum(e.warnings for e in mine), hdr_flags[r],
+                    sum(1 for e in mine if matching(e) == ROW_ONLY),
+                    sum(1 for e in mine if matching(e) == APP_ONLY)))
+    codes = Counter()
+    for e in entries:
+        codes.update(f.code for f in e.flags)
+    for h in headers:
+        codes.update(f.code for f in h.flags)
+    return recs, buckets, counts, per, codes
+
+
+def _stats(sh, entries, headers, campaign):
+    recs, buckets, counts, per, codes = stats_tables(entries, headers, campaign)
+    cats = [c.name for c in campaign.categories]
+    if any(k[1] not in cats for k in counts):
+        cats.append("（未填）")
+    ws = sh.ws
+    ncol = 1 + len(cats) * len(buckets) + 1
+    ws.column_dimensions["A"].width = 26
+    for cc in range(2, ncol + 1):
+        ws.column_dimensions[get_column_letter(cc)].width = 7.5
+    head = lambda v: sh.cell(v, FILL_HEAD, FONT_HEAD, HEAD_ALIGN, THIN)  # noqa: E731
+    sh.append([sh.cell("一、按推荐单位 × 申请类别 × 建议等级统计（申请数）", font=FONT_TITLE)])
+    # Two header rows: the category over its levels (no merged cells: filters and sorting work).
+    top = [head("推荐单位")]
+    for cat in cats:
+        top += [head(cat)] + [head(None) for _ in buckets[1:]]
+    sh.append(top + [head("合计")])
+    ws.row_dimensions[sh.rows + 1].height = 30
+    sh.append([head(None)] + [head(b) for _ in cats for b in buckets] + [head(None)])
+    totals = Counter()
+    center = Alignment(horizontal="center")
+    for rec in recs + ["合计"]:
+        bold = FONT_HEAD if rec == "合计" else None
+        row, row_total = [sh.cell(rec, font=bold, border=THIN)], 0
+        for cat in cats:
+            for b in buckets:
+                n = totals[(cat, b)] if rec == "合计" else counts[(rec, cat, b)]
+                if rec != "合计":
+                    totals[(cat, b)] += n
+                row_total += n
+                row.append(sh.cell(n or None, font=bold, align=center, border=THIN))
+        row.append(sh.cell(row_total, font=FONT_HEAD, border=THIN))
+        sh.append(row)
+    sh.append([])
+    sh.append([sh.cell("二、各推荐单位的错误与提醒", font=FONT_TITLE)])
+    heads = ["推荐单位", "申请数", "有错误的申请", "仅有提醒的申请", "错误数", "提醒数",
+             "推荐表表头问题", "缺申请书", "缺推荐表"]
+    ws.row_dimensions[sh.rows + 1].height = 30
+    sh.append([head(h) for h in heads])
+    for row in per:
+        cells = []
+        for j, v in enumerate(row, 1):
+            fill = FILL_ERROR if j == 3 and v else FILL_WARNING if j == 4 and v else None
+            cells.append(sh.cell(v, fill, border=THIN))
+        sh.append(cells)
+    sh.append([])
+    sh.append([sh.cell("三、问题代码统计", font=FONT_TITLE)])
+    sh.append([head(h) for h in ("问题代码", "类别", "次数", "规则")])
+    for code in sorted(codes):
+        spec = campaign.flags.get(code, {})
+        sev = "错误" if spec.get("severity") == "error" else "提醒"
+        sh.append([sh.cell(v, border=THIN) for v in (code, sev, codes[code], spec.get("rule", ""))])
+
+
+def _about(sh, result, campaign, folder, started):
+    sh.ws.column_dimensions["A"].width = 22
+    sh.ws.column_dimensions["B"].width = 100
+    rows = [
+        ("活动", campaign.title),
+        ("依据", campaign.reference),
+        ("模板版本", campaign.template_version),
+        ("汇总目录", str(folder)),
+        ("生成时间", started.strftime("%Y-%m-%d %H:%M:%S")),
+        ("用时（秒）", round(result.seconds, 1)),
+        ("程序版本", f"saq {__version__}"),
+        ("文件数", len(result.files)),
+        ("申请数（汇总行数）", len(result.entries)),
+        ("错误 / 提醒", f"{result.errors} / {result.warnings}"),
+        ("拒收", len(result.rejected)),
+        ("", ""),
+        ("本次适用的决定", "（RULES.md 中标为“决定”的条目，见活动配置文件 [decisions]）"),
+    ]
+    rows += [(f"决定 {i}", v) for i, v in enumerate(campaign.decision_labels.values(), 1)]
+    rows += [
+        ("", ""),
+        ("工作表说明", ""),
+        ("汇总", "每项申请一行；有错误的排在最前。程序按各项分值重新计算自评分、等级和问题，不采用提交文件中的计算结果。"
+               "“审定意见”“备注”两列供工作人员填写，重新汇总时按申请键保留。"),
+        ("问题清单", "每个问题一行：代码、类别、说明、来源文件、工作表和单元格。"),
+        ("文件清单", "目录中的每个文件：类型、状态（已导入 / 已拒收 / 已忽略）、原因、SHA-256、模板版本、读取行数。"),
+        ("拒收", "无法导入的文件或推荐表行，以及原因。"),
+        ("统计", "按推荐单位、申请类别、建议等级统计；各推荐单位的错误与提醒；各问题代码的次数。"),
+        ("颜色", "红色 = 错误；黄色 = 提醒；绿色 = 无问题。"),
+    ]
+    for k, v in rows:
+        v = str(v) if isinstance(v, (int, float)) else v  # a sentence column: left-aligned
+        sh.append([sh.cell(k, font=FONT_HEAD, align=TOP), sh.cell(v, align=WRAP)])
+    sh.ws.sheet_view.showGridLines = False
+
+
+def now():
+    return dt.datetime.now().replace(microsecond=0)

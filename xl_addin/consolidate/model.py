@@ -1,0 +1,140 @@
+"""The records consolidation passes between its steps (no logic here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# 文件清单 status words (issue 4): imported, rejected, ignored.
+IMPORTED, REJECTED, IGNORED = "已导入", "已拒收", "已忽略"
+KIND_APPLICATION, KIND_RECOMMENDER = "申请书", "推荐表"
+WHOLE_FILE = "整个文件"
+
+
+@dataclass
+class FileRecord:
+    """One file seen in the folder (a row of 文件清单)."""
+
+    path: Path
+    rel: str  # path relative to the folder, with "/" separators
+    size: int = 0
+    sha256: str = ""
+    kind: str = ""  # 申请书 / 推荐表 / 专家评分表 / 其他
+    status: str = ""
+    reason: str = ""
+    template_version: str = ""
+    rows_read: int = 0
+    macros: bool = False
+
+
+@dataclass
+class FlagRecord:
+    """One flag with where it is (a row of 问题清单)."""
+
+    code: str
+    severity: str  # error | warning
+    message: str
+    field: str  # field key (for colouring the 汇总 cell)
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+
+    @property
+    def severity_label(self):
+        return "错误" if self.severity == "error" else "提醒"
+
+
+@dataclass
+class AppSource:
+    """An applicant workbook, read and evaluated."""
+
+    file: FileRecord
+    evaluation: object  # engine.Evaluation
+    raw: dict  # key -> raw value as read
+    locations: dict  # key -> (sheet, cell)
+    respondents_listed: int | None
+
+
+@dataclass
+class RowSource:
+    """A row of a recommender's 附件3 table, read and evaluated."""
+
+    file: FileRecord
+    recommender: str
+    index: int  # 1-based data row of the table
+    sheet: str
+    excel_row: int
+    evaluation: object  # engine.Evaluation (evaluate_row)
+    raw: dict  # label -> raw value
+    cells: dict  # field key -> (sheet, cell)
+
+
+@dataclass
+class Entry:
+    """One application: a row of 汇总 (a workbook, a 附件3 row, or both matched)."""
+
+    app: AppSource | None = None
+    row: RowSource | None = None
+    flags: list = field(default_factory=list)  # FlagRecord
+    staff: dict = field(default_factory=dict)  # 审定意见 / 备注 kept from the last master
+
+    @property
+    def values(self):
+        """Parsed values: the workbook's when there is one, else the row's."""
+        return (self.app or self.row).evaluation.values
+
+    @property
+    def recommender(self):
+        if self.row is not None:
+            return self.row.recommender
+        return self.app.evaluation.values.get("recommender") or ""
+
+    @property
+    def errors(self):
+        return sum(1 for f in self.flags if f.severity == "error")
+
+    @property
+    def warnings(self):
+        return sum(1 for f in self.flags if f.severity != "error")
+
+
+@dataclass
+class Rejected:
+    """A row (or a whole file) that could not be taken (a row of 拒收)."""
+
+    file: str
+    scope: str  # WHOLE_FILE or "第 n 行"
+    sheet: str
+    reason: str
+    content: str = ""
+
+
+@dataclass
+class RecommenderHeader:
+    """The header of one 附件3 workbook and its flags (E21, E22, E28)."""
+
+    file: FileRecord
+    name: str
+    flags: list = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """What a consolidation run produced."""
+
+    output: Path
+    written_to: Path  # == output, or the copy beside it when the master was locked
+    files: list
+    entries: list
+    rejected: list
+    headers: list
+    seconds: float = 0.0
+    messages: list = field(default_factory=list)  # notes for the user (Chinese)
+
+    @property
+    def errors(self):
+        return sum(e.errors for e in self.entries)
+
+    @property
+    def warnings(self):
+        return sum(e.warnings for e in self.entries)

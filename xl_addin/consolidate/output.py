@@ -1,0 +1,117 @@
+"""Writing the master safely (issue 4 §6): a lock file stops two runs at once; the master
+is written to a temporary file and renamed; a master that is open in Excel (its ~$ lock
+file exists) or cannot be replaced gets a clear message and a copy written beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import OutputFileError, SaqError
+
+
+class RunLocked(SaqError):
+    """Another consolidation is writing the same master."""
+
+    def __init__(self, lock, info):
+        super().__init__(f"另一个汇总正在写入同一个汇总表（锁文件 {lock}，{info}）。"
+                         "请等它结束；若确认没有在运行，删除该锁文件后重试。")
+
+
+def lock_path(master):
+    m = Path(master)
+    return m.with_name(f".{m.name}.saq-lock")
+
+
+def excel_lock(master):
+    """The lock file Excel/WPS keep beside an open workbook."""
+    m = Path(master)
+    return m.with_name("~$" + m.name)
+
+
+class RunLock:
+    """Exclusive lock file beside the master (O_EXCL; a stale one of a dead process is taken over)."""
+
+    def __init__(self, master):
+        self.path = lock_path(master)
+
+    def __enter__(self):
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except PermissionError as e:
+                raise OutputFileError(self.path.parent, f"没有写入权限（{e.strerror}）") from None
+            except FileExistsError:
+                info = self._read()
+                if self._stale(info):
+                    self.path.unlink(missing_ok=True)
+                    continue
+                raise RunLocked(self.path, info) from None
+            with os.fdopen(fd, "w") as f:
+                f.write(f"pid={os.getpid()} start={dt.datetime.now():%Y-%m-%d %H:%M:%S}")
+            return self
+        raise RunLocked(self.path, self._read())
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+
+    def _read(self):
+        try:
+            return self.path.read_text(encoding="utf-8", errors="replace")[:200]
+        except OSError:
+            return ""
+
+    @staticmethod
+    def _stale(info):
+        try:
+            pid = int(info.split("pid=")[1].split()[0])
+        except (IndexError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+
+def temp_beside(master):
+    m = Path(master)
+    fd, tmp = tempfile.mkstemp(prefix=".saq-", suffix=".xlsx", dir=m.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def publish(tmp, master, stamp):
+    """Move the finished temporary file into place.
+
+    Returns:
+        (path written, message or None): the master, or a copy beside it when the master is
+        open in Excel or cannot be replaced.
+    """
+    m = Path(master)
+    reason = None
+    if excel_lock(m).exists():
+        reason = "正在被 Excel 或 WPS 打开"
+    else:
+        try:
+            os.replace(tmp, m)
+            return m, None
+        except OSError as e:
+            reason = f"无法替换（{e.strerror or e}）"
+    copy = m.with_name(f"{m.stem}_{stamp:%Y%m%d_%H%M%S}{m.suffix}")
+    os.replace(tmp, copy)
+    return copy, f"汇总表 {m} {reason}，本次结果已另存为 {copy}；关闭原文件后可重新运行。"
+
+
+def backup(master, stamp):
+    """Keep a copy of a master whose staff columns could not be read."""
+    m = Path(master)
+    b = m.with_name(f"{m.stem}_备份_{stamp:%Y%m%d_%H%M%S}{m.suffix}")
+    shutil.copy2(m, b)
+    return b

@@ -1,0 +1,149 @@
+"""Walk a folder and classify every file: ours (application / recommender), not ours,
+broken, or to ignore — each with a reason a person understands (issue 4 §4).
+
+Content decides, not the extension: a renamed .xlsx is read, an .xls that is really an
+encrypted .xlsx says so. Nothing here raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from .. import fastread
+from .model import IGNORED, IMPORTED, KIND_APPLICATION, KIND_RECOMMENDER, REJECTED, FileRecord
+
+EXCEL_EXTS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".csv"}
+KIND_NAMES = {"application": KIND_APPLICATION, "recommender": KIND_RECOMMENDER,
+              "expert": "专家评分表"}
+MASTER_TEMPLATE_ID = "saq-master"
+
+
+_WANTED = {}
+
+
+def wanted_names(campaign):
+    """The defined names consolidation reads: inputs of both forms, and the workbook's own
+    total (E27). Computed names are not read: Python recomputes them."""
+    if id(campaign) not in _WANTED:
+        from .collect import STORED_TOTAL_NAME, application_input_keys
+        _WANTED[id(campaign)] = frozenset(application_input_keys(campaign)) | \
+            {STORED_TOTAL_NAME} | {f.key for f in campaign.fields["recommender"]}
+    return _WANTED[id(campaign)]
+
+
+def list_files(folder, skip=()):
+    """Every regular file under ``folder``, sorted, as FileRecords (nothing opened yet).
+
+    Args:
+        folder: the folder to walk (recursively; symbolic links to folders not followed).
+        skip: paths to leave out (the master being written, its lock file).
+    """
+    root = Path(folder)
+    skip = {Path(s).resolve() for s in skip}
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            if not p.is_file() or p.resolve() in skip:
+                continue
+            out.append(FileRecord(p, p.relative_to(root).as_posix()))
+    return out
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _set(rec, kind, status, reason):
+    rec.kind, rec.status, rec.reason = kind, status, reason
+    return None
+
+
+def prepare(rec, seen_hashes):
+    """First pass, cheap: size, SHA-256; lock files, hidden files and exact copies are set
+    aside here (so the reading pass can run in parallel).
+
+    Args:
+        rec: the FileRecord (filled in place).
+        seen_hashes: sha256 -> rel of files already kept.
+    Returns:
+        True when the file is to be read.
+    """
+    p, name = rec.path, rec.path.name
+    if name.startswith("~$"):
+        _set(rec, "临时文件", IGNORED, "Office 临时锁文件（有人正打开原文件时产生），不是提交的文件")
+    elif name.startswith(".") or "__MACOSX" in rec.rel.split("/"):
+        _set(rec, "其他", IGNORED, "系统隐藏文件，未读取")
+    try:
+        rec.size = p.stat().st_size
+        rec.sha256 = sha256(p)
+    except OSError as e:
+        _set(rec, "其他", REJECTED, f"无法读取文件（{e.strerror or e}）")
+        return False
+    if rec.status:
+        return False
+    if rec.sha256 in seen_hashes:
+        _set(rec, "重复文件", IGNORED, f"与 {seen_hashes[rec.sha256]} 内容完全相同（重复文件），只导入一次")
+        return False
+    seen_hashes[rec.sha256] = rec.rel
+    return True
+
+
+def classify(rec, campaign):
+    """Second pass: fill ``rec`` (kind, status, reason) and return the Submission if ours.
+
+    Args:
+        rec: a FileRecord that :func:`prepare` kept.
+        campaign: the Campaign (its year and template version).
+    Returns:
+        fastread.Submission or None.
+    """
+    p = rec.path
+    ext = p.suffix.lower()
+    excel_like = ext in EXCEL_EXTS
+    try:
+        pr = fastread.probe(p)
+    except fastread.UnreadableWorkbook as e:
+        return _set(rec, "Excel 文件" if excel_like else "其他", REJECTED, e.reason)
+    if not excel_like and pr.format != "xlsx" and not (pr.format == "ole" and pr.encrypted):
+        return _set(rec, "其他", IGNORED, "不是 Excel 文件（如盖章扫描件、文档），未读取")
+    if pr.format == "empty":
+        return _set(rec, "Excel 文件", REJECTED, "文件为空（0 字节），" + fastread.SAVE_AS)
+    if pr.format == "text":
+        if ext == ".csv":
+            return _set(rec, "CSV 文件", REJECTED,
+                        "CSV 文件无法确认模板和版本，请使用下发的模板填写，" + fastread.SAVE_AS)
+        return _set(rec, "Excel 文件", REJECTED,
+                    "文件内容是文本，不是 Excel 工作簿（可能只是改了扩展名），" + fastread.SAVE_AS)
+    rec.macros = pr.macros
+    try:
+        sub = fastread.read_submission(p, pr, wanted_names(campaign))
+    except fastread.NotOurWorkbook as e:
+        return _set(rec, "Excel 文件", REJECTED, e.reason)
+    except fastread.UnreadableWorkbook as e:
+        return _set(rec, "Excel 文件", REJECTED, e.reason)
+    except Exception as e:  # noqa: BLE001 - never stop the run on one file (issue 4 §4)
+        return _set(rec, "Excel 文件", REJECTED, f"读取时出错（{type(e).__name__}），" + fastread.SAVE_AS)
+    rec.template_version = str(sub.meta.get("template_version") or "")
+    if sub.meta.get("template_id") == MASTER_TEMPLATE_ID:
+        return _set(rec, "汇总表", IGNORED, "本程序生成的汇总表，未读取")
+    kind = KIND_NAMES.get(sub.kind, sub.kind)
+    if sub.kind == "expert":
+        return _set(rec, kind, IGNORED, "专家评分表不参与申请汇总")
+    year = str(sub.meta.get("campaign_year") or "").split(".")[0]
+    if year and year != str(campaign.year):
+        return _set(rec, kind, REJECTED, f"这是 {year} 年的模板，请使用 {campaign.year} 年模板重新填写后提交")
+    notes = list(sub.notes)
+    if rec.template_version and rec.template_version != campaign.template_version:
+        notes.insert(0, f"模板版本 {rec.template_version}（当前为 {campaign.template_version}），已按名称读取")
+    if sub.macros:
+        notes.append("含宏（未运行）")
+    _set(rec, kind, IMPORTED, "；".join(notes))
+    return sub

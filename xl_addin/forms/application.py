@@ -1,0 +1,416 @@
+"""The 申请书 template (one per applying organisation, RULES.md F1–F4).
+
+Sheets: 申请表 (cover, 附件2-3 with the four category blocks, 资格自查), 自评表 (附件2-5,
+one input cell per rubric part beside the official wording), 被访者名单 (table
+``respondent_list``), 结果 (scores, levels, flags, banner) and the hidden _calc, _lists and
+_meta. Every formula comes from :func:`xl_addin.formulas.application_plan`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from ..campaign import fmt_number, load
+from ..checks import part_label
+from ..formulas import application_plan
+from . import common as C
+
+TEMPLATE_ID = "saq-application"
+COVER_KEYS = ("recommender", "fill_date", "category", "level")
+RESPONDENT_TABLE = "respondent_list"
+RESPONDENT_COLUMNS = ("序号", "姓名", "联系方式")
+RESULT_NAMES = ("se_base", "se_bonus", "se_total", "se_conclusion", "achievable_level",
+                "proposed_level", "level_reason", "flags", "flag_text", "error_count",
+                "warning_count")
+
+
+def _groups(c):
+    """Blocks of the 申请表 sheet: (title, fields, only-categories or None)."""
+    fields = [f for f in c.fields["application"] if f.block != "derived"]
+    by_key = {f.key: f for f in fields}
+    out = [("封面", [by_key[k] for k in COVER_KEYS], None)]
+    main = [f for f in fields if f.block == "main" and not f.only and f.key not in COVER_KEYS]
+    out.append(("附件2-3 申请表 · 基本信息", [f for f in main if not f.key.startswith("contact_")], None))
+    out.append(("联系人", [f for f in main if f.key.startswith("contact_")], None))
+    seen = []
+    for f in fields:
+        if f.block == "main" and f.only and f.only not in seen:
+            seen.append(f.only)
+    for only in seen:
+        names = "、".join(only)
+        out.append((f"{names}填写（其他类别不填）",
+                    [f for f in fields if f.block == "main" and f.only == only], only))
+    out.append(("资格自查（申请条件，附件1）", [f for f in fields if f.block == "eligibility"], None))
+    return out
+
+
+def _hint(f, c):
+    bits = []
+    if f.type == "date":
+        bits.append("日期")
+    elif f.type in ("number", "integer"):
+        bits.append("整数" if f.type == "integer" else "数字")
+        if f.unit:
+            bits.append(f"单位{f.unit}")
+    elif f.type in ("choice", "category", "level"):
+        bits.append("下拉选择")
+    if f.only:
+        bits.append("仅" + "、".join(f.only))
+    return "；".join(bits)
+
+
+def build_application(campaign=None):
+    """The application workbook (openpyxl Workbook), formulas generated from the campaign.
+
+    Args:
+        campaign: a Campaign (default 2023).
+    Returns:
+        openpyxl.Workbook
+    """
+    c = campaign or load()
+    plan = application_plan(c)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "申请表"
+    wr = wb.create_sheet("自评表")
+    wl = wb.create_sheet("被访者名单")
+    wo = wb.create_sheet("结果")
+    lists = C.lists_sheet(wb, c)
+    C.meta_sheet(wb, TEMPLATE_ID, c)
+    C.fixed_properties(wb, f"{c.title} 申请书")
+
+    inputs, input_cells, placed = {}, {}, {}
+    fields = {f.key: f for f in c.fields["application"]}
+
+    # ---- 申请表 -------------------------------------------------------------------
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 36
+    ws.column_dimensions["C"].width = 56
+    ws["A1"] = f"{c.title} 申请书"
+    ws["A1"].font = C.font(16, True)
+    ws["A1"].alignment = C.CENTER
+    ws.merge_cells("A1:C1")
+    ws.row_dimensions[1].height = 30
+    ws["A2"] = ("黄色单元格为填写项；选择项请用下拉列表，日期如 2023-05-01，数字不带单位。"
+                "填写有误时单元格变红（错误）或变黄（提醒），右侧“提示”列说明原因。")
+    ws["A2"].alignment = C.WRAP
+    ws["A2"].font = C.font(9.5, color="595959")
+    ws.merge_cells("A2:C2")
+    ws.row_dimensions[2].height = 30
+    banner_coord = "A3"
+    ws.merge_cells("A3:C3")
+    ws.row_dimensions[3].height = 26
+    row = 4
+    cat_ref = None
+    greyed = []  # (cells, only)
+    for title, flds, only in _groups(c):
+        row += 1
+        ws.cell(row, 1, title)
+        for j in (1, 2, 3):
+            ws.cell(row, j).fill = C.BLOCK_FILL
+            ws.cell(row, j).font = C.font(11, True)
+            ws.cell(row, j).border = C.BOX
+        ws.cell(row, 3, "提示")
+        row += 1
+        for f in flds:
+            lab = ws.cell(row, 1, f.label)
+            C.style_label(lab)
+            cell = ws.cell(row, 2)
+            C.style_input(cell, f)
+            coord = f"B{row}"
+            C.add_name(wb, f.key, ws, coord)
+            inputs[f.key] = C.ref(ws, coord)
+            input_cells[f.key] = (ws, coord)
+            hint = ws.cell(row, 3)
+            hint.alignment = C.WRAP
+            hint.border = C.BOX
+            hint.font = C.font(9.5, color="9C0006")
+            C.validation_for(ws, f, c, lists, coord)
+            if f.key == "category":
+                cat_ref = C.ref(ws, coord)
+            if f.only or only:
+                greyed.append((f"A{row}:B{row}", f.only or only))
+            # rows whose field can be flagged get room for a two-line message
+            tall = f.key in plan.field_flags or len(f.label) > 15
+            ws.row_dimensions[row].height = 30 if tall else 20
+            row += 1
+    last_form_row = row - 1
+
+    # ---- 自评表 -------------------------------------------------------------------
+    rb = c.rubric
+    heads = ["部分", "序号", "项目", "评分标准（附件2-5 原文）", "分项", "允许值", "自评分", "项目得分", "提示"]
+    widths = [10, 6, 18, 44, 18, 12, 9, 9, 30]
+    for j, (h, w) in enumerate(zip(heads, widths), 1):
+        cl = wr.cell(2, j, h)
+        cl.font = C.font(10.5, True)
+        cl.fill = C.HEAD_FILL
+        cl.border = C.BOX
+        cl.alignment = C.CENTER
+        wr.column_dimensions[cl.column_letter].width = w
+    wr["A1"] = f"附件2-5 满意度测量项目自评表（{c.year}）"
+    wr["A1"].font = C.font(14, True)
+    wr["A1"].alignment = C.CENTER
+    wr.merge_cells("A1:I1")
+    wr.row_dimensions[1].height = 26
+    r = 3
+    for sec in rb.sections:
+        sec_start = r
+        for item in rb.items_of(sec.id):
+            parts = list(item.parts) + ([item.penalty] if item.penalty else [])
+            start = r
+            for part in parts:
+                wr.cell(r, 5, part.label if (len(item.parts) > 1 or part.kind == "penalty") else "—")
+                allowed = part.allowed_text(rb.step)
+                if item.choices:
+                    allowed = "、".join(f"{k} {fmt_number(v)}" for k, v in item.choices.items())
+                wr.cell(r, 6, allowed)
+                cell = wr.cell(r, 7)
+                C.style_input(cell)
+                cell.alignment = C.CENTER
+                coord = f"G{r}"
+                C.add_name(wb, part.key, wr, coord)
+                inputs[part.key] = C.ref(wr, coord)
+                input_cells[part.key] = (wr, coord)
+                _part_validation(wr, part, item, coord, rb.step, c, lists)
+                for j in (5, 6, 9):
+                    wr.cell(r, j).border = C.BOX
+                    wr.cell(r, j).alignment = C.WRAP
+                    wr.cell(r, j).font = C.font(9.5)
+                wr.cell(r, 9).font = C.font(9, color="9C0006")
+                r += 1
+            end = r - 1
+            wr.cell(start, 2, item.id)
+            wr.cell(start, 3, f"{item.name}（{fmt_number(item.max)} 分）")
+            wr.cell(start, 4, item.text)
+            placed[f"item:{item.id}"] = (wr, f"H{start}")
+            for j in (2, 3, 4, 8):
+                cl = wr.cell(start, j)
+                cl.border = C.BOX
+                cl.alignment = C.WRAP_TOP if j == 4 else C.CENTER
+                cl.font = C.font(9.5 if j == 4 else 10)
+                if end > start:
+                    wr.merge_cells(start_row=start, start_column=j, end_row=end, end_column=j)
+            # Row heights: the official wording needs ~ (chars * 2 / width) lines.
+            lines = math.ceil(len(item.text) * 2.1 / widths[3]) + 1
+            per = max(18, lines * 14 / (end - start + 1))
+            for rr in range(start, end + 1):
+                wr.row_dimensions[rr].height = per
+        wr.cell(r, 5, f"{sec.name}小计（满分 {fmt_number(sec.weight)}）")
+        wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
+        placed[f"sec:{sec.id}"] = (wr, f"H{r}")
+        for j in range(2, 10):
+            wr.cell(r, j).fill = C.HEAD_FILL
+            wr.cell(r, j).border = C.BOX
+            wr.cell(r, j).font = C.font(10, True)
+        r += 1
+        wr.cell(sec_start, 1, f"{sec.name}\n（{fmt_number(sec.weight)}）")
+        wr.cell(sec_start, 1).alignment = C.CENTER
+        wr.cell(sec_start, 1).border = C.BOX
+        wr.cell(sec_start, 1).font = C.font(10, True)
+        wr.merge_cells(start_row=sec_start, start_column=1, end_row=r - 1, end_column=1)
+    # veto
+    wr.cell(r, 1, "否决项")
+    wr.cell(r, 2, rb.veto_key.removeprefix("se_"))
+    wr.cell(r, 3, rb.veto_label)
+    wr.merge_cells(start_row=r, start_column=3, end_row=r, end_column=6)
+    cell = wr.cell(r, 7)
+    C.style_input(cell)
+    C.add_name(wb, rb.veto_key, wr, f"G{r}")
+    inputs[rb.veto_key] = C.ref(wr, f"G{r}")
+    input_cells[rb.veto_key] = (wr, f"G{r}")
+    C.validation_for(wr, _yesno_field(c, rb.veto_key, rb.veto_label), c, lists, f"G{r}")
+    for j in range(1, 10):
+        wr.cell(r, j).border = C.BOX
+        wr.cell(r, j).font = C.font(10, True)
+    wr.row_dimensions[r].height = 24
+    r += 1
+    summary_rows = {}
+    for key, label in (("se_base", "基础分（满分 100）"), ("se_bonus", "加分项（满分 10）"),
+                       ("se_total", "评价得分"), ("se_conclusion", "评价结论")):
+        wr.cell(r, 5, label)
+        wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
+        summary_rows[key] = r
+        for j in range(5, 9):
+            wr.cell(r, j).fill = C.HEAD_FILL
+            wr.cell(r, j).border = C.BOX
+            wr.cell(r, j).font = C.font(11, True)
+        r += 1
+    wr.freeze_panes = "A3"
+
+    # ---- 被访者名单 -------------------------------------------------------------------
+    n_rows = c.flags["E17"]["threshold"] + 50
+    wl["A1"] = "被访者名单（不超过 50 人须全部列出，超过 50 人至少列出 50 人）"
+    wl["A1"].font = C.font(13, True)
+    wl.merge_cells("A1:C1")
+    wl.row_dimensions[1].height = 24
+    wl["A2"] = "姓名不能为空；联系方式填写手机或电话。"
+    wl["A2"].font = C.font(9.5, color="595959")
+    for j, (h, w) in enumerate(zip(RESPONDENT_COLUMNS, (8, 20, 28)), 1):
+        cl = wl.cell(3, j, h)
+        cl.font = C.font(10.5, True)
+        wl.column_dimensions[cl.column_letter].width = w
+    for rr in range(4, 4 + n_rows):
+        for j in (1, 2, 3):
+            cl = wl.cell(rr, j)
+            cl.protection = Protection(locked=False)
+            cl.number_format = "@" if j == 3 else "General"
+    tab = Table(displayName=RESPONDENT_TABLE, ref=f"A3:C{3 + n_rows}")
+    tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+    wl.add_table(tab)
+    wl.freeze_panes = "A4"
+    listed_coord = "E4"
+    wl["E3"] = "已列人数"
+    wl["E3"].font = C.font(10.5, True)
+    wl.column_dimensions["E"].width = 12
+    count_range = f"$B$4:$B${3 + n_rows + 1000}"
+    wl[listed_coord] = f'=SUMPRODUCT(--(LEN(TRIM({count_range}))>0))'
+    C.add_name(wb, "respondents_listed", wl, listed_coord)
+    inputs["respondents_listed"] = C.ref(wl, listed_coord)
+
+    # ---- 结果 -------------------------------------------------------------------------
+    wo.column_dimensions["A"].width = 22
+    wo.column_dimensions["B"].width = 16
+    wo.column_dimensions["C"].width = 60
+    wo["A1"] = f"{c.title} 自评结果（随填写自动计算）"
+    wo["A1"].font = C.font(15, True)
+    wo.merge_cells("A1:C1")
+    wo.row_dimensions[1].height = 28
+    wo.merge_cells("A2:C2")
+    placed["status"] = (wo, "A2")
+    C.add_name(wb, "status", wo, "A2")
+    wo.row_dimensions[2].height = 30
+    rr = 4
+    for h, j in (("部分", 1), ("满分", 2), ("得分", 3)):
+        cl = wo.cell(rr, j, h)
+        cl.font = C.font(10.5, True)
+        cl.fill = C.HEAD_FILL
+        cl.border = C.BOX
+    rr += 1
+    for sec in rb.sections:
+        wo.cell(rr, 1, sec.name)
+        wo.cell(rr, 2, sec.weight)
+        for j in (1, 2, 3):
+            wo.cell(rr, j).border = C.BOX
+            wo.cell(rr, j).font = C.font()
+            wo.cell(rr, j).alignment = Alignment(horizontal="left" if j == 1 else "center")
+        placed_sec = placed[f"sec:{sec.id}"]
+        wo.cell(rr, 3).value = f"={C.ref(placed_sec[0], placed_sec[1])}"
+        rr += 1
+    rr += 1
+    labels = {"se_base": "基础分", "se_bonus": "加分项", "se_total": "评价得分（基础分 + 加分项）",
+              "se_conclusion": "评价结论（自评）", "achievable_level": "可评等级",
+              "proposed_level": "建议等级", "level_reason": "等级说明",
+              "error_count": "错误项数", "warning_count": "提醒项数", "flags": "问题代码",
+              "flag_text": "问题说明"}
+    for key in RESULT_NAMES:
+        wo.cell(rr, 1, labels[key])
+        wo.cell(rr, 1).font = C.font(10.5, True)
+        wo.cell(rr, 1).alignment = Alignment(vertical="top")
+        wo.cell(rr, 1).fill = C.HEAD_FILL
+        wo.merge_cells(start_row=rr, start_column=2, end_row=rr, end_column=3)
+        placed[key] = (wo, f"B{rr}")
+        C.add_name(wb, key, wo, f"B{rr}")
+        for j in (1, 2, 3):
+            wo.cell(rr, j).border = C.BOX
+        wo.cell(rr, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        wo.cell(rr, 2).font = C.font(10.5, key in ("se_total", "se_conclusion", "proposed_level"))
+        wo.row_dimensions[rr].height = {"flag_text": 180, "level_reason": 34}.get(key, 20)
+        rr += 1
+    wo["A" + str(rr + 1)] = "决定说明：" + "；".join(c.decision_labels.values())
+    wo["A" + str(rr + 1)].alignment = C.WRAP_TOP
+    wo["A" + str(rr + 1)].font = C.font(9, color="595959")
+    wo.merge_cells(start_row=rr + 1, start_column=1, end_row=rr + 1, end_column=3)
+    wo.row_dimensions[rr + 1].height = 80
+
+    # ---- formulas ------------------------------------------------------------------------
+    wc, resolve = C.calc_sheet(wb, plan, placed, inputs)
+    banner_ref = resolve("status")
+    ws[banner_coord] = f"={banner_ref}"
+    for key, rrow in summary_rows.items():
+        wr.cell(rrow, 8).value = f"={resolve(key)}"
+    _status_formats(ws, banner_coord, banner_ref)
+    _status_formats(wo, "A2", banner_ref)
+    for cl in (ws[banner_coord], wo["A2"]):
+        cl.font = C.font(14, True)
+        cl.alignment = C.CENTER
+        cl.border = C.BOX
+
+    # per-field hints, red/amber formats, greyed blocks
+    for key, (sheet, coord) in input_cells.items():
+        hint_col = "C" if sheet is ws else "I"
+        rownum = int("".join(ch for ch in coord if ch.isdigit()))
+        msg = C.field_messages(plan, key, resolve)
+        if msg:
+            sheet[f"{hint_col}{rownum}"] = msg
+        elif sheet is ws:
+            sheet[f"{hint_col}{rownum}"] = _hint(fields[key], c) if key in fields else None
+        C.add_flag_formats(sheet, coord, plan, key, resolve)
+    for cells, only in greyed:
+        cond = "OR(" + ",".join(f'{cat_ref}="{x}"' for x in only) + ")"
+        ws.conditional_formatting.add(cells, FormulaRule(
+            formula=[f'AND({cat_ref}<>"",NOT({cond}))'], fill=C.GREY_FILL,
+            font=C.font(color="A6A6A6")))
+    # hints for fields without flags on 申请表 (static) stay; make them grey
+    for rrow in range(5, last_form_row + 1):
+        if ws.cell(rrow, 3).value and not str(ws.cell(rrow, 3).value).startswith("="):
+            ws.cell(rrow, 3).font = C.font(9, color="7F7F7F")
+
+    # ---- sheets: protection, print, freeze --------------------------------------------------
+    for sheet in (ws, wr, wl, wo):
+        C.protect(sheet)
+    C.a4(ws, title_rows="1:1")
+    C.a4(wr, landscape=True, title_rows="1:2")
+    C.a4(wl, title_rows="3:3")
+    C.a4(wo)
+    ws.freeze_panes = "A4"
+    ws.print_area = f"A1:C{last_form_row}"
+    wr.print_area = f"A1:I{r - 1}"
+    wo.print_area = f"A1:C{rr + 1}"
+    return wb
+
+
+def _yesno_field(c, key, label):
+    from ..campaign import Field
+    return Field(key, label, "choice", "yesno")
+
+
+def _part_validation(ws, part, item, coord, step, c, lists):
+    """Validation for a rubric cell: its allowed values (S0/S1)."""
+    if part.kind == "penalty":
+        C.validation_for(ws, _yesno_field(c, part.key, part.label), c,
+                         lists, coord)
+        return
+    if part.kind == "score":
+        values = sorted(set(part.allowed) | set(item.choices.values()))
+        dv = DataValidation(type="list", formula1='"' + ",".join(fmt_number(v) for v in values) + '"',
+                            allow_blank=True)
+    elif part.kind == "range":
+        dv = DataValidation(type="custom", allow_blank=True,
+                            formula1=f"AND(ISNUMBER({coord}),{coord}>=0,{coord}<={fmt_number(part.max)},"
+                                     f"MOD({coord},{fmt_number(step)})=0)")
+    else:
+        dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                            allow_blank=True)
+    allowed = part.allowed_text(step)
+    dv.promptTitle = part_label(c, part)[:32]
+    dv.prompt = f"允许值：{allowed}"
+    dv.errorTitle = "分值不在允许值之内"
+    dv.error = f"“{part_label(c, part)}”只能填写：{allowed}（规则 S1）"
+    dv.showInputMessage = dv.showErrorMessage = True
+    dv.add(coord)
+    ws.add_data_validation(dv)
+
+
+def _status_formats(ws, coord, banner_ref):
+    from ..engine import Evaluation
+    ok = Evaluation({}).status
+    ws.conditional_formatting.add(coord, FormulaRule(
+        formula=[f'{banner_ref}="{ok}"'], fill=C.GREEN_FILL, stopIfTrue=True))
+    ws.conditional_formatting.add(coord, FormulaRule(
+        formula=[f'{banner_ref}<>"{ok}"'], fill=C.RED_FILL))

@@ -1,0 +1,288 @@
+"""What both templates share: styles, the hidden _meta / _lists / _calc sheets, defined
+names, data validation, conditional formats, protection and A4 print setup."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .. import __version__
+from ..formulas import Plan, render
+
+META_SHEET = "_meta"
+LISTS_SHEET = "_lists"
+CALC_SHEET = "_calc"
+FONT_NAME = "等线"  # Excel's default CJK font; LibreOffice falls back to Noto Sans CJK
+
+INPUT_FILL = PatternFill("solid", fgColor="FFF9DB")
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+BLOCK_FILL = PatternFill("solid", fgColor="BDD7EE")
+CALC_FILL = PatternFill("solid", fgColor="F2F2F2")
+RED_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
+AMBER_FILL = PatternFill("solid", fgColor="FFEB9C", bgColor="FFEB9C")
+GREY_FILL = PatternFill("solid", fgColor="D9D9D9", bgColor="D9D9D9")
+GREEN_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="center")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def font(size=10.5, bold=False, color=None):
+    return Font(name=FONT_NAME, size=size, bold=bold, color=color)
+
+
+def ref(ws, coord, absolute=True):
+    """'Sheet'!$A$1 for a cell (quoted sheet name)."""
+    col = "".join(ch for ch in coord if ch.isalpha())
+    row = "".join(ch for ch in coord if ch.isdigit())
+    cell = f"${col}${row}" if absolute else coord
+    return f"{quote_sheetname(ws.title)}!{cell}"
+
+
+def add_name(wb, name, ws, coord):
+    """A workbook-level defined name for one cell."""
+    col = "".join(ch for ch in coord if ch.isalpha())
+    row = "".join(ch for ch in coord if ch.isdigit())
+    wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!${col}${row}")
+
+
+def meta_sheet(wb, template_id, campaign):
+    """The hidden _meta sheet of the reader contract (key, value rows)."""
+    ws = wb.create_sheet(META_SHEET)
+    rows = [("key", "value"), ("template_id", template_id),
+            ("template_version", campaign.template_version),
+            ("campaign_year", campaign.year), ("generator_version", __version__)]
+    for r in rows:
+        ws.append(r)
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+    return ws
+
+
+def lists_sheet(wb, campaign, extra=None):
+    """Hidden sheet with one column per choice list; returns list name -> range ref."""
+    ws = wb.create_sheet(LISTS_SHEET)
+    lists = dict(campaign.choices)
+    lists["category"] = tuple(c.name for c in campaign.categories)
+    lists["level"] = tuple(lv.applied for lv in campaign.levels)
+    lists.update(extra or {})
+    out = {}
+    for j, (name, values) in enumerate(lists.items(), 1):
+        ws.cell(1, j, name)
+        for i, v in enumerate(values, 2):
+            ws.cell(i, j, v)
+        col = get_column_letter(j)
+        out[name] = (f"{quote_sheetname(ws.title)}!${col}$2:${col}${len(values) + 1}", values)
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+    return out
+
+
+def choices_of(campaign, f):
+    if f.type == "category":
+        return "category"
+    if f.type == "level":
+        return "level"
+    return f.choices
+
+
+def validation_for(ws, f, campaign, lists, cells):
+    """Data validation with Chinese prompt and error for one input field."""
+    label = f.label
+    dv = None
+    lname = choices_of(campaign, f)
+    if lname:
+        rng, values = lists[lname]
+        shown = "、".join(values)
+        dv = DataValidation(type="list", formula1=rng, allow_blank=True)
+        dv.prompt = f"请从下拉列表中选择：{shown}" if len(shown) < 200 else "请从下拉列表中选择"
+        dv.error = f"“{label}”只能从下拉列表中选择。"
+    elif f.type == "date":
+        dv = DataValidation(type="date", operator="between", formula1="DATE(1900,1,1)",
+                            formula2="DATE(9999,12,31)", allow_blank=True)
+        dv.prompt = "请填写日期，如 2023-05-01"
+        dv.error = f"“{label}”应为日期，如 2023-05-01。"
+    elif f.type in ("number", "integer"):
+        lo = f.min if f.min is not None else -1e12
+        hi = f.max if f.max is not None else 1e12
+        dv = DataValidation(type="whole" if f.type == "integer" else "decimal",
+                            operator="between", formula1=str(lo), formula2=str(hi),
+                            allow_blank=True)
+        rng = f"{lo:g} 到 {hi:g} 之间的" if f.min is not None else ""
+        dv.prompt = f"请填写{rng}{'整数' if f.type == 'integer' else '数字'}" + \
+            (f"（单位：{f.unit}）" if f.unit else "") + "，不要带单位或文字"
+        dv.error = f"“{label}”应为{rng}{'整数' if f.type == 'integer' else '数字'}。"
+    elif f.type == "mobile":
+        dv = DataValidation(type="textLength", operator="equal", formula1="11", allow_blank=True)
+        dv.errorStyle = "warning"
+        dv.prompt = "请填写 1 开头的 11 位手机号"
+        dv.error = "手机号应为 1 开头的 11 位数字，确定要这样填写吗？"
+    elif f.type == "uscc":
+        dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
+        dv.errorStyle = "warning"
+        dv.prompt = "请填写 18 位统一社会信用代码（GB 32100-2015）"
+        dv.error = "统一社会信用代码应为 18 位，确定要这样填写吗？"
+    elif f.type == "email":
+        dv = DataValidation(type="custom", formula1=f'ISNUMBER(FIND("@",{cells.split(":")[0]}))',
+                            allow_blank=True)
+        dv.errorStyle = "warning"
+        dv.prompt = "请填写邮箱，如 name@example.com"
+        dv.error = "邮箱格式应为 name@example.com，确定要这样填写吗？"
+    if dv is None:
+        return None
+    dv.promptTitle = label[:32]
+    dv.errorTitle = "填写有误"
+    dv.showInputMessage = True
+    dv.showErrorMessage = True
+    dv.add(cells)
+    ws.add_data_validation(dv)
+    return dv
+
+
+def style_input(cell, f=None):
+    cell.fill = INPUT_FILL
+    cell.border = BOX
+    cell.protection = Protection(locked=False)
+    cell.alignment = WRAP
+    cell.font = font()
+    if f is not None:
+        if f.type == "date":
+            cell.number_format = DATE_FORMAT
+        elif f.type in ("text", "mobile", "email", "uscc"):
+            cell.number_format = "@"
+
+
+def style_label(cell, bold=False):
+    cell.font = font(bold=bold)
+    cell.border = BOX
+    cell.alignment = WRAP
+    cell.fill = HEAD_FILL if bold else PatternFill()
+
+
+def flag_rule_formulas(plan: Plan, key, resolve):
+    """(error condition, warning condition) for the input cell of ``key``, or None."""
+    insts = plan.field_flags.get(key, [])
+    if not insts:
+        return None
+    errs, warns = [], []
+    for i in insts:
+        m = resolve(i.msg)
+        if i.const_severity:
+            (errs if i.severity == "error" else warns).append(f'{m}<>""')
+        else:
+            s = resolve(i.severity)
+            errs.append(f'{s}="error"')
+            warns.append(f'{s}="warning"')
+    e = "OR(" + ",".join(errs) + ")" if errs else None
+    w = "OR(" + ",".join(warns) + ")" if warns else None
+    return e, w
+
+
+def add_flag_formats(ws, cells, plan, key, resolve):
+    """Red fill for an error on the field, amber for a warning (conditional formats)."""
+    rules = flag_rule_formulas(plan, key, resolve)
+    if not rules:
+        return
+    e, w = rules
+    if e:
+        ws.conditional_formatting.add(cells, FormulaRule(formula=[e], fill=RED_FILL, stopIfTrue=True))
+    if w:
+        ws.conditional_formatting.add(cells, FormulaRule(formula=[w], fill=AMBER_FILL, stopIfTrue=True))
+
+
+def field_messages(plan, key, resolve):
+    """Formula joining the messages of the flags on one field (the 提示 column)."""
+    insts = plan.field_flags.get(key, [])
+    if not insts:
+        return None
+    parts = [f'IF({resolve(i.msg)}="","",CHAR(10)&{resolve(i.msg)})' for i in insts]
+    return "=MID(" + "&".join(parts) + ",2,32767)"
+
+
+def calc_sheet(wb, plan, placed, inputs, hidden=True):
+    """Lay the plan's cells not ``placed`` elsewhere into _calc (A: name, B: formula).
+
+    Args:
+        placed: plan cell name -> (worksheet, coordinate) already chosen by the form.
+        inputs: input key -> absolute reference of the input cell.
+    Returns:
+        resolve(name) -> absolute reference of a plan cell or input.
+    """
+    ws = wb.create_sheet(CALC_SHEET)
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 40
+    where = {}
+    row = 1
+    ws.cell(row, 1, "name")
+    ws.cell(row, 2, "value")
+    for name in plan.cells:
+        if name in placed:
+            pws, coord = placed[name]
+            where[name] = ref(pws, coord)
+            continue
+        row += 1
+        ws.cell(row, 1, name)
+        where[name] = ref(ws, f"B{row}")
+
+    def resolve(name):
+        if name.startswith("in:"):
+            return inputs[name[3:]]
+        return where[name]
+
+    for name, body in plan.cells.items():
+        target = where[name]
+        sheet_part, cell_part = target.rsplit("!", 1)
+        tws = placed[name][0] if name in placed else ws
+        tws[cell_part.replace("$", "")] = render(body, resolve)
+    if hidden:
+        ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+    return ws, resolve
+
+
+def protect(ws):
+    """Sheet protection without a password: inputs (unlocked) stay editable."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.selectLockedCells = False
+    ws.protection.selectUnlockedCells = False
+
+
+def a4(ws, landscape=False, title_rows=None, fit_width=True):
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if fit_width:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def comment(cell, text, author="saq"):
+    c = Comment(text, author)
+    c.width, c.height = 320, 120
+    cell.comment = c
+
+
+def fixed_properties(wb, title):
+    """Stable document properties so regenerated templates compare equal."""
+    wb.properties.creator = "saq"
+    wb.properties.lastModifiedBy = "saq"
+    wb.properties.title = title
+    stamp = dt.datetime(2000, 1, 1)
+    wb.properties.created = stamp
+    wb.properties.modified = stamp

@@ -1,0 +1,136 @@
+"""Fill the templates through their defined names and tables (for the demo and tests).
+
+Values are written as typed: numbers as numbers, dates as dates, text as text (text that
+starts with = + - @ stays text — tables.set_text_safe). The files have no cached values;
+Excel, WPS and LibreOffice calculate the formulas when they open them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from openpyxl.utils.cell import range_boundaries
+
+from ..campaign import load
+from ..engine import to_keys
+from ..tables import save_workbook, set_text_safe
+from .application import RESPONDENT_TABLE, build_application
+from .recommender import TABLE, build_recommender
+
+DERIVED = ("respondents_listed", "stored_total")
+
+
+def _cell_of(wb, name):
+    dn = wb.defined_names.get(name)
+    if dn is None:
+        return None
+    sheet, coord = next(iter(dn.destinations))
+    return wb[sheet][coord.replace("$", "")]
+
+
+def _put(cell, value):
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
+    if isinstance(value, str):
+        set_text_safe(cell, value)
+    else:
+        cell.value = value
+
+
+def _table(wb, name):
+    for ws in wb.worksheets:
+        for t in ws.tables.values():
+            if t.displayName == name:
+                c1, r1, c2, r2 = range_boundaries(t.ref)
+                heads = [ws.cell(r1, c).value for c in range(c1, c2 + 1)]
+                return ws, c1, r1, r2, heads
+    raise KeyError(name)
+
+
+def _save(wb, path_out):
+    return save_workbook(wb, path_out)
+
+
+def fill_application(path_out, values, respondents=None, campaign=None):
+    """Write a filled 申请书.
+
+    Args:
+        path_out: the .xlsx to write.
+        values: field key (or FIELDS.md label) -> value; rubric parts by their se_ keys.
+            ``respondents_listed`` (a count) is honoured when ``respondents`` is None: that
+            many placeholder names are listed. ``stored_total`` is ignored (computed).
+        respondents: list of (姓名, 联系方式) for the 被访者名单 table.
+        campaign: a Campaign (default 2023).
+    Returns:
+        Path of the file written.
+    Raises:
+        KeyError: a key that is not a field of the application.
+        OutputFileError: the file cannot be written.
+    """
+    c = campaign or load()
+    wb = build_application(c)
+    values = to_keys(values, c, "application")
+    for key, v in values.items():
+        if key in DERIVED:
+            continue
+        cell = _cell_of(wb, key)
+        if cell is None:
+            raise KeyError(f"申请书没有名为 {key} 的填写项")
+        if v is not None:
+            _put(cell, v)
+    if respondents is None and values.get("respondents_listed"):
+        respondents = [(f"被访者{i + 1}", "") for i in range(int(values["respondents_listed"]))]
+    if respondents:
+        ws, c1, r1, r2, heads = _table(wb, RESPONDENT_TABLE)
+        _ensure_rows(ws, RESPONDENT_TABLE, len(respondents))
+        ws, c1, r1, r2, heads = _table(wb, RESPONDENT_TABLE)
+        for i, (name, contact) in enumerate(respondents):
+            r = r1 + 1 + i
+            ws.cell(r, c1 + heads.index("序号"), i + 1)
+            _put(ws.cell(r, c1 + heads.index("姓名")), name)
+            if contact:
+                _put(ws.cell(r, c1 + heads.index("联系方式")), contact)
+    return _save(wb, path_out)
+
+
+def _ensure_rows(ws, name, n):
+    """Grow a table downwards when more rows are needed than the template has."""
+    for t in ws.tables.values():
+        if t.displayName == name:
+            c1, r1, c2, r2 = range_boundaries(t.ref)
+            if r2 - r1 < n:
+                from openpyxl.utils import get_column_letter
+                t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r1 + n}"
+
+
+def fill_recommender(path_out, header, rows, campaign=None):
+    """Write a filled 附件3.
+
+    Args:
+        path_out: the .xlsx to write.
+        header: recommender, filler_name, … fill_date (keys or labels).
+        rows: one dict per application, by key of fields.recommendation_row or label.
+        campaign: a Campaign (default 2023).
+    Returns:
+        Path of the file written.
+    Raises:
+        KeyError: an unknown header key or column; OutputFileError.
+    """
+    c = campaign or load()
+    from .recommender import DEFAULT_ROWS
+    wb = build_recommender(c, rows=max(DEFAULT_ROWS, len(rows)))
+    for key, v in to_keys(header, c, "recommender").items():
+        cell = _cell_of(wb, key)
+        if cell is None:
+            raise KeyError(f"推荐表没有名为 {key} 的填写项")
+        if v is not None:
+            _put(cell, v)
+    ws, c1, r1, r2, heads = _table(wb, TABLE)
+    labels = {f.key: f.label for f in c.fields["recommendation_row"]}
+    for i, row in enumerate(rows):
+        for key, v in to_keys(row, c, "recommendation_row").items():
+            if key not in labels:
+                raise KeyError(f"推荐表没有“{key}”列")
+            if v is not None:
+                _put(ws.cell(r1 + 1 + i, c1 + heads.index(labels[key])), v)
+    return _save(wb, path_out)

@@ -1,0 +1,232 @@
+"""The 附件3 初审推荐意见表 template (one per 推荐单位, RULES.md F5).
+
+One sheet prints as the official table for stamping: title, 推荐单位（盖章）, the two-row
+heading of the notice, the rows (Excel table ``recommendations``), the filler line and the
+note. Each row checks itself (E14, E15, E16, E20, E23, E30 per L5a) in computed columns
+after the official ones (not printed); hidden helper columns further right hold the
+intermediate formulas of :func:`xl_addin.formulas.row_plan`. The sheet 统计 counts rows,
+errors and warnings and checks the header (E21, E22, E28).
+"""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from ..campaign import load
+from ..formulas import Builder, header_plan, render, row_plan
+from . import common as C
+
+TEMPLATE_ID = "saq-recommender"
+TABLE = "recommendations"
+SHEET = "初审推荐意见表"
+TOTALS_SHEET = "统计"
+DEFAULT_ROWS = 50
+# Computed columns after the official ones: label -> row-plan output.
+COMPUTED = {"问题代码": "flags", "问题说明": "flag_text", "可评等级": "achievable_level",
+            "建议等级": "proposed_level", "等级说明": "level_reason", "自评结论": "row_conclusion",
+            "错误数": "error_count", "提醒数": "warning_count"}
+STAR_OUTPUTS = ("achievable_level", "proposed_level", "level_reason")
+WIDTHS = {"序号": 5, "申请组织名称": 24, "统一社会信用代码": 21, "申请类别": 8, "申请等级": 10,
+          "申报项目名称": 20, "满意度得分": 11, "申请组织自评分": 15, "申请选择组织自评分": 19,
+          "推荐意见": 32, "问题代码": 12, "问题说明": 50, "可评等级": 12, "建议等级": 12,
+          "等级说明": 30, "自评结论": 8, "错误数": 6, "提醒数": 6}
+HEADER_LAYOUT = (("filler_name", "filler_dept", "filler_title"),
+                 ("filler_mobile", "filler_email", "fill_date"))
+NOTE = ("注：此表在线自动生成 PDF 版，是推荐单位的正式汇总材料，请将打印加盖推荐单位公章的"
+        "扫描件在线提交，谢谢。")
+
+
+def form_title(c):
+    """The heading of 附件3 as the notice prints it."""
+    return f"{c.year} 年上海市用户满意度等级评价 初审推荐意见表"
+
+
+def build_recommender(campaign=None, rows=DEFAULT_ROWS):
+    """The 附件3 workbook (openpyxl Workbook) with ``rows`` prepared table rows.
+
+    Args:
+        campaign: a Campaign (default 2023).
+        rows: number of data rows of the ``recommendations`` table.
+    Returns:
+        openpyxl.Workbook
+    """
+    c = campaign or load()
+    rp, hp = row_plan(c), header_plan(c)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    wt = wb.create_sheet(TOTALS_SHEET)
+    lists = C.lists_sheet(wb, c)
+    C.meta_sheet(wb, TEMPLATE_ID, c)
+    C.fixed_properties(wb, form_title(c))
+    fields = list(c.fields["recommendation_row"])
+    hfields = {f.key: f for f in c.fields["recommender"]}
+    labels = [f.label for f in fields] + list(COMPUTED)
+    ncols = len(labels)
+    n_official = len(fields)
+    last_official = get_column_letter(n_official)
+
+    # ---- title block ------------------------------------------------------------------
+    ws["A1"] = "附件 3"
+    ws["A1"].font = C.font(11, True)
+    ws["A2"] = form_title(c)
+    ws["A2"].font = C.font(16, True)
+    ws["A2"].alignment = C.CENTER
+    ws.merge_cells(f"A2:{last_official}2")
+    ws.row_dimensions[2].height = 32
+    ws["A3"] = "推荐行业/各区/各集团（推荐单位盖章）："
+    ws["A3"].font = C.font(11, True)
+    ws.merge_cells("A3:C3")
+    rec_cell = ws["D3"]
+    C.style_input(rec_cell, hfields["recommender"])
+    ws.merge_cells(f"D3:{get_column_letter(n_official - 1)}3")
+    C.add_name(wb, "recommender", ws, "D3")
+    ws.row_dimensions[3].height = 26
+    inputs = {"recommender": C.ref(ws, "D3")}
+    header_cells = {"recommender": (ws, "D3")}
+
+    # ---- two-row heading: group row 4, table header row 5 ----------------------------
+    top, head = 4, 5
+    group = {"申请组织自评分": "满意度测量项目", "申请选择组织自评分": None}
+    for j, lab in enumerate(labels, 1):
+        col = get_column_letter(j)
+        ws.column_dimensions[col].width = WIDTHS.get(lab, 10)
+        g = ws.cell(top, j)
+        h = ws.cell(head, j, lab)
+        for cl in (g, h):
+            cl.font = C.font(10, True)
+            cl.alignment = C.CENTER
+            cl.border = C.BOX
+            cl.fill = C.HEAD_FILL if j <= n_official else C.CALC_FILL
+        if lab in group:
+            if group[lab]:
+                g.value = group[lab]
+                ws.merge_cells(start_row=top, start_column=j, end_row=top, end_column=j + 1)
+        elif lab == "推荐意见":
+            g.value = "（针对材料进行亮点、改进点的总结与点评）"
+            g.font = C.font(9)
+        elif j > n_official:
+            g.value = "自动检查（不打印）" if j == n_official + 1 else None
+    ws.merge_cells(start_row=top, start_column=n_official + 1, end_row=top, end_column=ncols)
+    ws.row_dimensions[top].height = 30
+    ws.row_dimensions[head].height = 30
+    note = next((f.note for f in fields if f.note), None)
+    if note:
+        j = next(i for i, f in enumerate(fields, 1) if f.note)
+        C.comment(ws.cell(head, j), f"{fields[j - 1].label}：{note}")
+
+    first, last = head + 1, head + rows
+    tab = Table(displayName=TABLE, ref=f"A{head}:{get_column_letter(ncols)}{last}")
+    tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
+    ws.add_table(tab)
+
+    # ---- rows: inputs, computed columns, hidden helpers --------------------------------
+    helpers = [n for n in rp.cells if n not in COMPUTED.values()]
+    helper_col = {n: get_column_letter(ncols + 2 + i) for i, n in enumerate(helpers)}
+    out_col = {out: get_column_letter(n_official + 1 + i) for i, out in enumerate(COMPUTED.values())}
+    in_col = {f.key: get_column_letter(i) for i, f in enumerate(fields, 1)}
+    for r in range(first, last + 1):
+        def resolve(name, r=r):
+            if name.startswith("in:"):
+                return f"${in_col[name[3:]]}{r}"
+            if name in out_col:
+                return f"${out_col[name]}{r}"
+            return f"${helper_col[name]}{r}"
+        for f in fields:
+            cl = ws[f"{in_col[f.key]}{r}"]
+            C.style_input(cl, f)
+            cl.font = C.font(10)
+        for name in helpers:
+            ws[f"{helper_col[name]}{r}"] = render(rp.cells[name], resolve)
+        for name, col in out_col.items():
+            body = rp.cells[name]
+            if name in STAR_OUTPUTS:
+                body = f'IF(OR([[empty]],[[row_conclusion]]=""),"",{body})'
+            else:
+                body = f'IF([[empty]],"",{body})'
+            cl = ws[f"{col}{r}"]
+            cl.value = render(body, resolve)
+            cl.alignment = Alignment(wrap_text=True, vertical="top")
+            cl.font = C.font(9, color="9C0006" if name in ("flags", "flag_text") else None)
+            cl.border = C.BOX
+        ws.row_dimensions[r].height = 30
+        # red / amber input cells
+        for f in fields:
+            C.add_flag_formats(ws, f"{in_col[f.key]}{r}", rp, f.key, resolve)
+    for f in fields:
+        C.validation_for(ws, f, c, lists, f"{in_col[f.key]}{first}:{in_col[f.key]}{last}")
+    for name, col in helper_col.items():
+        ws.column_dimensions[col].hidden = True
+
+    # ---- filler line and note ----------------------------------------------------------
+    r = last + 2
+    # (label from, label to, input from, input to): labels sit in the wide columns
+    spans = ((1, 2, 3, 3), (4, 5, 6, 6), (7, 8, 9, 10))
+    for line in HEADER_LAYOUT:
+        for key, (l1, l2, i1, i2) in zip(line, spans):
+            f = hfields[key]
+            lab = ws.cell(r, l1, f"{f.label}：")
+            if l2 > l1:
+                ws.merge_cells(start_row=r, start_column=l1, end_row=r, end_column=l2)
+            lab.font = C.font(10.5, True)
+            lab.alignment = Alignment(horizontal="right", vertical="center")
+            cl = ws.cell(r, i1)
+            C.style_input(cl, f)
+            if i2 > i1:
+                ws.merge_cells(start_row=r, start_column=i1, end_row=r, end_column=i2)
+            coord = f"{get_column_letter(i1)}{r}"
+            C.add_name(wb, key, ws, coord)
+            inputs[key] = C.ref(ws, coord)
+            header_cells[key] = (ws, coord)
+            C.validation_for(ws, f, c, lists, coord)
+        ws.row_dimensions[r].height = 24
+        r += 1
+    r += 1
+    ws.cell(r, 1, NOTE).font = C.font(10)
+    ws.cell(r, 1).alignment = C.WRAP
+    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=n_official)
+    ws.row_dimensions[r].height = 30
+    note_row = r
+
+    # ---- 统计 (totals) and header checks --------------------------------------------------
+    wt.column_dimensions["A"].width = 18
+    wt.column_dimensions["B"].width = 70
+    wt["A1"] = "统计与表头检查（自动计算）"
+    wt["A1"].font = C.font(14, True)
+    wt.merge_cells("A1:B1")
+    rows_spec = (("row_count", "推荐申请数"), ("error_count", "错误项数"),
+                 ("warning_count", "提醒项数"), ("status", "状态"),
+                 ("header_flags", "表头问题代码"), ("header_flag_text", "表头问题说明"))
+    placed = {}
+    for i, (name, lab) in enumerate(rows_spec, 3):
+        wt.cell(i, 1, lab).font = C.font(10.5, True)
+        wt.cell(i, 1).fill = C.HEAD_FILL
+        for j in (1, 2):
+            wt.cell(i, j).border = C.BOX
+        wt.cell(i, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        C.add_name(wb, name, wt, f"B{i}")
+        wt.row_dimensions[i].height = 60 if name == "header_flag_text" else 20
+    placed["flags"] = (wt, "B7")
+    placed["flag_text"] = (wt, "B8")
+    _, hresolve = C.calc_sheet(wb, hp, placed, inputs)
+    err_col, warn_col = out_col["error_count"], out_col["warning_count"]
+    empty_col = helper_col["empty"]
+    sheet = f"'{SHEET}'!"
+    wt["B3"] = f"=COUNTIF({sheet}${empty_col}${first}:${empty_col}${last},FALSE)"
+    wt["B4"] = f"=SUM({sheet}${err_col}${first}:${err_col}${last})+{hresolve('error_count')}"
+    wt["B5"] = f"=SUM({sheet}${warn_col}${first}:${warn_col}${last})+{hresolve('warning_count')}"
+    wt["B6"] = "=" + Builder(c, "recommender").status_expr("B4", "B5")
+    for key, (sh, coord) in header_cells.items():
+        C.add_flag_formats(sh, coord, hp, key, hresolve)
+
+    # ---- protection, print -------------------------------------------------------------
+    C.protect(ws)
+    C.protect(wt)
+    C.a4(ws, landscape=True, title_rows=f"{top}:{head}")
+    ws.print_area = f"A1:{last_official}{note_row}"
+    ws.freeze_panes = f"C{first}"
+    C.a4(wt)
+    return wb

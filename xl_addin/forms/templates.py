@@ -1,0 +1,41 @@
+"""`saq templates`: write both templates of a campaign."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..campaign import load
+from ..errors import OutputFileError
+from .application import build_application
+from .recommender import build_recommender
+
+
+def template_names(c):
+    """File names of the two templates of campaign ``c``."""
+    return {"application": f"申请书_{c.year}.xlsx", "recommender": f"初审推荐意见表_{c.year}.xlsx"}
+
+
+def write_templates(out_dir="workbooks", campaign=None):
+    """Write the 申请书 and 附件3 templates into ``out_dir``.
+
+    Returns:
+        dict kind -> Path
+    Raises:
+        OutputFileError
+    """
+    c = campaign or load()
+    d = Path(out_dir)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputFileError(d, e.strerror or str(e)) from None
+    names = template_names(c)
+    out = {}
+    for kind, build in (("application", build_application), ("recommender", build_recommender)):
+        p = d / names[kind]
+        try:
+            build(c).save(p)
+        except OSError as e:
+            raise OutputFileError(p, f"{e.strerror or e}（文件是否正在 Excel 中打开？）") from None
+        out[kind] = p
+    return out

@@ -1,0 +1,836 @@
+"""The formula builder: turns the campaign's data into Excel formulas.
+
+One :class:`Plan` is an ordered set of named formula cells that reference each other and
+the input cells as ``[[name]]`` (inputs as ``[[in:key]]``). A form lays the plan out — the
+application into a hidden ``_calc`` sheet, a 附件3 row into hidden columns of its row — and
+resolves the references to addresses. Every constant (thresholds, dates, choice lists,
+message wording) is read from the campaign or obtained by probing the engine's own parsers,
+so the sheet and :mod:`xl_addin.engine` cannot drift apart; the differential test against
+LibreOffice proves they agree.
+
+Only functions common to Excel 2010, WPS and LibreOffice 7.4 are used: IF, AND, OR, NOT,
+ISNUMBER, ISERROR, TRIM, UPPER, SUBSTITUTE, LEN, MID, LEFT, RIGHT, FIND, TEXT, EDATE, DATE,
+INT, MOD, MAX, MIN, SUM, SUMPRODUCT. Array constants appear only inside SUMPRODUCT.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+
+from . import parse, rubric as rubric_mod
+from .campaign import fmt_number, load
+from .checks import BLANK, part_label, show
+from .engine import _parser, field_labels
+from .stars import MISSING
+from .uscc import ALPHABET, LENGTH, WEIGHTS, check_char, problem as uscc_problem  # noqa: F401
+
+_REF = re.compile(r"\[\[([^\]]+)\]\]")
+CHUNK = 40  # flag instances per helper cell (Excel formulas ≤ 8192 chars)
+MAX_LITERAL = 255  # Excel's limit on one string constant in a formula
+DATE_FMT = "yyyy-mm-dd"
+NL = "CHAR(10)"
+AMP_EMPTY = '&""'  # number & "" = the number as General shows it
+
+
+
+# ---------------------------------------------------------------------- literals
+def lit(s):
+    """An Excel string constant; long text is split into concatenated pieces (≤255 chars)."""
+    s = str(s)
+    if not s:
+        return '""'
+    parts = [s[i:i + MAX_LITERAL] for i in range(0, len(s), MAX_LITERAL)]
+    return "&".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
+def num(x):
+    """A number constant as Excel reads it."""
+    return fmt_number(x)
+
+
+def date_lit(d):
+    return f"DATE({d.year},{d.month},{d.day})"
+
+
+def is_const(expr):
+    return isinstance(expr, Const)
+
+
+class Const(str):
+    """A Python-side constant text standing in for an expression (folds statically)."""
+
+
+def template(text, params, spec=None):
+    """Excel expression for a ``str.format`` template.
+
+    Args:
+        text: the campaign's wording with ``{name}`` placeholders.
+        params: name -> Excel text expression (or Const for a fixed text).
+        spec: the flag's table; its scalar entries fill the remaining names (``show``-ed,
+            as checks.Context.flag does).
+    Returns:
+        an Excel text expression.
+    """
+    fixed = {}
+    for k, v in (spec or {}).items():
+        if not isinstance(v, (list, dict)):
+            fixed[k] = show(v)
+    pieces, buf = [], ""
+    for literal, name, _spec, _conv in string.Formatter().parse(text):
+        buf += literal
+        if name is None:
+            continue
+        if name in params:
+            v = params[name]
+            if is_const(v):
+                buf += str(v)
+            else:
+                if buf:
+                    pieces.append(lit(buf))
+                    buf = ""
+                pieces.append(v)
+        elif name in fixed:
+            buf += fixed[name]
+        else:
+            raise KeyError(f"template placeholder {name!r} has no value")
+    if buf or not pieces:
+        pieces.append(lit(buf))
+    return "&".join(pieces)
+
+
+def switch(expr, mapping, default='""'):
+    """Nested IF: expr = key → value (keys and values already Excel expressions)."""
+    out = default
+    for k, v in reversed(list(mapping.items())):
+        out = f"IF({expr}={k},{v},{out})"
+    return out
+
+
+def any_equal(expr, values):
+    values = list(values)
+    if not values:
+        return "FALSE"
+    if len(values) == 1:
+        return f"{expr}={values[0]}"
+    return "OR(" + ",".join(f"{expr}={v}" for v in values) + ")"
+
+
+def array_const(values):
+    return "{" + ",".join(str(v) for v in values) + "}"
+
+
+# ---------------------------------------------------------------------- plan
+@dataclass
+class Instance:
+    """One possible flag: code, field key, message cell, severity (constant or cell)."""
+
+    code: str
+    field: str
+    msg: str  # plan cell name
+    severity: str  # "error" / "warning" or a plan cell name holding it
+    const_severity: bool = True
+
+
+@dataclass
+class Plan:
+    cells: dict = field(default_factory=dict)  # name -> formula body (without "=")
+    instances: list = field(default_factory=list)
+    outputs: dict = field(default_factory=dict)  # contract name -> plan cell name
+    field_flags: dict = field(default_factory=dict)  # input key -> [Instance]
+
+    def add(self, name, body):
+        if name in self.cells:
+            raise ValueError(f"duplicate plan cell {name}")
+        self.cells[name] = body
+        return f"[[{name}]]"
+
+    def refs(self, name):
+        return set(_REF.findall(self.cells[name]))
+
+
+def render(body, resolve):
+    """Replace ``[[name]]`` by ``resolve(name)``; returns the formula with its ``=``."""
+    return "=" + _REF.sub(lambda m: resolve(m.group(1)), body)
+
+
+# ---------------------------------------------------------------------- engine probes
+_PROBE_TEXT = "\u0001?"
+
+
+def expected_text(fn, probe=_PROBE_TEXT):
+    """The Chinese "expected" wording the engine's parser gives for a bad value."""
+    try:
+        fn(probe)
+    except parse.Unreadable as e:
+        return e.expected
+    raise AssertionError(f"parser accepted probe {probe!r}")
+
+
+def blank_words():
+    """Texts the engine reads as blank (besides the empty cell)."""
+    return [w for w in ("-", "—", "/", "无数据", "－") if parse.is_blank(w)]
+
+
+def uscc_templates():
+    """The three problem sentences of uscc.problem, as templates with {n} {ch} {want} {got}."""
+    short = uscc_problem("0" * 7)
+    assert short.count("7") == 1
+    bad = uscc_problem("I" + "0" * 17)
+    assert bad.count("I") == 1
+    first17 = "0" * 17
+    want = check_char(first17)
+    got = "1" if want != "1" else "2"
+    wrong = uscc_problem(first17 + got)
+    assert wrong.count(want) == 1 and wrong.count(got) == 1 and want != got
+    return (short.replace("7", "{n}"), bad.replace("I", "{ch}"),
+            wrong.replace(want, "{want}", 1).replace(got, "{got}", 1))
+
+
+# ---------------------------------------------------------------------- builder
+class Builder:
+    """Builds a Plan for one form of one campaign."""
+
+    def __init__(self, campaign, form):
+        self.c = campaign
+        self.form = form
+        self.p = Plan()
+        self.labels = field_labels(campaign, form)
+        self.E23 = campaign.decisions.get("unreadable_value_code", "E23")
+        self.guard = None  # optional "row is empty" cell: every flag is "" then
+
+    # -- inputs ------------------------------------------------------------------------
+    def inp(self, key):
+        return f"[[in:{key}]]"
+
+    def blank_expr(self, key):
+        t = f"TRIM({self.inp(key)}&\"\")"
+        return any_equal(t, [lit("")] + [lit(w) for w in blank_words()])
+
+    def parsed(self, key, kind, **kw):
+        """Cells ``v:key`` (the clean value or "") and ``u:key`` (the E23 message or "")."""
+        x, b = self.inp(key), self.blank_expr(key)
+        t = f"TRIM({x}&\"\")"
+        raw_shown = f"{x}&\"\""
+        spec = self.c.flags[self.E23]
+
+        def e23(expected):
+            return template(spec["message"], {"label": Const(self.labels.get(key, key)),
+                                              "value": raw_shown,
+                                              "expected": Const(expected)}, spec)
+
+        if kind == "text":
+            v, ok = f"IF({b},\"\",{t})", None
+            u = '""'
+        elif kind == "uscc":
+            v = f"IF({b},\"\",UPPER(SUBSTITUTE({t},\" \",\"\")))"
+            u = '""'
+        elif kind in ("number", "integer", "date", "part"):
+            lo, hi = kw.get("min"), kw.get("max")
+            cond = []
+            if kind == "integer":
+                cond.append(f"{x}=INT({x})")
+            if kind == "date":
+                cond += [f"{x}>=1", f"{x}<{parse.MAX_SERIAL + 1}"]
+            if lo is not None:
+                cond.append(f"{x}>={num(lo)}")
+            if hi is not None:
+                cond.append(f"{x}<={num(hi)}")
+            ok = "AND(" + ",".join(cond) + ")" if cond else "TRUE"
+            value = f"INT({x})" if kind == "date" else x
+            words = kw.get("words") or {}
+            bad_text = e23(kw["expected_text"])
+            bad_num = e23(kw.get("expected_range", kw["expected_text"]))
+            if words:
+                word_v = switch(t, {lit(k): num(v) for k, v in words.items()})
+                word_ok = any_equal(t, [lit(k) for k in words])
+                v = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},{value},\"\"),{word_v}))"
+                u = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},\"\",{bad_num}),IF({word_ok},\"\",{bad_text})))"
+            else:
+                v = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},{value},\"\"),\"\"))"
+                u = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},\"\",{bad_num}),{bad_text}))"
+        elif kind == "choice":
+            mapping = kw["mapping"]  # typed text -> canonical value (Excel expr)
+            v = f"IF({b},\"\",{switch(t, {lit(k): val for k, val in mapping.items()})})"
+            ok = any_equal(t, [lit(k) for k in mapping])
+            u = f"IF({b},\"\",IF({ok},\"\",{e23(kw['expected_text'])}))"
+        elif kind == "level":
+            mapping = kw["mapping"]
+            ranks = kw["ranks"]
+            v = (f"IF({b},\"\",IF(ISNUMBER({x}),IF({any_equal(x, ranks)},{x},\"\"),"
+                 f"{switch(t, {lit(k): val for k, val in mapping.items()})}))")
+            ok = f"IF(ISNUMBER({x}),{any_equal(x, ranks)},{any_equal(t, [lit(k) for k in mapping])})"
+            u = f"IF({b},\"\",IF({ok},\"\",{e23(kw['expected_text'])}))"
+        else:
+            raise ValueError(kind)
+        self.p.add(f"v:{key}", v)
+        if u != '""':
+            self.p.add(f"u:{key}", u)
+            self.instance(self.E23, key, f"u:{key}", direct=True)
+        return f"[[v:{key}]]"
+
+    def V(self, key):
+        return f"[[v:{key}]]"
+
+    def unreadable(self, key):
+        """Excel condition: the field's value could not be read (E23 fired)."""
+        if f"u:{key}" in self.p.cells:
+            return f"[[u:{key}]]<>\"\""
+        return "FALSE"
+
+    def parse_field(self, f):
+        c = self.c
+        fn = _parser(f, c)
+        if f.type in ("text", "mobile", "email"):
+            return self.parsed(f.key, "text")
+        if f.type == "uscc":
+            return self.parsed(f.key, "uscc")
+        if f.type in ("number", "integer", "date"):
+            kw = {"expected_text": expected_text(fn)}
+            if f.type == "number" and (f.min is not None or f.max is not None):
+                kw["expected_range"] = expected_text(fn, (f.max or 0) + 1e6)
+                kw["min"], kw["max"] = f.min, f.max
+            return self.parsed(f.key, f.type, **kw)
+        if f.type == "category":
+            mapping = {}
+            for cat in c.categories:
+                for name in (cat.name,) + cat.variants:
+                    mapping[name] = lit(cat.name)
+            return self.parsed(f.key, "choice", mapping=mapping, expected_text=expected_text(fn))
+        if f.type == "level":
+            mapping = {}
+            for lv in c.levels:
+                for name in (lv.applied, lv.name) + lv.variants:
+                    mapping.setdefault(name, num(lv.rank))
+            return self.parsed(f.key, "level", mapping=mapping,
+                               ranks=[num(lv.rank) for lv in c.levels],
+                               expected_text=expected_text(fn))
+        if f.type == "choice":
+            opts = c.choices[f.choices]
+            return self.parsed(f.key, "choice", mapping={o: lit(o) for o in opts},
+                               expected_text=expected_text(fn))
+        raise ValueError(f.type)
+
+    # -- flags -------------------------------------------------------------------------
+    def instance(self, code, fld, body_or_cell, severity=None, direct=False):
+        """Register a flag instance. ``severity`` None = the flag's own; or an Excel expr."""
+        spec = self.c.flags[code]
+        if direct:
+            cell = body_or_cell
+        else:
+            cell = f"m:{code}:{fld}"
+            body = body_or_cell
+            if self.guard:
+                body = f"IF({self.guard},\"\",{body})"
+            self.p.add(cell, body)
+        if direct and self.guard:
+            # E23 cells are built before the guard is known to apply; wrap them here.
+            self.p.cells[cell] = f"IF({self.guard},\"\",{self.p.cells[cell]})"
+        if severity is None:
+            inst = Instance(code, fld, cell, spec["severity"])
+        else:
+            scell = f"s:{code}:{fld}"
+            self.p.add(scell, f"IF([[{cell}]]=\"\",\"\",{severity})")
+            inst = Instance(code, fld, cell, scell, const_severity=False)
+        self.p.instances.append(inst)
+        return inst
+
+    def msg(self, code, variant="message", **params):
+        spec = self.c.flags[code]
+        return template(spec[variant], params, spec)
+
+    def finish_flags(self):
+        """Sort instances as the engine sorts flags; add flags, flag_text and counts."""
+        self.p.instances.sort(key=lambda i: (i.code, i.field))
+        codes, texts, errs, warns = [], [], [], []
+        for i in self.p.instances:
+            m = f"[[{i.msg}]]"
+            codes.append(f"IF({m}=\"\",\"\",\" {i.code}\")")
+            texts.append(f"IF({m}=\"\",\"\",{NL}&{m})")
+            if i.const_severity:
+                (errs if i.severity == "error" else warns).append(f"({m}<>\"\")")
+            else:
+                errs.append(f"([[{i.severity}]]=\"error\")")
+                warns.append(f"([[{i.severity}]]=\"warning\")")
+            self.p.field_flags.setdefault(i.field, []).append(i)
+        self.p.add("flags", "TRIM(" + self.chunked("codes", codes, "&") + ")")
+        self.p.add("flag_text", "MID(" + self.chunked("texts", texts, "&") + ",2,32767)")
+        self.p.add("error_count", self.chunked("errs", errs, "+") if errs else "0")
+        self.p.add("warning_count", self.chunked("warns", warns, "+") if warns else "0")
+        self.p.add("status", self.status_expr("[[error_count]]", "[[warning_count]]"))
+        for k in ("flags", "flag_text", "error_count", "warning_count", "status"):
+            self.p.outputs[k] = k
+
+    def chunked(self, name, terms, op, size=CHUNK):
+        """Join terms with ``op``; long lists go through helper cells (Excel: 8192 chars)."""
+        if len(terms) <= size:
+            return op.join(terms)
+        refs = []
+        for i in range(0, len(terms), size):
+            refs.append(self.p.add(f"{name}:{i // size}", op.join(terms[i:i + size])))
+        return op.join(refs)
+
+    def status_expr(self, e, w):
+        from .engine import Evaluation
+        ok = Evaluation({}).status
+        probe = Evaluation({}, flags=[_FakeFlag("error")] * 7 + [_FakeFlag("warning")] * 9).status
+        assert probe.count("7") == 1 and probe.count("9") == 1
+        before, rest = probe.split("7")
+        middle, after = rest.split("9")
+        body = "&".join(p for p in (lit(before) if before else "", e, lit(middle), w,
+                                    lit(after) if after else "") if p)
+        return f"IF({e}+{w}=0,{lit(ok)},{body})"
+
+    # -- shared checks -------------------------------------------------------------------
+    def shown_number(self, v):
+        return f"IF({v}=\"\",{lit(BLANK)},{v}&\"\")"
+
+    def level_word(self, rank_expr, attr="applied"):
+        return switch(rank_expr, {num(lv.rank): lit(getattr(lv, attr)) for lv in self.c.levels})
+
+    def level_name(self, rank_expr):
+        """campaign.level_name: "" (None) → 无法评定, 0 → 不达标."""
+        named = switch(rank_expr, {num(lv.rank): lit(lv.name) for lv in self.c.levels},
+                       lit(self.c.no_level))
+        return f"IF({rank_expr}=\"\",{lit(self.c.level_name(None))},{named})"
+
+    def stars_word(self, rank_expr):
+        return switch(rank_expr, {num(lv.rank): lit(lv.stars) for lv in self.c.levels},
+                      lit(self.c.no_level))
+
+    def cap_of(self, cat_expr):
+        return switch(cat_expr, {lit(ct.name): num(ct.cap) for ct in self.c.categories})
+
+    def in_categories(self, cat_expr, code):
+        cats = self.c.flags[code]["categories"]  # the same setting checks.applies reads
+        return any_equal(cat_expr, [lit(x) for x in cats])
+
+    def e14(self):
+        cat, lv = self.V("category"), self.V("level")
+        cap = self.p.add("cap", f"IF({cat}=\"\",\"\",{self.cap_of(cat)})")
+        body = (f"IF(OR({cat}=\"\",{lv}=\"\"),\"\",IF({lv}>{cap},"
+                + self.msg("E14", category=cat, cap=self.level_word(cap),
+                           level=self.level_word(lv)) + ",\"\"))")
+        self.instance("E14", "level", body)
+
+    def e15(self):
+        q = self.V("satisfaction")
+        spec = self.c.flags["E15"]
+        m = self.msg('E15', value=q + AMP_EMPTY)
+        body = f"IF({q}=\"\",\"\",IF({q}<{num(spec['min'])},{m},\"\"))"
+        self.instance("E15", "satisfaction", body)
+
+    def e16(self):
+        v = self.V("uscc")
+        u = self.p.add("uscc_clean", f"SUBSTITUTE({v},\"-\",\"\")")
+        short, bad, wrong = uscc_templates()
+        alpha = lit(ALPHABET)
+        idx = array_const(range(1, LENGTH + 1))
+        rev = array_const(LENGTH + 1 - i for i in range(1, LENGTH + 1))
+        nbad = f"SUMPRODUCT(--ISERROR(FIND(MID({u},{idx},1),{alpha})))"
+        first_bad = f"({LENGTH + 1}-SUMPRODUCT(MAX(ISERROR(FIND(MID({u},{idx},1),{alpha}))*{rev})))"
+        total = (f"SUMPRODUCT((FIND(MID({u},{array_const(range(1, LENGTH))},1),{alpha})-1)"
+                 f"*{array_const(WEIGHTS)})")
+        want = self.p.add("uscc_want", f"IF(OR({v}=\"\",LEN({u})<>{LENGTH}),\"\",IF({nbad}>0,\"\","
+                          f"MID({alpha},MOD(31-MOD({total},31),31)+1,1)))")
+        problem = (f"IF(LEN({u})<>{LENGTH},{template(short, {'n': f'LEN({u})'})},"
+                   f"IF({nbad}>0,{template(bad, {'ch': f'MID({u},{first_bad},1)'})},"
+                   f"IF(RIGHT({u},1)<>{want},{template(wrong, {'want': want, 'got': f'RIGHT({u},1)'})},\"\")))")
+        pr = self.p.add("uscc_problem", f"IF({v}=\"\",\"\",{problem})")
+        body = f"IF({pr}=\"\",\"\",{self.msg('E16', value=v, problem=pr)})"
+        self.instance("E16", "uscc", body)
+
+    def e20(self, list_name):
+        spec = self.c.flags["E20"]
+        cat = self.V("category")
+        optional = [ct.name for ct in self.c.categories if not ct.project_required]
+        for key in spec[list_name]:
+            cond = f"AND({self.V(key)}=\"\",NOT({self.unreadable(key)}))"
+            if key == "project_name" and optional:
+                cond = f"AND({cond},NOT({any_equal(cat, [lit(x) for x in optional])}))"
+            body = f"IF({cond},{self.msg('E20', label=Const(self.labels.get(key, key)))},\"\")"
+            self.instance("E20", key, body)
+
+    def e30(self, star):
+        cat, lv, q = self.V("category"), self.V("level"), self.V("satisfaction")
+        body = (f"IF(OR({lv}=\"\",{q}=\"\",{cat}=\"\"),\"\",IF({lv}>{star['ach']},"
+                + self.msg("E30", level=self.level_word(lv), achievable=self.level_name(star["ach"]),
+                           reason=star["failed"]) + ",\"\"))")
+        if star.get("present"):
+            body = f"IF({star['present']},{body},\"\")"
+        self.instance("E30", "level", body)
+
+    def pattern_ok(self, code, v):
+        """The campaign's regex for E21 / E28 as an Excel condition (supported shapes only)."""
+        pat = self.c.flags[code]["pattern"]
+        m = re.fullmatch(r"\^(\d*)\[0-9\]\{(\d+)\}\$", pat)
+        if m:
+            prefix, n = m.group(1), int(m.group(2))
+            total = len(prefix) + n
+            idx = array_const(range(len(prefix) + 1, total + 1))
+            return (f"AND(LEN({v})={total},LEFT({v},{len(prefix)})={lit(prefix)},"
+                    f"SUMPRODUCT(--ISERROR(FIND(MID({v},{idx},1),\"0123456789\")))=0)") \
+                if prefix else (f"AND(LEN({v})={total},"
+                                f"SUMPRODUCT(--ISERROR(FIND(MID({v},{idx},1),\"0123456789\")))=0)")
+        if pat == r"^[^@\s]+@[^@\s]+\.[^@\s]+$":
+            at = f"FIND(\"@\",{v})"
+            dom = f"MID({v},{at}+1,{LEN_MAX})"
+            return (f"IF(LEN({v})-LEN(SUBSTITUTE({v},\"@\",\"\"))<>1,FALSE,"
+                    f"IF(ISNUMBER(FIND(\" \",{v})),FALSE,IF({at}=1,FALSE,IF(LEN({dom})<3,FALSE,"
+                    f"ISNUMBER(FIND(\".\",MID({dom},2,LEN({dom})-2)))))))")
+        raise NotImplementedError(f"{code}: pattern {pat!r} has no in-sheet translation")
+
+    def pattern_check(self, code, key):
+        v = self.V(key)
+        body = f"IF({v}=\"\",\"\",IF({self.pattern_ok(code, v)},\"\",{self.msg(code, value=v)}))"
+        self.instance(code, key, body)
+
+    def e22(self, deadline):
+        d = self.V("fill_date")
+        body = (f"IF({d}=\"\",\"\",IF({d}>{date_lit(deadline)},"
+                + self.msg("E22", value=f"TEXT({d},\"{DATE_FMT}\")", limit=Const(show(deadline)))
+                + ",\"\"))")
+        self.instance("E22", "fill_date", body)
+
+    # -- star level (walks campaign.stars as stars.evaluate does) ------------------------
+    def star(self, facts, applied):
+        """facts: star field -> Excel expr or Const. Returns dict of plan refs."""
+        c, text = self.c, self.c.star_text
+        cat, q = facts["category"], facts["satisfaction"]
+        unknown = self.p.add("star_unknown", f"OR({q}=\"\",{cat}=\"\")")
+
+        def shown(name):
+            v = facts[name]
+            if is_const(v):
+                return Const(v or MISSING)
+            if name == "satisfaction":
+                return f"{v}&\"\""
+            return f"IF({v}=\"\",{lit(MISSING)},{v})"
+
+        def holds(cond, level):
+            v = facts[cond.field]
+            if cond.cap:
+                ok = [ct.name for ct in c.categories if ct.cap >= level]
+                return any_equal(v, [lit(x) for x in ok]) if not is_const(v) else \
+                    ("TRUE" if v in ok else "FALSE")
+            if cond.min is not None:
+                if is_const(v):
+                    raise ValueError("numeric star facts must be cells")
+                return f"IF(ISNUMBER({v}),{v}>={num(cond.min)},FALSE)"
+            if is_const(v):
+                return "TRUE" if v in cond.allowed else "FALSE"
+            return any_equal(v, [lit(x) for x in cond.allowed])
+
+        fail_of = {}
+        for rule in c.stars:
+            hold = "AND(" + ",".join(holds(cd, rule.level) for cd in rule.conditions) + ")"
+            self.p.add(f"hold:{rule.rule}", hold)
+            body = '""'
+            for cd in reversed(rule.conditions):
+                fmt = {k: shown(k) for k in facts}
+                body = f"IF(NOT({holds(cd, rule.level)}),{template(cd.fail, fmt)},{body})"
+            fail_of[rule.level] = self.p.add(f"fail:{rule.rule}", body)
+        ach = "0"
+        for rule in reversed(c.stars):
+            ach = f"IF([[hold:{rule.rule}]],{num(rule.level)},{ach})"
+        ach = self.p.add("ach", f"IF({unknown},\"\",{ach})")  # "" = None (无法评定)
+        failed = '""'
+        levels = sorted({0} | {r.level for r in c.stars})
+        for a in reversed(levels):
+            above = [r.level for r in c.stars if r.level > a]
+            if not above:
+                continue
+            nxt = min(above)
+            sent = template(text["not_met"], {"fail": fail_of[nxt],
+                                              "stars": Const(c.level(nxt).stars if c.level(nxt) else c.no_level)})
+            failed = f"IF({ach}={num(a)},{sent},{failed})"
+        failed = self.p.add("failed", f"IF({unknown},{lit(text['unknown'])},{failed})")
+        met_top = template(text["met_top"], {"stars": self.stars_word(ach)})
+        if applied is None:
+            proposed = self.p.add("proposed", '""')
+            reason = f"IF({unknown},{lit(text['unknown'])},IF({failed}<>\"\",{failed},{met_top}))"
+        else:
+            proposed = self.p.add("proposed", f"IF(OR({applied}=\"\",{unknown}),\"\",MIN({applied},{ach}))")
+            capped = template(text["capped_by_applied"], {"applied": self.level_word(applied)})
+            reason = (f"IF({unknown},{lit(text['unknown'])},IF({applied}=\"\",IF({failed}<>\"\",{failed},{met_top}),"
+                      f"IF({applied}<{ach},{capped},IF({applied}={ach},{met_top},"
+                      f"IF({failed}<>\"\",{failed},{met_top})))))")
+        reason = self.p.add("level_reason", reason)
+        self.p.add("achievable_level", self.level_name(ach))
+        self.p.add("proposed_level", f"IF({proposed}=\"\",\"\",{self.level_name(proposed)})")
+        return {"ach": ach, "failed": failed, "proposed": proposed, "reason": reason}
+
+
+class _FakeFlag:
+    def __init__(self, severity):
+        self.severity = severity
+
+
+LEN_MAX = 32767
+
+
+# ---------------------------------------------------------------------- application
+def rubric_cells(b):
+    """Item, section, base, bonus, total and conclusion cells (S1–S4)."""
+    c, rb = b.c, b.c.rubric
+    for item in rb.items:
+        for part in item.parts:
+            fn = lambda v, part=part, item=item: rubric_mod.read_part(part, v, item)  # noqa: E731
+            b.parsed(part.key, "part", expected_text=expected_text(fn),
+                     words=item.choices or None)
+        if item.penalty:
+            b.parse_penalty(item.penalty.key)
+    b.parse_penalty(rb.veto_key)
+    for item in rb.items:
+        vals = [b.V(p.key) for p in item.parts]
+        if item.kind == "errors":
+            v = vals[0]
+            total = f"IF({v}=\"\",{num(item.max)},MAX(0,{num(item.max)}-{v}))"
+        else:
+            total = "SUM(" + ",".join(vals) + ")"
+        if item.penalty:
+            total = f"IF({b.V(item.penalty.key)}=\"是\",MAX(0,{total}-{num(item.penalty.points)}),{total})"
+        b.p.add(f"item:{item.id}", total)
+    for sec in rb.sections:
+        items = [f"[[item:{i.id}]]" for i in rb.items_of(sec.id)]
+        b.p.add(f"sec:{sec.id}", "+".join(items) if items else "0")
+    base = "+".join(f"[[sec:{s.id}]]" for s in rb.sections if not s.bonus) or "0"
+    bonus = "+".join(f"[[sec:{s.id}]]" for s in rb.sections if s.bonus) or "0"
+    b.p.add("se_base", base)
+    b.p.add("se_bonus", bonus)
+    b.p.add("se_total", "[[se_base]]+[[se_bonus]]" if c.decisions.get("bonus_counts", True)
+            else "[[se_base]]")
+    veto = b.p.add("veto", f"IF({b.V(rb.veto_key)}=\"\",\"否\",{b.V(rb.veto_key)})")
+    b.p.add("se_conclusion", conclusion_expr(c, "[[se_total]]", veto))
+    for k in ("se_base", "se_bonus", "se_total", "se_conclusion"):
+        b.p.outputs[k] = k
+
+
+def conclusion_expr(c, total, veto=None):
+    concl = c.rubric.conclusions
+    out = lit(concl[-1][0])
+    for name, minimum in reversed(concl[:-1]):
+        out = f"IF({total}>={num(minimum)},{lit(name)},{out})"
+    if veto is not None:
+        out = f"IF({veto}=\"是\",{lit(concl[-1][0])},{out})"
+    return out
+
+
+def _parse_penalty(self, key):
+    opts = self.c.choices["yesno"]
+    return self.parsed(key, "choice", mapping={o: lit(o) for o in opts},
+                       expected_text=expected_text(parse.yesno))
+
+
+Builder.parse_penalty = _parse_penalty
+
+
+def application_plan(campaign=None):
+    """The plan of the application workbook (inputs ``in:<key>``, plus ``in:respondents_listed``).
+
+    Returns:
+        Plan with outputs se_base … warning_count, status and the rubric/section cells.
+    """
+    c = campaign or load()
+    b = Builder(c, "application")
+    p = b.p
+    for f in c.fields["application"]:
+        if f.block != "derived":
+            b.parse_field(f)
+    rubric_cells(b)
+    cat, q = b.V("category"), b.V("satisfaction")
+    facts = {"category": cat, "conclusion": "[[se_conclusion]]", "satisfaction": q,
+             "report_use": b.V("report_use"),
+             "risk": p.add("risk_or_none", f"IF({b.V('risk')}=\"\",\"无\",{b.V('risk')})"),
+             "veto": "[[veto]]"}
+    star = b.star(facts, b.V("level"))
+    for k in ("achievable_level", "proposed_level", "level_reason"):
+        p.outputs[k] = k
+    _application_checks(b, star)
+    b.finish_flags()
+    return p
+
+
+def _in_cat(b, code):
+    return b.in_categories(b.V("category"), code)
+
+
+def _missing_or(b, code, key, cond_bad, field=None, **params):
+    """IF unreadable → ""; blank → missing message; cond_bad → message."""
+    v = b.V(key)
+    spec = b.c.flags[code]
+    miss = b.msg(code, "missing", **{k: p for k, p in params.items()
+                                     if k in _placeholders(spec.get("missing", ""))})
+    body = (f"IF({b.unreadable(key)},\"\",IF({v}=\"\",{miss},"
+            f"IF({cond_bad},{b.msg(code, **params)},\"\")))")
+    return body
+
+
+def _placeholders(text):
+    return {n for _, n, _, _ in string.Formatter().parse(text) if n}
+
+
+def _application_checks(b, star):
+    c, V = b.c, b.V
+    d = lambda key: f"TEXT({V(key)},\"{DATE_FMT}\")"  # noqa: E731
+    # E01
+    lim = c.flags["E01"]["established_by"]
+    b.instance("E01", "established_date", _missing_or(
+        b, "E01", "established_date", f"{V('established_date')}>{date_lit(lim)}",
+        value=d("established_date"), limit=Const(show(lim))))
+    # E02
+    for i, key in enumerate(("revenue_y1", "revenue_y2", "revenue_y3")):
+        year = Const(str(c.year - 3 + i))
+        b.instance("E02", key, _missing_or(b, "E02", key, f"{V(key)}<=0",
+                                           value=f"{V(key)}&\"\"", year=year))
+    # E03
+    lim = c.flags["E03"]["survey_from"]
+    b.instance("E03", "survey_start", _missing_or(
+        b, "E03", "survey_start", f"{V('survey_start')}<{date_lit(lim)}",
+        value=d("survey_start"), limit=Const(show(lim))))
+    # E04, E05 (must be 是 / 无)
+    for code, key, wanted in (("E04", "surveyor_qualified", "是"), ("E05", "incidents", "无")):
+        b.instance(code, key, _missing_or(b, code, key, f"{V(key)}<>{lit(wanted)}"))
+    # E06
+    b.instance("E06", "prior_pass",
+               f"IF(NOT({_in_cat(b, 'E06')}),\"\",IF(OR({V('prior_pass')}=\"是\",{V('credit_a')}=\"是\"),"
+               f"\"\",{b.msg('E06', since=Const(show(c.flags['E06']['credit_a_since'])))}))")
+    # E07 with EDATE from the reference date (C6)
+    spec = c.flags["E07"]
+    ref = date_lit(c.reference_date)
+    earliest = f"EDATE({ref},{-12 * spec['max_years']})"
+    latest = f"EDATE({ref},{-12 * spec['min_years']})"
+    dd = V("delivery_date")
+    b.instance("E07", "delivery_date",
+               f"IF(NOT({_in_cat(b, 'E07')}),\"\","
+               + _missing_or(b, "E07", "delivery_date", f"OR({dd}<{earliest},{dd}>{latest})",
+                             value=d("delivery_date"), earliest=f"TEXT({earliest},\"{DATE_FMT}\")",
+                             latest=f"TEXT({latest},\"{DATE_FMT}\")",
+                             reference=Const(show(c.reference_date))) + ")")
+    # E08
+    spec = c.flags["E08"]
+    t, area, cost = V("eng_type"), V("area"), V("cost")
+    big = (f"OR(IF(ISNUMBER({area}),{area}>={num(spec['min_area'])},FALSE),"
+           f"IF(ISNUMBER({cost}),{cost}>={num(spec['min_cost'])},FALSE))")
+    params = dict(eng_type=t, area=b.shown_number(area), cost=b.shown_number(cost))
+    strict = any_equal(t, [lit(x) for x in spec["strict"]])
+    relaxed = any_equal(t, [lit(x) for x in spec["relaxed"]])
+    gate = f"OR(NOT({_in_cat(b, 'E08')}),{b.unreadable('eng_type')},{t}=\"\")"
+    b.instance("E08", "area",
+               f"IF({gate},\"\",IF({big},\"\",IF({strict},{b.msg('E08', **params)},"
+               f"IF({relaxed},{b.msg('E08', 'relaxed_message', **params)},\"\"))))",
+               severity=f"IF({strict},{lit(spec['severity'])},{lit(spec['relaxed_severity'])})")
+    b.instance("E08", "eng_type",
+               f"IF(NOT({_in_cat(b, 'E08')}),\"\",IF({b.unreadable('eng_type')},\"\","
+               f"IF({t}=\"\",{b.msg('E08', 'missing')},IF(OR({strict},{relaxed}),\"\","
+               f"{b.msg('E08', 'other_message', **params)}))))",
+               severity=f"IF({t}=\"\",{lit(spec['severity'])},{lit(spec['other_severity'])})")
+    # E09, E10
+    for code, key in (("E09", "general_contractor"), ("E10", "quality_award")):
+        b.instance(code, key, f"IF(NOT({_in_cat(b, code)}),\"\","
+                   + _missing_or(b, code, key, f"{V(key)}<>\"是\"") + ")")
+    # E11
+    pk = V("product_kind")
+    excl = any_equal(pk, [lit(x) for x in c.flags["E11"]["excluded"]])
+    b.instance("E11", "product_kind", f"IF(NOT({_in_cat(b, 'E11')}),\"\","
+               + _missing_or(b, "E11", "product_kind", excl, value=pk) + ")")
+    # E12
+    name = V("project_name")
+    series = "OR(" + ",".join(f"ISNUMBER(FIND({lit(w)},{name}))"
+                              for w in c.flags["E12"]["series_words"]) + ")"
+    hit = f"AND({name}<>\"\",{series})"
+    b.instance("E12", "project_name",
+               f"IF(NOT({_in_cat(b, 'E12')}),\"\",IF({hit},{b.msg('E12', value=name)},\"\"))")
+    b.instance("E12", "model_spec",
+               f"IF(NOT({_in_cat(b, 'E12')}),\"\",IF({hit},\"\",IF({V('model_spec')}=\"\","
+               f"{b.msg('E12', 'missing')},\"\")))")
+    # E13
+    ends = "OR(" + ",".join(f"RIGHT({name},{len(s)})={lit(s)}"
+                            for s in c.flags["E13"]["institution_suffixes"]) + ")"
+    b.instance("E13", "project_name",
+               f"IF(NOT({_in_cat(b, 'E13')}),\"\",IF({name}=\"\",\"\",IF({ends},"
+               f"{b.msg('E13', value=name)},\"\")))")
+    b.e14()
+    b.e15()
+    b.e16()
+    # E17
+    spec = c.flags["E17"]
+    n, listed = V("respondents"), "[[in:respondents_listed]]"
+    needed = f"MIN({n},{num(spec['threshold'])})"
+    m17 = b.msg('E17', total=n + AMP_EMPTY, listed=listed + AMP_EMPTY, needed=needed + AMP_EMPTY)
+    b.instance("E17", "respondents",
+               f"IF({b.unreadable('respondents')},\"\",IF({n}=\"\",{b.msg('E17', 'missing')},"
+               f"IF({listed}<{needed},{m17},\"\")))")
+    # E18, E19
+    last = lit(c.rubric.conclusions[-1][0])
+    m18 = b.msg('E18', value='[[se_total]]' + AMP_EMPTY)
+    b.instance("E18", "se_total", f"IF(AND([[veto]]<>\"是\",[[se_conclusion]]={last}),"
+               f"{m18},\"\")")
+    b.instance("E19", c.rubric.veto_key, f"IF([[veto]]=\"是\",{b.msg('E19')},\"\")")
+    b.e20("required")
+    b.pattern_check("E21", "contact_mobile")
+    b.e22(c.application_deadline)
+    # E29 (S1): a part outside its allowed values
+    step = c.rubric.step
+    for part in c.rubric.parts:
+        if part.kind == "penalty":
+            continue
+        v = V(part.key)
+        if part.kind == "score":
+            ok = "OR(" + ",".join(f"ABS({v}-{num(a)})<1E-9" for a in part.allowed) + ")"
+        elif part.kind == "range":
+            ok = f"AND({v}>=0,{v}<={num(part.max)},MOD({v},{num(step)})=0)"
+        else:  # errors: a whole number ≥ 0
+            ok = f"AND({v}>=0,{v}=INT({v}))"
+        body = (f"IF({v}=\"\",\"\",IF({ok},\"\","
+                + b.msg("E29", label=Const(part_label(c, part)), value=f"{v}&\"\"",
+                        allowed=Const(part.allowed_text(step))) + "))")
+        b.instance("E29", part.key, body)
+    b.e30(star)
+
+
+# ---------------------------------------------------------------------- 附件3 rows
+def row_plan(campaign=None):
+    """The plan of one ``recommendations`` row (inputs ``in:<key>`` of recommendation_row).
+
+    Outputs: flags, flag_text, error_count, warning_count, status, achievable_level,
+    proposed_level, level_reason, row_conclusion; every flag is "" for an empty row.
+    """
+    c = campaign or load()
+    b = Builder(c, "recommendation_row")
+    keys = [f.key for f in c.fields["recommendation_row"]]
+    empty = "AND(" + ",".join(f"TRIM({b.inp(k)}&\"\")=\"\"" for k in keys) + ")"
+    b.p.add("empty", empty)
+    b.guard = "[[empty]]"
+    for f in c.fields["recommendation_row"]:
+        b.parse_field(f)
+    score = b.V("self_score")
+    concl = b.p.add("row_conclusion", f"IF({score}=\"\",\"\",{conclusion_expr(c, score)})")
+    facts = {"category": b.V("category"), "conclusion": concl,
+             "satisfaction": b.V("satisfaction"), "report_use": Const("战略"),
+             "risk": Const("无"), "veto": Const("否")}
+    star = b.star(facts, b.V("level"))
+    star["present"] = f"{concl}<>\"\""
+    b.e14()
+    b.e15()
+    b.e16()
+    b.e20("required_row")
+    b.e30(star)
+    b.finish_flags()
+    for k in ("achievable_level", "proposed_level", "level_reason", "row_conclusion"):
+        b.p.outputs[k] = k
+    return b.p
+
+
+def header_plan(campaign=None):
+    """The plan of the 附件3 header: E21 (手机), E28 (邮箱), E22 (填表日期 after C3)."""
+    c = campaign or load()
+    b = Builder(c, "recommender")
+    for f in c.fields["recommender"]:
+        b.parse_field(f)
+    b.pattern_check("E21", "filler_mobile")
+    b.pattern_check("E28", "filler_email")
+    b.e22(c.recommendation_deadline)
+    b.finish_flags()
+    return b.p

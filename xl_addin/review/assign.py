@@ -1,0 +1,187 @@
+"""Assign k experts to every eligible application (pure; no files).
+
+Constraints (issue 5): an expert judges only categories listed in 专业; never an application
+whose organisation or recommender is on their 回避单位 list or is their own 单位. Load is
+balanced: greedy, most-constrained application first, least-loaded expert first, then a
+move-only improvement pass. Ties break on input order, so the same inputs give the same
+assignment. What cannot be met is returned as a :class:`Shortfall`, never skipped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..parse import norm
+
+# Shortest avoid entry that may match by containment ("某某集团" in "某某集团有限公司");
+# shorter entries (e.g. "上海") must match exactly, or they would exclude everyone.
+MIN_CONTAINED = 4
+_SPLIT = re.compile(r"[、,，;；\n\r/|]+")
+
+
+@dataclass(frozen=True)
+class Application:
+    id: str
+    org_name: str
+    category: str | None
+    recommender: str = ""
+    uscc: str = ""
+    eligible: bool = True
+    level: int | None = None  # applied level rank
+    satisfaction: float | None = None
+    project_name: str = ""
+    note: str = ""  # why it is not eligible
+
+
+@dataclass(frozen=True)
+class Expert:
+    name: str
+    unit: str = ""
+    avoid: tuple = ()
+    categories: tuple = ()  # empty = every category
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    app_id: str
+    needed: int
+    got: int
+    reason: str
+
+
+@dataclass
+class Assignment:
+    k: int
+    by_app: dict = field(default_factory=dict)  # app id -> tuple of expert names
+    shortfalls: list = field(default_factory=list)
+    not_assigned: list = field(default_factory=list)  # (app id, reason): ineligible ones
+
+    def by_expert(self):
+        """expert name -> list of app ids, in application order."""
+        out = {}
+        for app_id, names in self.by_app.items():
+            for n in names:
+                out.setdefault(n, []).append(app_id)
+        return out
+
+    def loads(self, experts):
+        counts = {e.name: 0 for e in experts}
+        for names in self.by_app.values():
+            for n in names:
+                counts[n] += 1
+        return counts
+
+
+def split_list(text):
+    """A cell such as "甲公司、乙协会；丙" as a tuple of names."""
+    if text is None:
+        return ()
+    return tuple(s for s in (norm(x) for x in _SPLIT.split(str(text))) if s)
+
+
+def _same_org(a, b):
+    a, b = norm(a or "").replace(" ", ""), norm(b or "").replace(" ", "")
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= MIN_CONTAINED and short in long_
+
+
+def conflict(expert, app):
+    """Why ``expert`` must not judge ``app`` (a Chinese sentence), or None."""
+    if _same_org(expert.unit, app.org_name):
+        return f"{expert.name}所在单位即申请组织"
+    for entry in expert.avoid:
+        if _same_org(entry, app.org_name) or (app.uscc and norm(entry).upper() == app.uscc):
+            return f"{expert.name}须回避申请组织“{entry}”"
+        if _same_org(entry, app.recommender):
+            return f"{expert.name}须回避推荐单位“{entry}”"
+    return None
+
+
+def may_judge(expert, app):
+    """The expert covers the category and has no conflict with the application."""
+    if expert.categories and app.category not in expert.categories:
+        return False
+    return conflict(expert, app) is None
+
+
+def assign(applications, experts, k):
+    """Assign ``k`` experts to each eligible application.
+
+    Args:
+        applications: Application list (ids unique).
+        experts: Expert list (names unique); its order is the tie-break.
+        k: experts per application (≥ 1).
+    Returns:
+        Assignment: experts per application (in expert order), shortfalls, ineligible ones.
+    Raises:
+        ValueError: k < 1, or duplicate ids / names (the caller reports them in Chinese).
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if len({a.id for a in applications}) != len(applications):
+        raise ValueError("duplicate application id")
+    if len({e.name for e in experts}) != len(experts):
+        raise ValueError("duplicate expert name")
+    order = {e.name: i for i, e in enumerate(experts)}
+    result = Assignment(k)
+    eligible = []
+    for a in applications:
+        if a.eligible:
+            eligible.append(a)
+        else:
+            result.not_assigned.append((a.id, a.note or "资格审查未通过"))
+    allowed = {a.id: [e for e in experts if may_judge(e, a)] for a in eligible}
+    load = {e.name: 0 for e in experts}
+    chosen = {}
+    # Most constrained first, so scarce experts are kept for the applications that need them.
+    for a in sorted(eligible, key=lambda a: (len(allowed[a.id]), a.id)):
+        picks = sorted(allowed[a.id], key=lambda e: (load[e.name], order[e.name]))[:k]
+        chosen[a.id] = {e.name for e in picks}
+        for e in picks:
+            load[e.name] += 1
+    _rebalance(eligible, allowed, chosen, load, order)
+    for a in eligible:
+        result.by_app[a.id] = tuple(sorted(chosen[a.id], key=order.get))
+        if len(chosen[a.id]) < k:
+            result.shortfalls.append(Shortfall(a.id, k, len(chosen[a.id]),
+                                               _why_short(a, experts)))
+    return result
+
+
+def _rebalance(apps, allowed, chosen, load, order):
+    """Move single assignments from heavy to light experts while the gap is ≥ 2.
+
+    Each move lowers the sum of squared loads, so the loop ends.
+    """
+    moved = True
+    while moved:
+        moved = False
+        for a in apps:
+            for name in sorted(chosen[a.id], key=lambda n: (-load[n], order[n])):
+                free = [e for e in allowed[a.id]
+                        if e.name not in chosen[a.id] and load[e.name] <= load[name] - 2]
+                if not free:
+                    continue
+                to = min(free, key=lambda e: (load[e.name], order[e.name]))
+                chosen[a.id].remove(name)
+                chosen[a.id].add(to.name)
+                load[name] -= 1
+                load[to.name] += 1
+                moved = True
+                break
+
+
+def _why_short(app, experts):
+    covering = [e for e in experts if not e.categories or app.category in e.categories]
+    conflicts = [conflict(e, app) for e in covering]
+    conflicts = [c for c in conflicts if c]
+    text = f"可评{app.category or '（类别未填）'}的专家 {len(covering)} 人"
+    if conflicts:
+        text += f"，其中 {len(conflicts)} 人须回避（" + "；".join(conflicts[:3]) + \
+            ("…" if len(conflicts) > 3 else "") + "）"
+    return text

@@ -1,0 +1,259 @@
+"""One expert workbook (专家评分表): the `expert_scores` table with validated input cells,
+live per-row formulas (issue 3's formula builder, see expert_plan; laid out in hidden
+columns right of the table), a progress counter 已评 n / m, a rubric guide sheet and
+the hidden `_meta` sheet (template_id ``saq-expert``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .. import __version__
+from ..campaign import fmt_number
+from ..formulas import render
+from .expert_plan import expert_plan, input_keys
+from .expert_table import TABLE, WORDS, columns
+from .sheets import (COMPUTED_FILL, FONT, INPUT_FILL, add_table, put, save_atomic,
+                     set_widths, style_header, title_cell, write_meta)
+
+TEMPLATE_ID = "saq-expert"
+SHEET = "专家评分"
+GUIDE = "评分说明"
+HEADER_ROW = 6
+FIRST_COL_FROZEN = "G"  # id, name, category, level, satisfaction, 回避 stay visible
+
+
+def assignment_id(expert_name, app_ids):
+    """A short fingerprint of what this expert was given (checked back by collect)."""
+    h = hashlib.sha256(("|".join([expert_name] + list(app_ids))).encode("utf-8"))
+    return h.hexdigest()[:12]
+
+
+def _allowed_hint(campaign, key):
+    for p in campaign.rubric.parts:
+        if p.key == key:
+            if p.kind == "score":
+                return "/".join(fmt_number(v) for v in p.allowed)
+            if p.kind == "range":
+                return f"0–{fmt_number(p.max)}"
+            if p.kind == "errors":
+                return "错误数"
+            return "是/否"
+    return ""
+
+
+def write_expert_workbook(path, campaign, expert, apps):
+    """Write the scoring workbook of one expert.
+
+    Args:
+        path: target .xlsx.
+        campaign: the Campaign.
+        expert: assign.Expert.
+        apps: the assign.Application objects given to this expert, in order.
+    Returns:
+        Path
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.workbook.defined_name import DefinedName
+
+    cols = columns(campaign)
+    keys = [c.key for c in cols]
+    letter = {c.key: get_column_letter(i) for i, c in enumerate(cols, start=1)}
+    n = len(apps)
+    first, last = HEADER_ROW + 1, HEADER_ROW + max(n, 1)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    title_cell(ws, "A1", f"{campaign.title} 专家评分表")
+    put(ws, 2, 1, "评审专家").font = Font(bold=True, name=FONT)
+    put(ws, 2, 2, f"{expert.name}" + (f"（{expert.unit}）" if expert.unit else ""))
+    put(ws, 2, 3, "已评").font = Font(bold=True, name=FONT)
+    st = f"${letter['status']}${first}:${letter['status']}${last}"
+    prog = ws.cell(2, 4, f'=COUNTIF({st},"{WORDS["complete"]}")&" / "&'
+                         f'({n}-COUNTIF({st},"{WORDS["recused"]}"))')
+    prog.font = Font(bold=True, size=12, color="C00000", name=FONT)
+    wb.defined_names["review_progress"] = DefinedName("review_progress",
+                                                      attr_text=f"'{SHEET}'!$D$2")
+    c4 = campaign.calendar.get("C4")
+    period = f"评审期 {c4.start:%Y-%m-%d} 至 {c4.end:%Y-%m-%d}。" if c4 and c4.start else ""
+    put(ws, 3, 1, "每行一份申请。分项从下拉列表选择（见第 5 行允许值与“评分说明”工作表）；"
+                  "发现须回避时在“回避”列选“是”；专家总分、评价结论、可评等级自动计算。" + period)
+
+    # Row 4: section bands over the part columns; row 5: allowed values.
+    part_cols = {p.key: i for i, c in enumerate(cols, start=1) for p in campaign.rubric.parts
+                 if c.key == p.key}
+    for sec in campaign.rubric.sections:
+        idx = [part_cols[p.key] for it in campaign.rubric.items_of(sec.id)
+               for p in it.parts + ((it.penalty,) if it.penalty else ())]
+        a, b = min(idx), max(idx)
+        cell = put(ws, 4, a, f"{sec.name}（{fmt_number(sec.weight)}分）" if b > a else sec.name)
+        if b > a:
+            ws.merge_cells(start_row=4, start_column=a, end_row=4, end_column=b)
+        cell.alignment = Alignment(horizontal="center", shrink_to_fit=b == a)
+        cell.font = Font(bold=True, name=FONT)
+        cell.fill = PatternFill("solid", fgColor="FCE4D6" if sec.bonus else "E2EFDA")
+    put(ws, 5, 1, "允许值").font = Font(italic=True, name=FONT)
+    for i, c in enumerate(cols, start=1):
+        hint = _allowed_hint(campaign, c.key) if c.role == "input" else ""
+        if c.key in ("recused", campaign.rubric.veto_key):
+            hint = "是/否"
+        elif c.key == "report_use":
+            hint = "/".join(campaign.choices["report_use"])
+        elif c.key == "risk":
+            hint = "/".join(campaign.choices["risk"])
+        if hint:
+            put(ws, 5, i, hint).alignment = Alignment(horizontal="center", shrink_to_fit=True)
+
+    for i, c in enumerate(cols, start=1):
+        put(ws, HEADER_ROW, i, c.label)
+    style_header(ws, HEADER_ROW, len(cols), height=96)
+
+    plan = expert_plan(campaign, WORDS)
+    calc0 = len(cols) + 2  # hidden plan columns, right of the table, one blank column apart
+    calc = {name: get_column_letter(calc0 + i) for i, name in enumerate(plan.cells)}
+    for name, col in calc.items():
+        ws[f"{col}{HEADER_ROW}"] = name
+        ws.column_dimensions[col].hidden = True
+    in_col = {k: letter[k] for k in input_keys(campaign) + ["recused"]}
+    unlocked = Protection(locked=False)
+    fill_in = PatternFill("solid", fgColor=INPUT_FILL)
+    fill_out = PatternFill("solid", fgColor=COMPUTED_FILL)
+    font, centred = Font(name=FONT), Alignment(horizontal="center")  # shared: styling is slow
+    wrap_top = Alignment(wrap_text=True, vertical="top")
+    first_input, last_input = letter[campaign.rubric.parts[0].key], letter["risk"]
+    for r, app in zip(range(first, last + 1), apps):
+        def resolve(name, r=r):
+            if name.startswith("in:"):
+                return f"{in_col[name[3:]]}{r}"
+            return f"{calc[name]}{r}"
+        info = {"app_id": app.id, "org_name": app.org_name, "category": app.category,
+                "level": campaign.level(app.level).applied if app.level else None,
+                "satisfaction": app.satisfaction}
+        for key, v in info.items():
+            put(ws, r, keys.index(key) + 1, v)
+        for name, body in plan.cells.items():
+            ws[f"{calc[name]}{r}"] = render(body, resolve)
+        out = {k: resolve(v) for k, v in plan.outputs.items()}
+        total = f"{letter['total']}{r}"
+        # Blank until the expert enters something in the row (parts … 风险).
+        ws[total] = f'=IF(COUNTA({first_input}{r}:{last_input}{r})=0,"",{out["total"]})'
+        ws[f"{letter['conclusion']}{r}"] = f'=IF({total}="","",{out["conclusion"]})'
+        ws[f"{letter['achievable']}{r}"] = f'=IF({total}="","",{out["achievable"]})'
+        for key in ("missing", "invalid", "status"):
+            ws[f"{letter[key]}{r}"] = f"={out[key]}"
+        for i, c in enumerate(cols, start=1):
+            cell = ws.cell(r, i)
+            cell.font = font
+            if c.role == "input":
+                cell.protection = unlocked
+                cell.fill = fill_in
+                cell.alignment = wrap_top if c.key == "comment" else centred
+            elif c.role == "computed":
+                cell.fill = fill_out
+                cell.alignment = centred
+    add_table(ws, TABLE, HEADER_ROW, 1, last, len(cols))
+    _validations(ws, campaign, cols, letter, first, last)
+    _status_colours(ws, letter["status"], first, last)
+    set_widths(ws, [c.width for c in cols])
+    for sec in campaign.rubric.sections:  # a one-column section needs room for its name
+        keys_of = [p.key for it in campaign.rubric.items_of(sec.id) for p in it.parts]
+        if len(keys_of) == 1:
+            ws.column_dimensions[letter[keys_of[0]]].width = 9
+    ws.freeze_panes = f"{FIRST_COL_FROZEN}{first}"
+    ws.protection.sheet = True  # no password: guards the formulas against slips only
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    # ~80 columns cannot fit one readable page: A3 pages across, the application columns
+    # and the header rows repeated on each; the hidden plan columns are not printed.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.page_setup.scale = 80
+    ws.print_title_rows = f"4:{HEADER_ROW}"
+    ws.print_title_cols = f"A:{get_column_letter(keys.index('recused') + 1)}"
+    ws.print_area = f"A1:{get_column_letter(len(cols))}{last}"
+
+    _guide(wb.create_sheet(GUIDE), campaign)
+    write_meta(wb, {"template_id": TEMPLATE_ID, "template_version": campaign.template_version,
+                    "campaign_year": campaign.year, "generator_version": __version__,
+                    "expert_name": expert.name, "expert_unit": expert.unit,
+                    "assignment_id": assignment_id(expert.name, [a.id for a in apps]),
+                    "applications": len(apps)})
+    return save_atomic(wb, path)
+
+
+def _validations(ws, campaign, cols, letter, first, last):
+    from openpyxl.worksheet.datavalidation import DataValidation
+    parts = {p.key: p for p in campaign.rubric.parts}
+
+    def add(dv, key):
+        dv.error = dv.error or "输入的值不在允许范围内，请从下拉列表选择。"
+        dv.errorTitle = "无效的分值"
+        dv.showErrorMessage = True
+        dv.add(f"{letter[key]}{first}:{letter[key]}{last}")
+        ws.add_data_validation(dv)
+
+    def lst(values):
+        return DataValidation(type="list", formula1='"' + ",".join(values) + '"',
+                              allow_blank=True)
+
+    for c in cols:
+        if c.role != "input" or c.key == "comment":
+            continue
+        p = parts.get(c.key)
+        if c.key in ("recused", campaign.rubric.veto_key) or (p and p.kind == "penalty"):
+            add(lst(campaign.choices["yesno"]), c.key)
+        elif c.key in ("report_use", "risk"):
+            add(lst(campaign.choices[c.key]), c.key)
+        elif p.kind == "score":
+            add(lst([fmt_number(v) for v in p.allowed]), c.key)
+        elif p.kind == "range":
+            dv = DataValidation(type="decimal", operator="between", formula1="0",
+                                formula2=fmt_number(p.max), allow_blank=True)
+            dv.error = f"应为 0 到 {fmt_number(p.max)} 之间 " \
+                       f"{fmt_number(campaign.rubric.step)} 的倍数。"
+            add(dv, c.key)
+        elif p.kind == "errors":
+            dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                                allow_blank=True)
+            dv.error = "应为不小于 0 的整数（发现的错误项数）。"
+            add(dv, c.key)
+
+
+def _status_colours(ws, col, first, last):
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+    rng = f"{col}{first}:{col}{last}"
+    top = f"{col}{first}"
+    rules = [(f'{top}="{WORDS["complete"]}"', "C6EFCE"), (f'LEFT({top},1)="有"', "FFC7CE"),
+             (f'LEFT({top},3)="未完成"', "FFEB9C"), (f'{top}="{WORDS["recused"]}"', "D9D9D9")]
+    for formula, colour in rules:
+        ws.conditional_formatting.add(rng, FormulaRule(
+            formula=[formula], fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+
+
+def _guide(ws, campaign):
+    from openpyxl.styles import Alignment
+    title_cell(ws, "A1", "满意度测量项目评分说明（附件2-5）")
+    heads = ["项目", "名称", "满分", "评分说明", "分项（允许值）"]
+    for j, h in enumerate(heads, start=1):
+        put(ws, 3, j, h)
+    style_header(ws, 3, len(heads))
+    r = 4
+    secs = {s.id: s for s in campaign.rubric.sections}
+    for it in campaign.rubric.items:
+        parts = it.parts + ((it.penalty,) if it.penalty else ())
+        text = "；".join(f"{p.label}（{p.allowed_text(campaign.rubric.step)}）" for p in parts)
+        for j, v in enumerate([it.id, f"{secs[it.section].name}·{it.name}", it.max, it.text,
+                               text], start=1):
+            put(ws, r, j, v).alignment = Alignment(wrap_text=True, vertical="top")
+        r += 1
+    put(ws, r, 1, "否决项")
+    put(ws, r, 4, campaign.rubric.veto_label + "：选“是”则评价结论为不合格（S4）。")
+    concl = "；".join(f"{name} ≥ {fmt_number(m)}" for name, m in campaign.rubric.conclusions[:-1])
+    put(ws, r + 1, 4, f"评价结论：{concl}，其余为{campaign.rubric.conclusions[-1][0]}。"
+                      + ("专家总分 = 基础分 + 加分项。" if campaign.decisions.get("bonus_counts")
+                         else ""))
+    set_widths(ws, [6, 26, 6, 70, 50])

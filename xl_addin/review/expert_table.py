@@ -1,0 +1,112 @@
+"""The `expert_scores` table (FIELDS.md 专家评分表): its columns, and the Python reading of
+one row — the same numbers the row's formulas show, computed by the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import parse
+from ..engine import evaluate_application, field_labels
+from .expert_plan import required_keys
+
+TABLE = "expert_scores"
+WORDS = {"recused": "回避", "complete": "已完成", "empty": "未填写"}
+INPUT_CODES = ("E23", "E29")  # unreadable value, value outside the allowed set (S1)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    role: str  # "info" (locked), "input", "computed"
+    width: float = 7
+
+
+def columns(campaign):
+    """The table's columns in order. Keys of rubric parts are the se_ keys (FIELDS.md)."""
+    labels = field_labels(campaign, "application")
+    rb = campaign.rubric
+    cols = [Column("app_id", "申请编号", "info", 10), Column("org_name", "申请组织名称", "info", 28),
+            Column("category", "申请类别", "info", 8), Column("level", "申请等级", "info", 10),
+            Column("satisfaction", "满意度", "info", 7),
+            Column("recused", "回避", "input", 6)]
+    cols += [Column(p.key, labels[p.key], "input", 7) for p in rb.parts]
+    cols += [Column(rb.veto_key, rb.veto_label, "input", 9),
+             Column("report_use", "测量报告应用", "input", 9),
+             Column("risk", "风险", "input", 6),
+             Column("comment", "评审意见", "input", 30),
+             Column("total", "专家总分", "computed", 8),
+             Column("conclusion", "评价结论", "computed", 8),
+             Column("achievable", "可评等级", "computed", 12),
+             Column("missing", "缺项数", "computed", 6),
+             Column("invalid", "无效项数", "computed", 6),
+             Column("status", "填写状态", "computed", 16)]
+    return cols
+
+
+INPUT_KEYS_EXTRA = ("report_use", "risk")
+
+
+@dataclass
+class RowState:
+    """What one expert row says, as collect counts it."""
+
+    recused: bool
+    missing: int
+    invalid: int
+    status: str
+    total: float | None = None
+    conclusion: str | None = None
+    achievable: int = 0
+    report_use: str | None = None
+    risk: str | None = None
+    veto: str | None = None
+    comment: str = ""
+    problems: list = field(default_factory=list)  # Chinese messages of the invalid cells
+
+    @property
+    def counted(self):
+        return not self.recused and self.invalid == 0 and self.missing == 0
+
+
+def read_row(campaign, row, app=None):
+    """Evaluate one row of the table.
+
+    Args:
+        row: column key -> raw value (see :func:`columns`).
+        app: optional Application whose category / satisfaction / level replace the row's
+            (the locked cells could have been edited; the assignment is the authority).
+    Returns:
+        RowState
+    """
+    raw = {k: row.get(k) for k in [p.key for p in campaign.rubric.parts] +
+           [campaign.rubric.veto_key, "report_use", "risk", "category", "satisfaction", "level"]}
+    if app is not None:
+        raw.update(category=app.category, satisfaction=app.satisfaction, level=app.level)
+    ev = evaluate_application(raw, campaign)
+    inputs = {p.key for p in campaign.rubric.parts} | {campaign.rubric.veto_key} | \
+        set(INPUT_KEYS_EXTRA)
+    bad = [f for f in ev.flags if f.code in INPUT_CODES and f.field in inputs]
+    bad_fields = {f.field for f in bad}
+    unread = {f.field for f in bad if f.code != "E29"}
+    need = required_keys(campaign)
+    missing = sum(1 for k in need if ev.values.get(k) is None and k not in unread)
+    # Exactly 是 (the cell's list), as the row formula tests it.
+    recused = parse.text(row.get("recused")) == "是"
+    n_req = len(need)
+    if recused:
+        status = WORDS["recused"]
+    elif bad_fields:
+        status = f"有 {len(bad_fields)} 项填写无效"
+    elif missing == 0:
+        status = WORDS["complete"]
+    elif missing == n_req:
+        status = WORDS["empty"]
+    else:
+        status = f"未完成（缺 {missing} 项）"
+    return RowState(recused, missing, len(bad_fields), status, ev.rubric.total,
+                    ev.rubric.conclusion, ev.star.achievable if ev.star else 0,
+                    ev.values.get("report_use"), ev.values.get("risk"),
+                    ev.values.get(campaign.rubric.veto_key), parse.text(row.get("comment")) or "",
+                    [f.message for f in bad])

@@ -1,0 +1,169 @@
+"""分配表.xlsx: what `saq review assign` decided, read back by `saq review collect`.
+
+It is the authority for which expert owes which application and for each application's
+category, level and satisfaction (an expert could overwrite the locked cells of their copy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__, parse
+from ..errors import InputFileError
+from .assign import Application, Expert, split_list
+from .sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, write_meta
+from .xlread import find_table, open_workbook, read_meta, table_rows
+
+FILE_NAME = "分配表.xlsx"
+TEMPLATE_ID = "saq-review-assignment"
+APPS_TABLE, EXPERTS_TABLE = "review_apps", "review_experts"
+APP_HEADERS = ("申请编号", "申请组织名称", "统一社会信用代码", "推荐单位", "申请类别", "申请等级",
+               "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明")
+EXPERT_HEADERS = ("姓名", "单位", "回避单位", "专业", "分配申请数", "评分表文件", "分配编号")
+SEP = "、"
+
+
+@dataclass
+class Manifest:
+    k: int
+    apps: list  # Application (assigned or not)
+    by_app: dict  # app id -> tuple of expert names
+    experts: list  # Expert
+    files: dict = field(default_factory=dict)  # expert name -> workbook file name
+    assignment_ids: dict = field(default_factory=dict)  # expert name -> fingerprint
+    not_assigned: list = field(default_factory=list)  # (Application, reason)
+
+
+def write_manifest(path, campaign, manifest, shortfalls, problems):
+    """Write 分配表.xlsx.
+
+    Args:
+        manifest: Manifest; shortfalls: assign.Shortfall list;
+        problems: (source, where, message) of the inputs (master, experts.xlsx).
+    """
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "分配"
+    title_cell(ws, "A1", f"{campaign.title} 专家评审分配表（每份申请 {manifest.k} 位专家）")
+    short = {s.app_id: s for s in shortfalls}
+    for j, h in enumerate(APP_HEADERS, start=1):
+        put(ws, 3, j, h)
+    style_header(ws, 3, len(APP_HEADERS))
+    r = 3
+    for a in manifest.apps:
+        names = manifest.by_app.get(a.id)
+        if names is None:
+            continue
+        r += 1
+        note = ""
+        if a.id in short:
+            note = f"仅分配 {short[a.id].got} 位（需 {short[a.id].needed} 位）：{short[a.id].reason}"
+        lvl = campaign.level(a.level).applied if a.level else None
+        for j, v in enumerate([a.id, a.org_name, a.uscc, a.recommender, a.category, lvl,
+                               a.project_name, a.satisfaction, SEP.join(names), len(names), note],
+                              start=1):
+            put(ws, r, j, v)
+    add_table(ws, APPS_TABLE, 3, 1, r, len(APP_HEADERS))
+    set_widths(ws, [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50])
+    ws.freeze_panes = "C4"
+
+    we = wb.create_sheet("专家")
+    for j, h in enumerate(EXPERT_HEADERS, start=1):
+        put(we, 1, j, h)
+    style_header(we, 1, len(EXPERT_HEADERS))
+    loads = {e.name: 0 for e in manifest.experts}
+    for names in manifest.by_app.values():
+        for n in names:
+            loads[n] += 1
+    for i, e in enumerate(manifest.experts, start=2):
+        for j, v in enumerate([e.name, e.unit, SEP.join(e.avoid),
+                               SEP.join(e.categories) or "全部", loads[e.name],
+                               manifest.files.get(e.name, ""),
+                               manifest.assignment_ids.get(e.name, "")], start=1):
+            put(we, i, j, v)
+    add_table(we, EXPERTS_TABLE, 1, 1, len(manifest.experts) + 1, len(EXPERT_HEADERS))
+    set_widths(we, [12, 26, 40, 30, 10, 30, 14])
+
+    wn = wb.create_sheet("未参加评审")
+    for j, h in enumerate(("申请编号", "申请组织名称", "申请类别", "原因"), start=1):
+        put(wn, 1, j, h)
+    style_header(wn, 1, 4)
+    for i, (a, why) in enumerate(manifest.not_assigned, start=2):
+        for j, v in enumerate([a.id, a.org_name, a.category, why], start=1):
+            put(wn, i, j, v)
+    set_widths(wn, [11, 26, 8, 80])
+
+    wp = wb.create_sheet("问题")
+    for j, h in enumerate(("来源", "位置", "说明"), start=1):
+        put(wp, 1, j, h)
+    style_header(wp, 1, 3)
+    rows = [("分配", f"申请 {s.app_id}", f"仅分配 {s.got} 位专家（需 {s.needed} 位）：{s.reason}")
+            for s in shortfalls] + list(problems)
+    for i, (src, row, msg) in enumerate(rows, start=2):
+        for j, v in enumerate([str(src), row, msg], start=1):
+            put(wp, i, j, v)
+    set_widths(wp, [24, 14, 90])
+    write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
+                    "generator_version": __version__, "per_application": manifest.k})
+    return save_atomic(wb, path)
+
+
+def read_manifest(path, campaign):
+    """Read 分配表.xlsx back.
+
+    Raises:
+        InputFileError: missing, unreadable, or not an assignment file of this campaign.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, f"找不到分配表（{FILE_NAME}），请先运行 saq review assign，"
+                                "并把专家交回的评分表放在同一文件夹")
+    wb = open_workbook(p)
+    meta = read_meta(wb)
+    if meta.get("template_id") != TEMPLATE_ID:
+        raise InputFileError(p, "不是 saq review assign 生成的分配表")
+    if str(meta.get("campaign_year")) != str(campaign.year):
+        raise InputFileError(p, f"分配表属于 {meta.get('campaign_year')} 年活动，"
+                                f"当前为 {campaign.year} 年")
+    k = parse.integer(meta.get("per_application")) or 3
+    where = find_table(wb, APPS_TABLE, ["申请编号", "评审专家"])
+    wexp = find_table(wb, EXPERTS_TABLE, ["姓名", "分配编号"])
+    if where is None or wexp is None:
+        raise InputFileError(p, "分配表缺少“分配”或“专家”表，请重新运行 saq review assign")
+    experts, files, ids = [], {}, {}
+    for _, row in table_rows(wb, wexp):
+        name = parse.text(row.get("姓名"))
+        if not name:
+            continue
+        cats = () if row.get("专业") in (None, "全部") else split_list(row.get("专业"))
+        experts.append(Expert(name, parse.text(row.get("单位")) or "",
+                              split_list(row.get("回避单位")), cats))
+        files[name] = parse.text(row.get("评分表文件")) or ""
+        ids[name] = parse.text(row.get("分配编号")) or ""
+    apps, by_app = [], {}
+    for _, row in table_rows(wb, where):
+        app_id = parse.text(row.get("申请编号"))
+        if not app_id:
+            continue
+        try:
+            lvl = parse.level(row.get("申请等级"), campaign)
+        except parse.Unreadable:
+            lvl = None
+        sat = row.get("满意度")
+        apps.append(Application(app_id, parse.text(row.get("申请组织名称")) or "",
+                                parse.text(row.get("申请类别")),
+                                parse.text(row.get("推荐单位")) or "",
+                                parse.text(row.get("统一社会信用代码")) or "", True, lvl,
+                                float(sat) if isinstance(sat, (int, float)) else None,
+                                parse.text(row.get("申报项目名称")) or ""))
+        by_app[app_id] = split_list(row.get("评审专家"))
+    not_assigned = []
+    if "未参加评审" in wb.sheetnames:
+        for row in wb["未参加评审"].iter_rows(min_row=2, values_only=True):
+            if row and row[0]:
+                a = Application(str(row[0]), parse.text(row[1]) or "", parse.text(row[2]),
+                                eligible=False, note=parse.text(row[3]) or "")
+                not_assigned.append((a, a.note))
+    return Manifest(k, apps, by_app, experts, files, ids, not_assigned)

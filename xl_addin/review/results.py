@@ -1,0 +1,214 @@
+"""评审结果.xlsx: the results of `saq review collect`, one sheet per list.
+
+Sheets: 评审结果 (per application), 评分明细 (per expert score), 现场评审名单 (L6),
+入围标杆级名单, 公示名单 (C5 window), 进度 (who owes what), 评分不足 (below k, recusals),
+未评审申请, 文件清单 (every file and unmatched row), 说明 (settings used).
+"""
+
+from __future__ import annotations
+
+from .. import __version__
+from ..campaign import fmt_number
+from .sheets import (FONT, add_table, fit_row_heights, put, save_atomic, set_widths,
+                     style_header, text_width, title_cell, write_meta)
+
+TEMPLATE_ID = "saq-review-results"
+WIDE = 200  # total column width above which a sheet prints on several pages across
+
+
+def _r(x, nd=2):
+    return None if x is None else round(x, nd)
+
+
+def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=()):
+    """A sheet: title line, notes, header row, rows; an Excel table when ``table``."""
+    from openpyxl.styles import Alignment, Font
+    ws = wb.create_sheet(title)
+    title_cell(ws, "A1", heading, size=13)
+    r0 = 2
+    for n in notes:
+        put(ws, r0, 1, n).font = Font(name=FONT, color="595959")
+        r0 += 1
+    hr = r0 + 1
+    for j, h in enumerate(headers, start=1):
+        put(ws, hr, j, h)
+    style_header(ws, hr, len(headers), height=32)
+    wide_cols = {j for row in rows for j, v in enumerate(row, start=1)
+                 if isinstance(v, str) and text_width(v) > 8}
+    for i, row in enumerate(rows, start=hr + 1):
+        for j, v in enumerate(row, start=1):
+            c = put(ws, i, j, v)
+            c.font = Font(name=FONT)
+            width = widths[j - 1] if j <= len(widths) else 10
+            long_text = isinstance(v, str) and text_width(v) > width - 1
+            wide = j in wide_cols  # names and sentences read better left-aligned
+            c.alignment = Alignment(vertical="top", wrap_text=long_text,
+                                    horizontal="left" if wide else "center")
+    if table and rows:
+        add_table(ws, table, hr, 1, hr + len(rows), len(headers), style="TableStyleLight9")
+    if not rows:
+        put(ws, hr + 1, 1, "（无）")
+    set_widths(ws, widths)
+    fit_row_heights(ws, hr + 1, hr + len(rows), widths)
+    ws.freeze_panes = ws.cell(hr + 1, 3)
+    ws.page_setup.orientation = "landscape"
+    ws.print_title_rows = f"{hr}:{hr}"
+    if sum(widths) > WIDE:
+        # Too wide for one readable page: A3 pages across, names repeated on each.
+        ws.page_setup.paperSize = ws.PAPERSIZE_A3
+        ws.page_setup.scale = 80
+        ws.print_title_cols = "A:B"
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    return ws
+
+
+def write_results(path, campaign, res):
+    """Write the results workbook of a CollectResult.
+
+    Returns:
+        Path
+    """
+    from openpyxl import Workbook
+    rv = res.review
+    lv = campaign.level_name
+    wb = Workbook()
+    wb.remove(wb.active)
+    slots = max([len(a.scores) for a in rv.apps] + [1])
+
+    def level_text(rank):
+        lvl = campaign.level(rank) if rank else None
+        return f"{lvl.name}（{lvl.stars}）" if lvl else lv(0)
+
+    # 评审结果
+    heads = ["申请编号", "申请组织名称", "申请类别", "申请等级", "满意度", "有效评分"]
+    for i in range(1, slots + 1):
+        heads += [f"专家{i}", f"得分{i}", f"结论{i}", f"标准分{i}"]
+    heads += ["平均分", "去极值均值", "极差", "分歧", "评审得分", "评价结论", "测量报告应用",
+              "风险", "否决项", "可评等级", "建议等级", "等级说明", "现场评审", "入围标杆", "状态"]
+    rows = []
+    for a in rv.apps:
+        row = [a.app.id, a.app.org_name, a.app.category,
+               campaign.level(a.app.level).applied if a.app.level else "", a.app.satisfaction,
+               f"{a.n}/{a.k}"]
+        for i in range(slots):
+            if i < len(a.scores):
+                s = a.scores[i]
+                row += [s.expert, _r(s.total) if s.counted else s.status,
+                        s.conclusion if s.counted else "", _r(s.normalised, 1)]
+            else:
+                row += ["", "", "", ""]
+        st = a.star
+        row += [_r(a.mean), _r(a.trimmed), _r(a.range), a.disagreement or "",
+                _r(a.final), a.conclusion, a.report_use or "", a.risk or "", a.veto or "",
+                level_text(st.achievable) if st else "", level_text(a.proposed) if st else "",
+                st.reason if st else "", "是" if a.onsite else "", "是" if a.shortlist else "",
+                a.status]
+        rows.append(row)
+    widths = [11, 30, 7, 10, 7, 7] + [8, 9, 6, 7] * slots + \
+        [7, 8, 6, 24, 8, 8, 9, 6, 6, 18, 18, 34, 7, 7, 32]
+    k = rv.settings["k"]
+    _sheet(wb, "评审结果", f"{campaign.title} 专家评审结果", heads, rows, widths,
+           "review_results",
+           notes=[f"评审得分：有效评分不少于 {rv.settings['trimmed_min']} 个时去掉一个最高分和一个最低分"
+                  f"后取平均，否则取平均分；极差大于 {fmt_number(rv.settings['disagreement_range'])} "
+                  f"分或结论不一致标记为“分歧”。标准分为按专家标准化后的得分（仅供参考）。"
+                  f"每份申请需 {k} 个有效评分。"])
+
+    # 评分明细
+    detail = []
+    for a in rv.apps:
+        for s in a.scores:
+            detail.append([a.app.id, a.app.org_name, s.expert, s.status, _r(s.total),
+                           s.conclusion or "", s.report_use or "", s.risk or "", s.veto or "",
+                           _r(s.z, 3), _r(s.normalised, 1), "是" if s.counted else "否",
+                           s.comment, "；".join(s.problems)])
+    _sheet(wb, "评分明细", "每位专家的评分", ["申请编号", "申请组织名称", "专家", "状态", "专家总分",
+                                        "评价结论", "测量报告应用", "风险", "否决项", "z 分数",
+                                        "标准分", "计入", "评审意见", "填写问题"], detail,
+           [11, 24, 10, 16, 8, 8, 9, 6, 6, 7, 7, 5, 30, 50], "review_scores")
+
+    def listing(apps, extra_head, extra):
+        return [[i, a.app.id, a.app.org_name, a.app.project_name, a.app.category,
+                 level_text(a.proposed), _r(a.final), a.app.recommender] + extra(a)
+                for i, a in enumerate(apps, start=1)]
+
+    base = ["序号", "申请编号", "申请组织名称", "申报项目名称", "申请类别", "建议等级", "评审得分",
+            "推荐单位"]
+    bw = [5, 11, 26, 22, 8, 16, 8, 22]
+    onsite_why = {}
+    for a in rv.onsite:
+        onsite_why[a.app.id] = f"{a.app.category}建议{level_text(a.proposed)}（L6）"
+    _sheet(wb, "现场评审名单", "现场评审名单（L6）", base + ["原因"],
+           listing(rv.onsite, None, lambda a: [onsite_why[a.app.id]]), bw + [30],
+           "onsite_list",
+           notes=["建议等级为用户满意标杆级的企业类、服务类申请，以及建议为用户满意级的工程类申请，须现场评审。"])
+    _sheet(wb, "入围标杆级名单", "入围标杆级名单", base + ["现场评审"],
+           listing(rv.shortlist, None, lambda a: ["是" if a.onsite else ""]), bw + [9],
+           "shortlist")
+    start, end = rv.publication
+    window = f"公示期：{start:%Y-%m-%d} 至 {end:%Y-%m-%d}（{campaign.calendar['C5'].days} 天，C5）" \
+        if start else "公示期：未定"
+    pub = sorted(rv.publication_list,
+                 key=lambda a: ([c.name for c in campaign.categories].index(a.app.category)
+                                if campaign.category(a.app.category) else 99,
+                                -(a.proposed or 0), a.app.id))
+    _sheet(wb, "公示名单", f"{campaign.title} 公示名单", base + ["备注"],
+           listing(pub, None, lambda a: ["待现场评审" if a.onsite else ""]), bw + [12],
+           "publication_list", notes=[window])
+
+    # 进度
+    prog = []
+    owed_by = {}
+    for a in rv.apps:
+        for s in a.scores:
+            owed_by.setdefault(s.expert, []).append((a.app.id, s))
+    files = {f.expert: f for f in res.files if f.expert and f.status == "已使用"}
+    for e in res.manifest.experts:
+        mine = owed_by.get(e.name, [])
+        done = sum(1 for _, s in mine if s.counted)
+        rec = sum(1 for _, s in mine if s.recused)
+        owed = [f"{i}（{s.status}）" for i, s in mine if not s.counted and not s.recused]
+        f = files.get(e.name)
+        prog.append([e.name, e.unit, len(mine), done, rec, len(owed),
+                     f.rel if f else ("未收到" if mine else "无分配"), "；".join(owed)])
+    _sheet(wb, "进度", "评分进度：谁还欠哪些评分", ["专家", "单位", "已分配", "已完成", "回避",
+                                           "未完成", "评分表文件", "未完成明细"], prog,
+           [10, 24, 7, 7, 6, 7, 30, 70], "review_progress")
+
+    # 评分不足
+    short = []
+    for a in rv.below_k:
+        rec = "、".join(s.expert for s in a.scores if s.recused)
+        owed = "、".join(f"{s.expert}（{s.status}）" for s in a.scores
+                        if not s.counted and not s.recused)
+        short.append([a.app.id, a.app.org_name, a.app.category, a.n, a.k, rec, owed,
+                      "需增派专家" if len(a.scores) - sum(s.recused for s in a.scores) < a.k
+                      else "待专家完成评分"])
+    _sheet(wb, "评分不足", "有效评分少于规定人数的申请（含回避）",
+           ["申请编号", "申请组织名称", "申请类别", "有效评分", "规定人数", "回避专家", "未完成",
+            "处理"], short, [11, 26, 8, 8, 8, 20, 40, 16], "below_k")
+
+    _sheet(wb, "未评审申请", "未参加专家评审的申请", ["申请编号", "申请组织名称", "申请类别", "原因"],
+           [[a.id, a.org_name, a.category, why] for a, why in rv.not_reviewed],
+           [11, 26, 8, 80], "not_reviewed")
+
+    frows = [[f.rel, f.status, f.expert, f.rows, f.counted, f.reason] for f in res.files]
+    frows += [[f, "未计入的行", "", None, None, f"{where}：{why}"] for f, where, why in
+              res.extra_rows]
+    _sheet(wb, "文件清单", "读取的文件与未计入的行", ["文件", "状态", "专家", "行数", "有效评分", "说明"],
+           frows, [34, 10, 10, 6, 8, 80], "file_list")
+
+    cfg = rv.settings
+    about = [["每份申请专家人数 k", k], ["分歧：极差大于（分）", cfg["disagreement_range"]],
+             ["去极值均值的最少评分数", cfg["trimmed_min"]],
+             ["评审得分取去极值均值", "是" if cfg["use_trimmed"] else "否"],
+             ["多数意见平票时", "取导致较低等级的意见（从严）"],
+             ["公示期", window.removeprefix("公示期：")],
+             ["活动配置", campaign.path], ["生成程序版本", __version__]]
+    _sheet(wb, "说明", "计算说明", ["项目", "取值"], about, [28, 70])
+    write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
+                    "generator_version": __version__})
+    return save_atomic(wb, path)

@@ -1,0 +1,98 @@
+"""Small openpyxl helpers shared by the review workbooks: styles, safe values, atomic save."""
+
+from __future__ import annotations
+
+
+from ..tables import save_workbook, set_text_safe
+
+HEADER_FILL = "DDEBF7"
+INPUT_FILL = "FFF9E5"
+COMPUTED_FILL = "EDEDED"
+FONT = "Noto Sans CJK SC"
+
+
+def title_cell(ws, ref, text, size=14):
+    from openpyxl.styles import Font
+    c = ws[ref]
+    set_text_safe(c, text)
+    c.font = Font(bold=True, size=size, name=FONT)
+    return c
+
+
+def style_header(ws, row, ncols, first_col=1, height=None, wrap=True):
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    thin = Side(style="thin", color="9BB7D4")
+    for j in range(first_col, first_col + ncols):
+        c = ws.cell(row, j)
+        c.font = Font(bold=True, name=FONT)
+        c.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        c.alignment = Alignment(wrap_text=wrap, vertical="center", horizontal="center")
+        c.border = Border(bottom=thin, top=thin, left=thin, right=thin)
+    if height:
+        ws.row_dimensions[row].height = height
+
+
+def put(ws, row, col, value):
+    """Write a value; submitted text that looks like a formula stays text."""
+    c = ws.cell(row, col)
+    set_text_safe(c, value)
+    return c
+
+
+def save_atomic(wb, path):
+    """Save to a temporary file in the same folder, then rename (no half-written file).
+
+    Raises:
+        OutputFileError
+    """
+    return save_workbook(wb, path)
+
+
+def add_table(ws, name, first_row, first_col, last_row, last_col, style="TableStyleMedium2"):
+    """An Excel table over the range (a table needs at least one data row)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+    last_row = max(last_row, first_row + 1)
+    ref = f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
+    t = Table(displayName=name, ref=ref)
+    t.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True)
+    ws.add_table(t)
+    return t
+
+
+def set_widths(ws, widths, first_col=1):
+    from openpyxl.utils import get_column_letter
+    for j, w in enumerate(widths, start=first_col):
+        ws.column_dimensions[get_column_letter(j)].width = w
+
+
+def write_meta(wb, items):
+    """The hidden `_meta` sheet (as reader.py expects): a header row, then key | value."""
+    ws = wb.create_sheet("_meta")
+    ws.cell(1, 1, "key")
+    ws.cell(1, 2, "value")  # reader.py reads from row 2
+    for i, (k, v) in enumerate(items.items(), start=2):
+        ws.cell(i, 1, k)
+        put(ws, i, 2, v)
+    ws.sheet_state = "hidden"
+    return ws
+
+
+def text_width(text):
+    """Display width in Excel column units: a CJK character is about two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def fit_row_heights(ws, first_row, last_row, widths, line=15, max_lines=6):
+    """Set row heights so wrapped text shows (LibreOffice does not grow rows on load)."""
+    import math
+    for r in range(first_row, last_row + 1):
+        lines = 1
+        for j, w in enumerate(widths, start=1):
+            v = ws.cell(r, j).value
+            if isinstance(v, str) and ws.cell(r, j).alignment.wrap_text:
+                for part in v.split("\n"):
+                    lines = max(lines, math.ceil(text_width(part) / max(w - 1, 1)))
+        if lines > 1:
+            ws.row_dimensions[r].height = line * min(lines, max_lines)

@@ -1,0 +1,135 @@
+"""The two review steps as the CLI and the ribbon call them (thin over the pure modules)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputFileError, OutputFileError
+from . import manifest as mf
+from .assign import assign
+from .collect import collect
+from .experts import read_experts, write_template
+from .expert_form import assignment_id, write_expert_workbook
+from .master import read_master
+from .results import write_results
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+@dataclass
+class AssignRun:
+    folder: Path
+    manifest: object
+    shortfalls: list
+    problems: list = field(default_factory=list)
+    workbooks: list = field(default_factory=list)
+    template: Path | None = None  # written when the experts file did not exist
+
+
+def workbook_name(expert_name):
+    """File name of an expert's workbook (characters Windows forbids replaced)."""
+    return f"专家评分表_{_UNSAFE.sub('_', expert_name).strip('_') or '专家'}.xlsx"
+
+
+def run_assign(master, experts_path, folder, campaign, k=None):
+    """`saq review assign`: read master and experts, assign, write the workbooks and 分配表.
+
+    When ``experts_path`` does not exist, the experts.xlsx template is written there instead
+    and nothing is assigned (``AssignRun.template`` is set).
+
+    Returns:
+        AssignRun
+    Raises:
+        InputFileError, OutputFileError
+    """
+    from .aggregate import settings
+    k = settings(campaign, k)["k"]
+    out = Path(folder)
+    ep = Path(experts_path)
+    if not ep.exists():
+        return AssignRun(out, None, [], template=write_template(ep, campaign))
+    if out.exists() and not out.is_dir():
+        raise OutputFileError(out, "已存在同名文件，不是文件夹")
+    apps, mproblems = read_master(master, campaign)
+    elist = read_experts(ep, campaign)
+    if not elist.experts:
+        raise InputFileError(ep, "没有可用的专家（姓名列为空？）")
+    result = assign(apps, elist.experts, k)
+    problems = [(Path(master).name, f"第 {r} 行", m) for r, m in mproblems] + \
+               [(ep.name, f"第 {r} 行", m) for r, m in elist.problems]
+    by_expert = result.by_expert()
+    byid = {a.id: a for a in apps}
+    man = mf.Manifest(k, apps, result.by_app, elist.experts,
+                      not_assigned=[(byid[i], why) for i, why in result.not_assigned])
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for e in elist.experts:
+        ids = by_expert.get(e.name, [])
+        if not ids:
+            continue
+        name = workbook_name(e.name)
+        n = 2
+        while name in man.files.values():  # two names that sanitise alike
+            name = workbook_name(f"{e.name}_{n}")
+            n += 1
+        written.append(write_expert_workbook(out / name, campaign, e, [byid[i] for i in ids]))
+        man.files[e.name] = name
+        man.assignment_ids[e.name] = assignment_id(e.name, ids)
+    mf.write_manifest(out / mf.FILE_NAME, campaign, man, result.shortfalls, problems)
+    return AssignRun(out, man, result.shortfalls, problems, written)
+
+
+def run_collect(folder, output, campaign, publication_start=None):
+    """`saq review collect`: read the folder, aggregate, write the results workbook.
+
+    Returns:
+        (CollectResult, Path written)
+    """
+    res = collect(folder, campaign, publication_start, skip=[output])
+    return res, write_results(output, campaign, res)
+
+
+def assign_summary(run):
+    """Chinese lines for the terminal after `saq review assign`."""
+    if run.template:
+        return [f"专家名单不存在，已生成空白模板：{run.template}",
+                "请填写姓名、单位、回避单位、专业后重新运行本命令。"]
+    m = run.manifest
+    loads = {}
+    for names in m.by_app.values():
+        for n in names:
+            loads[n] = loads.get(n, 0) + 1
+    lines = [f"已分配 {len(m.by_app)} 份申请，每份 {m.k} 位专家；"
+             f"{len(run.workbooks)} 位专家的评分表已写入 {run.folder}。"]
+    if loads:
+        lines.append(f"专家负荷：最少 {min(loads.get(e.name, 0) for e in m.experts)} 份，"
+                     f"最多 {max(loads.values())} 份。")
+    if m.not_assigned:
+        lines.append(f"{len(m.not_assigned)} 份申请有错误，未参加评审（见分配表“未参加评审”）。")
+    for s in run.shortfalls:
+        lines.append(f"注意：申请 {s.app_id} 仅分配到 {s.got} 位专家（需 {s.needed} 位）：{s.reason}")
+    for src, where, msg in run.problems:
+        lines.append(f"提示：{src} {where}：{msg}")
+    lines.append(f"分配表：{run.folder / mf.FILE_NAME}")
+    return lines
+
+
+def collect_summary(res, path):
+    """Chinese lines for the terminal after `saq review collect`."""
+    rv = res.review
+    used = sum(1 for f in res.files if f.status == "已使用")
+    bad = [f for f in res.files if f.status == "已拒收"]
+    lines = [f"读取 {len(res.files)} 个文件：{used} 份专家评分表已使用，{len(bad)} 个已拒收。"]
+    for f in bad:
+        lines.append(f"  已拒收 {f.rel}：{f.reason}")
+    done = sum(1 for a in rv.apps if a.complete)
+    lines.append(f"{done}/{len(rv.apps)} 份申请评分已完成；现场评审 {len(rv.onsite)} 份，"
+                 f"入围标杆级 {len(rv.shortlist)} 份，公示 {len(rv.publication_list)} 份。")
+    if rv.below_k:
+        lines.append(f"{len(rv.below_k)} 份申请有效评分不足（见“评分不足”与“进度”工作表）。")
+    if res.extra_rows:
+        lines.append(f"{len(res.extra_rows)} 行未计入（见“文件清单”）。")
+    lines.append(f"结果已写入 {path}")
+    return lines

@@ -1,0 +1,450 @@
+"""The handlers of the 用户满意评价 ribbon tab (SAQ.xlam → macros/SAQRibbon.bas → here).
+
+Thin: each handler gets the workbook in front of the user through ``xw.Book.caller()``,
+calls the library, and tells the user in a Chinese message box what happened. A SaqError
+becomes its one message; anything else a short Chinese message (the traceback goes to a
+log file, never into Excel). Library modules are imported inside the handlers so that one
+missing step never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import tempfile
+import traceback
+from pathlib import Path
+
+import xlwings as xw
+
+from .errors import SaqError
+
+TITLE = "用户满意评价"
+RESULT_SHEET = "校验结果"
+RULES_SHEET = "规则说明"
+LOG_FILE = Path(tempfile.gettempdir()) / "saq_addin.log"
+
+log = logging.getLogger(__name__)
+
+HELP_TEXT = """用户满意评价 工具栏各按钮：
+
+新建申请书 / 新建推荐表：生成空白模板，选择保存位置后自动打开。
+校验当前工作簿：检查当前申请书，问题写入“校验结果”工作表（错误必须改正，提醒请核实）。
+导出PDF：把当前工作簿按 A4 版式导出为 PDF，保存在同一文件夹。
+汇总推荐材料：选择存放申请书和推荐表的文件夹，生成汇总总表并打开；无法读取的文件在总表中说明原因。
+生成专家评分表 / 汇总专家评分：为每位专家生成评分表；收回后汇总得分与结论。
+规则说明：在新工作表中列出本年度规则与问题代码。
+
+单元格函数：=saq_star(类别, 结论, 满意度, 报告应用, 风险) 等，输入 =saq 可见全部函数。
+如按钮无反应，请确认已按安装说明设置 Python，并查看日志文件：""" + str(LOG_FILE)
+
+
+class Cancelled(Exception):
+    """The user closed a dialog: stop quietly."""
+
+
+# ---------------------------------------------------------------------- plumbing
+def _alert(book, text, critical=False):
+    """A message box in the calling Excel (xlwings App.alert)."""
+    app = getattr(book, "app", None) or xw.apps.active
+    app.alert(text, title=TITLE, mode="critical" if critical else "info")
+
+
+def _log_exception():
+    try:
+        logging.basicConfig(filename=str(LOG_FILE), level=logging.INFO, encoding="utf-8")
+        log.error("%s\n%s", dt.datetime.now().isoformat(timespec="seconds"),
+                  traceback.format_exc())
+    except Exception:  # noqa: BLE001 - logging must never be the thing that fails
+        pass
+
+
+def handler(fn):
+    """Run a ribbon step: SaqError → its message; anything else → short Chinese message."""
+    @functools.wraps(fn)
+    def run():
+        book = None
+        try:
+            book = xw.Book.caller()
+            return fn(book)
+        except Cancelled:
+            return None
+        except SaqError as e:
+            _safe_alert(book, str(e), critical=True)
+        except Exception as e:  # noqa: BLE001 - a user must never see a traceback
+            _log_exception()
+            _safe_alert(book, f"操作未完成：程序内部错误（{type(e).__name__}）。\n"
+                              f"请保存工作，把当前文件和日志 {LOG_FILE} 发给技术支持。",
+                        critical=True)
+        return None
+    run.is_ribbon_handler = True
+    return run
+
+
+def _safe_alert(book, text, critical=False):
+    try:
+        _alert(book, text, critical)
+    except Exception:  # noqa: BLE001 - no Excel to show it in (e.g. closed meanwhile)
+        _log_exception()
+
+
+def _campaign():
+    from .campaign import load
+    return load()
+
+
+def _folder_of(book):
+    try:
+        p = Path(book.fullname)
+        if p.parent and p.parent.is_dir():
+            return p.parent
+    except Exception:  # noqa: BLE001 - unsaved workbook: no folder
+        pass
+    return Path.home() / "Documents" if (Path.home() / "Documents").is_dir() else Path.home()
+
+
+def ask_folder(book, title):
+    """A folder picked by the user (Excel's folder dialog); Cancelled if none."""
+    dlg = book.app.api.FileDialog(4)  # msoFileDialogFolderPicker
+    dlg.Title = title
+    dlg.InitialFileName = str(_folder_of(book)) + os.sep
+    if not dlg.Show():
+        raise Cancelled()
+    return Path(dlg.SelectedItems(1))
+
+
+def ask_save_path(book, suggested):
+    """A file name chosen in Excel's Save As dialog; Cancelled if none."""
+    name = book.app.api.GetSaveAsFilename(str(_folder_of(book) / suggested),
+                                          "Excel 工作簿 (*.xlsx), *.xlsx")
+    if not name or name is False:
+        raise Cancelled()
+    return Path(name)
+
+
+def ask_file(book, title):
+    """An .xlsx file chosen in Excel's Open dialog; Cancelled if none."""
+    name = book.app.api.GetOpenFilename("Excel 工作簿 (*.xlsx), *.xlsx", 1, title)
+    if not name or name is False:
+        raise Cancelled()
+    return Path(name)
+
+
+def _open(book, path):
+    """Open ``path`` in the calling Excel."""
+    book.app.books.open(str(path))
+
+
+def _text(v):
+    """A value for a cell: formula-like text is kept as text (leading apostrophe)."""
+    from .tables import is_formula_like
+    return "'" + v if is_formula_like(v) else v
+
+
+def _fresh_sheet(book, name):
+    """The sheet ``name`` of ``book``, emptied, or a new one at the end."""
+    names = [s.name for s in book.sheets]
+    if name in names:
+        sheet = book.sheets[name]
+        sheet.clear()
+        return sheet
+    return book.sheets.add(name, after=book.sheets[len(names) - 1])
+
+
+def _missing(what, issue):
+    return SaqError(f"“{what}”功能尚未安装到本机（需要 {issue}），请更新 xl_addin 后重试。")
+
+
+# ---------------------------------------------------------------------- reading the book
+def read_names(book):
+    """Workbook-level defined names of ``book``: (key → cell value, key → "Sheet!A1").
+
+    Names that point nowhere (#REF!), to constants or to several cells are skipped: the
+    engine then reports the field as missing, which is what the user must fix.
+    """
+    values, where = {}, {}
+    for n in book.names:
+        name = n.name
+        if "!" in name or name.startswith("_xl"):
+            continue
+        try:
+            rng = n.refers_to_range
+            values[name] = rng.value
+        except Exception:  # noqa: BLE001 - a broken name is a missing field, not a crash
+            continue
+        try:
+            where[name] = f"{rng.sheet.name}!{rng.address.replace('$', '')}"
+        except Exception:  # noqa: BLE001 - the location is a courtesy
+            pass
+    return values, where
+
+
+def table_rows(book, table_name):
+    """Rows of the Excel table ``table_name`` as dicts by header (None if there is none)."""
+    for sheet in book.sheets:
+        try:
+            tables = list(sheet.tables)
+        except Exception:  # noqa: BLE001 - hosts without table support
+            return None
+        for t in tables:
+            if t.name != table_name:
+                continue
+            headers = t.header_row_range.options(ndim=1).value or []
+            body = t.data_body_range
+            rows = body.options(ndim=2).value if body is not None else []
+            return [dict(zip(headers, r)) for r in rows or []]
+    return None
+
+
+class _Submission:
+    """What :func:`xl_addin.check.application_raw` reads, taken from the open workbook."""
+
+    def __init__(self, values, tables):
+        self.values, self.tables = values, tables
+
+
+def application_input(book, campaign):
+    """(engine input, locations) of the open application workbook, read as `saq check` does."""
+    values, where = read_names(book)
+    keys = {f.key for f in campaign.fields["application"]}
+    if not keys & set(values):
+        raise SaqError(f"当前工作簿“{book.name}”不是本活动的申请书（没有找到申请书的字段名称），"
+                       "请打开用“新建申请书”生成并填写的工作簿后再校验。")
+    rows = table_rows(book, "respondent_list")
+    from .check import application_raw  # issue 3: the same input as `saq check`
+    return application_raw(_Submission(values, {"respondent_list": rows or []}), campaign), where
+
+
+# ---------------------------------------------------------------------- the buttons
+@handler
+def check_workbook(book):
+    """校验当前工作簿: evaluate the application and write the 校验结果 sheet."""
+    from .engine import evaluate_application, field_labels
+    c = _campaign()
+    raw, where = application_input(book, c)
+    ev = evaluate_application(raw, c)
+    rows = write_check_sheet(book, ev, field_labels(c, "application"), where)
+    text = (f"校验完成：{ev.status}。" if rows else "校验完成：未发现问题，可以提交。")
+    if rows:
+        text += f"\n详见“{RESULT_SHEET}”工作表（错误必须改正，提醒请核实）。"
+    _alert(book, text)
+
+
+def write_check_sheet(book, ev, labels, where=None):
+    """Write the flags of ``ev`` to the 校验结果 sheet; returns the number of flag rows.
+
+    Args:
+        book: the workbook (xlwings Book or stand-in).
+        ev: an engine Evaluation.
+        labels: field key → label; where: field key → "Sheet!A1" (shown after the label).
+    Returns:
+        int
+    """
+    where = where or {}
+
+    def field_text(key):
+        if not key:
+            return ""
+        return labels.get(key, key) + (f"（{where[key]}）" if key in where else "")
+
+    sheet = _fresh_sheet(book, RESULT_SHEET)
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    sheet.range("A1").value = f"校验结果：{ev.status}（{when}）"
+    header = ["代码", "级别", "说明", "字段"]
+    rows = [[f.code, "错误" if f.severity == "error" else "提醒", _text(f.message),
+             _text(field_text(f.field))]
+            for f in ev.flags]
+    sheet.range("A3").value = [header] + (rows or [["—", "", "未发现问题", ""]])
+    sheet.range("A1").font.bold = True
+    sheet.range("A3:D3").font.bold = True
+    # Widths sum to about one A4 portrait page; long messages wrap instead of spilling.
+    for col, width in zip("ABCD", (6, 6, 40, 26)):
+        sheet.range(f"{col}1").column_width = width
+    _wrap_top(sheet.range(f"A4:D{3 + max(len(rows), 1)}"))
+    sheet.autofit("rows")
+    _fit_page_width(sheet)
+    sheet.activate()
+    return len(rows)
+
+
+def _wrap_top(rng):
+    """Wrap long text; align rows at the top so a code stays beside its message."""
+    rng.wrap_text = True
+    try:
+        rng.api.VerticalAlignment = -4160  # xlTop
+    except Exception:  # noqa: BLE001 - hosts without COM keep their default
+        pass
+
+
+def _fit_page_width(sheet):
+    """Print on one page width (Excel only; other hosts keep their defaults)."""
+    try:
+        ps = sheet.api.PageSetup
+        ps.Zoom = False
+        ps.FitToPagesWide = 1
+        ps.FitToPagesTall = False
+    except Exception:  # noqa: BLE001 - no COM page setup (stand-in, macOS): nothing to do
+        pass
+
+
+@handler
+def new_application(book):
+    """新建申请书: write the application template where the user says, then open it."""
+    _new_form(book, "application", "申请书")
+
+
+@handler
+def new_recommender(book):
+    """新建推荐表: write the 附件3 template where the user says, then open it."""
+    _new_form(book, "recommender", "推荐表")
+
+
+def _new_form(book, module, what):
+    import importlib
+    try:
+        mod = importlib.import_module(f"xl_addin.forms.{module}")
+    except ImportError:
+        raise _missing(f"新建{what}", f"xl_addin.forms.{module}") from None
+    c = _campaign()
+    path = ask_save_path(book, f"{what}_{dt.date.today():%Y%m%d}.xlsx")
+    if hasattr(mod, "build"):
+        written = mod.build(path, c)
+    else:  # issue 3 builds an openpyxl Workbook: build_application / build_recommender
+        try:
+            getattr(mod, f"build_{module}")(c).save(path)
+        except OSError as e:
+            from .errors import OutputFileError
+            raise OutputFileError(path, f"{e.strerror or e}（同名文件是否正在 Excel 中打开？）") from None
+        written = path
+    _open(book, written or path)
+
+
+@handler
+def export_pdf(book):
+    """导出PDF: the calling workbook as a PDF beside it, in the workbook's own print layout.
+
+    In Excel this is Excel's own export (xlwings Book.to_pdf), so the PDF is what the user
+    sees in print preview; without it (no Excel), LibreOffice through :mod:`xl_addin.pdf`.
+    """
+    try:
+        from . import pdf
+    except ImportError:
+        raise _missing("导出PDF", "xl_addin.pdf") from None
+    src = Path(book.fullname)
+    if not src.is_file():
+        raise SaqError("请先保存当前工作簿（“文件 → 另存为”），再导出 PDF。")
+    out = src.with_suffix(".pdf")
+    if hasattr(book, "to_pdf"):
+        names = [s.name for s in book.sheets]
+        book.to_pdf(str(out), exclude=[n for n in pdf.SKIP_SHEETS if n in names] or None)
+    else:
+        book.save()
+        out = pdf.to_pdf(src, out)
+    _alert(book, f"已导出 PDF：{out}")
+
+
+@handler
+def consolidate_folder(book):
+    """汇总推荐材料: a folder the user picks → master workbook beside it, opened."""
+    try:
+        from .consolidate import consolidate, summary_lines
+    except ImportError:
+        raise _missing("汇总推荐材料", "xl_addin.consolidate") from None
+    folder = ask_folder(book, "选择存放申请书和推荐表的文件夹")
+    out = folder / f"汇总_{dt.date.today():%Y%m%d}.xlsx"
+    result = consolidate(folder, out, _campaign(), progress=False)
+    lines = summary_lines(result) + list(result.messages)
+    _open(book, result.written_to)
+    _alert(book, "汇总完成。\n" + "\n".join(lines) + f"\n总表：{result.written_to}")
+
+
+@handler
+def make_expert_sheets(book):
+    """生成专家评分表: master + expert list → one scoring workbook per expert (issue 5)."""
+    try:
+        from .review import workflow
+    except ImportError:
+        raise _missing("生成专家评分表", "xl_addin.review") from None
+    master = ask_file(book, "选择汇总总表（汇总推荐材料生成的 .xlsx）")
+    try:
+        experts = ask_file(book, "选择专家名单（还没有名单时请点“取消”，将生成空白名单）")
+    except Cancelled:
+        experts = master.parent / "专家名单.xlsx"
+    out = master.parent / "专家评审"
+    run = workflow.run_assign(master, experts, out, _campaign())
+    if run.template:
+        _open(book, run.template)
+        _alert(book, f"已生成空白专家名单：{run.template}\n"
+                     "请填写姓名、单位、回避单位、专业并保存，再点“生成专家评分表”。")
+        return
+    _alert(book, "专家评分表已生成。\n" + "\n".join(workflow.assign_summary(run)))
+
+
+@handler
+def collect_expert_scores(book):
+    """汇总专家评分: the review folder with the returned workbooks → results, opened (issue 5)."""
+    try:
+        from .review import workflow
+    except ImportError:
+        raise _missing("汇总专家评分", "xl_addin.review") from None
+    folder = ask_folder(book, "选择专家评审文件夹（生成评分表时的“专家评审”文件夹）")
+    res, path = workflow.run_collect(folder, folder.parent / "评审结果.xlsx", _campaign())
+    _open(book, path)
+    _alert(book, "\n".join(workflow.collect_summary(res, path)))
+
+
+@handler
+def show_rules(book):
+    """规则说明: the campaign's rules (`saq rules`) in a 规则说明 sheet, tables as cells."""
+    rows, bold = rules_rows(_campaign())
+    sheet = _fresh_sheet(book, RULES_SHEET)
+    sheet.range("A1").value = [[_text(v) for v in r] + [""] * (5 - len(r)) for r in rows]
+    for i in bold:
+        sheet.range(f"A{i + 1}:E{i + 1}").font.bold = True
+    for col, width in zip("ABCDE", (12, 16, 36, 44, 12)):
+        sheet.range(f"{col}1").column_width = width
+    _wrap_top(sheet.range(f"A2:E{len(rows)}"))
+    sheet.autofit("rows")
+    # The long title (basis and campaign file) wraps over the table's width; Excel's
+    # autofit ignores merged cells, hence the fixed height.
+    title = sheet.range("A1:E1")
+    title.merge()
+    title.wrap_text = True
+    title.row_height = 32
+    _fit_page_width(sheet)
+    sheet.activate()
+
+
+def rules_rows(campaign):
+    """The blocks of :func:`rules_text.blocks` (what `saq rules` prints) as sheet rows.
+
+    Returns:
+        (rows, bold): list of row value lists, and the indexes of heading rows.
+    """
+    from . import rules_text
+    rows, bold = [], []
+    for block in rules_text.blocks(campaign):
+        if block[0] == "table":
+            _, headers, body, _ = block
+            bold.append(len(rows))
+            rows.append(headers)
+            rows.extend(["" if v is None else v for v in r] for r in body)
+        else:
+            if block[0] == "heading":
+                bold.append(len(rows))
+            rows.append([block[1]])
+    return rows, bold
+
+
+@handler
+def show_help(book):
+    """帮助: what each button does, in a message box."""
+    _alert(book, HELP_TEXT)
+
+
+#: ribbon handler names, in the order of the buttons (macros/SAQRibbon.bas calls these).
+HANDLERS = ("new_application", "new_recommender", "check_workbook", "export_pdf",
+            "consolidate_folder", "make_expert_sheets", "collect_expert_scores",
+            "show_rules", "show_help")
