@@ -109,3 +109,15 @@ def test_version(argv, capsys):
         main(argv)
     assert e.value.code == 0
     assert capsys.readouterr().out.startswith("saq ")
+
+
+def test_an_internal_bug_gives_one_message_and_a_log(capsys, monkeypatch):
+    import xl_addin.rules_text as rt
+
+    def broken(c):
+        raise ZeroDivisionError("division by zero")
+    monkeypatch.setattr(rt, "describe", broken)
+    code, out, err = run(capsys, "rules")
+    assert code == 3 and out == ""
+    assert err.startswith("错误：程序内部错误（ZeroDivisionError: division by zero）。详细信息已写入 ")
+    assert "Traceback" not in err

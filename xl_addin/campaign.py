@@ -373,6 +373,8 @@ def _build(path, raw):
     for k in list(d) + list(labels):
         if k not in known_decisions:
             raise CampaignError(path, f"decisions.{k}", "未知的决定项")
+    _Reader(path, "decisions.row_best_case", d.get("row_best_case"), [],
+            ["report_use", "risk", "veto"])  # L5a: read by the engine and the formula builder
 
     rubric = _build_rubric(path, raw.get("rubric") or {})
     stars = _build_stars(path, raw.get("stars") or [], ranks)
@@ -521,6 +523,8 @@ def _build_rubric(path, raw):
 # The parameters each flag's check reads (checks.py); anything else in [flags.Exx] is a typo.
 FLAG_PARAMS = {
     "E01": ("established_by",), "E03": ("survey_from",), "E06": ("credit_a_since",),
+    "E04": ("field", "wanted"), "E05": ("field", "wanted"), "E09": ("field", "wanted"),
+    "E10": ("field", "wanted"),
     "E07": ("min_years", "max_years"),
     "E08": ("min_area", "min_cost", "strict", "relaxed", "relaxed_severity", "relaxed_message",
             "other_severity", "other_message"),

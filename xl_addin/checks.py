@@ -114,8 +114,10 @@ def e03(x):
         yield x.flag("E03", "survey_start", value=d, limit=limit)
 
 
-def _must_be(code, key, wanted):
+def _must_be(code):
+    """E04, E05, E09, E10: the field the flag names must hold the `wanted` answer."""
     def check(x):
+        key, wanted = x.spec(code)["field"], x.spec(code)["wanted"]
         if not x.applies(code) or x.skip(key):
             return
         v = x.v.get(key)
@@ -127,8 +129,8 @@ def _must_be(code, key, wanted):
     return check
 
 
-e04 = _must_be("E04", "surveyor_qualified", "是")
-e05 = _must_be("E05", "incidents", "无")
+e04 = _must_be("E04")
+e05 = _must_be("E05")
 
 
 def e06(x):
@@ -180,8 +182,8 @@ def e08(x):
         yield x.flag("E08", "eng_type", "other_message", **params)
 
 
-e09 = _must_be("E09", "general_contractor", "是")
-e10 = _must_be("E10", "quality_award", "是")
+e09 = _must_be("E09")
+e10 = _must_be("E10")
 
 
 def e11(x):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
 from .errors import SaqError
@@ -118,7 +119,7 @@ def cmd_demo(args):
     print(f"示例活动已生成：{demo.folder}（{len(demo.recommenders)} 个推荐单位、"
           f"{sum(1 for a in demo.apps if a.write_workbook)} 份申请书、{len(demo.broken)} 个问题文件）")
     print("\n".join(summary_lines(res)))
-    print(f"请用 Excel 打开汇总表：{res.written_to}")
+    print("请用 Excel 打开上面的汇总表；示例文件在同一文件夹的“收件”中。")
     return 0
 
 
@@ -246,3 +247,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - a bug: one message for the user, details in a log
+        import tempfile
+        import traceback
+        log = Path(tempfile.gettempdir()) / "saq-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"错误：程序内部错误（{type(e).__name__}: {e}）。详细信息已写入 {log}，"
+              "请发给技术人员。", file=sys.stderr)
+        return 3

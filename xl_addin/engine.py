@@ -208,11 +208,13 @@ def evaluate_row(raw, campaign=None):
     c = campaign or load()
     values, unreadable, flags = normalise(raw, c, "recommendation_row")
     score = values.get("self_score")
-    concl = rubric.conclusion(score, "否", c) if score is not None else None
+    concl = rubric.conclusion(score, c.decisions["row_best_case"]["veto"], c) \
+        if score is not None else None
     star = None
     if concl is not None:
+        best = c.decisions["row_best_case"]
         star = stars.evaluate(c, values.get("category"), concl, values.get("satisfaction"),
-                              "战略", "无", "否", values.get("level"))
+                              best["report_use"], best["risk"], best["veto"], values.get("level"))
     ctx = Context(c, values, unreadable, field_labels(c, "recommendation_row"), None, star)
     for check in checks.ROW_CHECKS:
         flags.extend(check(ctx))

@@ -4,6 +4,8 @@ The CLI, the UDFs and the ribbon turn each of these into exactly one message; no
 else of the library is meant to escape to a user.
 """
 
+import errno
+
 
 class SaqError(Exception):
     """Base of every error a user may see. ``str(error)`` is the Chinese message."""
@@ -38,3 +40,17 @@ class OutputFileError(SaqError):
 
 class NotOurWorkbook(InputFileError):
     """A workbook without our hidden ``_meta`` sheet or with an unknown template id."""
+
+
+_OS_REASONS = {
+    errno.ENOENT: "文件夹或文件不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+    errno.EROFS: "磁盘只读", errno.ENOSPC: "磁盘已满", errno.EISDIR: "这是一个文件夹",
+    errno.ENOTDIR: "路径中有一段不是文件夹", errno.EBUSY: "文件正被其他程序占用",
+}
+
+
+def os_reason(e):
+    """An OSError in Chinese for a message, the system's own words kept in brackets."""
+    said = getattr(e, "strerror", None) or str(e)
+    known = _OS_REASONS.get(getattr(e, "errno", None))
+    return f"{known}（{said}）" if known else said

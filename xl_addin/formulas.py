@@ -690,7 +690,8 @@ def _application_checks(b, star):
         b, "E03", "survey_start", f"{V('survey_start')}<{date_lit(lim)}",
         value=d("survey_start"), limit=Const(show(lim))))
     # E04, E05 (must be 是 / 无)
-    for code, key, wanted in (("E04", "surveyor_qualified", "是"), ("E05", "incidents", "无")):
+    for code in ("E04", "E05"):
+        key, wanted = c.flags[code]["field"], c.flags[code]["wanted"]
         b.instance(code, key, _missing_or(b, code, key, f"{V(key)}<>{lit(wanted)}"))
     # E06
     b.instance("E06", "prior_pass",
@@ -727,9 +728,10 @@ def _application_checks(b, star):
                f"{b.msg('E08', 'other_message', **params)}))))",
                severity=f"IF({t}=\"\",{lit(spec['severity'])},{lit(spec['other_severity'])})")
     # E09, E10
-    for code, key in (("E09", "general_contractor"), ("E10", "quality_award")):
+    for code in ("E09", "E10"):
+        key, wanted = c.flags[code]["field"], c.flags[code]["wanted"]
         b.instance(code, key, f"IF(NOT({_in_cat(b, code)}),\"\","
-                   + _missing_or(b, code, key, f"{V(key)}<>\"是\"") + ")")
+                   + _missing_or(b, code, key, f"{V(key)}<>{lit(wanted)}") + ")")
     # E11
     pk = V("product_kind")
     excl = any_equal(pk, [lit(x) for x in c.flags["E11"]["excluded"]])
@@ -808,8 +810,8 @@ def row_plan(campaign=None):
     score = b.V("self_score")
     concl = b.p.add("row_conclusion", f"IF({score}=\"\",\"\",{conclusion_expr(c, score)})")
     facts = {"category": b.V("category"), "conclusion": concl,
-             "satisfaction": b.V("satisfaction"), "report_use": Const("战略"),
-             "risk": Const("无"), "veto": Const("否")}
+             "satisfaction": b.V("satisfaction"),
+             **{k: Const(v) for k, v in c.decisions["row_best_case"].items()}}  # L5a
     star = b.star(facts, b.V("level"))
     star["present"] = f"{concl}<>\"\""
     b.e14()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import xlwings as xw
 
-from .errors import SaqError
+from .errors import SaqError, os_reason
 
 TITLE = "用户满意评价"
 RESULT_SHEET = "校验结果"
@@ -316,7 +316,7 @@ def _new_form(book, module, what):
             getattr(mod, f"build_{module}")(c).save(path)
         except OSError as e:
             from .errors import OutputFileError
-            raise OutputFileError(path, f"{e.strerror or e}（同名文件是否正在 Excel 中打开？）") from None
+            raise OutputFileError(path, f"{os_reason(e)}（同名文件是否正在 Excel 中打开？）") from None
         written = path
     _open(book, written or path)
 

@@ -93,9 +93,15 @@ def blocks(c):
 
     out.heading("六、本年度的决定（RULES.md 中标为 Decision 的条目）")
     out.table(["设置", "取值", "含义"],
-              [[k, str(c.decisions.get(k)), v] for k, v in c.decision_labels.items()],
+              [[k, _setting(c.decisions.get(k)), v] for k, v in c.decision_labels.items()],
               max_width=90)
     return out
+
+
+def _setting(v):
+    if isinstance(v, dict):
+        return "，".join(f"{_FIELD_NAMES.get(k, k)}={x}" for k, x in v.items())
+    return {True: "是", False: "否"}.get(v, str(v))
 
 
 _FIELD_NAMES = {"veto": "否决项", "conclusion": "评价结论", "report_use": "测量报告应用",

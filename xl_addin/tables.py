@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .errors import InputFileError, OutputFileError
+from .errors import InputFileError, OutputFileError, os_reason
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -112,7 +112,7 @@ def write_atomic(path, write):
     except OSError as e:
         if tmp and os.path.exists(tmp):
             os.unlink(tmp)
-        raise OutputFileError(p, f"{e.strerror or e}（文件是否正在 Excel 中打开？）") from None
+        raise OutputFileError(p, f"{os_reason(e)}（文件是否正在 Excel 中打开？）") from None
     return p
 
 

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree
 
-from ..errors import OutputFileError
+from ..errors import OutputFileError, os_reason
 from . import udfwrap, vbaproject
 from .errors import AddinBuildError
 
@@ -164,6 +164,6 @@ def build(out=None, template=None):
         tmp.write_bytes(data)
         tmp.replace(out)
     except OSError as e:
-        raise OutputFileError(out, f"{e.strerror or e}（加载项是否正在 Excel 中打开？）") from None
+        raise OutputFileError(out, f"{os_reason(e)}（加载项是否正在 Excel 中打开？）") from None
     return BuildResult(out, {m.name: vbaproject.normalise_source(m.source) for m in mods},
                        len(data))

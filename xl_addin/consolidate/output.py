@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import OutputFileError, SaqError
+from ..errors import OutputFileError, SaqError, os_reason
 
 
 class RunLocked(SaqError):
@@ -44,7 +44,7 @@ class RunLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except PermissionError as e:
-                raise OutputFileError(self.path.parent, f"没有写入权限（{e.strerror}）") from None
+                raise OutputFileError(self.path.parent, f"没有写入权限（{os_reason(e)}）") from None
             except FileExistsError:
                 info = self._read()
                 if self._stale(info):
@@ -103,7 +103,7 @@ def publish(tmp, master, stamp):
             os.replace(tmp, m)
             return m, None
         except OSError as e:
-            reason = f"无法替换（{e.strerror or e}）"
+            reason = f"无法替换（{os_reason(e)}）"
     copy = m.with_name(f"{m.stem}_{stamp:%Y%m%d_%H%M%S}{m.suffix}")
     os.replace(tmp, copy)
     return copy, f"汇总表 {m} {reason}，本次结果已另存为 {copy}；关闭原文件后可重新运行。"

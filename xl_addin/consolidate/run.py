@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ..campaign import load
-from ..errors import InputFileError
+from ..errors import InputFileError, os_reason
 from . import collect, crossfile, master, output, walk
 from .columns import key_text
 from .crossfile import app_key
@@ -55,7 +55,7 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None):
             written, msg = output.publish(tmp, out, started)
         except OSError as e:
             from ..errors import OutputFileError
-            raise OutputFileError(out, f"{e.strerror or e}") from None
+            raise OutputFileError(out, f"{os_reason(e)}") from None
         finally:
             if tmp.exists():
                 os.unlink(tmp)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import fastread
 from .model import IGNORED, IMPORTED, KIND_APPLICATION, KIND_RECOMMENDER, REJECTED, FileRecord
+from ..errors import os_reason
 
 EXCEL_EXTS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".csv"}
 KIND_NAMES = {"application": KIND_APPLICATION, "recommender": KIND_RECOMMENDER,
@@ -85,7 +86,7 @@ def prepare(rec, seen_hashes):
         rec.size = p.stat().st_size
         rec.sha256 = sha256(p)
     except OSError as e:
-        _set(rec, "其他", REJECTED, f"无法读取文件（{e.strerror or e}）")
+        _set(rec, "其他", REJECTED, f"无法读取文件（{os_reason(e)}）")
         return False
     if rec.status:
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..campaign import load
-from ..errors import OutputFileError
+from ..errors import OutputFileError, os_reason
 from .application import build_application
 from .recommender import build_recommender
 
@@ -28,7 +28,7 @@ def write_templates(out_dir="workbooks", campaign=None):
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise OutputFileError(d, e.strerror or str(e)) from None
+        raise OutputFileError(d, os_reason(e)) from None
     names = template_names(c)
     out = {}
     for kind, build in (("application", build_application), ("recommender", build_recommender)):
@@ -36,6 +36,6 @@ def write_templates(out_dir="workbooks", campaign=None):
         try:
             build(c).save(p)
         except OSError as e:
-            raise OutputFileError(p, f"{e.strerror or e}（文件是否正在 Excel 中打开？）") from None
+            raise OutputFileError(p, f"{os_reason(e)}（文件是否正在 Excel 中打开？）") from None
         out[kind] = p
     return out
