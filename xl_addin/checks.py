@@ -80,15 +80,21 @@ class Context:
 
 
 # ---------------------------------------------------------------------- checks
-def e01(x):
-    limit = x.spec("E01")["established_by"]
-    d = x.v.get("established_date")
-    if x.skip("established_date"):
-        return
-    if d is None:
-        yield x.flag("E01", "established_date", "missing", limit=limit)
-    elif d > limit:
-        yield x.flag("E01", "established_date", value=d, limit=limit)
+def _date_bound(code, key, param, too_early):
+    """E01, E03: a date that must not be later (E01) or earlier (E03) than a campaign date."""
+    def check(x):
+        limit, d = x.spec(code)[param], x.v.get(key)
+        if x.skip(key):
+            return
+        if d is None:
+            yield x.flag(code, key, "missing", limit=limit)
+        elif (d < limit) if too_early else (d > limit):
+            yield x.flag(code, key, value=d, limit=limit)
+    check.__name__ = code.lower()
+    return check
+
+
+e01 = _date_bound("E01", "established_date", "established_by", too_early=False)
 
 
 def e02(x):
@@ -103,15 +109,7 @@ def e02(x):
             yield x.flag("E02", key, value=v, year=year)
 
 
-def e03(x):
-    limit = x.spec("E03")["survey_from"]
-    d = x.v.get("survey_start")
-    if x.skip("survey_start"):
-        return
-    if d is None:
-        yield x.flag("E03", "survey_start", "missing", limit=limit)
-    elif d < limit:
-        yield x.flag("E03", "survey_start", value=d, limit=limit)
+e03 = _date_bound("E03", "survey_start", "survey_from", too_early=True)
 
 
 def _must_be(code):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import xlwings as xw
 
-from .errors import SaqError, os_reason
+from .errors import SaqError
 
 TITLE = "用户满意评价"
 RESULT_SHEET = "校验结果"
@@ -151,10 +151,6 @@ def _fresh_sheet(book, name):
         sheet.clear()
         return sheet
     return book.sheets.add(name, after=book.sheets[len(names) - 1])
-
-
-def _missing(what, issue):
-    return SaqError(f"“{what}”功能尚未安装到本机（需要 {issue}），请更新 xl_addin 后重试。")
 
 
 # ---------------------------------------------------------------------- reading the book
@@ -302,23 +298,12 @@ def new_recommender(book):
 
 
 def _new_form(book, module, what):
-    import importlib
-    try:
-        mod = importlib.import_module(f"xl_addin.forms.{module}")
-    except ImportError:
-        raise _missing(f"新建{what}", f"xl_addin.forms.{module}") from None
-    c = _campaign()
+    from .forms.application import build_application
+    from .forms.recommender import build_recommender
+    from .tables import save_workbook
+    build = {"application": build_application, "recommender": build_recommender}[module]
     path = ask_save_path(book, f"{what}_{dt.date.today():%Y%m%d}.xlsx")
-    if hasattr(mod, "build"):
-        written = mod.build(path, c)
-    else:  # issue 3 builds an openpyxl Workbook: build_application / build_recommender
-        try:
-            getattr(mod, f"build_{module}")(c).save(path)
-        except OSError as e:
-            from .errors import OutputFileError
-            raise OutputFileError(path, f"{os_reason(e)}（同名文件是否正在 Excel 中打开？）") from None
-        written = path
-    _open(book, written or path)
+    _open(book, save_workbook(build(_campaign()), path))
 
 
 @handler
@@ -328,10 +313,7 @@ def export_pdf(book):
     In Excel this is Excel's own export (xlwings Book.to_pdf), so the PDF is what the user
     sees in print preview; without it (no Excel), LibreOffice through :mod:`xl_addin.pdf`.
     """
-    try:
-        from . import pdf
-    except ImportError:
-        raise _missing("导出PDF", "xl_addin.pdf") from None
+    from . import pdf
     src = Path(book.fullname)
     if not src.is_file():
         raise SaqError("请先保存当前工作簿（“文件 → 另存为”），再导出 PDF。")
@@ -348,10 +330,7 @@ def export_pdf(book):
 @handler
 def consolidate_folder(book):
     """汇总推荐材料: a folder the user picks → master workbook beside it, opened."""
-    try:
-        from .consolidate import consolidate, summary_lines
-    except ImportError:
-        raise _missing("汇总推荐材料", "xl_addin.consolidate") from None
+    from .consolidate import consolidate, summary_lines
     folder = ask_folder(book, "选择存放申请书和推荐表的文件夹")
     out = folder / f"汇总_{dt.date.today():%Y%m%d}.xlsx"
     result = consolidate(folder, out, _campaign(), progress=False)
@@ -363,10 +342,7 @@ def consolidate_folder(book):
 @handler
 def make_expert_sheets(book):
     """生成专家评分表: master + expert list → one scoring workbook per expert (issue 5)."""
-    try:
-        from .review import workflow
-    except ImportError:
-        raise _missing("生成专家评分表", "xl_addin.review") from None
+    from .review import workflow
     master = ask_file(book, "选择汇总总表（汇总推荐材料生成的 .xlsx）")
     try:
         experts = ask_file(book, "选择专家名单（还没有名单时请点“取消”，将生成空白名单）")
@@ -385,10 +361,7 @@ def make_expert_sheets(book):
 @handler
 def collect_expert_scores(book):
     """汇总专家评分: the review folder with the returned workbooks → results, opened (issue 5)."""
-    try:
-        from .review import workflow
-    except ImportError:
-        raise _missing("汇总专家评分", "xl_addin.review") from None
+    from .review import workflow
     folder = ask_folder(book, "选择专家评审文件夹（生成评分表时的“专家评审”文件夹）")
     res, path = workflow.run_collect(folder, folder.parent / "评审结果.xlsx", _campaign())
     _open(book, path)
