@@ -37,6 +37,20 @@ class _Node:
         self.start, self.size = END, 0
 
 
+def _child(node, name, kind):
+    """The child ``name`` of ``node``, made if new. MS-CFB compares names without case
+    (2.6.4), so two names that differ only in case cannot both be in one storage."""
+    key = name.upper()
+    child = node.children.get(key)
+    if child is None:
+        child = node.children[key] = _Node(name, kind)
+    elif child.name != name:
+        raise CfbError(f"names differ only in case: {child.name} / {name}")
+    elif child.kind != kind:
+        raise CfbError(f"{name} is both a stream and a storage")
+    return child
+
+
 def _sort_key(name):
     # MS-CFB 2.6.4: shorter names first, then code-point order of the upper-cased name.
     return (len(name), name.upper())
@@ -74,14 +88,12 @@ def write(streams, path=None):
     root = _Node("Root Entry", _ROOT)
     for p, data in streams.items():
         parts = p.split("/")
+        if any(len(x) > 31 for x in parts):
+            raise CfbError(f"name too long: {p}")
         node = root
         for name in parts[:-1]:
-            node = node.children.setdefault(name, _Node(name, _STORAGE))
-            if node.kind != _STORAGE:
-                raise CfbError(f"{name} is both a stream and a storage")
-        if len(parts[-1]) > 31 or any(len(x) > 31 for x in parts):
-            raise CfbError(f"name too long: {p}")
-        node.children[parts[-1]] = _Node(parts[-1], _STREAM, bytes(data))
+            node = _child(node, name, _STORAGE)
+        _child(node, parts[-1], _STREAM).data = bytes(data)  # paths are unique keys
 
     # Directory order: breadth-first from the root, so sids are stable and readable.
     order, queue = [], [root]
