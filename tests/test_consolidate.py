@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
+from master_sheets import sheet
+
 from xl_addin.campaign import load
 from xl_addin.cli import main
 from xl_addin.consolidate import consolidate
@@ -25,15 +27,6 @@ from xl_addin.tables import set_text_safe
 C = load(2023)
 
 
-def sheet(path, name):
-    """A sheet of the master as a list of dicts (header row = keys)."""
-    wb = CalamineWorkbook.from_path(str(path))
-    try:
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    finally:
-        wb.close()
-    head = [str(h) for h in rows[0]]
-    return [dict(zip(head, r)) for r in rows[1:] if any(v not in ("", None) for v in r)]
 
 
 @pytest.fixture(scope="module")

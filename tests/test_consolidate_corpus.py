@@ -16,7 +16,8 @@ import zipfile
 from collections import Counter
 
 import pytest
-from python_calamine import CalamineWorkbook
+
+from master_sheets import sheet
 
 from xl_addin import demo
 from xl_addin.campaign import load
@@ -252,12 +253,6 @@ CASES = [
 ]
 
 
-def sheet(path, name):
-    wb = CalamineWorkbook.from_path(str(path))
-    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    wb.close()
-    head = [str(h) for h in rows[0]]
-    return [dict(zip(head, r)) for r in rows[1:] if any(v not in ("", None) for v in r)]
 
 
 def check_invariant(out, folder):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from python_calamine import CalamineWorkbook
+
+from master_sheets import sheet
 
 from xl_addin import demo
 from xl_addin.campaign import load
@@ -16,12 +17,6 @@ C = load(2023)
 REC = "上海市测试行业协会"
 
 
-def sheet(path, name):
-    wb = CalamineWorkbook.from_path(str(path))
-    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    wb.close()
-    head = [str(h) for h in rows[0]]
-    return [dict(zip(head, r)) for r in rows[1:] if any(v not in ("", None) for v in r)]
 
 
 def app(seed, category="服务类"):
