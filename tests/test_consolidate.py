@@ -296,3 +296,15 @@ def test_progress_bar_goes_to_stderr(run, tmp_path, capsys):
     consolidate(demo.folder, tmp_path / "p.xlsx", progress=True)
     err = capsys.readouterr().err
     assert "读取文件 [" in err and f"{len(list(Path(demo.folder).rglob('*.*')))}" in err
+
+
+def test_onsite_review_column_follows_l6(run):
+    """L6: every proposed 五星, and every 工程类 proposed at 四星, is marked 现场评审."""
+    _demo, _res, out = run
+    top, four = C.level(5).name, C.level(4).name
+    rows = [r for r in sheet(out, "汇总") if r["匹配情况"] != "缺申请书"]
+    marked = [r for r in rows if r["现场评审"] == "是"]
+    expected = [r for r in rows if r["建议等级"] == top
+                or (r["申请类别"] == "工程类" and r["建议等级"] == four)]
+    assert marked == expected and marked
+    assert {r["申请类别"] for r in marked} >= {"工程类"}
