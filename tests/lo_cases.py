@@ -167,6 +167,12 @@ def targeted_applications(c=None):
         {"survey_start": D(Y - 1, 10, 1)}, {"survey_start": D(Y - 1, 9, 30)}, {"survey_start": None},
         {"surveyor_qualified": "否"}, {"surveyor_qualified": None}, {"incidents": "有"},
         {"incidents": None},
+        # pasted variants of 是/否 and 有/无 (FIELDS.md): the sheet reads them as the engine does
+        {"surveyor_qualified": "√"}, {"surveyor_qualified": "Y"}, {"surveyor_qualified": "不是"},
+        {"surveyor_qualified": "no"}, {"incidents": "没有"}, {"incidents": "×"},
+        {"incidents": "存在"}, {"risk": "有"}, {"risk": "没有"},
+        {"category": "企业类", "prior_pass": "通过", "credit_a": "N", "project_name": None},
+        {"se_V1": "√"}, {"se_V1": "不是"}, {"se_M1_changed_unreviewed": "Y"},
         {"category": "企业类", "prior_pass": "否", "credit_a": "否", "project_name": None},
         {"category": "企业类", "prior_pass": None, "credit_a": "是", "project_name": None},
         {"satisfaction": 69.9}, {"satisfaction": 70}, {"satisfaction": 77.9}, {"satisfaction": 78},

@@ -18,7 +18,7 @@ from xl_addin.uscc import ALPHABET, make, problem
 FORBIDDEN = ("LET", "LAMBDA", "XLOOKUP", "XMATCH", "FILTER", "TEXTJOIN", "IFS", "CONCAT",
              "SWITCH", "MAXIFS", "MINIFS", "SEQUENCE", "UNIQUE", "SORT", "SORTBY", "IFNA",
              "RANDARRAY")
-ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "TRIM", "UPPER", "SUBSTITUTE",
+ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "TRIM", "UPPER", "LOWER", "SUBSTITUTE",
            "LEN", "MID", "LEFT", "RIGHT", "FIND", "TEXT", "EDATE", "DATE", "INT", "MOD", "MAX",
            "MIN", "SUM", "SUMPRODUCT", "ABS", "CHAR", "COUNTIF"}
 

@@ -9,7 +9,7 @@ so the sheet and :mod:`xl_addin.engine` cannot drift apart; the differential tes
 LibreOffice proves they agree.
 
 Only functions common to Excel 2010, WPS and LibreOffice 7.4 are used: IF, AND, OR, NOT,
-ISNUMBER, ISERROR, TRIM, UPPER, SUBSTITUTE, LEN, MID, LEFT, RIGHT, FIND, TEXT, EDATE, DATE,
+ISNUMBER, ISERROR, TRIM, UPPER, LOWER, SUBSTITUTE, LEN, MID, LEFT, RIGHT, FIND, TEXT, EDATE, DATE,
 INT, MOD, MAX, MIN, SUM, SUMPRODUCT. Array constants appear only inside SUMPRODUCT.
 """
 
@@ -251,7 +251,12 @@ class Builder:
                 v = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},{value},\"\"),\"\"))"
                 u = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},\"\",{bad_num}),{bad_text}))"
         elif kind == "choice":
-            mapping = kw["mapping"]  # typed text -> canonical value (Excel expr)
+            # typed text -> canonical value (Excel expr); compared in lower case, as the
+            # engine does, whatever the spreadsheet's case-sensitivity setting
+            mapping = {}
+            for k, val in kw["mapping"].items():
+                mapping.setdefault(k.lower(), val)
+            t = f"LOWER({t})"
             v = f"IF({b},\"\",{switch(t, {lit(k): val for k, val in mapping.items()})})"
             ok = any_equal(t, [lit(k) for k in mapping])
             u = f"IF({b},\"\",IF({ok},\"\",{e23(kw['expected_text'])}))"
@@ -307,8 +312,7 @@ class Builder:
                                ranks=[num(lv.rank) for lv in c.levels],
                                expected_text=expected_text(fn))
         if f.type == "choice":
-            opts = c.choices[f.choices]
-            return self.parsed(f.key, "choice", mapping={o: lit(o) for o in opts},
+            return self.parsed(f.key, "choice", mapping=yesno_mapping(c, f.choices),
                                expected_text=expected_text(fn))
         raise ValueError(f.type)
 
@@ -617,9 +621,19 @@ def conclusion_expr(c, total, veto=None):
     return out
 
 
+def yesno_mapping(c, choices):
+    """Typed word -> canonical choice for a choice list: its own options, and for 是/否 and
+    有/无 also the engine's variants (√, Y, 1, 不是 … — parse.CHOICE_WORDS)."""
+    mapping = {o: lit(o) for o in c.choices[choices]}
+    words = parse.CHOICE_WORDS.get("hasnot" if choices == "risk" else choices, {})
+    for canon, variants in words.items():
+        for w in sorted(variants):
+            mapping.setdefault(w, lit(canon))
+    return mapping
+
+
 def _parse_penalty(self, key):
-    opts = self.c.choices["yesno"]
-    return self.parsed(key, "choice", mapping={o: lit(o) for o in opts},
+    return self.parsed(key, "choice", mapping=yesno_mapping(self.c, "yesno"),
                        expected_text=expected_text(parse.yesno))
 
 

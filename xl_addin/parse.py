@@ -172,6 +172,8 @@ _YES = {"是", "√", "✓", "✔", "y", "yes", "1", "true", "对", "已通过",
 _NO = {"否", "×", "✗", "✘", "x", "n", "no", "0", "false", "不是", "未通过", "不具备", "不具有"}
 _HAS = {"有", "是", "y", "yes", "1", "true", "√", "存在"}
 _HASNOT = {"无", "没有", "否", "n", "no", "0", "false", "×", "不存在"}
+#: The words each two-way choice list accepts (FIELDS.md variants), for the formula builder.
+CHOICE_WORDS = {"yesno": {"是": _YES, "否": _NO}, "hasnot": {"有": _HAS, "无": _HASNOT}}
 
 
 def _key(v):
