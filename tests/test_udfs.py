@@ -1,15 +1,12 @@
 """The Excel UDFs: answers for what Excel passes, and xlwings accepts them (VBA wrappers)."""
 
-import importlib
 import inspect
-import io
 import re
-import sys
-import types
 
 import pytest
 
 from xl_addin import udfs
+from xl_addin.addin import udfwrap
 from xl_addin.uscc import make
 
 UDF_NAMES = ["saq_uscc_ok", "saq_conclusion", "saq_star", "saq_star_reason", "saq_selfeval",
@@ -83,35 +80,9 @@ def test_sampling_udfs():
     assert udfs.saq_sample_size(0.05, 150).startswith("#SAQ! 置信水平")
 
 
-@pytest.fixture
-def xlwings_on_windows(monkeypatch):
-    """xlwings' Windows UDF machinery on Linux: stand-ins for pywin32, real xlwings.udfs."""
-    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
-        mod = types.ModuleType(name)
-        monkeypatch.setitem(sys.modules, name, mod)
-    sys.modules["pythoncom"].CoInitialize = lambda: None
-    sys.modules["pywintypes"].com_error = type("com_error", (Exception,), {})
-    sys.modules["win32com.client"].Dispatch = lambda *a, **k: None
-    sys.modules["win32com"].client = sys.modules["win32com.client"]
-    monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
-    xlu = importlib.import_module("xlwings.udfs")
-    import xlwings
-    monkeypatch.setattr(xlwings, "func", xlu.xlfunc)
-    monkeypatch.setattr(xlwings, "arg", xlu.xlarg)
-    monkeypatch.setattr(xlwings, "ret", xlu.xlret)
-    monkeypatch.delitem(sys.modules, "xl_addin.udfs", raising=False)
-    module = importlib.import_module("xl_addin.udfs")
-    yield xlu, module
-    sys.modules.pop("xl_addin.udfs", None)
-    importlib.import_module("xl_addin.udfs")
-
-
-def test_xlwings_generates_a_vba_function_for_every_udf(xlwings_on_windows):
-    xlu, module = xlwings_on_windows
-    out = io.StringIO()
-    book = types.SimpleNamespace(Name="SAQ.xlam")
-    xlu.generate_vba_wrapper("xl_addin.udfs", module, out, book)
-    vba = out.getvalue()
+def test_xlwings_generates_a_vba_function_for_every_udf():
+    """xlwings' own generator (pywin32 stand-ins, Windows decorators) accepts every UDF."""
+    vba = udfwrap.generate("xl_addin.udfs")
     for name in UDF_NAMES:
         f = getattr(udfs, name)
         params = list(inspect.signature(f).parameters.values())
@@ -119,4 +90,5 @@ def test_xlwings_generates_a_vba_function_for_every_udf(xlwings_on_windows):
         assert f"Function {name}({sig})" in vba, name
         assert f'XLPy.CallUDF("xl_addin.udfs", "{name}"' in vba
     assert len(re.findall(r"^Function ", vba, re.M)) == len(UDF_NAMES)
-    assert module.saq_flags.__xlfunc__["argmap"]["labels"]["options"]["ndim"] == 1
+    with udfwrap.windows_udf_module("xl_addin.udfs") as (_, module):
+        assert module.saq_flags.__xlfunc__["argmap"]["labels"]["options"]["ndim"] == 1

@@ -53,15 +53,13 @@ class _Workbook:
         self.Name = name
 
 
-def generate(module_name="xl_addin.udfs", vba_name="xlwings_udfs", workbook_name="SAQ.xlam"):
-    """The VBA source of the UDF wrapper module, as xlwings' "Import Functions" writes it.
+@contextmanager
+def windows_udf_module(module_name="xl_addin.udfs"):
+    """A fresh copy of ``module_name`` decorated by xlwings' Windows UDF machinery.
 
-    Args:
-        module_name: the Python module holding the @xw.func functions.
-        vba_name: the VBA module name.
-        workbook_name: the add-in's file name (an .xlam makes the wrappers use ActiveWorkbook).
-    Returns:
-        str: VBA source (LF line ends).
+    Yields:
+        (xlwings.udfs, module): the generator's module and the decorated UDF module, whose
+        functions carry ``__xlfunc__``.
     """
     import xlwings
     had_udfs = "xlwings.udfs" in sys.modules
@@ -73,15 +71,29 @@ def generate(module_name="xl_addin.udfs", vba_name="xlwings_udfs", workbook_name
             spec = importlib.util.find_spec(module_name)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)  # fresh copy; sys.modules keeps the original
-            f = io.StringIO()
-            f.write(HEADER.format(name=vba_name))
-            xu.generate_vba_wrapper(module_name, module, f, _Workbook(workbook_name))
+            yield xu, module
         finally:
             xlwings.func, xlwings.arg, xlwings.ret = saved
             if not had_udfs:
                 sys.modules.pop("xlwings.udfs", None)
                 if hasattr(xlwings, "udfs"):
                     delattr(xlwings, "udfs")
+
+
+def generate(module_name="xl_addin.udfs", vba_name="xlwings_udfs", workbook_name="SAQ.xlam"):
+    """The VBA source of the UDF wrapper module, as xlwings' "Import Functions" writes it.
+
+    Args:
+        module_name: the Python module holding the @xw.func functions.
+        vba_name: the VBA module name.
+        workbook_name: the add-in's file name (an .xlam makes the wrappers use ActiveWorkbook).
+    Returns:
+        str: VBA source (LF line ends).
+    """
+    f = io.StringIO()
+    f.write(HEADER.format(name=vba_name))
+    with windows_udf_module(module_name) as (xu, module):
+        xu.generate_vba_wrapper(module_name, module, f, _Workbook(workbook_name))
     return f.getvalue()
 
 
