@@ -88,6 +88,13 @@ def _to_dicts(p, rows):
     return [h for h in headers if h], out
 
 
+def normal_file_mode(path):
+    """mkstemp makes files 0600; give a finished file the rights a saved file has."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def write_atomic(path, write):
     """Write a file through a temporary file in the same folder, then rename it into place,
     so that a reader never sees half a file.
@@ -105,9 +112,7 @@ def write_atomic(path, write):
         fd, tmp = tempfile.mkstemp(prefix=".saq-", suffix=p.suffix, dir=p.parent)
         os.close(fd)
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal rights
+        normal_file_mode(tmp)
         os.replace(tmp, p)
     except OSError as e:
         if tmp and os.path.exists(tmp):

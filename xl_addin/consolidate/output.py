@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import OutputFileError, SaqError, os_reason
+from ..tables import normal_file_mode
 
 
 class RunLocked(SaqError):
@@ -84,6 +85,7 @@ def temp_beside(master):
     m = Path(master)
     fd, tmp = tempfile.mkstemp(prefix=".saq-", suffix=".xlsx", dir=m.parent)
     os.close(fd)
+    normal_file_mode(tmp)  # the master must open for others, like any saved file
     return Path(tmp)
 
 
