@@ -53,6 +53,20 @@ EDITS = [
     ("use typo", {"report_use": "战咯"}),
     ("three blanks", {SCORE: None, RANGE: None, FIRST: None}),
     ("veto variant", {C.rubric.veto_key: "不是"}),  # 是/否 variants: sheet = engine
+    # issue 14: the light row reads parts by range; the same typing mistakes must agree
+    ("text in a range part", {RANGE: "两分"}),
+    ("blank word in a range part", {RANGE: "无数据"}),
+    ("spaces only", {SCORE: "   "}),
+    ("errors as text", {ERRS: "一个"}),
+    ("errors blank word", {ERRS: "/"}),
+    ("penalty variant", {PEN: "√"}),
+    ("penalty unreadable", {PEN: "也许"}),
+    ("veto unreadable", {C.rubric.veto_key: "不清楚"}),
+    ("risk variant", {"risk": "不存在"}),
+    ("risk unreadable", {"risk": "可能"}),
+    ("N1 number not allowed", {FIRST: 4}),
+    ("N1 word and a bad score", {FIRST: "基本明确", SCORE: 7}),
+    ("negative score", {SCORE: -1}),
 ]
 # A sentence for 测量报告应用 the engine reads by the word it contains, the sheet's choice
 # cell only by the exact words: a known gap. Validation lists keep it out of real workbooks;

@@ -2,9 +2,13 @@
 
 Constraints (issue 5): an expert judges only categories listed in 专业; never an application
 whose organisation or recommender is on their 回避单位 list or is their own 单位. Load is
-balanced: greedy, most-constrained application first, least-loaded expert first, then a
-move-only improvement pass. Ties break on input order, so the same inputs give the same
-assignment. What cannot be met is returned as a :class:`Shortfall`, never skipped silently.
+balanced (issue 14): greedy, most-constrained application first, least-loaded expert first;
+then chains of moves (expert A hands an application to B, B one to C …) from a heavy
+expert to one at least 2 lighter, until no such chain exists. At that point no expert can
+shed load to anyone reachable who is 2 lighter, so experts who may judge the same
+applications differ by at most 1, and the whole pool does whenever the constraints allow
+it. Ties break on input order, so the same inputs give the same assignment. What cannot be
+met is returned as a :class:`Shortfall`, never skipped silently.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class Application:
     satisfaction: float | None = None
     project_name: str = ""
     note: str = ""  # why it is not eligible
+    source_file: str = ""  # the application workbook it came from (shown to the expert)
 
 
 @dataclass(frozen=True)
@@ -154,26 +159,64 @@ def assign(applications, experts, k):
 
 
 def _rebalance(apps, allowed, chosen, load, order):
-    """Move single assignments from heavy to light experts while the gap is ≥ 2.
+    """Shift load along chains from heavy experts to experts at least 2 lighter.
 
-    Each move lowers the sum of squared loads, so the loop ends.
+    A chain e0 → e1 → … → en moves one application from each expert to the next (e_i holds
+    it, e_(i+1) may judge it and does not hold it yet): e0 loses one, en gains one, the
+    others keep their load. Each chain lowers the sum of squared loads, so the loop ends.
+    When it ends, every expert reachable from e holds at least load(e) − 1.
     """
-    moved = True
-    while moved:
-        moved = False
-        for a in apps:
-            for name in sorted(chosen[a.id], key=lambda n: (-load[n], order[n])):
-                free = [e for e in allowed[a.id]
-                        if e.name not in chosen[a.id] and load[e.name] <= load[name] - 2]
-                if not free:
-                    continue
-                to = min(free, key=lambda e: (load[e.name], order[e.name]))
-                chosen[a.id].remove(name)
-                chosen[a.id].add(to.name)
-                load[name] -= 1
-                load[to.name] += 1
-                moved = True
+    holders = {}  # expert -> application ids held, in application order
+    for a in apps:
+        for n in chosen[a.id]:
+            holders.setdefault(n, []).append(a.id)
+    allowed_names = {a.id: [e.name for e in allowed[a.id]] for a in apps}
+    names = sorted(load, key=order.get)
+    while True:
+        chain = None
+        for src in sorted(names, key=lambda n: (-load[n], order[n])):
+            chain = _find_chain(src, load, holders, allowed_names, chosen, order)
+            if chain:
                 break
+        if not chain:
+            return
+        for giver, taker, app_id in chain:
+            chosen[app_id].remove(giver)
+            chosen[app_id].add(taker)
+            holders[giver].remove(app_id)
+            holders.setdefault(taker, []).append(app_id)
+        load[chain[0][0]] -= 1
+        load[chain[-1][1]] += 1
+
+
+def _find_chain(src, load, holders, allowed_names, chosen, order):
+    """Breadth-first search from ``src`` for the lightest expert ≤ load(src) − 2.
+
+    Returns:
+        list of (giver, taker, app id) steps, or None.
+    """
+    parent = {src: None}
+    frontier = [src]
+    while frontier:
+        nxt = []
+        for u in frontier:
+            for app_id in holders.get(u, ()):
+                for v in allowed_names[app_id]:
+                    if v in parent or v in chosen[app_id]:
+                        continue
+                    parent[v] = (u, app_id)
+                    nxt.append(v)
+        frontier = nxt
+    targets = [v for v in parent if load[v] <= load[src] - 2]
+    if not targets:
+        return None
+    v = min(targets, key=lambda n: (load[n], order[n]))
+    steps = []
+    while parent[v] is not None:
+        u, app_id = parent[v]
+        steps.append((u, v, app_id))
+        v = u
+    return steps[::-1]
 
 
 def _why_short(app, experts):

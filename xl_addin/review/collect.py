@@ -142,7 +142,8 @@ def _read_book(p, rel, campaign, man, assigned, apps):
             return FileEntry(rel, REJECTED, f"评分表的专家“{expert}”不在分配表中")
         cols = columns(campaign)
         label_key = {_key(c.label): c.key for c in cols}
-        where = find_table(wb, TABLE, ["申请编号", cols[6].label])
+        first_part = next(c for c in cols if c.key == campaign.rubric.parts[0].key)
+        where = find_table(wb, TABLE, ["申请编号", first_part.label])
         if where is None:
             return FileEntry(rel, REJECTED, "找不到评分表格（expert_scores，含“申请编号”等列）",
                              expert)

@@ -11,7 +11,7 @@ import hashlib
 from .. import __version__
 from ..campaign import fmt_number
 from ..formulas import render
-from .expert_plan import expert_plan, input_keys
+from .expert_plan import expert_plan
 from .expert_table import TABLE, WORDS, columns
 from .sheets import (COMPUTED_FILL, FONT, INPUT_FILL, add_table, put, save_atomic,
                      set_widths, style_header, title_cell, write_meta)
@@ -20,7 +20,7 @@ TEMPLATE_ID = "saq-expert"
 SHEET = "专家评分"
 GUIDE = "评分说明"
 HEADER_ROW = 6
-FIRST_COL_FROZEN = "G"  # id, name, category, level, satisfaction, 回避 stay visible
+VISIBLE_PLAN = ("missing", "invalid", "status")  # plan outputs written in their own column
 
 
 def assignment_id(expert_name, app_ids):
@@ -111,46 +111,58 @@ def write_expert_workbook(path, campaign, expert, apps):
         put(ws, HEADER_ROW, i, c.label)
     style_header(ws, HEADER_ROW, len(cols), height=96)
 
-    plan = expert_plan(campaign, WORDS)
-    calc0 = len(cols) + 2  # hidden plan columns, right of the table, one blank column apart
-    calc = {name: get_column_letter(calc0 + i) for i, name in enumerate(plan.cells)}
+    plan = expert_plan(campaign, WORDS, order=keys)
+    # Plan cells the row shows go to their visible column; the rest to hidden columns
+    # right of the table, one blank column apart.
+    shown = {plan.outputs[k]: letter[k] for k in VISIBLE_PLAN}
+    hidden = [name for name in plan.cells if name not in shown]
+    calc = {name: get_column_letter(len(cols) + 2 + i) for i, name in enumerate(hidden)}
     for name, col in calc.items():
         ws[f"{col}{HEADER_ROW}"] = name
         ws.column_dimensions[col].hidden = True
-    in_col = {k: letter[k] for k in input_keys(campaign) + ["recused"]}
+    calc.update(shown)
+    in_col = {k: letter[k] for k in keys}
     unlocked = Protection(locked=False)
     fill_in = PatternFill("solid", fgColor=INPUT_FILL)
     fill_out = PatternFill("solid", fgColor=COMPUTED_FILL)
     font, centred = Font(name=FONT), Alignment(horizontal="center")  # shared: styling is slow
     wrap_top = Alignment(wrap_text=True, vertical="top")
     first_input, last_input = letter[campaign.rubric.parts[0].key], letter["risk"]
+    # The row's formulas differ only in their row number: render once with a marker.
+    mark = "\x00"
+    templates = {name: render(body, lambda n: f"{in_col[n[3:]]}{mark}" if n.startswith("in:")
+                              else f"{calc[n]}{mark}")
+                 for name, body in plan.cells.items()}
+    out = {k: f"{calc[v]}{mark}" for k, v in plan.outputs.items()}
+    total = f"{letter['total']}{mark}"
+    # Blank until the expert enters something in the row (parts … 风险).
+    templates["_total"] = f'=IF(COUNTA({first_input}{mark}:{last_input}{mark})=0,"",{out["total"]})'
+    templates["_conclusion"] = f'=IF({total}="","",{out["conclusion"]})'
+    templates["_achievable"] = f'=IF({total}="","",{out["achievable"]})'
+    places = dict(calc)
+    places.update(_total=letter["total"], _conclusion=letter["conclusion"],
+                  _achievable=letter["achievable"])
     for r, app in zip(range(first, last + 1), apps):
-        def resolve(name, r=r):
-            if name.startswith("in:"):
-                return f"{in_col[name[3:]]}{r}"
-            return f"{calc[name]}{r}"
-        info = {"app_id": app.id, "org_name": app.org_name, "category": app.category,
+        info = {"app_id": app.id, "org_name": app.org_name,
+                "project_name": app.project_name or None, "category": app.category,
                 "level": campaign.level(app.level).applied if app.level else None,
-                "satisfaction": app.satisfaction}
+                "satisfaction": app.satisfaction, "source_file": app.source_file or None}
         for key, v in info.items():
             put(ws, r, keys.index(key) + 1, v)
-        for name, body in plan.cells.items():
-            ws[f"{calc[name]}{r}"] = render(body, resolve)
-        out = {k: resolve(v) for k, v in plan.outputs.items()}
-        total = f"{letter['total']}{r}"
-        # Blank until the expert enters something in the row (parts … 风险).
-        ws[total] = f'=IF(COUNTA({first_input}{r}:{last_input}{r})=0,"",{out["total"]})'
-        ws[f"{letter['conclusion']}{r}"] = f'=IF({total}="","",{out["conclusion"]})'
-        ws[f"{letter['achievable']}{r}"] = f'=IF({total}="","",{out["achievable"]})'
-        for key in ("missing", "invalid", "status"):
-            ws[f"{letter[key]}{r}"] = f"={out[key]}"
+        row = str(r)
+        for name, f in templates.items():
+            ws[f"{places[name]}{r}"] = f.replace(mark, row)
         for i, c in enumerate(cols, start=1):
             cell = ws.cell(r, i)
             cell.font = font
             if c.role == "input":
                 cell.protection = unlocked
                 cell.fill = fill_in
-                cell.alignment = wrap_top if c.key == "comment" else centred
+                if c.key == "comment":
+                    cell.alignment = wrap_top
+                    cell.number_format = "@"  # "-数据不全", "+1" stay text
+                else:
+                    cell.alignment = centred
             elif c.role == "computed":
                 cell.fill = fill_out
                 cell.alignment = centred
@@ -162,7 +174,8 @@ def write_expert_workbook(path, campaign, expert, apps):
         keys_of = [p.key for it in campaign.rubric.items_of(sec.id) for p in it.parts]
         if len(keys_of) == 1:
             ws.column_dimensions[letter[keys_of[0]]].width = 9
-    ws.freeze_panes = f"{FIRST_COL_FROZEN}{first}"
+    # id, name, project, category, level, satisfaction, 回避 stay visible
+    ws.freeze_panes = f"{get_column_letter(keys.index('recused') + 2)}{first}"
     ws.protection.sheet = True  # no password: guards the formulas against slips only
     ws.protection.formatColumns = False
     ws.protection.formatRows = False

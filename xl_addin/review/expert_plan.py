@@ -1,28 +1,48 @@
 """The formula plan of one expert row, built with issue 3's formula builder.
 
-``formulas.Builder`` parses the row's inputs exactly as the engine does (blanks such as
-"-", full-width digits, N1's words, E23) and gives 专家总分 (se_total), 评价结论
-(se_conclusion) and 可评等级 (achievable_level) from the campaign data. This module adds
-only what the expert workbook needs besides: how many required cells are blank and how
-many inputs are invalid (E23 / E29, RULES.md S1), for the 填写状态 column and the progress
-counter. The expert form lays the plan out in hidden columns of each row.
+The row must show 专家总分 (se_total), 评价结论 (se_conclusion), 可评等级 (achievable_level),
+缺项数, 无效项数 and 填写状态 exactly as the engine computes them (expert_table.read_row).
+The application workbook parses every rubric part in two cells of its own (value, E23
+message); an expert row would then carry ~200 formulas. Here the rubric parts are read
+straight from the row's input cells instead (issue 14), range by range:
+
+- a part's points: ``SUM`` over the item's cells (text is skipped by SUM, as the engine
+  leaves an unreadable or blank part out), N1's words added by value, A3 as its maximum
+  minus the errors found, M1's penalty applied to its item (S1–S3);
+- blank cells (empty, or one of the engine's blank words such as "-"), counted with
+  ``SUMPRODUCT`` over each run of adjacent input cells;
+- allowed values: score parts by comparing each cell with every allowed value and a 0/1
+  mask per column (array constants inside SUMPRODUCT only), range and error parts one
+  cell at a time (the arithmetic would fail on text inside an array), choice cells
+  against their word lists;
+- 无效项数 = cells checked − blank − valid (a cell is exactly one of the three).
+
+Only the choice inputs (category, satisfaction, 测量报告应用, 风险, 否决项, the penalty)
+keep the builder's parsing cells, as the star rules (L) need their canonical values.
+Every constant comes from the campaign; nothing about the 2023 rubric is written here.
 """
 
 from __future__ import annotations
 
-from ..campaign import fmt_number
-from ..formulas import Builder, lit, rubric_cells
+from ..formulas import Builder, array_const, blank_words, conclusion_expr, lit, num, switch, \
+    yesno_mapping
 
 # Parts an expert must fill for the row to count (the penalty, error count and veto default).
 REQUIRED_KINDS = ("score", "range")
 STAR_INPUTS = ("category", "satisfaction", "report_use", "risk")
 CHOICE_INPUTS = ("report_use", "risk")
-CHUNK = 20  # terms per helper cell (an Excel formula must stay under 8192 characters)
+MAX_FORMULA = 7000  # characters per cell (Excel's limit is 8192); longer sums are split
 
 
 def required_keys(campaign):
     """Input keys a complete row must have, rubric parts first, then 测量报告应用 and 风险."""
     return [p.key for p in campaign.rubric.parts if p.kind in REQUIRED_KINDS] + \
+        list(CHOICE_INPUTS)
+
+
+def checked_keys(campaign):
+    """Input keys whose value can be invalid (E23 / E29): every part, the veto, the choices."""
+    return [p.key for p in campaign.rubric.parts] + [campaign.rubric.veto_key] + \
         list(CHOICE_INPUTS)
 
 
@@ -32,72 +52,207 @@ def input_keys(campaign):
     return [p.key for p in rb.parts] + [rb.veto_key] + list(STAR_INPUTS)
 
 
-def _allowed_ok(campaign, part, v):
-    """S0/S1 as a formula on a parsed value (rubric.part_ok)."""
-    if part.kind == "score":
-        return "OR(" + ",".join(f"{v}={fmt_number(a)}" for a in part.allowed) + ")"
-    if part.kind == "range":
-        step = fmt_number(campaign.rubric.step)
-        return f"AND({v}>=0,{v}<={fmt_number(part.max)},ABS({v}/{step}-ROUND({v}/{step},0))<1E-9)"
-    if part.kind == "errors":
-        return f"AND({v}>=0,INT({v})={v})"
-    return "TRUE"
+def spans(keys, order):
+    """Runs of ``keys`` that sit in adjacent columns of ``order``, as (first, last) pairs."""
+    pos = {k: i for i, k in enumerate(order)}
+    runs = []
+    for k in sorted(keys, key=lambda k: pos.get(k, len(pos))):
+        if runs and k in pos and runs[-1][1] in pos and pos[k] == pos[runs[-1][1]] + 1:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k])
+    return [tuple(r) for r in runs]
 
 
-def _unread(b, key):
-    return f"[[u:{key}]]<>\"\"" if f"u:{key}" in b.p.cells else "FALSE"
+def _ref(first, last):
+    return f"[[in:{first}]]" if first == last else f"[[in:{first}]]:[[in:{last}]]"
 
 
-def _sum_chunked(b, name, terms):
-    refs = []
-    for i in range(0, len(terms), CHUNK):
-        refs.append(b.p.add(f"{name}:{i // CHUNK}", "+".join(terms[i:i + CHUNK])))
-    return "+".join(refs) if refs else "0"
+def _text(ref):
+    return f'TRIM({ref}&"")'
 
 
-def expert_plan(campaign, words):
+def blank_count(keys, order):
+    """Excel: how many of ``keys`` hold nothing the engine reads (empty or a blank word)."""
+    words = [""] + blank_words()
+    terms = []
+    for first, last in spans(keys, order):
+        t = _text(_ref(first, last))
+        terms.append("SUMPRODUCT(" + "+".join(f"({t}={lit(w)})" for w in words) + ")")
+    return terms
+
+
+def _score_valid(parts, order):
+    """SUMPRODUCT terms: score cells holding one of their allowed values."""
+    terms = []
+    by_key = {p.key: p for p in parts}
+    for first, last in spans(list(by_key), order):
+        pos = {k: i for i, k in enumerate(order)}
+        cols = [k for k in order[pos[first]:pos[last] + 1]]
+        r = _ref(first, last)
+        union = sorted({a for k in cols for a in by_key[k].allowed})
+        hits = []
+        for a in union:
+            mask = [1 if a in by_key[k].allowed else 0 for k in cols]
+            if all(mask):
+                hits.append(f"({r}={num(a)})")
+            else:
+                hits.append(f"({r}={num(a)})*{array_const(mask)}")
+        terms.append(f"SUMPRODUCT(ISNUMBER({r})*(" + "+".join(hits) + "))")
+    return terms
+
+
+def _words_valid(ref, words, lower=False):
+    words = list(dict.fromkeys(w.lower() if lower else w for w in words))
+    if not words:
+        return None
+    t = f"LOWER({_text(ref)})" if lower else _text(ref)
+    return f"SUMPRODUCT(--({t}={array_const(lit(w) for w in words)}))"
+
+
+def _choice_words(campaign, key):
+    if key in CHOICE_INPUTS:
+        return list(yesno_mapping(campaign, campaign.field("application", key).choices))
+    return list(yesno_mapping(campaign, "yesno"))  # the penalty and the veto
+
+
+def valid_terms(campaign, order):
+    """Excel terms whose sum is the number of checked cells holding a valid value."""
+    rb = campaign.rubric
+    step = num(rb.step)
+    terms = _score_valid([p for p in rb.parts if p.kind == "score"], order)
+    items = {p.key: it for it in rb.items for p in it.parts}
+    for p in rb.parts:
+        x = f"[[in:{p.key}]]"
+        it = items.get(p.key)
+        if p.kind == "score" and it is not None and it.choices:
+            ok = [w for w, v in it.choices.items() if any(abs(v - a) < 1e-9 for a in p.allowed)]
+            term = _words_valid(x, ok)
+            if term:
+                terms.append(term)
+        elif p.kind == "range":
+            terms.append(f"IF(ISNUMBER({x}),IF(AND({x}>=0,{x}<={num(p.max)},"
+                         f"ABS({x}/{step}-ROUND({x}/{step},0))<1E-9),1,0),0)")
+        elif p.kind == "errors":
+            terms.append(f"IF(ISNUMBER({x}),IF(AND({x}>=0,{x}=INT({x})),1,0),0)")
+        elif p.kind == "penalty":
+            terms.append(_words_valid(x, _choice_words(campaign, p.key), lower=True))
+    for key in (rb.veto_key,) + CHOICE_INPUTS:
+        terms.append(_words_valid(f"[[in:{key}]]", _choice_words(campaign, key), lower=True))
+    return terms
+
+
+def total_expr(b):
+    """se_total from the input cells: items, sections, base + bonus, as rubric.score adds."""
+    c, rb = b.c, b.c.rubric
+    order = b.order
+
+    def item_expr(item):
+        plain = [p.key for p in item.parts if p.kind in ("score", "range")]
+        refs = [_ref(f, last) for f, last in spans(plain, order)]
+        out = "SUM(" + ",".join(refs) + ")" if refs else "0"
+        for p in item.parts:
+            x = f"[[in:{p.key}]]"
+            if p.kind == "errors":
+                # no count (blank or unreadable) = the full points
+                out = f"IF(ISNUMBER({x}),MAX(0,{num(item.max)}-{x}),{num(item.max)})"
+            elif item.choices and p.kind == "score":
+                words = switch(_text(x), {lit(w): num(v) for w, v in item.choices.items()}, "0")
+                out += f"+IF(ISNUMBER({x}),0,{words})"
+        if item.penalty:
+            pen = b.V(item.penalty.key)
+            out = f"IF({pen}=\"是\",MAX(0,{out}-{num(item.penalty.points)}),{out})"
+        return f"({out})"
+
+    def section(sec):
+        items = [item_expr(i) for i in rb.items_of(sec.id)]
+        return "(" + "+".join(items) + ")" if items else "0"
+
+    base = "+".join(section(s) for s in rb.sections if not s.bonus) or "0"
+    bonus = "+".join(section(s) for s in rb.sections if s.bonus) or "0"
+    if c.decisions.get("bonus_counts", True):
+        return f"({base})+({bonus})"
+    return base
+
+
+def _sum_cells(p, name, terms):
+    """Join terms with + in one cell, or in several when one would be too long."""
+    body = "+".join(t for t in terms if t) or "0"
+    if len(body) <= MAX_FORMULA:
+        return body
+    refs, chunk = [], []
+    for t in (t for t in terms if t):
+        if chunk and len("+".join(chunk + [t])) > MAX_FORMULA:
+            refs.append(p.add(f"{name}:{len(refs)}", "+".join(chunk)))
+            chunk = []
+        chunk.append(t)
+    if chunk:
+        refs.append(p.add(f"{name}:{len(refs)}", "+".join(chunk)))
+    return "+".join(refs)
+
+
+def prune(plan):
+    """Drop the cells no output needs (the builder also makes messages an expert row does
+    not show); the remaining cells keep their order."""
+    need, todo = set(), list(plan.outputs.values())
+    while todo:
+        name = todo.pop()
+        if name in need or name.startswith("in:"):
+            continue
+        need.add(name)
+        todo += [r for r in plan.refs(name) if not r.startswith("in:")]
+    plan.cells = {k: v for k, v in plan.cells.items() if k in need}
+    plan.instances = []
+    return plan
+
+
+def expert_plan(campaign, words, order=None):
     """Plan cells of one expert row.
 
     Args:
+        campaign: the Campaign.
         words: the status words (expert_table.WORDS).
+        order: the input keys in column order (adjacent keys are read as one range);
+            default :func:`input_keys`.
     Returns:
         formulas.Plan with outputs ``total``, ``conclusion``, ``achievable``, ``missing``,
-        ``invalid``, ``status`` (the row's visible computed cells refer to these), and the
-        input ``in:recused`` besides :func:`input_keys`.
+        ``invalid``, ``status``; inputs ``in:<key>`` of :func:`input_keys` and ``in:recused``.
     """
     c = campaign
+    rb = c.rubric
+    order = list(order or input_keys(c))
     b = Builder(c, "application")
+    b.order = order
     for key in STAR_INPUTS:
         b.parse_field(c.field("application", key))
-    rubric_cells(b)
+    for item in rb.items:
+        if item.penalty:
+            b.parse_penalty(item.penalty.key)
+    b.parse_penalty(rb.veto_key)
+    p = b.p
+    p.add("se_total", total_expr(b))
+    veto = p.add("veto", f"IF({b.V(rb.veto_key)}=\"\",\"否\",{b.V(rb.veto_key)})")
+    p.add("se_conclusion", conclusion_expr(c, "[[se_total]]", veto))
     facts = {"category": b.V("category"), "conclusion": "[[se_conclusion]]",
              "satisfaction": b.V("satisfaction"), "report_use": b.V("report_use"),
              # stars.evaluate reads a blank risk as 无 (``risk or "无"``)
-             "risk": b.p.add("risk_or_none", f"IF({b.V('risk')}=\"\",\"无\",{b.V('risk')})"),
-             "veto": "[[veto]]"}
+             "risk": p.add("risk_or_none", f"IF({b.V('risk')}=\"\",\"无\",{b.V('risk')})"),
+             "veto": veto}
     b.star(facts, None)
-    p = b.p
     # A row counts only when every required cell holds a readable value.
-    missing = [f"IF(AND({b.V(k)}=\"\",NOT({_unread(b, k)})),1,0)" for k in required_keys(c)]
-    p.add("missing", _sum_chunked(b, "miss", missing))
-    invalid = []
-    for part in c.rubric.parts:
-        v = b.V(part.key)
-        if part.kind == "penalty":
-            invalid.append(f"IF({_unread(b, part.key)},1,0)")
-        else:
-            invalid.append(f"IF({_unread(b, part.key)},1,IF({v}=\"\",0,"
-                           f"IF({_allowed_ok(c, part, v)},0,1)))")
-    for key in (c.rubric.veto_key,) + CHOICE_INPUTS:
-        invalid.append(f"IF({_unread(b, key)},1,0)")
-    p.add("invalid", _sum_chunked(b, "bad", invalid))
+    p.add("missing", _sum_cells(p, "miss", blank_count(required_keys(c), order)))
+    checked = checked_keys(c)
+    blanks = "+".join(blank_count(checked, order))
+    valid = _sum_cells(p, "valid", valid_terms(c, order))
+    p.add("invalid", f"{len(checked)}-({blanks})-({valid})")
     n_req = len(required_keys(c))
     p.add("status", f"IF([[in:recused]]=\"是\",{lit(words['recused'])},"
                     f"IF([[invalid]]>0,\"有 \"&[[invalid]]&\" 项填写无效\","
                     f"IF([[missing]]=0,{lit(words['complete'])},"
                     f"IF([[missing]]={n_req},{lit(words['empty'])},"
                     f"\"未完成（缺 \"&[[missing]]&\" 项）\"))))")
+    p.outputs.clear()
     p.outputs.update(total="se_total", conclusion="se_conclusion",
                      achievable="achievable_level", missing="missing", invalid="invalid",
                      status="status")
-    return p
+    return prune(p)

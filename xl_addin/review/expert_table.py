@@ -27,7 +27,8 @@ def columns(campaign):
     """The table's columns in order. Keys of rubric parts are the se_ keys (FIELDS.md)."""
     labels = field_labels(campaign, "application")
     rb = campaign.rubric
-    cols = [Column("app_id", "申请编号", "info", 10), Column("org_name", "申请组织名称", "info", 28),
+    cols = [Column("app_id", "申请编号", "info", 10), Column("org_name", "申请组织名称", "info", 24),
+            Column("project_name", "申报项目名称", "info", 20),
             Column("category", "申请类别", "info", 8), Column("level", "申请等级", "info", 10),
             Column("satisfaction", "满意度", "info", 7),
             Column("recused", "回避", "input", 6)]
@@ -41,7 +42,8 @@ def columns(campaign):
              Column("achievable", "可评等级", "computed", 12),
              Column("missing", "缺项数", "computed", 6),
              Column("invalid", "无效项数", "computed", 6),
-             Column("status", "填写状态", "computed", 16)]
+             Column("status", "填写状态", "computed", 16),
+             Column("source_file", "来源文件", "info", 28)]
     return cols
 
 
@@ -108,5 +110,15 @@ def read_row(campaign, row, app=None):
     return RowState(recused, missing, len(bad_fields), status, ev.rubric.total,
                     ev.rubric.conclusion, ev.star.achievable if ev.star else 0,
                     ev.values.get("report_use"), ev.values.get("risk"),
-                    ev.values.get(campaign.rubric.veto_key), parse.text(row.get("comment")) or "",
+                    ev.values.get(campaign.rubric.veto_key), comment_text(row.get("comment")),
                     [f.message for f in bad])
+
+
+def comment_text(value):
+    """评审意见 exactly as typed: no width folding, no trimming of inner text (issue 14:
+    "，" must not become ","). A number typed into the cell reads as Excel shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -19,7 +19,7 @@ FILE_NAME = "分配表.xlsx"
 TEMPLATE_ID = "saq-review-assignment"
 APPS_TABLE, EXPERTS_TABLE = "review_apps", "review_experts"
 APP_HEADERS = ("申请编号", "申请组织名称", "统一社会信用代码", "推荐单位", "申请类别", "申请等级",
-               "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明")
+               "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明", "来源文件")
 EXPERT_HEADERS = ("姓名", "单位", "回避单位", "专业", "分配申请数", "评分表文件", "分配编号")
 SEP = "、"
 
@@ -62,11 +62,12 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
             note = f"仅分配 {short[a.id].got} 位（需 {short[a.id].needed} 位）：{short[a.id].reason}"
         lvl = campaign.level(a.level).applied if a.level else None
         for j, v in enumerate([a.id, a.org_name, a.uscc, a.recommender, a.category, lvl,
-                               a.project_name, a.satisfaction, SEP.join(names), len(names), note],
+                               a.project_name, a.satisfaction, SEP.join(names), len(names), note,
+                               a.source_file],
                               start=1):
             put(ws, r, j, v)
     add_table(ws, APPS_TABLE, 3, 1, r, len(APP_HEADERS))
-    set_widths(ws, [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50])
+    set_widths(ws, [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50, 30])
     ws.freeze_panes = "C4"
 
     we = wb.create_sheet("专家")
@@ -157,7 +158,8 @@ def read_manifest(path, campaign):
                                 parse.text(row.get("推荐单位")) or "",
                                 parse.text(row.get("统一社会信用代码")) or "", True, lvl,
                                 float(sat) if isinstance(sat, (int, float)) else None,
-                                parse.text(row.get("申报项目名称")) or ""))
+                                parse.text(row.get("申报项目名称")) or "",
+                                source_file=str(row.get("来源文件") or "").strip()))
         by_app[app_id] = split_list(row.get("评审专家"))
     not_assigned = []
     if "未参加评审" in wb.sheetnames:

@@ -24,6 +24,7 @@ CODES = "问题代码"
 ERRORS = "错误数"
 MESSAGES = "问题说明"
 MULTI_FILE_ERRORS = ("E25",)
+SOURCE = "来源文件"  # the master's column naming the application workbook
 
 
 def read_master(path, campaign):
@@ -75,6 +76,13 @@ def _find_in(wb, sheet):
 
 
 def _application(app_id, name, raw, campaign):
+    from dataclasses import replace
+    app = _evaluated(app_id, name, raw, campaign)
+    src = str(raw.get(SOURCE) or "").strip()  # a file name as it is, not normalised
+    return replace(app, source_file=src.replace("\\", "/").rsplit("/", 1)[-1])
+
+
+def _evaluated(app_id, name, raw, campaign):
     ev = evaluate_application(raw, campaign)
     v = ev.values
     n_err = raw.get(ERRORS)
