@@ -180,7 +180,11 @@ def cmd_review(args):
         res, path = workflow.run_collect(args.folder, args.output, c, start)
         print("\n".join(workflow.collect_summary(res, path)))
         return 0
-    print("请指定 assign（分配专家）或 collect（收集评分）。", file=sys.stderr)
+    if args.review_cmd == "add":
+        run = workflow.run_add(args.folder, c, args.experts)
+        print("\n".join(workflow.add_summary(run)))
+        return 1 if (args.strict and run.shortfalls) else 0
+    print("请指定 assign（分配专家）、collect（收集评分）或 add（增派专家）。", file=sys.stderr)
     return 2
 
 
@@ -201,12 +205,20 @@ def _configure_review(sp):
     col.add_argument("-o", "--output", default="评审结果.xlsx", help="结果文件，默认 评审结果.xlsx")
     col.add_argument("--publication-start", default=None,
                      help="公示开始日期（如 2023-10-08），默认为专家评审期结束次日")
-    for x in (a, col):
+    ad = sub.add_parser("add", help="为有效评分不足的申请增派专家（已有评分表不变）",
+                        description="为有效评分不足（专家回避或分配不足）的申请增派专家，"
+                                    "为增派的专家另行生成评分表；已有评分表与已填评分不变")
+    ad.add_argument("folder", help="分配时的输出文件夹（含分配表.xlsx 与交回的评分表）")
+    ad.add_argument("--experts", default=None,
+                    help="专家名单 experts.xlsx：可加入新专家，默认只用分配表中的专家")
+    ad.add_argument("--strict", action="store_true", help="仍有申请缺专家时以退出码 1 结束")
+    for x in (a, col, ad):
         x.add_argument("--campaign", default=argparse.SUPPRESS,
                        help="活动年度或活动配置文件路径，默认 2023")
 
 
-COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单",
+COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单，"
+                                  "add 增派专家",
                       _configure_review)
 
 

@@ -228,3 +228,44 @@ def _why_short(app, experts):
         text += f"，其中 {len(conflicts)} 人须回避（" + "；".join(conflicts[:3]) + \
             ("…" if len(conflicts) > 3 else "") + "）"
     return text
+
+
+def add_experts(applications, experts, by_app, needs):
+    """Choose experts to add to applications short of scores (`saq review add`, issue 14).
+
+    Finished work is never moved: experts already on an application (whether they scored,
+    recused or still owe it) stay and are not chosen for it again. New experts go to the
+    most constrained applications first, each time the least loaded expert first (load =
+    everything already assigned plus what is added here).
+
+    Args:
+        applications: Application list (those of ``needs`` must be in it).
+        experts: Expert list; its order is the tie-break.
+        by_app: app id -> names already assigned.
+        needs: app id -> how many more experts it needs.
+    Returns:
+        (added, shortfalls): app id -> tuple of added names (expert order); Shortfall list
+        for applications that still lack experts.
+    """
+    order = {e.name: i for i, e in enumerate(experts)}
+    load = {e.name: 0 for e in experts}
+    for names in by_app.values():
+        for n in names:
+            if n in load:
+                load[n] += 1
+    byid = {a.id: a for a in applications}
+    wanted = [byid[i] for i, n in needs.items() if n > 0 and i in byid]
+    allowed = {a.id: [e for e in experts if e.name not in by_app.get(a.id, ())
+                      and may_judge(e, a)] for a in wanted}
+    added, shortfalls = {}, []
+    for a in sorted(wanted, key=lambda a: (len(allowed[a.id]) - needs[a.id], a.id)):
+        picks = sorted(allowed[a.id], key=lambda e: (load[e.name], order[e.name]))[:needs[a.id]]
+        for e in picks:
+            load[e.name] += 1
+        if picks:
+            added[a.id] = tuple(sorted((e.name for e in picks), key=order.get))
+        if len(picks) < needs[a.id]:
+            have = len(by_app.get(a.id, ())) + len(picks)
+            shortfalls.append(Shortfall(a.id, have - len(picks) + needs[a.id], have,
+                                        _why_short(a, experts) + "，已分配过的专家不重复分配"))
+    return added, shortfalls

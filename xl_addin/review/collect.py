@@ -41,6 +41,7 @@ class ParsedBook:
     expert: str
     rows: dict  # app id -> (sheet row, ExpertScore)
     extra: list  # (sheet row, Chinese reason)
+    batch: int = 0  # 0 = the first workbook; n = the n-th `saq review add` for this expert
 
 
 @dataclass
@@ -86,13 +87,17 @@ def collect(folder, campaign, publication_start=None, skip=()):
         else:
             books.append(got)
     chosen = _choose(books, files)
+    batch_of = {(app_id, b.expert): b.number for b in man.batches for app_id in b.app_ids}
     scores, extra = {}, []
     for b in chosen.values():
         for app_id, (_, s) in b.rows.items():
             scores[(app_id, b.expert)] = s
         extra += [(b.entry.rel, r, why) for r, why in b.extra]
+    for b in chosen.values():
+        # An application the expert's workbook of its batch does not list (a missing
+        # workbook of another batch leaves it to aggregate's 未收到评分表).
         for app_id in sorted(assigned.get(b.expert, ())):
-            if app_id not in b.rows:
+            if (app_id, b.expert) not in scores and batch_of.get((app_id, b.expert), 0) == b.batch:
                 scores[(app_id, b.expert)] = ExpertScore(b.expert, NO_ROW)
     review = aggregate(campaign, man.apps, man.by_app, scores, man.k, publication_start,
                        man.not_assigned)
@@ -101,14 +106,15 @@ def collect(folder, campaign, publication_start=None, skip=()):
 
 
 def _choose(books, files):
-    """One workbook per expert: the one with most counted rows, then the later file name."""
+    """One workbook per expert and batch: the one with most counted rows, then the later
+    file name."""
     by_expert = {}
     for b in books:
-        by_expert.setdefault(b.expert, []).append(b)
+        by_expert.setdefault((b.expert, b.batch), []).append(b)
     chosen = {}
-    for name, group in by_expert.items():
+    for (name, _), group in by_expert.items():
         group.sort(key=lambda b: (b.entry.counted, b.entry.rel), reverse=True)
-        chosen[name] = group[0]
+        chosen[(name, group[0].batch)] = group[0]
         group[0].entry.status = USED
         files.append(group[0].entry)
         for other in group[1:]:
@@ -148,8 +154,14 @@ def _read_book(p, rel, campaign, man, assigned, apps):
             return FileEntry(rel, REJECTED, "找不到评分表格（expert_scores，含“申请编号”等列）",
                              expert)
         entry = FileEntry(rel, USED, "", expert)
-        if meta.get("assignment_id") and man.assignment_ids.get(expert) and \
-                meta.get("assignment_id") != man.assignment_ids.get(expert):
+        try:
+            batch = parse.integer(meta.get("batch")) or 0
+        except parse.Unreadable:
+            batch = 0
+        want_id = man.assignment_ids.get(expert) if batch == 0 else next(
+            (b.assignment_id for b in man.batches if b.expert == expert and b.number == batch),
+            None)
+        if meta.get("assignment_id") and want_id and meta.get("assignment_id") != want_id:
             entry.reason = "评分表与当前分配表不一致（分配已变更），按申请编号对应"
         mine = assigned.get(expert, set())
         rows, extra = {}, []
@@ -177,7 +189,7 @@ def _read_book(p, rel, campaign, man, assigned, apps):
             rows[app_id] = (r, score)
         entry.rows = len(rows)
         entry.counted = sum(1 for _, s in rows.values() if s.counted)
-        return ParsedBook(entry, expert, rows, extra)
+        return ParsedBook(entry, expert, rows, extra, batch)
     except Exception as e:  # noqa: BLE001 - a malformed workbook must not stop the run
         return FileEntry(rel, REJECTED, f"读取失败（{type(e).__name__}），文件可能已损坏")
     finally:

@@ -42,7 +42,7 @@ def _allowed_hint(campaign, key):
     return ""
 
 
-def write_expert_workbook(path, campaign, expert, apps):
+def write_expert_workbook(path, campaign, expert, apps, batch=0):
     """Write the scoring workbook of one expert.
 
     Args:
@@ -50,6 +50,8 @@ def write_expert_workbook(path, campaign, expert, apps):
         campaign: the Campaign.
         expert: assign.Expert.
         apps: the assign.Application objects given to this expert, in order.
+        batch: 0 for the first workbook; 1, 2 … for applications added later
+            (`saq review add`), so that collect reads every batch of an expert.
     Returns:
         Path
     """
@@ -69,7 +71,8 @@ def write_expert_workbook(path, campaign, expert, apps):
     ws.title = SHEET
     title_cell(ws, "A1", f"{campaign.title} 专家评分表")
     put(ws, 2, 1, "评审专家").font = Font(bold=True, name=FONT)
-    put(ws, 2, 2, f"{expert.name}" + (f"（{expert.unit}）" if expert.unit else ""))
+    put(ws, 2, 2, f"{expert.name}" + (f"（{expert.unit}）" if expert.unit else "")
+        + (f" 增派第 {batch} 批" if batch else ""))
     put(ws, 2, 3, "已评").font = Font(bold=True, name=FONT)
     st = f"${letter['status']}${first}:${letter['status']}${last}"
     prog = ws.cell(2, 4, f'=COUNTIF({st},"{WORDS["complete"]}")&" / "&'
@@ -193,7 +196,7 @@ def write_expert_workbook(path, campaign, expert, apps):
                     "campaign_year": campaign.year, "generator_version": __version__,
                     "expert_name": expert.name, "expert_unit": expert.unit,
                     "assignment_id": assignment_id(expert.name, [a.id for a in apps]),
-                    "applications": len(apps)})
+                    "applications": len(apps), "batch": batch})
     return save_atomic(wb, path)
 
 

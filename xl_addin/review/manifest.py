@@ -33,6 +33,23 @@ class Manifest:
     files: dict = field(default_factory=dict)  # expert name -> workbook file name
     assignment_ids: dict = field(default_factory=dict)  # expert name -> fingerprint
     not_assigned: list = field(default_factory=list)  # (Application, reason)
+    batches: list = field(default_factory=list)  # Batch: experts added by `saq review add`
+    problems: list = field(default_factory=list)  # (source, where, message) of the inputs
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One workbook of experts added later (`saq review add`), besides their first one."""
+
+    number: int  # 1, 2, … per expert
+    expert: str
+    file: str
+    assignment_id: str
+    app_ids: tuple
+
+
+BATCH_SHEET, BATCH_TABLE = "增派", "review_batches"
+BATCH_HEADERS = ("批次", "姓名", "评分表文件", "分配编号", "申请编号")
 
 
 def write_manifest(path, campaign, manifest, shortfalls, problems):
@@ -95,6 +112,17 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         for j, v in enumerate([a.id, a.org_name, a.category, why], start=1):
             put(wn, i, j, v)
     set_widths(wn, [11, 26, 8, 80])
+
+    wb_ = wb.create_sheet(BATCH_SHEET)
+    for j, h in enumerate(BATCH_HEADERS, start=1):
+        put(wb_, 1, j, h)
+    style_header(wb_, 1, len(BATCH_HEADERS))
+    for i, b in enumerate(manifest.batches, start=2):
+        for j, v in enumerate([b.number, b.expert, b.file, b.assignment_id,
+                               SEP.join(b.app_ids)], start=1):
+            put(wb_, i, j, v)
+    add_table(wb_, BATCH_TABLE, 1, 1, len(manifest.batches) + 1, len(BATCH_HEADERS))
+    set_widths(wb_, [6, 12, 36, 14, 60])
 
     wp = wb.create_sheet("问题")
     for j, h in enumerate(("来源", "位置", "说明"), start=1):
@@ -168,4 +196,22 @@ def read_manifest(path, campaign):
                 a = Application(str(row[0]), parse.text(row[1]) or "", parse.text(row[2]),
                                 eligible=False, note=parse.text(row[3]) or "")
                 not_assigned.append((a, a.note))
-    return Manifest(k, apps, by_app, experts, files, ids, not_assigned)
+    batches = []
+    wb_ = find_table(wb, BATCH_TABLE, ["批次", "分配编号"]) if BATCH_SHEET in wb.sheetnames \
+        else None
+    for _, row in (table_rows(wb, wb_) if wb_ else ()):
+        try:
+            number = parse.integer(row.get("批次"))
+        except parse.Unreadable:
+            number = None
+        name = parse.text(row.get("姓名"))
+        if number and name:
+            batches.append(Batch(number, name, str(row.get("评分表文件") or ""),
+                                 str(row.get("分配编号") or ""),
+                                 split_list(row.get("申请编号"))))
+    problems = []
+    if "问题" in wb.sheetnames:  # the inputs' problems, carried over when rewritten
+        for row in wb["问题"].iter_rows(min_row=2, max_col=3, values_only=True):
+            if row and row[0] and row[0] != "分配":
+                problems.append(tuple("" if v is None else str(v) for v in row))
+    return Manifest(k, apps, by_app, experts, files, ids, not_assigned, batches, problems)

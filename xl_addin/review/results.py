@@ -65,6 +65,13 @@ def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=()):
     return ws
 
 
+def _text_column(ws, col, n):
+    """Format a column's data cells as text (@) so Excel never reads them as numbers."""
+    hr = ws.freeze_panes and ws[ws.freeze_panes].row - 1
+    for r in range(hr + 1, hr + n + 1):
+        ws.cell(r, col).number_format = "@"
+
+
 def write_results(path, campaign, res):
     """Write the results workbook of a CollectResult.
 
@@ -125,10 +132,11 @@ def write_results(path, campaign, res):
                            s.conclusion or "", s.report_use or "", s.risk or "", s.veto or "",
                            _r(s.z, 3), _r(s.normalised, 1), "是" if s.counted else "否",
                            s.comment, "；".join(s.problems)])
-    _sheet(wb, "评分明细", "每位专家的评分", ["申请编号", "申请组织名称", "专家", "状态", "专家总分",
-                                        "评价结论", "测量报告应用", "风险", "否决项", "z 分数",
-                                        "标准分", "计入", "评审意见", "填写问题"], detail,
-           [11, 24, 10, 16, 8, 8, 9, 6, 6, 7, 7, 5, 30, 50], "review_scores")
+    wd = _sheet(wb, "评分明细", "每位专家的评分", ["申请编号", "申请组织名称", "专家", "状态", "专家总分",
+                                             "评价结论", "测量报告应用", "风险", "否决项", "z 分数",
+                                             "标准分", "计入", "评审意见", "填写问题"], detail,
+                [11, 24, 10, 16, 8, 8, 9, 6, 6, 7, 7, 5, 30, 50], "review_scores")
+    _text_column(wd, 13, len(detail))  # 评审意见 exactly as typed ("-数据不全", "+1")
 
     def listing(apps, extra_head, extra):
         return [[i, a.app.id, a.app.org_name, a.app.project_name, a.app.category,
@@ -184,9 +192,9 @@ def write_results(path, campaign, res):
         rec = "、".join(s.expert for s in a.scores if s.recused)
         owed = "、".join(f"{s.expert}（{s.status}）" for s in a.scores
                         if not s.counted and not s.recused)
+        lacking = len(a.scores) - sum(s.recused for s in a.scores) < a.k
         short.append([a.app.id, a.app.org_name, a.app.category, a.n, a.k, rec, owed,
-                      "需增派专家" if len(a.scores) - sum(s.recused for s in a.scores) < a.k
-                      else "待专家完成评分"])
+                      "需增派专家（saq review add）" if lacking else "待专家完成评分"])
     _sheet(wb, "评分不足", "有效评分少于规定人数的申请（含回避）",
            ["申请编号", "申请组织名称", "申请类别", "有效评分", "规定人数", "回避专家", "未完成",
             "处理"], short, [11, 26, 8, 8, 8, 20, 40, 16], "below_k")

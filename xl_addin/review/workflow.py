@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, OutputFileError
 from . import manifest as mf
-from .assign import assign
+from .assign import add_experts, assign
 from .collect import collect
 from .experts import read_experts, write_template
 from .expert_form import assignment_id, write_expert_workbook
@@ -79,6 +79,98 @@ def run_assign(master, experts_path, folder, campaign, k=None):
         man.assignment_ids[e.name] = assignment_id(e.name, ids)
     mf.write_manifest(out / mf.FILE_NAME, campaign, man, result.shortfalls, problems)
     return AssignRun(out, man, result.shortfalls, problems, written)
+
+
+@dataclass
+class AddRun:
+    folder: Path
+    manifest: object
+    added: dict  # app id -> tuple of added expert names
+    shortfalls: list
+    workbooks: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+
+def run_add(folder, campaign, experts_path=None):
+    """`saq review add`: give applications short of scores more experts.
+
+    An application is short when its experts who did not recuse are fewer than k. New
+    experts come from the 分配表's list, plus anyone new in ``experts_path``. Each expert
+    who gets applications receives a new workbook (``…_增派n.xlsx``) holding only those;
+    every workbook already written or returned, and every score in it, stays as it is.
+    分配表.xlsx is rewritten with the added experts and the new workbooks.
+
+    Returns:
+        AddRun
+    Raises:
+        InputFileError, OutputFileError
+    """
+    out = Path(folder)
+    res = collect(out, campaign)
+    man = res.manifest
+    experts = list(man.experts)
+    problems = []
+    if experts_path:
+        elist = read_experts(Path(experts_path), campaign)
+        known = {e.name for e in experts}
+        experts += [e for e in elist.experts if e.name not in known]
+        problems = [(Path(experts_path).name, f"第 {r} 行", m) for r, m in elist.problems]
+    needs = {}
+    for a in res.review.apps:
+        available = len(a.scores) - sum(1 for s in a.scores if s.recused)
+        if available < a.k:
+            needs[a.app.id] = a.k - available
+    added, shortfalls = add_experts(man.apps, experts, man.by_app, needs)
+    run = AddRun(out, man, added, shortfalls, problems=problems)
+    if not added:
+        return run
+    byid = {a.id: a for a in man.apps}
+    per_expert = {}
+    for app_id, names in added.items():
+        man.by_app[app_id] = tuple(man.by_app.get(app_id, ())) + names
+        for n in names:
+            per_expert.setdefault(n, []).append(app_id)
+    man.experts = experts
+    order = {a.id: i for i, a in enumerate(man.apps)}
+    for e in experts:
+        ids = sorted(per_expert.get(e.name, ()), key=order.get)
+        if not ids:
+            continue
+        number = 1 + sum(1 for b in man.batches if b.expert == e.name)
+        name = workbook_name(f"{e.name}_增派{number}")
+        n = 2
+        taken = set(man.files.values()) | {b.file for b in man.batches}
+        while name in taken or (out / name).exists():
+            name = workbook_name(f"{e.name}_增派{number}_{n}")
+            n += 1
+        run.workbooks.append(write_expert_workbook(out / name, campaign, e,
+                                                   [byid[i] for i in ids], batch=number))
+        man.batches.append(mf.Batch(number, e.name, name, assignment_id(e.name, ids),
+                                    tuple(ids)))
+    mf.write_manifest(out / mf.FILE_NAME, campaign, man, shortfalls,
+                      list(man.problems) + problems)
+    return run
+
+
+def add_summary(run):
+    """Chinese lines for the terminal after `saq review add`."""
+    lines = []
+    if run.added:
+        n = sum(len(v) for v in run.added.values())
+        lines.append(f"已为 {len(run.added)} 份申请增派 {n} 人次专家；"
+                     f"{len(run.workbooks)} 份增派评分表已写入 {run.folder}。")
+        lines.append("已有的评分表与已填的评分未改动。")
+        for b in run.manifest.batches[-len(run.workbooks):]:
+            lines.append(f"  {b.expert}：{b.file}（{len(b.app_ids)} 份申请）")
+    elif not run.shortfalls:
+        lines.append("没有需要增派专家的申请。")
+    for s in run.shortfalls:
+        lines.append(f"注意：申请 {s.app_id} 仍缺专家（已分配 {s.got} 位，需 {s.needed} 位）：{s.reason}")
+    for src, where, msg in run.problems:
+        lines.append(f"提示：{src} {where}：{msg}")
+    if run.added:
+        lines.append(f"分配表已更新：{run.folder / mf.FILE_NAME}")
+    return lines
 
 
 def run_collect(folder, output, campaign, publication_start=None):
