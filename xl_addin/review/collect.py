@@ -130,7 +130,8 @@ def _read_book(p, rel, campaign, man, assigned, apps):
     if p.suffix.lower() not in WORKBOOK_SUFFIXES:
         return FileEntry(rel, IGNORED, "不是 Excel 工作簿")
     try:
-        wb = open_workbook(p)
+        # Streaming mode: an expert workbook's styles cost most of the reading time.
+        wb = open_workbook(p, read_only=True)
     except InputFileError as e:
         return FileEntry(rel, REJECTED, str(e))
     try:
@@ -149,7 +150,12 @@ def _read_book(p, rel, campaign, man, assigned, apps):
         cols = columns(campaign)
         label_key = {_key(c.label): c.key for c in cols}
         first_part = next(c for c in cols if c.key == campaign.rubric.parts[0].key)
-        where = find_table(wb, TABLE, ["申请编号", first_part.label])
+        must = ["申请编号", first_part.label]
+        where = find_table(wb, TABLE, must)
+        if where is None:  # header moved below the rows scanned: look for the Excel table
+            wb.close()
+            wb = open_workbook(p)
+            where = find_table(wb, TABLE, must)
         if where is None:
             return FileEntry(rel, REJECTED, "找不到评分表格（expert_scores，含“申请编号”等列）",
                              expert)

@@ -7,6 +7,7 @@ the hidden `_meta` sheet (template_id ``saq-expert``).
 from __future__ import annotations
 
 import hashlib
+from copy import copy
 
 from .. import __version__
 from ..campaign import fmt_number
@@ -20,6 +21,8 @@ TEMPLATE_ID = "saq-expert"
 SHEET = "专家评分"
 GUIDE = "评分说明"
 HEADER_ROW = 6
+INFO_KEYS = ("app_id", "org_name", "project_name", "category", "level", "satisfaction",
+             "source_file")
 VISIBLE_PLAN = ("missing", "invalid", "status")  # plan outputs written in their own column
 
 
@@ -57,7 +60,7 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import column_index_from_string, get_column_letter
     from openpyxl.workbook.defined_name import DefinedName
 
     cols = columns(campaign)
@@ -126,7 +129,6 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     calc.update(shown)
     in_col = {k: letter[k] for k in keys}
     unlocked = Protection(locked=False)
-    fill_in = PatternFill("solid", fgColor=INPUT_FILL)
     fill_out = PatternFill("solid", fgColor=COMPUTED_FILL)
     font, centred = Font(name=FONT), Alignment(horizontal="center")  # shared: styling is slow
     wrap_top = Alignment(wrap_text=True, vertical="top")
@@ -145,30 +147,51 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     places = dict(calc)
     places.update(_total=letter["total"], _conclusion=letter["conclusion"],
                   _achievable=letter["achievable"])
+    # Input cells stay empty until the expert types: their look (unlocked, font, centred,
+    # 评审意见 as text) is the column's style, the yellow a conditional format over the
+    # table's input range; so a row writes only its info and formula cells. Styling and
+    # writing ~100 cells a row took most of `review assign`'s time (issue 14 benchmark).
+    for c in cols:
+        if c.role != "input":
+            continue
+        dim = ws.column_dimensions[letter[c.key]]
+        dim.font = font
+        dim.protection = unlocked
+        if c.key == "comment":
+            dim.alignment = wrap_top
+            dim.number_format = "@"  # "-数据不全", "+1" stay text
+        else:
+            dim.alignment = centred
+    inputs = [letter[c.key] for c in cols if c.role == "input"]
+    from openpyxl.formatting.rule import FormulaRule
+    for a, b in _runs(inputs):
+        ws.conditional_formatting.add(f"{a}{first}:{b}{last}", FormulaRule(
+            formula=["TRUE"], fill=PatternFill("solid", fgColor=INPUT_FILL, bgColor=INPUT_FILL)))
+    protos = {}
+    for i, c in enumerate(cols, start=1):  # one styled cell per column, then copies
+        if c.role == "input":
+            continue
+        cell = ws.cell(first, i)
+        cell.font = font
+        if c.role == "computed":
+            cell.fill = fill_out
+            cell.alignment = centred
+        protos[i] = copy(cell._style)  # before put() may add quotePrefix
+    info_col = {k: keys.index(k) + 1 for k in INFO_KEYS}
+    place_col = {name: column_index_from_string(col) for name, col in places.items()}
     for r, app in zip(range(first, last + 1), apps):
+        if r != first:
+            for i, style in protos.items():
+                ws.cell(r, i)._style = copy(style)
         info = {"app_id": app.id, "org_name": app.org_name,
                 "project_name": app.project_name or None, "category": app.category,
                 "level": campaign.level(app.level).applied if app.level else None,
                 "satisfaction": app.satisfaction, "source_file": app.source_file or None}
         for key, v in info.items():
-            put(ws, r, keys.index(key) + 1, v)
+            put(ws, r, info_col[key], v)
         row = str(r)
         for name, f in templates.items():
-            ws[f"{places[name]}{r}"] = f.replace(mark, row)
-        for i, c in enumerate(cols, start=1):
-            cell = ws.cell(r, i)
-            cell.font = font
-            if c.role == "input":
-                cell.protection = unlocked
-                cell.fill = fill_in
-                if c.key == "comment":
-                    cell.alignment = wrap_top
-                    cell.number_format = "@"  # "-数据不全", "+1" stay text
-                else:
-                    cell.alignment = centred
-            elif c.role == "computed":
-                cell.fill = fill_out
-                cell.alignment = centred
+            ws.cell(r, place_col[name], f.replace(mark, row))
     add_table(ws, TABLE, HEADER_ROW, 1, last, len(cols))
     _validations(ws, campaign, cols, letter, first, last)
     _status_colours(ws, letter["status"], first, last)
@@ -198,6 +221,18 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
                     "assignment_id": assignment_id(expert.name, [a.id for a in apps]),
                     "applications": len(apps), "batch": batch})
     return save_atomic(wb, path)
+
+
+def _runs(letters):
+    """Adjacent column letters as (first, last) runs."""
+    from openpyxl.utils import column_index_from_string as idx
+    runs = []
+    for x in letters:
+        if runs and idx(x) == idx(runs[-1][1]) + 1:
+            runs[-1][1] = x
+        else:
+            runs.append([x, x])
+    return runs
 
 
 def _validations(ws, campaign, cols, letter, first, last):
@@ -259,12 +294,17 @@ def _guide(ws, campaign):
     style_header(ws, 3, len(heads))
     r = 4
     secs = {s.id: s for s in campaign.rubric.sections}
+    proto = ws.cell(r, 1)
+    proto.alignment = Alignment(wrap_text=True, vertical="top")
+    style = proto._style
     for it in campaign.rubric.items:
         parts = it.parts + ((it.penalty,) if it.penalty else ())
         text = "；".join(f"{p.label}（{p.allowed_text(campaign.rubric.step)}）" for p in parts)
         for j, v in enumerate([it.id, f"{secs[it.section].name}·{it.name}", it.max, it.text,
                                text], start=1):
-            put(ws, r, j, v).alignment = Alignment(wrap_text=True, vertical="top")
+            cell = ws.cell(r, j)
+            cell._style = copy(style)  # copies: styling each cell is slow
+            put(ws, r, j, v)
         r += 1
     put(ws, r, 1, "否决项")
     put(ws, r, 4, campaign.rubric.veto_label + "：选“是”则评价结论为不合格（S4）。")

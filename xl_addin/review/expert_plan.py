@@ -206,6 +206,30 @@ def prune(plan):
     return plan
 
 
+INLINE_MAX = 250  # a helper cell used once and shorter than this goes into its user
+
+
+def inline(plan):
+    """Put each short helper cell used by exactly one other cell into that cell's formula
+    (fewer cells per row; each such body is a complete expression, so parenthesised)."""
+    import re
+    ref = re.compile(r"\[\[([^\]]+)\]\]")
+    keep = set(plan.outputs.values())
+    while True:
+        users = {}
+        for name, body in plan.cells.items():
+            for r in ref.findall(body):
+                users.setdefault(r, []).append(name)
+        todo = [n for n, body in plan.cells.items() if n not in keep and len(body) <= INLINE_MAX
+                and len(users.get(n, ())) == 1 and plan.cells[users[n][0]].count(f"[[{n}]]") == 1]
+        if not todo:
+            return plan
+        n = todo[0]
+        user = users[n][0]
+        plan.cells[user] = plan.cells[user].replace(f"[[{n}]]", f"({plan.cells[n]})")
+        del plan.cells[n]
+
+
 def expert_plan(campaign, words, order=None):
     """Plan cells of one expert row.
 
@@ -255,4 +279,4 @@ def expert_plan(campaign, words, order=None):
     p.outputs.update(total="se_total", conclusion="se_conclusion",
                      achievable="achievable_level", missing="missing", invalid="invalid",
                      status="status")
-    return prune(p)
+    return inline(prune(p))

@@ -7,6 +7,8 @@ Sheets: 评审结果 (per application), 评分明细 (per expert score), 现场�
 
 from __future__ import annotations
 
+from copy import copy
+
 from .. import __version__
 from ..campaign import fmt_number
 from .sheets import (FONT, add_table, fit_row_heights, put, save_atomic, set_widths,
@@ -35,15 +37,22 @@ def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=()):
     style_header(ws, hr, len(headers), height=32)
     wide_cols = {j for row in rows for j, v in enumerate(row, start=1)
                  if isinstance(v, str) and text_width(v) > 8}
+    styles = {}  # one styled cell per look, then copies: styling each cell is slow
     for i, row in enumerate(rows, start=hr + 1):
         for j, v in enumerate(row, start=1):
-            c = put(ws, i, j, v)
-            c.font = Font(name=FONT)
+            c = ws.cell(i, j)
             width = widths[j - 1] if j <= len(widths) else 10
             long_text = isinstance(v, str) and text_width(v) > width - 1
             wide = j in wide_cols  # names and sentences read better left-aligned
-            c.alignment = Alignment(vertical="top", wrap_text=long_text,
-                                    horizontal="left" if wide else "center")
+            look = (long_text, wide)
+            if look not in styles:
+                c.font = Font(name=FONT)
+                c.alignment = Alignment(vertical="top", wrap_text=long_text,
+                                        horizontal="left" if wide else "center")
+                styles[look] = copy(c._style)  # before put() may add quotePrefix
+            else:
+                c._style = copy(styles[look])
+            put(ws, i, j, v)
     if table and rows:
         add_table(ws, table, hr, 1, hr + len(rows), len(headers), style="TableStyleLight9")
     if not rows:

@@ -21,13 +21,15 @@ def title_cell(ws, ref, text, size=14):
 
 def style_header(ws, row, ncols, first_col=1, height=None, wrap=True):
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from copy import copy
     thin = Side(style="thin", color="9BB7D4")
-    for j in range(first_col, first_col + ncols):
-        c = ws.cell(row, j)
-        c.font = Font(bold=True, name=FONT)
-        c.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        c.alignment = Alignment(wrap_text=wrap, vertical="center", horizontal="center")
-        c.border = Border(bottom=thin, top=thin, left=thin, right=thin)
+    first = ws.cell(row, first_col)
+    first.font = Font(bold=True, name=FONT)
+    first.fill = PatternFill("solid", fgColor=HEADER_FILL)
+    first.alignment = Alignment(wrap_text=wrap, vertical="center", horizontal="center")
+    first.border = Border(bottom=thin, top=thin, left=thin, right=thin)
+    for j in range(first_col + 1, first_col + ncols):  # copies: styling each cell is slow
+        ws.cell(row, j)._style = copy(first._style)
     if height:
         ws.row_dimensions[row].height = height
 
@@ -55,6 +57,13 @@ def add_table(ws, name, first_row, first_col, last_row, last_col, style="TableSt
     last_row = max(last_row, first_row + 1)
     ref = f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
     t = Table(displayName=name, ref=ref)
+    # Name the columns here: left to openpyxl, saving reads every cell of the range.
+    from openpyxl.worksheet.table import TableColumn
+    heads = []
+    for j, c in enumerate(range(first_col, last_col + 1), start=1):
+        v = ws.cell(first_row, c).value
+        heads.append(str(v) if v is not None else f"Column{j}")
+    t.tableColumns = [TableColumn(id=j, name=h) for j, h in enumerate(heads, start=1)]
     t.tableStyleInfo = TableStyleInfo(name=style, showRowStripes=True)
     ws.add_table(t)
     return t

@@ -20,8 +20,13 @@ META_SHEET = "_meta"
 HEADER_SCAN_ROWS = 30
 
 
-def open_workbook(path):
+def open_workbook(path, read_only=False):
     """Load ``path`` with openpyxl (values only).
+
+    Args:
+        read_only: cell values only, read with python-calamine (:class:`ValueBook`; many
+            times faster than openpyxl, which reads every cell's style too). No Excel
+            tables then: :func:`find_table` finds the header row by its labels.
 
     Returns:
         openpyxl Workbook
@@ -48,13 +53,76 @@ def open_workbook(path):
                 raise InputFileError(p, "文件解压后过大，疑似损坏或恶意文件")
     except zipfile.BadZipFile:
         raise InputFileError(p, "不是有效的 .xlsx 文件（可能已损坏）") from None
+    if read_only:
+        try:
+            return ValueBook(p)
+        except Exception:  # noqa: BLE001 - openpyxl below gives the reason, or reads it
+            pass
     try:
         from openpyxl import load_workbook
-        return load_workbook(p, data_only=True, keep_vba=False, keep_links=False)
+        return load_workbook(p, data_only=True, keep_vba=False, keep_links=False,
+                             read_only=read_only)
     except InputFileError:
         raise
     except Exception as e:  # noqa: BLE001 - any reader failure is the file's problem
         raise InputFileError(p, f"无法打开工作簿（{type(e).__name__}）") from None
+
+
+class ValueBook:
+    """A workbook's cell values read with python-calamine, behind the few openpyxl calls
+    :func:`read_meta`, :func:`find_table` and :func:`table_rows` make: ``sheetnames``,
+    ``worksheets``, ``wb[title]``, ``ws.iter_rows(…, values_only=True)``, ``close``.
+    Empty cells are None and whole numbers int, as openpyxl gives them."""
+
+    def __init__(self, path):
+        from python_calamine import CalamineWorkbook
+        self._wb = CalamineWorkbook.from_path(str(path))
+        self.sheetnames = list(self._wb.sheet_names)
+        self._sheets = {}
+
+    def __getitem__(self, title):
+        if title not in self._sheets:
+            if title not in self.sheetnames:
+                raise KeyError(title)
+            self._sheets[title] = _ValueSheet(title, self._wb.get_sheet_by_name(title))
+        return self._sheets[title]
+
+    @property
+    def worksheets(self):
+        return [self[t] for t in self.sheetnames]
+
+    def close(self):
+        self._sheets.clear()
+
+
+class _ValueSheet:
+    def __init__(self, title, sheet):
+        self.title = title
+        self._sheet = sheet
+        self._rows = None
+
+    @property
+    def rows(self):
+        if self._rows is None:
+            self._rows = [tuple(_value(v) for v in row)
+                          for row in self._sheet.to_python(skip_empty_area=False)]
+        return self._rows
+
+    @property
+    def max_row(self):
+        return len(self.rows)
+
+    def iter_rows(self, min_row=1, max_row=None, max_col=None, values_only=True):
+        for row in self.rows[min_row - 1:max_row]:
+            yield row[:max_col] if max_col else row
+
+
+def _value(v):
+    if v == "":
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 def _ole_reason(p):
@@ -119,8 +187,11 @@ def table_rows(wb, where, stop_blank=True):
     title, header_row, cols = where
     ws = wb[title]
     out = []
-    for r in range(header_row + 1, ws.max_row + 1):
-        vals = {h: ws.cell(r, c).value for h, c in cols.items()}
+    width = max(cols.values(), default=0)
+    rows = ws.iter_rows(min_row=header_row + 1, max_col=width, values_only=True) if width else ()
+    for r, values in enumerate(rows, start=header_row + 1):
+        values = tuple(values) + (None,) * (width - len(values))
+        vals = {h: values[c - 1] for h, c in cols.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in vals.values()):
             if stop_blank:
                 break
