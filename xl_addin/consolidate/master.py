@@ -138,7 +138,10 @@ def write_master(path, result, campaign, folder, started):
     _issues(Sheet(wb, "问题清单"), entries, result.headers)
     _files(Sheet(wb, "文件清单"), result.files)
     _rejected(Sheet(wb, "拒收"), result.rejected)
-    _stats(Sheet(wb, "统计", freeze="B4"), entries, result.headers, campaign)
+    stats = Sheet(wb, "统计", freeze="B4")
+    _stats(stats, entries, result.headers, campaign)
+    from ..charts import add_stats_charts  # issue 14: native charts below the tables
+    add_stats_charts(stats, entries, campaign, lambda e: proposed_bucket(e, campaign), UNRATED)
     _about(Sheet(wb, "说明", freeze=None), result, campaign, folder, started)
     meta = wb.create_sheet("_meta")
     for row in (("key", "value"), ("template_id", "saq-master"),
@@ -275,7 +278,11 @@ def _stats(sh, entries, headers, campaign):
     if any(k[1] not in cats for k in counts):
         cats.append("（未填）")
     ws = sh.ws
-    ncol = 1 + len(cats) * len(buckets) + 1
+    # Only the levels a category can get (K3 caps: no 产品类 × 标杆), unless one has it anyway.
+    from ..charts import possible
+    cb = {cat: [b for b in buckets if possible(campaign, cat, b) or
+                any(k[1] == cat and k[2] == b and n for k, n in counts.items())] for cat in cats}
+    ncol = 1 + sum(len(v) for v in cb.values()) + 1
     ws.column_dimensions["A"].width = 26
     for cc in range(2, ncol + 1):
         ws.column_dimensions[get_column_letter(cc)].width = 7.5
@@ -284,17 +291,17 @@ def _stats(sh, entries, headers, campaign):
     # Two header rows: the category over its levels (no merged cells: filters and sorting work).
     top = [head("推荐单位")]
     for cat in cats:
-        top += [head(cat)] + [head(None) for _ in buckets[1:]]
+        top += [head(cat)] + [head(None) for _ in cb[cat][1:]]
     sh.append(top + [head("合计")])
     ws.row_dimensions[sh.rows + 1].height = 30
-    sh.append([head(None)] + [head(b) for _ in cats for b in buckets] + [head(None)])
+    sh.append([head(None)] + [head(b) for cat in cats for b in cb[cat]] + [head(None)])
     totals = Counter()
     center = Alignment(horizontal="center")
     for rec in recs + ["合计"]:
         bold = FONT_HEAD if rec == "合计" else None
         row, row_total = [sh.cell(rec, font=bold, border=THIN)], 0
         for cat in cats:
-            for b in buckets:
+            for b in cb[cat]:
                 n = totals[(cat, b)] if rec == "合计" else counts[(rec, cat, b)]
                 if rec != "合计":
                     totals[(cat, b)] += n
