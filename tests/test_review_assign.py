@@ -165,3 +165,68 @@ def test_experts_csv(tmp_path):
     p.write_text("姓名,单位,回避单位,专业\n甲,某大学,,工程类\n", encoding="utf-8")
     got = read_experts(p, C)
     assert got.experts == [Expert("甲", "某大学", (), ("工程类",))]
+
+
+# ---------------------------------------------------------------- balance (issue 14)
+def _reach(res, experts, apps, src):
+    """Experts that ``src`` could hand load to along a chain of moves."""
+    by_name = {e.name: e for e in experts}
+    seen, todo = {src}, [src]
+    while todo:
+        u = todo.pop()
+        for a in apps:
+            names = res.by_app.get(a.id, ())
+            if u not in names:
+                continue
+            for v in by_name:
+                if v not in seen and v not in names and may_judge(by_name[v], a):
+                    seen.add(v)
+                    todo.append(v)
+    return seen
+
+
+pools_st = st.lists(
+    st.builds(lambda n, avoid, cats: Expert(f"专家{n}", "", tuple(avoid), tuple(cats)),
+              st.integers(0, 10**6), st.lists(st.sampled_from(ORGS + RECS), max_size=2),
+              st.lists(st.sampled_from(CATS), max_size=2, unique=True)),
+    min_size=1, max_size=12, unique_by=lambda e: e.name)
+big_apps_st = st.lists(
+    st.builds(lambda i, cat, org, rec: Application(f"A{i:04d}", org, cat, rec),
+              st.integers(0, 9999), st.sampled_from(CATS), st.sampled_from(ORGS),
+              st.sampled_from(RECS)),
+    max_size=60, unique_by=lambda a: a.id)
+
+
+@given(big_apps_st, pools_st, st.integers(1, 4))
+def test_experts_eligible_for_the_same_applications_differ_by_at_most_one(apps, experts, k):
+    """Random pools (categories) and recusals (回避 lists): experts who may judge exactly the
+    same applications end with loads at most 1 apart."""
+    res = assign(apps, experts, k)
+    loads = res.loads(experts)
+    groups = {}
+    for e in experts:
+        groups.setdefault(frozenset(a.id for a in apps if may_judge(e, a)), []).append(e.name)
+    for names in groups.values():
+        ls = [loads[n] for n in names]
+        assert max(ls) - min(ls) <= 1, (names, ls)
+
+
+@given(big_apps_st, pools_st, st.integers(1, 3))
+def test_no_chain_of_moves_would_improve_balance(apps, experts, k):
+    """Nobody can shed load along a chain to an expert 2 or more lighter, so the loads are
+    as even as the constraints allow (the whole pool within 1 when nobody is restricted)."""
+    res = assign(apps, experts, k)
+    loads = res.loads(experts)
+    for e in experts:
+        for v in _reach(res, experts, apps, e.name):
+            assert loads[v] >= loads[e.name] - 1
+
+
+def test_chains_balance_what_single_moves_cannot():
+    """甲 takes only 企业类, 乙 only 服务类, 丙 both: 甲 and 乙 never share an application, yet
+    their loads even out through 丙 (a chain 甲 → 丙 → 乙 when needed)."""
+    experts = [Expert("丙", "", (), ("企业类", "服务类")), Expert("甲", "", (), ("企业类",)),
+               Expert("乙", "", (), ("服务类",))]
+    apps = [app(i, cat="企业类") for i in range(6)] + [app(10 + i, cat="服务类") for i in range(2)]
+    loads = assign(apps, experts, 1).loads(experts)
+    assert max(loads.values()) - min(loads.values()) <= 1 and sum(loads.values()) == 8

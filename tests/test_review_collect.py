@@ -94,6 +94,18 @@ def test_assignment_constraints_on_the_demo(campaign_dir):
     for app_id, names in man.by_app.items():
         assert len(names) == man.k == 3
         assert all(may_judge(experts[n], apps[app_id]) for n in names)
+    # issue 14: loads are balanced on the demo: within 1 of each other, except an expert
+    # who already judges every application they may (王立群: two categories, one 回避)
+    loads = {}
+    for names in man.by_app.values():
+        for n in names:
+            loads[n] = loads.get(n, 0) + 1
+    top = max(loads.values())
+    for name, e in experts.items():
+        can = sum(1 for i in man.by_app if may_judge(e, apps[i]))
+        assert loads.get(name, 0) >= top - 1 or loads.get(name, 0) == can, (name, loads, can)
+    others = [n for name, n in loads.items() if name != "王立群"]
+    assert max(others) - min(others) <= 1
     # 王立群 avoids a recommender: none of its applications went to him
     rec = experts["王立群"].avoid[0]
     assert all("王立群" not in names for i, names in man.by_app.items()
