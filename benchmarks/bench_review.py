@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def write_inputs(root, n_apps, n_experts, seed=1):
-    """A master (CSV, the columns of 汇总) and an experts list; a few restricted experts."""
+    """A master (sheet 汇总 with its columns) and an experts list; a few restricted experts."""
     from xl_addin.campaign import load
     c = load()
     cats = [x.name for x in c.categories]
@@ -39,12 +39,16 @@ def write_inputs(root, n_apps, n_experts, seed=1):
     recs = [f"第{i}行业协会" for i in range(18)]
     head = ["申请编号", "企业名称", "推荐单位", "申请类别", "申请等级", "满意度（百分制得分）",
             "申报项目名称", "来源文件", "问题代码"]
-    rows = [",".join(head)]
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    ws.append(head)
     for i in range(n_apps):
-        rows.append(",".join([f"2023-{i + 1:03d}", f"上海第{i}号企业有限公司", rnd.choice(recs),
-                              cats[i % len(cats)], "用户满意", f"{rnd.uniform(76, 94):.1f}",
-                              f"第{i}号项目", f"申报/申请书_{i}.xlsx", ""]))
-    (root / "master.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        ws.append([f"2023-{i + 1:03d}", f"上海第{i}号企业有限公司", rnd.choice(recs),
+                   cats[i % len(cats)], "用户满意", round(rnd.uniform(76, 94), 1),
+                   f"第{i}号项目", f"申报/申请书_{i}.xlsx", None])
+    wb.save(root / "master.xlsx")
     ex = ["姓名,单位,回避单位,专业"]
     for j in range(n_experts):
         cat = "全部" if j % 5 else cats[(j // 5) % len(cats)] + "、" + cats[(j // 5 + 1) % len(cats)]
@@ -70,7 +74,7 @@ def run(root, c, label, k):
     from xl_addin.review import simulate as S
     out = root / label
     t, cpu = time.perf_counter(), time.process_time()
-    a = workflow.run_assign(root / "master.csv", root / "experts.csv", out, c, k)
+    a = workflow.run_assign(root / "master.xlsx", root / "experts.csv", out, c, k)
     t_assign, cpu_assign = time.perf_counter() - t, time.process_time() - cpu
     sizes = sum(p.stat().st_size for p in a.workbooks)
     n_rows = sum(len(v) for v in a.manifest.by_app.values())

@@ -117,7 +117,7 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
         put(ws, HEADER_ROW, i, c.label)
     style_header(ws, HEADER_ROW, len(cols), height=96)
 
-    plan = expert_plan(campaign, WORDS, order=keys)
+    plan = _plan(campaign, tuple(keys))
     # Plan cells the row shows go to their visible column; the rest to hidden columns
     # right of the table, one blank column apart.
     shown = {plan.outputs[k]: letter[k] for k in VISIBLE_PLAN}
@@ -223,6 +223,18 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     return save_atomic(wb, path)
 
 
+_PLANS = {}
+
+
+def _plan(campaign, keys):
+    """The row plan, built once per campaign and column order (every expert's is the same)."""
+    key = (id(campaign), keys, expert_plan)
+    if key not in _PLANS:
+        _PLANS.clear()  # one campaign at a time; no growth across campaigns
+        _PLANS[key] = expert_plan(campaign, WORDS, order=list(keys))
+    return _PLANS[key]
+
+
 def _runs(letters):
     """Adjacent column letters as (first, last) runs."""
     from openpyxl.utils import column_index_from_string as idx
@@ -238,13 +250,17 @@ def _runs(letters):
 def _validations(ws, campaign, cols, letter, first, last):
     from openpyxl.worksheet.datavalidation import DataValidation
     parts = {p.key: p for p in campaign.rubric.parts}
+    same = {}  # one validation per rule, over all its columns (fewer objects to write)
 
     def add(dv, key):
         dv.error = dv.error or "输入的值不在允许范围内，请从下拉列表选择。"
-        dv.errorTitle = "无效的分值"
-        dv.showErrorMessage = True
-        dv.add(f"{letter[key]}{first}:{letter[key]}{last}")
-        ws.add_data_validation(dv)
+        rule = (dv.type, dv.operator, dv.formula1, dv.formula2, dv.error)
+        if rule not in same:
+            dv.errorTitle = "无效的分值"
+            dv.showErrorMessage = True
+            ws.add_data_validation(dv)
+            same[rule] = dv
+        same[rule].add(f"{letter[key]}{first}:{letter[key]}{last}")
 
     def lst(values):
         return DataValidation(type="list", formula1='"' + ",".join(values) + '"',
