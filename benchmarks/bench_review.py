@@ -137,10 +137,13 @@ def main(argv=None):
     for step in ("assign", "collect"):
         print(f"{step:7}: {today[step + '_s']:.2f} s, CPU {today[step + '_cpu_s']:.2f} s "
               f"(baseline {base[step + '_s']:.2f} s, CPU {base[step + '_cpu_s']:.2f} s; "
-              f"{report[step + '_speedup']:.1f}× faster)")
+              f"{report[step + '_speedup']:.1f}× faster, CPU "
+              f"{base[step + '_cpu_s'] / today[step + '_cpu_s']:.1f}×)")
     print(f"row    : {today['formulas_per_row']} formula cells, "
           f"{today['formula_chars_per_row'] / 1024:.1f} KB of formulas "
-          f"(baseline {base['formulas_per_row']}, {base['formula_chars_per_row'] / 1024:.1f} KB)")
+          f"(baseline {base['formulas_per_row']}, {base['formula_chars_per_row'] / 1024:.1f} KB); "
+          f"{today['bytes_per_row'] / 1024:.1f} KB of file per row "
+          f"(baseline {base['bytes_per_row'] / 1024:.1f} KB)")
     print(f"loads  : {today['load_min']}–{today['load_max']} applications per expert")
     print(f"load   : {os.getloadavg()[0]:.1f} (1-minute load average of the machine)")
     ok = today["assign_s"] < 3 and today["collect_s"] < 3 and today["formulas_per_row"] <= 40
