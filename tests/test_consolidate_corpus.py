@@ -28,7 +28,7 @@ GOOD = "good.xlsx"
 
 
 def _app(seed=1, category="服务类"):
-    return demo._application(C, random.Random(seed), seed, category, demo.RECOMMENDERS[0])
+    return demo.application(C, random.Random(seed), seed, category, demo.RECOMMENDERS[0])
 
 
 def write_good(path, seed=1, **changes):
