@@ -5,9 +5,9 @@ categories; some applications carry each kind of problem (E01–E30), a few file
 (not a zip, truncated, password-protected, .xls, .csv, a lock file, a zip bomb, not our
 template, last year's template). Seeded: the same seed gives the same files.
 
-Workbooks are written by the live templates' ``forms.fill`` when that module exists;
-otherwise by a small writer here that follows the same contract (``_meta`` sheet, defined
-names = field keys, tables ``respondent_list`` / ``recommendations``; FIELDS.md).
+Modules: ``data`` (the campaign as data), ``writers`` (the live templates filled fast, and
+plain writers of the same contract — ``_meta`` sheet, defined names = field keys, tables
+``respondent_list`` / ``recommendations``; FIELDS.md), ``broken`` (the odd files).
 """
 
 from __future__ import annotations
