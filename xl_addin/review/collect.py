@@ -130,8 +130,7 @@ def _read_book(p, rel, campaign, man, assigned, apps):
     if p.suffix.lower() not in WORKBOOK_SUFFIXES:
         return FileEntry(rel, IGNORED, "不是 Excel 工作簿")
     try:
-        # Streaming mode: an expert workbook's styles cost most of the reading time.
-        wb = open_workbook(p, read_only=True)
+        wb = open_workbook(p)
     except InputFileError as e:
         return FileEntry(rel, REJECTED, str(e))
     try:
@@ -152,10 +151,6 @@ def _read_book(p, rel, campaign, man, assigned, apps):
         first_part = next(c for c in cols if c.key == campaign.rubric.parts[0].key)
         must = ["申请编号", first_part.label]
         where = find_table(wb, TABLE, must)
-        if where is None:  # header moved below the rows scanned: look for the Excel table
-            wb.close()
-            wb = open_workbook(p)
-            where = find_table(wb, TABLE, must)
         if where is None:
             return FileEntry(rel, REJECTED, "找不到评分表格（expert_scores，含“申请编号”等列）",
                              expert)

@@ -41,7 +41,7 @@ def read_master(path, campaign):
         _, dict_rows = read_table(p)
         rows = list(enumerate(dict_rows, start=2))
     else:
-        wb = open_workbook(p, read_only=True)  # values only: the master is large
+        wb = open_workbook(p)
         where = None
         if SHEET in wb.sheetnames:
             where = _find_in(wb, SHEET)
@@ -67,8 +67,7 @@ def read_master(path, campaign):
 
 def _find_in(wb, sheet):
     from .xlread import _key
-    ws = wb[sheet]
-    for r, row in enumerate(ws.iter_rows(min_row=1, max_row=30, values_only=True), start=1):
+    for r, row in enumerate(wb.rows(sheet)[:30], start=1):
         keys = {_key(v): c for c, v in enumerate(row, start=1) if v is not None}
         if "申请类别" in keys:
             return sheet, r, {str(row[c - 1]).strip(): c for c in keys.values()}
