@@ -123,7 +123,7 @@ def build_columns(campaign):
                ("se_total", "self_score", "stored_total")),
         Column("自评结论", 8, _app_only(lambda e, c: e.app.evaluation.rubric.conclusion),
                (campaign.rubric.veto_key,)),
-        Column("可评等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.achievable))),
+        Column("可评等级", 12, _app_only(lambda e, c: c.level_name(e.app.evaluation.star.achievable))),
         Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
         Column("等级说明", 28, _app_only(lambda e, c: e.app.evaluation.star.reason), wrap=True),
         Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(
