@@ -46,6 +46,9 @@ _OS_REASONS = {
     errno.ENOENT: "文件夹或文件不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
     errno.EROFS: "磁盘只读", errno.ENOSPC: "磁盘已满", errno.EISDIR: "这是一个文件夹",
     errno.ENOTDIR: "路径中有一段不是文件夹", errno.EBUSY: "文件正被其他程序占用",
+    errno.EFBIG: "文件超过系统允许的大小", errno.ENAMETOOLONG: "路径或文件名过长",
+    errno.EIO: "磁盘读写出错", errno.EMFILE: "同时打开的文件过多", errno.EDQUOT: "磁盘配额已用完",
+    errno.EPIPE: "输出管道已关闭", errno.ELOOP: "符号链接层数过多",
 }
 
 

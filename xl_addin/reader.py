@@ -62,8 +62,9 @@ def _open(p):
     try:
         # data_only: formula cells give their cached values; macros are never loaded.
         return load_workbook(p, data_only=True, keep_vba=False, keep_links=False)
-    except Exception as e:  # noqa: BLE001 - any parser failure is the file's problem
-        raise InputFileError(p, f"无法读取工作簿（{type(e).__name__}），文件可能已损坏") from None
+    except Exception:  # noqa: BLE001 - any parser failure is the file's problem
+        raise InputFileError(p, "无法读取工作簿（扩展名不是 .xlsx/.xlsm，或文件已损坏），"
+                                "请另存为 .xlsx 后重试") from None
 
 
 def _address(ws, cell):

@@ -8,12 +8,35 @@ of the workbook are used only to detect a disagreement (E27 via ``stored_total``
 from __future__ import annotations
 
 from .. import parse
-from ..engine import evaluate_application, evaluate_recommender, evaluate_row
+from ..engine import evaluate_application, evaluate_recommender, evaluate_row, field_labels
+from ..tables import clean_text
 from .model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
 
 RESPONDENT_TABLE = "respondent_list"
 RECOMMENDATION_TABLE = "recommendations"
 STORED_TOTAL_NAME = "se_total"  # the workbook's computed total (FIELDS.md), for E27 only
+
+
+def clean_values(values, labels, rec, where=""):
+    """Submitted text with characters a workbook cannot hold made visible (issue 12 §1);
+    the file's reason names the fields so the sender can be told.
+
+    Args:
+        values: key -> raw value; labels: key -> the field's label (for the note);
+        rec: the FileRecord the note goes to; where: "第 8 行" for a table row.
+    Returns:
+        the cleaned dict.
+    """
+    out, dirty = {}, []
+    for k, v in values.items():
+        out[k], changed = clean_text(v)
+        if changed:
+            dirty.append(f"“{labels.get(k, k)}”")
+    if dirty:
+        note = (f"{where}{'、'.join(dirty)}含表格不能保存的控制字符，"
+                "已改为可见的转义形式（如 \\x1B）")
+        rec.reason = "；".join(x for x in (rec.reason, note) if x)
+    return out
 
 
 def application_input_keys(campaign):
@@ -39,7 +62,8 @@ def read_application(sub, rec, campaign):
     Returns:
         AppSource
     """
-    raw = {k: sub.values.get(k) for k in application_input_keys(campaign)}
+    raw = clean_values({k: sub.values.get(k) for k in application_input_keys(campaign)},
+                       field_labels(campaign, "application"), rec)
     listed = count_listed(sub.tables.get(RESPONDENT_TABLE))
     raw["respondents_listed"] = listed
     raw["stored_total"] = sub.values.get(STORED_TOTAL_NAME)
@@ -66,7 +90,9 @@ def read_recommender(sub, rec, campaign):
         (RecommenderHeader, [RowSource], [Rejected])
     """
     hdr_keys = [f.key for f in campaign.fields["recommender"]]
-    hdr_ev = evaluate_recommender({k: sub.values.get(k) for k in hdr_keys}, campaign)
+    hdr_ev = evaluate_recommender(clean_values({k: sub.values.get(k) for k in hdr_keys},
+                                               field_labels(campaign, "recommender"), rec),
+                                  campaign)
     name = hdr_ev.values.get("recommender") or f"（未填推荐单位：{rec.path.stem}）"
     header = RecommenderHeader(rec, name)
     for f in hdr_ev.flags:
@@ -85,12 +111,14 @@ def read_recommender(sub, rec, campaign):
             col_of[f.key] = j
     content_keys = [f.key for f in fields if f.key != "seq" and f.key in col_of]
     rows, rejected = [], []
+    row_labels = {f.key: f.label for f in fields}
     for i, r in enumerate(table.rows, start=1):
         cells = {k: (r[j] if j < len(r) else None) for k, j in col_of.items()}
         if all(parse.is_blank(cells.get(k)) for k in content_keys):
             continue  # an unused row of the template
         rec.rows_read += 1
         excel_row = table.first_row + i - 1
+        cells = clean_values(cells, row_labels, rec, f"第 {excel_row} 行")
         if parse.is_blank(cells.get("org_name")) and parse.is_blank(cells.get("uscc")):
             rejected.append(Rejected(rec.rel, f"第 {excel_row} 行", table.sheet,
                                      "没有申请组织名称和统一社会信用代码，无法确定是哪一项申请",

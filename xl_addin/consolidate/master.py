@@ -22,11 +22,12 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from .. import __version__
-from ..tables import is_formula_like, set_text_safe
+from ..tables import clean, is_formula_like
 from ..textable import width
 from .columns import STAFF_COLUMNS, STATUS_ERROR, STATUS_OK, STATUS_WARNING, build_columns
 from .columns import is_date, matching
 from .columns import APP_ONLY, ROW_ONLY
+from .staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
 
 FILL_ERROR = PatternFill("solid", fgColor="FFC7CE")
 FILL_WARNING = PatternFill("solid", fgColor="FFEB9C")
@@ -57,7 +58,8 @@ class Sheet:
     """A write-only sheet (streamed: fast and small for a thousand rows × a hundred columns).
 
     Plain values are appended as they are; a cell object is made only where it is needed:
-    formula-like text (written as text — issue 4 §5), dates, styles.
+    formula-like text (written as text with a quote prefix — issue 4 §5, issue 12 §7),
+    dates, styles. Every text is cleaned of characters XML cannot hold (issue 12 §1).
     """
 
     def __init__(self, wb, title, freeze="A2", align=None):
@@ -72,18 +74,24 @@ class Sheet:
         self.ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
     def cell(self, v, fill=None, font=None, align=None, border=None):
-        if isinstance(v, float) and v.is_integer():
+        if isinstance(v, float) and not math.isfinite(v):
+            v = str(v)  # "inf" is not a number Excel can read back (a hostile 1e999)
+        elif isinstance(v, float) and v.is_integer():
             v = int(v)
+        elif isinstance(v, str):
+            v = clean(v)
         if v is None and fill is None and border is None:
             return None  # nothing to show: not written at all (most of 汇总 is empty)
         align = align or self.align
         plain = fill is None and font is None and align is None and border is None
-        date = is_date(v)
-        if plain and not date and not is_formula_like(v):
+        date, formula_like = is_date(v), is_formula_like(v)
+        if plain and not date and not formula_like:
             return v
-        c = WriteOnlyCell(self.ws)
-        set_text_safe(c, v)
-        key = (id(fill), id(font), id(align), id(border), date)
+        c = WriteOnlyCell(self.ws, v)  # v is cleaned above (clean once: it escapes "_x")
+        if formula_like:
+            c.data_type, c.quotePrefix = "s", True
+        # The quote prefix is part of the style: a cached style without it would drop it.
+        key = (id(fill), id(font), id(align), id(border), date, formula_like)
         style = self._styles.get(key)
         if style is None:  # style once, then copy: styling each cell is slow in openpyxl
             if date:
@@ -98,7 +106,8 @@ class Sheet:
         return c
 
     def append(self, cells):
-        self.ws.append(cells)
+        # A bare string would be taken as a formula when it starts with "=": never append one.
+        self.ws.append([self.cell(c) if isinstance(c, str) else c for c in cells])
         self.rows += 1
 
     def header(self, headers, widths):
@@ -138,6 +147,8 @@ def write_master(path, result, campaign, folder, started):
     _issues(Sheet(wb, "问题清单"), entries, result.headers)
     _files(Sheet(wb, "文件清单"), result.files)
     _rejected(Sheet(wb, "拒收"), result.rejected)
+    if result.unmatched:  # only when there are some: the usual layout stays as it was
+        _unmatched(Sheet(wb, UNMATCHED_SHEET), result.unmatched)
     _stats(Sheet(wb, "统计", freeze="B4"), entries, result.headers, campaign)
     _about(Sheet(wb, "说明", freeze=None), result, campaign, folder, started)
     meta = wb.create_sheet("_meta")
@@ -231,6 +242,16 @@ def _rejected(sh, rejected):
         sh.append([i, sh.cell(r.file), r.scope, sh.cell(r.sheet), sh.cell(r.reason, align=WRAP),
                    sh.cell(r.content, align=WRAP)])
     sh.table("rejected_list", len(heads), len(rejected))
+
+
+def _unmatched(sh, notes):
+    """Staff notes of the last master that match no application now (issue 12 §4)."""
+    sh.header(UNMATCHED_HEADERS, [16, 24, 22, 30, 30, 8, 30, 30])
+    for n in notes:
+        sh.append([sh.cell(v, align=WRAP) for v in (n.origin, n.org, n.project, n.key, n.source,
+                                                     n.row)] +
+                  [sh.cell(n.notes.get(h), align=WRAP) for h in STAFF_COLUMNS])
+    sh.table("unmatched_notes", len(UNMATCHED_HEADERS), len(notes))
 
 
 def proposed_bucket(entry, campaign):

@@ -8,7 +8,6 @@ which openpyxl uses when it is installed).
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 from ..errors import InputFileError
@@ -36,25 +35,31 @@ def open_workbook(path):
         raise InputFileError(p, "不支持旧版 .xls/.et 格式，请另存为 .xlsx 后重新提交")
     if suffix not in (".xlsx", ".xlsm"):
         raise InputFileError(p, f"不是 Excel 工作簿（扩展名“{suffix or '无'}”）")
-    with open(p, "rb") as f:
-        head = f.read(4)
+    import stat
+    try:
+        if not stat.S_ISREG(p.stat().st_mode):  # a named pipe would block the reader
+            from ..fastread import special_file_reason
+            raise InputFileError(p, special_file_reason(p.stat().st_mode))
+        with open(p, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        from ..errors import os_reason
+        raise InputFileError(p, os_reason(e)) from None
     if head == OLE_MAGIC:
         raise InputFileError(p, _ole_reason(p))
-    if not zipfile.is_zipfile(p):
-        raise InputFileError(p, "不是有效的 .xlsx 文件（可能已损坏）")
-    try:
-        with zipfile.ZipFile(p) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_UNCOMPRESSED:
-                raise InputFileError(p, "文件解压后过大，疑似损坏或恶意文件")
-    except zipfile.BadZipFile:
-        raise InputFileError(p, "不是有效的 .xlsx 文件（可能已损坏）") from None
+    # The same bounds as consolidation (issue 12 §2): size, zip bombs, and each sheet's
+    # extent measured before openpyxl builds anything.
+    from ..fastread import preflight
+    preflight(p)
     try:
         from openpyxl import load_workbook
         return load_workbook(p, data_only=True, keep_vba=False, keep_links=False)
     except InputFileError:
         raise
-    except Exception as e:  # noqa: BLE001 - any reader failure is the file's problem
-        raise InputFileError(p, f"无法打开工作簿（{type(e).__name__}）") from None
+    except MemoryError:
+        raise InputFileError(p, "文件过大，读取时内存不足") from None
+    except Exception:  # noqa: BLE001 - any reader failure is the file's problem
+        raise InputFileError(p, "无法打开工作簿，文件可能已损坏；请另存为 .xlsx 后重新提交") from None
 
 
 def _ole_reason(p):
@@ -119,8 +124,17 @@ def table_rows(wb, where, stop_blank=True):
     title, header_row, cols = where
     ws = wb[title]
     out = []
-    for r in range(header_row + 1, ws.max_row + 1):
-        vals = {h: ws.cell(r, c).value for h, c in cols.items()}
+    # Only rows that hold cells: a stray cell at row 1 048 576 must not make us visit (and
+    # create) a million empty rows (issue 12 §2).
+    wanted = set(cols.values())
+    present = sorted({r for (r, c) in ws._cells if r > header_row and c in wanted})
+    expected = header_row + 1
+    for r in present:
+        if stop_blank and r != expected:
+            break  # a wholly blank row (not even a cell) lies before r
+        expected = r + 1
+        vals = {h: ws._cells[(r, c)].value if (r, c) in ws._cells else None
+                for h, c in cols.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in vals.values()):
             if stop_blank:
                 break
