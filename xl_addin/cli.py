@@ -384,9 +384,18 @@ def _main(argv):
         from .errors import os_reason
         if e.errno == errno.EPIPE:
             raise
-        print(f"错误：{os_reason(e)}" + (f"：{e.filename}" if e.filename else ""), file=sys.stderr)
+        if e.filename:
+            print(f"错误：{os_reason(e)}：{e.filename}", file=sys.stderr)
+        else:  # the terminal output itself (stdout on a full disk or over a size limit)
+            _quiet_stdout()
+            print(f"错误：无法输出结果（{os_reason(e)}）", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - a bug: one message for the user, details in a log
+        from .errors import as_os_error, os_reason
+        err = as_os_error(e)
+        if err is not None:  # a writer's own name for a full disk or a size limit
+            print(f"错误：无法写入（{os_reason(err)}）", file=sys.stderr)
+            return 2
         import tempfile
         import traceback
         log = Path(tempfile.gettempdir()) / "saq-error.log"

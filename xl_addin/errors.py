@@ -57,3 +57,18 @@ def os_reason(e):
     said = getattr(e, "strerror", None) or str(e)
     known = _OS_REASONS.get(getattr(e, "errno", None))
     return f"{known}（{said}）" if known else said
+
+
+def as_os_error(e):
+    """The OSError behind ``e``, or None. XML writers report a full disk or a file-size
+    limit as their own error ("IO_ENOSPC", "IO_EFBIG" from lxml): the user is told the
+    same as for any OSError, never a class name (issue 12 §9)."""
+    if isinstance(e, OSError):
+        return e
+    import re
+    m = re.search(r"\bIO_(E[A-Z0-9]+)\b", str(e))
+    code = getattr(errno, m.group(1), None) if m else None
+    if code is None:
+        return None
+    import os
+    return OSError(code, os.strerror(code))

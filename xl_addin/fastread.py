@@ -123,8 +123,12 @@ def probe(path):
     Raises:
         UnreadableWorkbook: a zip that is corrupt, truncated or a zip bomb.
     """
+    import stat as _stat
     p = Path(path)
-    size = p.stat().st_size
+    st = p.stat()
+    if not _stat.S_ISREG(st.st_mode):  # a named pipe would block the read below forever
+        raise UnreadableWorkbook(p, special_file_reason(st.st_mode))
+    size = st.st_size
     if size == 0:
         return Probe("empty")
     with open(p, "rb") as f:

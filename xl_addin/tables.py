@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .errors import InputFileError, OutputFileError, os_reason
+from .errors import InputFileError, OutputFileError, as_os_error, os_reason
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -159,7 +159,13 @@ def write_atomic(path, write):
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=p.suffix, dir=p.parent)
         os.close(fd)
-        write(tmp)
+        try:
+            write(tmp)
+        except Exception as e:  # noqa: BLE001 - lxml reports a full disk as its own error
+            err = as_os_error(e)
+            if err is None:
+                raise
+            raise err from None
         normal_file_mode(tmp)
         os.replace(tmp, p)
     except OSError as e:

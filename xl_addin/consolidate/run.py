@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ..campaign import load
-from ..errors import InputFileError, OutputFileError, SaqError, os_reason
+from ..errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
 from . import collect, crossfile, master, output, walk
 from .columns import _source, _source_row, key_text
 from .crossfile import app_key
@@ -41,7 +41,7 @@ def master_path(out):
     if out.is_dir() or text.endswith(("/", os.sep)):
         return out / DEFAULT_NAME
     if out.suffix.lower() != ".xlsx":
-        out = out.with_name(out.name + ".xlsx") if out.suffix else out.with_suffix(".xlsx")
+        out = out.with_suffix(".xlsx")
     return out
 
 
@@ -83,8 +83,11 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None):
         try:
             master.write_master(tmp, result, c, folder, started)
             written, msg = output.publish(tmp, out, started)
-        except OSError as e:
-            raise OutputFileError(out, f"{os_reason(e)}") from None
+        except Exception as e:  # noqa: BLE001 - a full disk, a file-size limit (lxml's own)
+            err = as_os_error(e)
+            if err is None:
+                raise
+            raise OutputFileError(out, f"{os_reason(err)}") from None
         finally:
             try:
                 os.unlink(tmp)
