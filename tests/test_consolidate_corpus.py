@@ -52,7 +52,7 @@ def rezip(src, dst, edit):
     """Copy a zip, passing each (name, bytes) through ``edit`` (None drops the entry)."""
     with zipfile.ZipFile(src) as z:
         items = [(i.filename, z.read(i.filename)) for i in z.infolist()]
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:  # fast
         for n, data in items:
             out = edit(n, data)
             if out is not None:
