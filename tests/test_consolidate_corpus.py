@@ -43,7 +43,7 @@ def _app(seed=1, category="服务类"):
 def write_good(path, seed=1, **changes):
     a = _app(seed)
     a.values.update(changes)
-    demo._write_application(path, {k: v for k, v in a.values.items() if v is not None},
+    demo.write_plain_application(path, {k: v for k, v in a.values.items() if v is not None},
                             a.respondents, C)
     return a
 
@@ -155,7 +155,7 @@ def case_not_ours(d):
 
 def case_last_year(d):
     a = _app(3)
-    demo._write_application(d / "x.xlsx", a.values, a.respondents, C, year=C.year - 1)
+    demo.write_plain_application(d / "x.xlsx", a.values, a.respondents, C, year=C.year - 1)
     return "x.xlsx"
 
 
@@ -229,7 +229,7 @@ def case_xlsx_named_xls(d):
 
 def case_huge_recommender_table(d):
     rows = [{"序号": i, "申请组织名称": f"上海第{i}有限公司", "满意度得分": 80} for i in range(6001)]
-    demo._write_recommender(d / "x.xlsx", {"recommender": "上海市测试协会"}, rows, C)
+    demo.write_plain_recommender(d / "x.xlsx", {"recommender": "上海市测试协会"}, rows, C)
     return "x.xlsx"
 
 
@@ -980,14 +980,14 @@ def test_check_passes_the_corpus(consolidated, tmp_path):
     far = os.path.join(folder, consolidated["made"]["far_cell_xfd"])
     assert "使用区域过大" in got[far][2]
     master = os.path.join(folder, consolidated["made"]["master_in_folder"])
-    assert "这是汇总表" in got[master][2]
+    assert "这是本程序生成的汇总表" in got[master][2]
 
 
 def test_check_on_a_named_pipe_does_not_hang(tmp_path):
     os.mkfifo(tmp_path / "x.xlsx")
     code, out, err, _rss = run_measured(["check", tmp_path / "x.xlsx"], timeout=60)
     assert code == 2
-    assert err == f"错误：无法读取文件 {tmp_path / 'x.xlsx'}：这是命名管道（FIFO），不是文件，未读取\n"
+    assert err == f"错误：无法读取文件 {tmp_path / 'x.xlsx'}：不是普通文件（可能是管道或设备），未读取\n"
 
 
 # ---------------------------------------------------------------------- saq review collect

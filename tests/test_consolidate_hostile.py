@@ -263,8 +263,7 @@ def test_check_a_master_or_an_ods_says_what_it_is(folder, tmp_path, capsys):
     consolidate(folder, master, progress=False, workers=1)
     assert cli.main(["check", str(master)]) == 2
     assert capsys.readouterr().err == (
-        f"错误：无法读取文件 {master}：这是汇总表（saq consolidate 生成），不是申请书或推荐表；"
-        "saq check 只检查填好的申请书和初审推荐意见表（附件3），请用“saq review assign”分配评审\n")
+        f"错误：无法读取文件 {master}：这是本程序生成的汇总表，不是申请书或推荐表，未读取\n")
     import zipfile
     with zipfile.ZipFile(tmp_path / "x.ods", "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
