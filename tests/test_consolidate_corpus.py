@@ -256,7 +256,7 @@ CASES = [
     (case_duplicate_copy, "已忽略", "内容完全相同"),
     (case_text_in_number, "已导入", ""),
     (case_ref_deleted, "已导入", "#REF!"),
-    (case_no_respondent_table, "已导入", "未找到被访者名单"),
+    (case_no_respondent_table, "已导入", "已按表头在“被访者名单”"),  # header fallback
     (case_xlsx_named_xls, "已导入", ""),
     (case_huge_recommender_table, "已拒收", "行上限"),
 ]
@@ -302,7 +302,7 @@ def case_far_cell_in_meta(d):
 
 def case_far_cell_recommender(d):
     rows = [{"序号": 1, "申请组织名称": "上海远处有限公司", "满意度得分": 80}]
-    demo._write_recommender(d / "base.tmp", {"recommender": "上海市测试协会"}, rows, C)
+    demo.write_plain_recommender(d / "base.tmp", {"recommender": "上海市测试协会"}, rows, C)
     inject(d / "base.tmp", d / "x.xlsx", APP_SHEET,
            lambda b: b.replace(b"</sheetData>", FAR.format(r=900000, ref="AB900000").encode()
                                + b"</sheetData>"))
@@ -357,7 +357,7 @@ def case_literal_escape_text(d):
 def case_control_in_recommender_row(d):
     rows = [{"序号": 1, "申请组织名称": "上海行内占位有限公司", "满意度得分": 80,
              "申报项目名称": "项目"}]
-    demo._write_recommender(d / "base.tmp", {"recommender": "上海市测试协会"}, rows, C)
+    demo.write_plain_recommender(d / "base.tmp", {"recommender": "上海市测试协会"}, rows, C)
     inject(d / "base.tmp", d / "x.xlsx", APP_SHEET,
            lambda b: replace_text(b, "上海行内占位有限公司", "上海_x000B_行内有限公司"))
     (d / "base.tmp").unlink()
@@ -605,14 +605,14 @@ def case_recommender_rows(d):
     rows = [{"序号": i, "申请组织名称": f"上海推荐{i}有限公司", "统一社会信用代码": "",
              "满意度得分": 80, "申报项目名称": f"项目{i}"} for i in (1, 2, 3)]
     rows.append({"序号": 4, "满意度得分": 70})  # no name, no code: rejected row
-    demo._write_recommender(d / "x.xlsx", {"recommender": "上海市测试协会"}, rows, C)
+    demo.write_plain_recommender(d / "x.xlsx", {"recommender": "上海市测试协会"}, rows, C)
     return "x.xlsx"
 
 
 def case_long_respondent_list(d):
     a = _app(36)
     people = [(i, f"被访者{i}", f"1380000{i:04d}") for i in range(1, 3001)]
-    demo._write_application(d / "x.xlsx", {k: v for k, v in a.values.items() if v is not None},
+    demo.write_plain_application(d / "x.xlsx", {k: v for k, v in a.values.items() if v is not None},
                             people, C)
     return "x.xlsx"
 
@@ -638,7 +638,7 @@ def case_entity_in_sheet(d):
 def _table_edit(d, edit, seed):
     rows = [{"序号": i, "申请组织名称": f"上海表格{seed}{i}有限公司", "满意度得分": 80,
              "申报项目名称": f"项目{i}"} for i in range(1, 10)]
-    demo._write_recommender(d / "base.tmp", {"recommender": "上海市测试协会"}, rows, C)
+    demo.write_plain_recommender(d / "base.tmp", {"recommender": "上海市测试协会"}, rows, C)
     rezip(d / "base.tmp", d / "x.xlsx", lambda n, b: None if n == "__extra__" else edit(n, b))
     (d / "base.tmp").unlink()
     return "x.xlsx"
@@ -662,7 +662,6 @@ def case_table_shrunk(d):
                        if n.startswith("xl/tables/") else b, 3)
 
 
-LEAD = pytest.mark.xfail(strict=False, reason="reader header fallback — lead")
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 
 # (case, expected status, words the reason must contain, rows the file must give or None)
@@ -710,9 +709,9 @@ NEW_CASES = [
     (case_long_respondent_list, "已导入", ""),
     (case_infinite_number, "已导入", ""),
     (case_entity_in_sheet, "已导入", ""),  # the cell reader expands no entity
-    pytest.param(case_table_converted_to_range, "已导入", "", marks=LEAD),
-    pytest.param(case_table_renamed, "已导入", "", marks=LEAD),
-    pytest.param(case_table_shrunk, "已导入", "", marks=LEAD),
+    (case_table_converted_to_range, "已导入", ""),
+    (case_table_renamed, "已导入", ""),
+    (case_table_shrunk, "已导入", ""),
 ]
 ALL_CASES = [pytest.param(*c) if not hasattr(c, "values") else c for c in CASES + NEW_CASES]
 ROWS = {"recommender_rows": 4, "table_converted_to_range": 9, "table_renamed": 9,
