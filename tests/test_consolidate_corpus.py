@@ -37,7 +37,7 @@ GOOD = "good.xlsx"
 
 
 def _app(seed=1, category="服务类"):
-    return demo._application(C, random.Random(seed), seed, category, demo.RECOMMENDERS[0])
+    return demo.application(C, random.Random(seed), seed, category, demo.RECOMMENDERS[0])
 
 
 def write_good(path, seed=1, **changes):
@@ -256,7 +256,7 @@ CASES = [
     (case_duplicate_copy, "已忽略", "内容完全相同"),
     (case_text_in_number, "已导入", ""),
     (case_ref_deleted, "已导入", "#REF!"),
-    (case_no_respondent_table, "已导入", "已按表头在“被访者名单”"),  # header fallback
+    (case_no_respondent_table, "已导入", "已按表头"),  # converted to a range: found by its header
     (case_xlsx_named_xls, "已导入", ""),
     (case_huge_recommender_table, "已拒收", "行上限"),
 ]
@@ -435,7 +435,7 @@ def _meta_only(path, template_id):
     from openpyxl import Workbook
     wb = Workbook()
     wb.active["A1"] = "内容"
-    demo._meta(wb, template_id, C)
+    demo.writers._meta(wb, template_id, C)
     wb.save(path)
 
 

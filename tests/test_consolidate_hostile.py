@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_app(path, seed, **changes):
-    a = demo._application(C, random.Random(seed), seed, "服务类", demo.RECOMMENDERS[0])
+    a = demo.application(C, random.Random(seed), seed, "服务类", demo.RECOMMENDERS[0])
     a.values.update(changes)
     demo.write_plain_application(path, {k: v for k, v in a.values.items() if v is not None},
                             a.respondents, C)
