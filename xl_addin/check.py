@@ -89,6 +89,8 @@ def check_file(path, campaign=None):
                        "可评等级": c.level_name(s.achievable),
                        "建议等级": c.level_name(s.proposed) if s.proposed is not None else "",
                        "等级说明": s.reason}
+        from .dossier import checklist_findings  # issue 13: the 材料清单 answers (RULES.md M)
+        res.findings += checklist_findings(sub, ev.values.get("category"), c, Finding)
     elif sub.kind == "recommender":
         ev = evaluate_recommender({f.key: sub.values.get(f.key) for f in c.fields["recommender"]}, c)
         labels = field_labels(c, "recommender")

@@ -56,6 +56,8 @@ def _configure_templates(sp):
 
 
 def cmd_check(args):
+    if Path(args.file).is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
+        return cmd_check_dossier(args)
     from .check import check_file
     from .textable import render
     res = check_file(args.file, _campaign(args))
@@ -72,8 +74,20 @@ def cmd_check(args):
     return 1 if res.errors else 0
 
 
+def cmd_check_dossier(args):
+    import json
+    from .dossier import check_dossier, summary_lines
+    res = check_dossier(args.file, _campaign(args))
+    if getattr(args, "json", False):
+        print(json.dumps(res.as_json(), ensure_ascii=False))
+    else:
+        print("\n".join(summary_lines(res)))
+    return 1 if res.errors else 0
+
+
 def _configure_check(sp):
-    sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx）")
+    sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx），或申报材料文件夹")
+    sp.add_argument("--json", action="store_true", help="以一个 JSON 对象输出结论（供程序读取）")
 
 
 def cmd_pdf(args):

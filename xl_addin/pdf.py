@@ -76,6 +76,8 @@ def _printable_copy(src, dst):
         wb = load_workbook(src)
     except Exception as e:  # noqa: BLE001 - the file's problem
         raise InputFileError(src, f"无法读取工作簿（{type(e).__name__}）") from None
+    from .forms.print_sheets import printable_order
+    printable_order(wb)  # 申请书: the 附件2 print sheets in the notice's order (issue 13)
     for ws in wb.worksheets:
         if ws.title in SKIP_SHEETS and len([w for w in wb.worksheets if w.sheet_state == "visible"]) > 1:
             ws.sheet_state = "hidden"
