@@ -533,7 +533,7 @@ FLAG_PARAMS = {
     "E08": ("min_area", "min_cost", "strict", "relaxed", "relaxed_severity", "relaxed_message",
             "other_severity", "other_message"),
     "E11": ("excluded",), "E12": ("series_words",), "E13": ("institution_suffixes",),
-    "E15": ("min",), "E17": ("threshold",), "E20": ("required", "required_row"),
+    "E15": ("min",), "E17": ("threshold",), "E20": ("required", "required_row", "required_header"),
     "E21": ("pattern",), "E27": ("tolerance",), "E28": ("pattern",),
 }
 

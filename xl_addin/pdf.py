@@ -103,6 +103,8 @@ def _compact_rows(ws, table):
         for r in range(r1 + 1, r2 + 1):
             if r not in filled:
                 ws.row_dimensions[r].hidden = True
+    from .forms.print_sheets import fit_row_heights
+    fit_row_heights(ws, filled, c1, last_col)  # issue 13: 推荐意见 never cut on paper
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=last_col):
         for cell in row:
             if cell.fill is not None and cell.fill.fgColor is not None and \

@@ -120,14 +120,14 @@ def add_print_sheets(wb, c, resolve, inputs):
     org = inputs["org_name"]
 
     # ---- 封面 ------------------------------------------------------------------------------
-    p = _Page(wb, COVER, [14, 14, 14, 14, 14, 14], at)
+    p = _Page(wb, COVER, [15, 15, 15, 15, 15, 15], at)
     p.gap(90)
     p.line(t["cover_title"], 20, True, MID, 60)
     p.gap(60)
     cats = "&\"　\"&".join(_box(f"{cat}={lit(x.name)}", x.name) for x in c.categories)
-    p.line(f'="申请类别　　"&{cats}', 14, False, MID, 36)
+    p.line(f'="申请类别　　"&{cats}', 13, False, MID, 36)
     levels = "&\"　\"&".join(_box(f"{lvl}={lv.rank}", lv.applied) for lv in c.levels)
-    p.line(f'="申请等级　　"&{levels}', 14, False, MID, 36)
+    p.line(f'="申请等级　　"&{levels}', 13, False, MID, 36)
     p.gap(80)
     p.line(f'="组织名称："&{_v(org)}&"（盖章）"', 14, False, LEFT, 40, 40, 2, 6)
     p.line(f'="推荐单位："&{_v(inputs["recommender"])}', 14, False, LEFT, 40, 40, 2, 6)
@@ -512,3 +512,31 @@ def _compact_list(ws):
             last = r
     if ws.print_area:
         ws.print_area = f"A1:C{last}"
+
+
+def text_width(text):
+    """Width of a text in Excel column units at 10 pt: CJK 1.9, other characters 1."""
+    return sum(1.9 if ord(ch) > 0x2E7F else 1.0 for ch in str(text))
+
+
+def fit_row_heights(ws, rows, first_col, last_col, size=10, min_height=20):
+    """Give each row the height its wrapped text needs (LibreOffice does not size rows
+    on opening an .xlsx, so a long 推荐意见 would print cut).
+
+    Args:
+        ws: the sheet; rows: row numbers; first_col/last_col: the printed columns.
+    """
+    from openpyxl.utils import get_column_letter
+    line = size * 1.45
+    for r in rows:
+        lines = 1
+        for col in range(first_col, last_col + 1):
+            v = ws.cell(r, col).value
+            if v is None or (isinstance(v, str) and v.startswith("=")):
+                continue
+            w = ws.column_dimensions[get_column_letter(col)].width or 8.43
+            per_line = max(w - 1.5, 1)
+            n = sum(math.ceil(max(text_width(part), 1) / per_line)
+                    for part in str(v).split("\n"))
+            lines = max(lines, n)
+        ws.row_dimensions[r].height = max(min_height, lines * line + 6)
