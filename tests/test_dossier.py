@@ -103,3 +103,29 @@ def test_every_item_is_recognised_by_its_own_name():
 
 def test_hanzi_count_ignores_punctuation_digits_and_latin():
     assert count_hanzi("用户满意，2023 年 ABC。") == 5
+
+
+def test_recommender_prefill_rows_from_the_applications(complete, capsys, tmp_path):
+    """`saq recommender prefill`: one 附件3 row per 申请书 received, read by the one reader."""
+    from xl_addin.fastread import read_submission
+    src, made = complete
+    inbox = tmp_path / "收到的申请书"
+    inbox.mkdir()
+    shutil.copy(made["workbook"], inbox / "申请书_甲.xlsx")
+    (inbox / "坏文件.xlsx").write_bytes(b"not a workbook")
+    out = tmp_path / "附件3.xlsx"
+    code = main(["recommender", "prefill", str(inbox), "-o", str(out)])
+    lines = capsys.readouterr().out.splitlines()
+    rec = made["values"]["recommender"]
+    assert code == 0
+    assert lines[0] == f"已生成预填的初审推荐意见表（附件3）：{out}（1 行，推荐单位：{rec}）"
+    assert lines[1].startswith("  未读取：坏文件.xlsx（")
+    sub = read_submission(out)
+    assert sub.kind == "recommender" and sub.values["recommender"] == rec
+    t = sub.tables["recommendations"]
+    row = dict(zip(t.columns, t.rows[0]))
+    v = made["values"]
+    assert (row["序号"], row["申请组织名称"], row["统一社会信用代码"], row["申请类别"], row["申请等级"],
+            row["申报项目名称"], row["满意度得分"]) == \
+        (1, v["org_name"], v["uscc"], v["category"], v["level"], v["project_name"], v["satisfaction"])
+    assert row["申请组织自评分"] > 0 and row["推荐意见"] in (None, "")
