@@ -204,7 +204,9 @@ def test_reader_refuses_foreign_workbook(tmp_path):
 
 # ---------------------------------------------------------------------- saq check / templates
 def test_check_exit_codes(tmp_path, capsys, c):
-    good = fill_application(tmp_path / "good.xlsx", base_application())
+    from xl_addin.dossier import checklist_name, material_items  # 材料清单 complete (M)
+    ticked = {checklist_name(it): c.dossier["provided"] for it in material_items(c)}
+    good = fill_application(tmp_path / "good.xlsx", {**base_application(), **ticked})
     assert main(["check", str(good)]) == 0
     out = capsys.readouterr().out
     assert "可以提交" in out

@@ -483,3 +483,16 @@ def scan_issue(recommender_file, campaign=None):
         return None
     spec = c.materials["M12"]
     return Issue("M12", spec["severity"], spec["message"], Path(recommender_file).name)
+
+
+def checklist_flags(values, category, campaign=None):
+    """The 材料清单's M issues as engine flags (checks.Flag), for the ribbon's 校验."""
+    from .checks import Flag
+    c = campaign or load()
+    by_code_name = {(it["code"], it["name"]): checklist_name(it) for it in material_items(c)}
+    out = []
+    for i in checklist_issues(values, category, c):
+        key = next((k for (code, name), k in by_code_name.items()
+                    if code == i.code and name in i.message), "")
+        out.append(Flag(i.code, i.severity, key, i.message))
+    return out

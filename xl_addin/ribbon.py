@@ -221,6 +221,8 @@ def check_workbook(book):
     c = _campaign()
     raw, where = application_input(book, c)
     ev = evaluate_application(raw, c)
+    from .dossier import checklist_flags  # issue 13: the 材料清单, as `saq check` reports it
+    ev.flags.extend(checklist_flags(read_names(book)[0], ev.values.get("category"), c))
     rows = write_check_sheet(book, ev, field_labels(c, "application"), where)
     text = (f"校验完成：{ev.status}。" if rows else "校验完成：未发现问题，可以提交。")
     if rows:
