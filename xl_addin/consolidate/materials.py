@@ -1,7 +1,8 @@
 """Consolidation's view of the dossiers (RULES.md M, issue 13): small hooks only.
 
 - An application whose workbook sits in its own 申报材料文件夹 (the folder holds material
-  files the campaign recognises, and this one 申请书) gets the folder's M findings: the
+  files the campaign recognises, and this one 申请书), or has a folder of the same name
+  beside it (申请书_X.xlsx and 申请书_X/), gets the folder's M findings: the
   汇总 shows 申报材料 齐全 / 缺 N 项 and the findings join its flags.
 - A 附件3 gets M12 when no stamped scan (PDF or image) lies beside it; 统计 shows
   盖章扫描件 有/无 per recommender.
@@ -24,7 +25,9 @@ def dossier_flags(path, values, campaign, rel=""):
     Returns:
         list of FlagRecord, or None when the workbook is not in a dossier folder.
     """
-    others = [p for p in dossier_files(path.parent) if p != path]
+    beside = path.with_suffix("")  # 申请书_X.xlsx with its materials in 申请书_X/
+    folder = beside if beside.is_dir() else path.parent
+    others = [p for p in dossier_files(folder) if p != path]
     if not any(classify(p.name, campaign) for p in others):
         return None
     if _application_workbooks([p for p in others if classify(p.name, campaign) is None]):
