@@ -79,21 +79,6 @@ def test_missing_folder_is_one_message(capsys, tmp_path):
     assert code == 2 and err.startswith("错误：")
 
 
-def test_workbook_alone_reports_its_checklist(complete, capsys, tmp_path):
-    """`saq check 申请书.xlsx`: the 材料清单 answers are part of the one verdict."""
-    from xl_addin.forms.fill import fill_application
-    src, made = complete
-    values = dict(made["values"])
-    values[checklist_name({"key": "plan"})] = None
-    values[checklist_name({"key": "awards"})] = "不适用"
-    path = tmp_path / "申请书.xlsx"
-    fill_application(path, values, None, campaign=load())
-    code = main(["check", str(path)])
-    out = capsys.readouterr().out
-    assert code == 1
-    assert "缺少第三方测量材料“测量方案”（M10）" in out and "M07" not in out
-
-
 def test_every_item_is_recognised_by_its_own_name():
     c = load()
     for it in material_items(c):

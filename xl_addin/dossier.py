@@ -392,11 +392,12 @@ def check_dossier(folder, campaign=None):
         from .check import check_file
         book = books[0]
         res.workbook = book.name
-        wres = check_file(book, c)
+        wres = check_file(book, c)  # the one verdict of the workbook (verdict.py)
         for f in wres.findings:
-            res.add(Issue(f.code, "error" if f.severity == "错误" else "warning", f.message,
-                          f.where))
-        res.summary = dict(wres.summary)
+            res.add(Issue(f.code, f.severity, f.message, f.where))
+        res.summary = {"评价得分": wres.selfeval_total, "评价结论": wres.conclusion,
+                       "可评等级": wres.achievable_level, "建议等级": wres.proposed_level,
+                       "等级说明": wres.level_reason}
         values = _workbook_values(book, c)
         org, project = values.get("org_name"), values.get("project_name")
         try:
@@ -430,8 +431,9 @@ def _workbook_values(path, c):
 def summary_lines(res):
     """The verdict in Chinese lines for the terminal."""
     lines = [f"{res.path}：申报材料文件夹" + (f"（申请书：{res.workbook}）" if res.workbook else "")]
+    from .campaign import fmt_number
     for k, v in res.summary.items():
-        lines.append(f"  {k}：{v}")
+        lines.append(f"  {k}：{fmt_number(v) if isinstance(v, float) else (v or '')}")
     for title, n in res.sections.items():
         lines.append(f"  实践报告 {title}：{'未找到' if n is None else f'{n} 字'}")
     for i in res.issues:
@@ -440,18 +442,6 @@ def summary_lines(res):
     lines.append("材料齐全、无问题，可以提交" if not e and not w else
                  f"有 {e} 项错误、{w} 项提醒" + ("" if res.complete else "（申报材料不齐或不符）"))
     return lines
-
-
-def checklist_findings(sub, category, campaign, finding):
-    """The 材料清单's M issues as check.py findings (``finding`` is check.Finding)."""
-    out = []
-    for i in checklist_issues(sub.values, category, campaign):
-        key = next(checklist_name(it) for it in material_items(campaign)
-                   if it["code"] == i.code and it["name"] in i.message)
-        loc = sub.locations.get(key, "")
-        out.append(finding(loc if isinstance(loc, str) else "!".join(loc), i.code,
-                           SEVERITY_WORD[i.severity], "申报材料", i.message))
-    return out
 
 
 # ---------------------------------------------------------------------- M12 附件3 scan
@@ -484,15 +474,3 @@ def scan_issue(recommender_file, campaign=None):
     spec = c.materials["M12"]
     return Issue("M12", spec["severity"], spec["message"], Path(recommender_file).name)
 
-
-def checklist_flags(values, category, campaign=None):
-    """The 材料清单's M issues as engine flags (checks.Flag), for the ribbon's 校验."""
-    from .checks import Flag
-    c = campaign or load()
-    by_code_name = {(it["code"], it["name"]): checklist_name(it) for it in material_items(c)}
-    out = []
-    for i in checklist_issues(values, category, c):
-        key = next((k for (code, name), k in by_code_name.items()
-                    if code == i.code and name in i.message), "")
-        out.append(Flag(i.code, i.severity, key, i.message))
-    return out

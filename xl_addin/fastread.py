@@ -256,13 +256,15 @@ def _parse_parts(wb_xml, rels_xml):
 
 
 # ---------------------------------------------------------------------- reading
-def read_submission(path, probed=None, names=None):
+def read_submission(path, probed=None, names=None, expected=None):
     """Read one of our workbooks by defined names and table names.
 
     Args:
         path: an .xlsx/.xlsm (any extension; the content decides).
         probed: the :func:`probe` result if already taken.
         names: the defined names to read (default: all); fewer names, fewer sheets parsed.
+        expected: table name -> its column labels; a table that was renamed, converted to a
+            range or shrunk is found by these headers (issue 9), with a note saying so.
     Returns:
         Submission
     Raises:
@@ -295,7 +297,7 @@ def read_submission(path, probed=None, names=None):
         raise UnreadableWorkbook(p, f"文件已损坏，无法读取（{type(e).__name__}），" + SAVE_AS) \
             from None
     try:
-        return _read(p, wb, sheets, names, pr)
+        return _read(p, wb, sheets, names, pr, expected or {})
     finally:
         try:
             wb.close()
@@ -341,7 +343,7 @@ def _read_meta(sh, sheets, p):
                             "请使用下发的模板填写后重新提交")
 
 
-def _read(p, wb, sheets, names, pr):
+def _read(p, wb, sheets, names, pr, expected):
     sh = _Sheets(wb, p)
     meta = _read_meta(sh, sheets, p)
     values, locations, notes = {}, {}, []
@@ -378,6 +380,8 @@ def _read(p, wb, sheets, names, pr):
             raise
         except Exception:  # noqa: BLE001 - a broken table part: report, go on
             notes.append(f"表格 {tname} 无法读取")
+    for tname, labels in expected.items():
+        _recover_table(p, sh, sheets, tables, tname, labels, notes)
     return Submission(p, TEMPLATE_KINDS[meta["template_id"]], meta, values, tables, locations,
                       pr.macros, notes)
 
@@ -387,3 +391,79 @@ def _table_names(wb):
         return list(wb.table_names)
     except Exception:  # noqa: BLE001
         return []
+
+
+# ---------------------------------------------------------------------- lost tables
+def _norm_header(v):
+    return "".join(str(v).split()) if v is not None else ""
+
+
+def _matches(columns, labels):
+    """True when a header row carries most of a table's labels (a renamed or re-typed
+    table still has them; two or three stray words do not)."""
+    have = {_norm_header(c) for c in columns}
+    hits = sum(1 for lb in labels if _norm_header(lb) in have)
+    return hits >= max(2, (len(labels) * 2 + 2) // 3)
+
+
+def _blank_row(row):
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _rows_below(grid, first_row, c1, c2):
+    """Data rows from ``first_row`` (1-based) down to the first blank row, columns c1..c2."""
+    out = []
+    r = first_row
+    while r <= len(grid) and len(out) < MAX_TABLE_ROWS:
+        row = [(None if v == "" else v) for v in grid[r - 1][c1 - 1:c2]]
+        row += [None] * (c2 - c1 + 1 - len(row))
+        if _blank_row(row):
+            break
+        out.append(row)
+        r += 1
+    return out
+
+
+def _recover_table(p, sh, sheets, tables, tname, labels, notes):
+    """Find ``tname`` when the table part is gone or was cut short (issue 9/12: rows of a
+    附件3 whose table was converted to a range, renamed or shrunk are never lost)."""
+    t = tables.get(tname)
+    if t is None:
+        for other in list(tables.values()):
+            if _matches(other.columns, labels):
+                t = tables[tname] = Table(tname, other.sheet, other.columns, other.rows,
+                                          other.first_row, other.first_col)
+                notes.append(f"表格 {tname} 已被改名为 {other.name}，已按表头读取")
+                break
+    if t is None:
+        t = _find_by_header(sh, sheets, tname, labels)
+        if t is None:
+            return
+        tables[tname] = t
+        notes.append(f"表格 {tname} 已不是 Excel 表格（可能被转换为普通区域），已按表头在"
+                     f"“{t.sheet}”第 {t.first_row - 1} 行找到")
+        return
+    grid = sh.grid(t.sheet)
+    if not grid:
+        return
+    below = _rows_below(grid, t.first_row + len(t.rows), t.first_col,
+                        t.first_col + len(t.columns) - 1)
+    if below and len(t.rows) + len(below) <= MAX_TABLE_ROWS:
+        t.rows.extend(below)
+        notes.append(f"表格 {tname} 的范围比数据短，已读取表格下方紧接的 {len(below)} 行")
+
+
+def _find_by_header(sh, sheets, tname, labels):
+    for name, _state, _part in sheets:
+        if name == META_SHEET:
+            continue
+        grid = sh.grid(name) or []
+        for r, row in enumerate(grid[:200], start=1):
+            cells = [c for c in row if c not in ("", None)]
+            if len(cells) < 2 or not _matches(cells, labels):
+                continue
+            c1 = next(j for j, v in enumerate(row, start=1) if v not in ("", None))
+            c2 = max(j for j, v in enumerate(row, start=1) if v not in ("", None))
+            columns = ["" if v is None else str(v) for v in row[c1 - 1:c2]]
+            return Table(tname, name, columns, _rows_below(grid, r + 1, c1, c2), r + 1, c1)
+    return None

@@ -29,11 +29,10 @@ class PrefillResult:
 
 def application_row(sub, campaign, seq):
     """The 附件3 row of one application workbook (fastread Submission)."""
-    from .consolidate.collect import application_input_keys, count_listed
     from .engine import evaluate_application
+    from .verdict import application_input
     c = campaign
-    raw = {k: sub.values.get(k) for k in application_input_keys(c)}
-    raw["respondents_listed"] = count_listed(sub.tables.get("respondent_list"))
+    raw = application_input(sub, c)  # the same engine input as `saq check` (verdict.py)
     ev = evaluate_application(raw, c)
     v = ev.values
     lv = c.level(v.get("level")) if v.get("level") is not None else None
@@ -56,7 +55,7 @@ def prefill(folder, out, campaign=None, recommender=None):
     Raises:
         InputFileError: the folder does not exist; OutputFileError: ``out`` not writable.
     """
-    from .fastread import read_submission
+    from . import fastread, verdict
     from .forms.fill import fill_recommender
     c = campaign or load()
     folder = Path(folder)
@@ -70,13 +69,14 @@ def prefill(folder, out, campaign=None, recommender=None):
             continue
         if p.suffix.lower() not in (".xlsx", ".xlsm", ".xls", ".et"):
             continue
+        rel = p.relative_to(folder).as_posix()
         try:
-            sub = read_submission(p)
-        except InputFileError as e:
-            res.skipped.append((p.relative_to(folder).as_posix(), getattr(e, "reason", str(e))))
+            sub = verdict.read(p, c)  # the one reader, the same acceptance as consolidation
+        except (fastread.UnreadableWorkbook, fastread.NotOurWorkbook, verdict.NotAccepted) as e:
+            res.skipped.append((rel, e.reason))
             continue
         if sub.kind != "application":
-            res.skipped.append((p.relative_to(folder).as_posix(), "不是申请书"))
+            res.skipped.append((rel, "不是申请书"))
             continue
         res.rows.append(application_row(sub, c, len(res.rows) + 1))
         rec = sub.values.get("recommender")

@@ -128,7 +128,7 @@ def saq_flags(labels, values):
     if len(labels) != len(values):
         raise _Bad(f"表头 {len(labels)} 列与数据 {len(values)} 列不一致")
     raw = {parse.text(k): v for k, v in zip(labels, values) if parse.text(k)}
-    return evaluate_application(raw).codes
+    return evaluate_application(raw, load()).codes
 
 
 @xw.func
