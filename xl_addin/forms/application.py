@@ -263,7 +263,7 @@ def build_application(campaign=None):
             cl.protection = Protection(locked=False)
             cl.number_format = "@" if j == 3 else "General"
             cl.border = C.BOX  # printed with borders (issue 13)
-        wl.cell(rr, 1, f'=IF(LEN(TRIM(B{rr}))>0,ROW()-3,"")')  # 序号 follows the names
+        wl.cell(rr, 1, f'=IF(LEN(TRIM(B{rr}))>0,{rr - 3},"")')  # 序号 follows the names
     tab = Table(displayName=RESPONDENT_TABLE, ref=f"A3:C{3 + n_rows}")
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     wl.add_table(tab)
@@ -421,6 +421,6 @@ def _status_formats(ws, coord, banner_ref):
     # green only when the banner says 可以提交 (表格 and 材料 both clean, issue 13)
     ok = load().dossier["banner_ready"]
     ws.conditional_formatting.add(coord, FormulaRule(
-        formula=[f'ISNUMBER(SEARCH("{ok}",{banner_ref}))'], fill=C.GREEN_FILL, stopIfTrue=True))
+        formula=[f'ISNUMBER(FIND("{ok}",{banner_ref}))'], fill=C.GREEN_FILL, stopIfTrue=True))
     ws.conditional_formatting.add(coord, FormulaRule(
-        formula=[f'NOT(ISNUMBER(SEARCH("{ok}",{banner_ref})))'], fill=C.RED_FILL))
+        formula=[f'NOT(ISNUMBER(FIND("{ok}",{banner_ref})))'], fill=C.RED_FILL))

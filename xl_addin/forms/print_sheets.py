@@ -94,8 +94,8 @@ def _v(ref):
 
 def _date_words(ref, blank):
     """2023 年 6 月 1 日, or the blank 年 月 日 line to write by hand."""
-    return (f'IF(ISNUMBER({ref}),YEAR({ref})&" 年 "&MONTH({ref})&" 月 "&DAY({ref})&" 日",'
-            f'{lit(blank)})')
+    return (f'IF(ISNUMBER({ref}),TEXT({ref},"yyyy")&" 年 "&TEXT({ref},"m")&" 月 "&'
+            f'TEXT({ref},"d")&" 日",{lit(blank)})')
 
 
 def _box(cond, word):
@@ -442,7 +442,8 @@ def _rubric(wb, c, t, resolve, inputs, index):
 
 
 FLAG_LINES = 30  # 问题说明 rows on 结果: more messages than any application can raise at once
-_LINE_GAP = 900  # the nth line of a CHAR(10)-joined text: SUBSTITUTE with this many spaces
+_LINE_GAP = 250  # the nth line of a CHAR(10)-joined text: SUBSTITUTE with this many spaces
+# (a string constant: Excel allows 255 characters; every flag message is shorter than this)
 
 
 def flag_lines(ws, row, flag_text_at, n=FLAG_LINES):
@@ -464,7 +465,7 @@ def flag_lines(ws, row, flag_text_at, n=FLAG_LINES):
     ws.cell(row, 1).alignment = Alignment(vertical="top")
     for k in range(n):
         r = row + k
-        ws.cell(r, 2, f'=TRIM(MID(SUBSTITUTE({src},CHAR(10),REPT(" ",{_LINE_GAP})),'
+        ws.cell(r, 2, f'=TRIM(MID(SUBSTITUTE({src},CHAR(10),"{" " * _LINE_GAP}"),'
                       f'{k * _LINE_GAP + 1},{_LINE_GAP}))')
         ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
         ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
