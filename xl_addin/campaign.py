@@ -468,9 +468,16 @@ def _build(path, raw):
     return Campaign(str(path), year, c.get("title", ""), c.get("reference", ""),
                     c.get("template_version", str(year)), calendar, tuple(levels),
                     nl.get("name"), tuple(cats), d, labels, rubric, stars, st.t, flags,
-                    dict(raw.get("sampling") or {}), choices, fields, _build_onsite(path, raw),
+                    _build_sampling(path, raw), choices, fields, _build_onsite(path, raw),
                     _build_review(path, raw.get("review") or {}, ranks),
                     *_build_materials(path, raw, {ct.name for ct in cats}))
+
+
+def _build_sampling(path, raw):
+    """[sampling]: the defaults of the sampling UDFs (A1 样本代表性), stated in the file."""
+    r = _Reader(path, "sampling", raw.get("sampling") or {}, [],
+                ["default_confidence", "default_p"])
+    return {k: r.number(k) for k in ("default_confidence", "default_p")}
 
 
 def _build_onsite(path, raw):
@@ -481,13 +488,14 @@ def _build_onsite(path, raw):
 
 
 def _build_review(path, raw, ranks):
-    """[review] (issue 5): thresholds of the expert review; numbers only, all optional."""
-    r = _Reader(path, "review", raw, ["per_application", "disagreement_range",
-                                      "trimmed_min_scores", "use_trimmed_mean",
-                                      "shortlist_level", "publication_after", "reference"])
+    """[review] (issue 5): thresholds of the expert review, all stated in the file (the
+    code keeps no defaults of its own)."""
+    r = _Reader(path, "review", raw, ["reference"],
+                ["per_application", "disagreement_range", "trimmed_min_scores",
+                 "use_trimmed_mean", "shortlist_level", "publication_after"])
     for k in ("per_application", "disagreement_range", "trimmed_min_scores"):
         r.number(k)
-    if r.get("shortlist_level") is not None and r.get("shortlist_level") not in ranks:
+    if r.get("shortlist_level") not in ranks:
         raise CampaignError(path, "review.shortlist_level", "不是已定义的等级")
     return dict(raw)
 

@@ -98,6 +98,13 @@ class Submission:
     locations: dict  # defined name -> (sheet, "C5")
     macros: bool = False
     notes: list = field(default_factory=list)  # things a person should know (Chinese)
+    sheets: object = None  # _Sheets with every grid loaded (any_workbook reads only)
+    sheet_names: list = field(default_factory=list)
+
+    def sheet_rows(self, name):
+        """A sheet as rows of values (None for empty), from A1; [] if there is no such sheet."""
+        grid = self.sheets.grid(name) if self.sheets is not None else None
+        return [[None if v == "" else v for v in row] for row in (grid or [])]
 
     def table_cell(self, table, row_index, column):
         """(sheet, "C12") of a table's data row ``row_index`` (0-based) and column label."""
@@ -256,7 +263,7 @@ def _parse_parts(wb_xml, rels_xml):
 
 
 # ---------------------------------------------------------------------- reading
-def read_submission(path, probed=None, names=None, expected=None):
+def read_submission(path, probed=None, names=None, expected=None, any_workbook=False):
     """Read one of our workbooks by defined names and table names.
 
     Args:
@@ -265,6 +272,8 @@ def read_submission(path, probed=None, names=None, expected=None):
         names: the defined names to read (default: all); fewer names, fewer sheets parsed.
         expected: table name -> its column labels; a table that was renamed, converted to a
             range or shrunk is found by these headers (issue 9), with a note saying so.
+        any_workbook: read a workbook without our ``_meta`` too (lists staff make by hand);
+            its kind is then the template id, or "".
     Returns:
         Submission
     Raises:
@@ -276,6 +285,9 @@ def read_submission(path, probed=None, names=None, expected=None):
     if pr.format == "ole":
         if pr.encrypted:
             raise UnreadableWorkbook(p, "文件设有打开密码（已加密），无法读取；请取消密码后重新提交")
+        if p.suffix.lower() in (".xlsx", ".xlsm"):  # an .xlsx in an OLE box: most likely a password
+            raise UnreadableWorkbook(p, "文件是旧版 .xls 格式或设有打开密码（已加密），"
+                                        "请另存为 .xlsx（不设密码）后重新提交")
         raise UnreadableWorkbook(p, "旧版 .xls/.et 格式无法可靠读取，" + SAVE_AS)
     if pr.format != "xlsx":
         raise UnreadableWorkbook(p, pr.note or "不是 Excel 工作簿")
@@ -297,7 +309,7 @@ def read_submission(path, probed=None, names=None, expected=None):
         raise UnreadableWorkbook(p, f"文件已损坏，无法读取（{type(e).__name__}），" + SAVE_AS) \
             from None
     try:
-        return _read(p, wb, sheets, names, pr, expected or {})
+        return _read(p, wb, sheets, names, pr, expected or {}, any_workbook)
     finally:
         try:
             wb.close()
@@ -328,7 +340,7 @@ class _Sheets:
         return None if v == "" else v
 
 
-def _read_meta(sh, sheets, p):
+def _read_meta(sh, sheets, p, any_id=False):
     candidates = [s[0] for s in sheets if s[0] == META_SHEET]
     candidates += [s[0] for s in sheets if s[0] != META_SHEET and s[1] != "visible"]
     for name in candidates:
@@ -336,16 +348,22 @@ def _read_meta(sh, sheets, p):
         meta = {}
         for row in g[:50]:
             if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
-                meta[row[0].strip()] = row[1]
-        if meta.get("template_id") in TEMPLATE_KINDS:
+                v = row[1]  # calamine gives numbers as floats: a year stays 2023, not 2023.0
+                meta[row[0].strip()] = int(v) if isinstance(v, float) and v.is_integer() else v
+        if meta.get("template_id") in TEMPLATE_KINDS or (any_id and meta.get("template_id")):
             return meta
     raise NotOurWorkbook(p, "不是本活动下发的模板（没有 _meta 工作表或模板标识），"
                             "请使用下发的模板填写后重新提交")
 
 
-def _read(p, wb, sheets, names, pr, expected):
+def _read(p, wb, sheets, names, pr, expected, any_workbook=False):
     sh = _Sheets(wb, p)
-    meta = _read_meta(sh, sheets, p)
+    try:
+        meta = _read_meta(sh, sheets, p, any_workbook)
+    except NotOurWorkbook:
+        if not any_workbook:
+            raise
+        meta = {}
     values, locations, notes = {}, {}, []
     for name, ref in names.items():
         parsed = parse_ref(ref)
@@ -382,8 +400,15 @@ def _read(p, wb, sheets, names, pr, expected):
             notes.append(f"表格 {tname} 无法读取")
     for tname, labels in expected.items():
         _recover_table(p, sh, sheets, tables, tname, labels, notes)
-    return Submission(p, TEMPLATE_KINDS[meta["template_id"]], meta, values, tables, locations,
-                      pr.macros, notes)
+    tid = meta.get("template_id")
+    sub = Submission(p, TEMPLATE_KINDS.get(tid, str(tid or "")), meta, values, tables, locations,
+                     pr.macros, notes)
+    sub.sheet_names = [s[0] for s in sheets]
+    if any_workbook:  # readers of whole sheets (review lists): load them before the file closes
+        for name in sub.sheet_names:
+            sh.grid(name)
+        sub.sheets = sh
+    return sub
 
 
 def _table_names(wb):
@@ -453,14 +478,20 @@ def _recover_table(p, sh, sheets, tables, tname, labels, notes):
         notes.append(f"表格 {tname} 的范围比数据短，已读取表格下方紧接的 {len(below)} 行")
 
 
-def _find_by_header(sh, sheets, tname, labels):
+def _find_by_header(sh, sheets, tname, labels, need_all=False):
+    """A header row carrying ``labels`` (most of them; all with ``need_all``), as a Table
+    whose rows run down to the first blank row."""
+    want = {_norm_header(lb) for lb in labels}
     for name, _state, _part in sheets:
         if name == META_SHEET:
             continue
         grid = sh.grid(name) or []
         for r, row in enumerate(grid[:200], start=1):
             cells = [c for c in row if c not in ("", None)]
-            if len(cells) < 2 or not _matches(cells, labels):
+            if need_all:
+                if not want <= {_norm_header(c) for c in cells}:
+                    continue
+            elif len(cells) < 2 or not _matches(cells, labels):
                 continue
             c1 = next(j for j, v in enumerate(row, start=1) if v not in ("", None))
             c2 = max(j for j, v in enumerate(row, start=1) if v not in ("", None))

@@ -24,7 +24,7 @@ from .campaign import fmt_number, load
 from .checks import BLANK, part_label, show
 from .engine import _parser, field_labels
 from .stars import MISSING
-from .uscc import ALPHABET, LENGTH, WEIGHTS, check_char, problem as uscc_problem  # noqa: F401
+from .uscc import ALPHABET, LENGTH, WEIGHTS, check_char, problem as uscc_problem
 
 _REF = re.compile(r"\[\[([^\]]+)\]\]")
 CHUNK = 40  # flag instances per helper cell (Excel formulas ≤ 8192 chars)
@@ -170,7 +170,7 @@ def expected_text(fn, probe=_PROBE_TEXT):
 
 def blank_words():
     """Texts the engine reads as blank (besides the empty cell)."""
-    return [w for w in ("-", "—", "/", "无数据", "－") if parse.is_blank(w)]
+    return parse.blank_spellings()
 
 
 def uscc_templates():
