@@ -61,6 +61,8 @@ def _configure_templates(sp):
 
 
 def cmd_check(args):
+    if Path(args.file).is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
+        return cmd_check_dossier(args)
     import json
     from .check import check_file
     from .textable import render
@@ -86,8 +88,19 @@ def cmd_check(args):
     return 1 if res.errors else 0
 
 
+def cmd_check_dossier(args):
+    import json
+    from .dossier import check_dossier, summary_lines
+    res = check_dossier(args.file, _campaign(args))
+    if getattr(args, "json", False):
+        print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(summary_lines(res)))
+    return 1 if res.errors else 0
+
+
 def _configure_check(sp):
-    sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx）")
+    sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx），或申报材料文件夹")
     sp.add_argument("--json", action="store_true",
                     help="以 JSON 输出结论（kind、errors、warnings、selfeval_total、achievable_level、proposed_level）")
 
@@ -108,6 +121,33 @@ COMMANDS["templates"] = (cmd_templates, "生成申请书与初审推荐意见表
 COMMANDS["check"] = (cmd_check, "检查一份填好的申请书或推荐表：列出问题，有错误时退出码为 1",
                      _configure_check)
 COMMANDS["pdf"] = (cmd_pdf, "把填好的工作簿（尤其是附件3）转为 A4 PDF，用于打印盖章", _configure_pdf)
+
+
+# -- issue 13: the recommender's side (thin: all work is in xl_addin.prefill)
+def cmd_recommender(args):
+    from .prefill import prefill, summary_lines
+    if args.rec_cmd != "prefill":
+        print("请指定 prefill（从申请书预填附件3）。", file=sys.stderr)
+        return 2
+    res = prefill(args.folder, args.output, _campaign(args), args.recommender)
+    print("\n".join(summary_lines(res)))
+    return 0
+
+
+def _configure_recommender(sp):
+    sub = sp.add_subparsers(dest="rec_cmd", metavar="步骤")
+    p = sub.add_parser("prefill", help="从收到的申请书预填初审推荐意见表（附件3）",
+                       description="从收到的申请书预填初审推荐意见表（附件3）")
+    p.add_argument("folder", help="推荐单位收到的申请书所在文件夹（含子文件夹）")
+    p.add_argument("-o", "--output", default="附件3_初审推荐意见表.xlsx",
+                   help="附件3 文件，默认 附件3_初审推荐意见表.xlsx")
+    p.add_argument("--recommender", default=None, help="推荐单位名称，默认取申请书中填写最多的推荐单位")
+    p.add_argument("--campaign", default=argparse.SUPPRESS,
+                   help="活动年度或活动配置文件路径，默认 2023")
+
+
+COMMANDS["recommender"] = (cmd_recommender, "推荐单位：prefill 从申请书预填附件3",
+                           _configure_recommender)
 
 
 # -- issue 4: consolidation and demo (thin: all work is in xl_addin.consolidate / demo)

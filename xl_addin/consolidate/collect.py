@@ -48,7 +48,9 @@ def read_application(sub, rec, campaign):
     if V.RESPONDENT_TABLE not in sub.tables:
         rec.reason = "；".join(x for x in (rec.reason, "未找到被访者名单表格") if x)
     rec.rows_read = 1
-    return AppSource(rec, ev, raw, dict(sub.locations), raw["respondents_listed"])
+    from .materials import dossier_flags  # issue 13: the dossier folder, when there is one
+    return AppSource(rec, ev, raw, dict(sub.locations), raw["respondents_listed"],
+                     dossier_flags(rec.path, ev.values, campaign, rec.rel))
 
 
 def app_flags(src):
@@ -57,7 +59,7 @@ def app_flags(src):
     for f in src.evaluation.flags:
         sheet, cell = src.locations.get(f.field, ("", ""))
         out.append(FlagRecord(f.code, f.severity, f.message, f.field, src.file.rel, sheet, cell))
-    return out
+    return out + list(src.dossier or [])
 
 
 def read_recommender(sub, rec, campaign):
@@ -75,6 +77,10 @@ def read_recommender(sub, rec, campaign):
     for f in hdr_ev.flags:
         sheet, cell = sub.locations.get(f.field, ("", ""))
         header.flags.append(FlagRecord(f.code, f.severity, f.message, f.field, rec.rel, sheet, cell))
+    from .materials import scan_flag  # issue 13: M12, the stamped scan beside the 附件3
+    scan = scan_flag(rec.path, campaign, rec.rel)
+    if scan is not None:
+        header.flags.append(scan)
     if read.note:
         rec.reason = "；".join(x for x in (rec.reason, read.note) if x)
     rows, rejected = [], []

@@ -325,12 +325,14 @@ def _stats(sh, entries, headers, campaign):
     sh.append([])
     sh.append([sh.cell("二、各推荐单位的错误与提醒", font=FONT_TITLE)])
     heads = ["推荐单位", "申请数", "有错误的申请", "仅有提醒的申请", "错误数", "提醒数",
-             "推荐表表头问题", "缺申请书", "缺推荐表"]
+             "推荐表表头问题", "缺申请书", "缺推荐表", "盖章扫描件"]
     ws.row_dimensions[sh.rows + 1].height = 30
     sh.append([head(h) for h in heads])
+    from .materials import scan_word  # issue 13: M12 per recommender
+    scans = {h.name: scan_word(h) for h in headers}
     for row in per:
         cells = []
-        for j, v in enumerate(row, 1):
+        for j, v in enumerate(row + (scans.get(row[0]),), 1):
             fill = FILL_ERROR if j == 3 and v else FILL_WARNING if j == 4 and v else None
             cells.append(sh.cell(v, fill, border=THIN))
         sh.append(cells)
@@ -338,7 +340,7 @@ def _stats(sh, entries, headers, campaign):
     sh.append([sh.cell("三、问题代码统计", font=FONT_TITLE)])
     sh.append([head(h) for h in ("问题代码", "类别", "次数", "规则")])
     for code in sorted(codes):
-        spec = campaign.flags.get(code, {})
+        spec = campaign.flags.get(code) or campaign.materials.get(code, {})
         sev = "错误" if spec.get("severity") == "error" else "提醒"
         sh.append([sh.cell(v, border=THIN) for v in (code, sev, codes[code], spec.get("rule", ""))])
 

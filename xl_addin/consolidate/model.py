@@ -55,6 +55,7 @@ class AppSource:
     raw: dict  # key -> raw value as read
     locations: dict  # key -> (sheet, cell)
     respondents_listed: int | None
+    dossier: list | None = None  # M findings of its 申报材料文件夹; None: no such folder
 
 
 @dataclass
