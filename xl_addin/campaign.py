@@ -174,6 +174,7 @@ class Campaign:
     fields: dict
     onsite: dict = field(default_factory=dict)  # L6: proposed ranks that need 现场评审
     review: dict = field(default_factory=dict)  # [review]: expert review thresholds (issue 5)
+    stages: dict = field(default_factory=dict)  # [stages]: 合议 … 发布 settings (issue 14)
 
     # -- lookups used everywhere -------------------------------------------------------
     def level(self, rank):
@@ -323,7 +324,7 @@ def _build(path, raw):
     top = _Reader(path, "", raw, ["campaign", "calendar", "levels", "no_level", "categories",
                                   "decisions", "rubric", "stars", "star_text", "flags",
                                   "sampling", "choices", "fields", "onsite_review",
-                                  "review"])
+                                  "review", "stages"])
     c = _Reader(path, "campaign", top.get("campaign") or {},
                 ["title", "reference", "template_version"], ["year"])
     year = c.get("year")
@@ -416,7 +417,20 @@ def _build(path, raw):
                     c.get("template_version", str(year)), calendar, tuple(levels),
                     nl.get("name"), tuple(cats), d, labels, rubric, stars, st.t, flags,
                     dict(raw.get("sampling") or {}), choices, fields, _build_onsite(path, raw),
-                    _build_review(path, raw.get("review") or {}, ranks))
+                    _build_review(path, raw.get("review") or {}, ranks),
+                    _build_stages(path, raw.get("stages") or {}))
+
+
+def _build_stages(path, raw):
+    """[stages] (issue 14): the stages after expert review; dates validated here."""
+    r = _Reader(path, "stages", raw, ["approval_month", "publication_start", "onsite_results",
+                                      "publisher", "publication_title", "publication_intro",
+                                      "publication_objection", "release_title",
+                                      "release_intro", "reference"])
+    out = dict(raw)
+    if r.get("publication_start") is not None:
+        out["publication_start"] = r.date("publication_start")
+    return out
 
 
 def _build_onsite(path, raw):
