@@ -182,7 +182,7 @@ def test_cli_collect_writes_results_and_text_stays_text(campaign_dir, capsys):
     wb = load_workbook(target)
     assert {"评审结果", "评分明细", "现场评审名单", "入围标杆级名单", "公示名单", "进度", "评分不足",
             "未评审申请", "文件清单", "说明"} <= set(wb.sheetnames)
-    assert "2023-10-08 至 2023-10-14" in wb["公示名单"]["A2"].value
+    assert wb["公示名单"]["A2"].value == "公示期：2023年10月8日至2023年10月14日"  # C5: 7 days
     comments = [c for row in wb["评分明细"].iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=测量")]
     assert comments and all(c.data_type == "s" for c in comments)

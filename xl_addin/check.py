@@ -64,12 +64,14 @@ def application_raw(sub, campaign):
     return raw
 
 
-def check_file(path, campaign=None):
+def check_file(path, campaign=None, registry=None):
     """Read and evaluate one workbook.
 
     Args:
         path: a filled 申请书 or 附件3 (.xlsx).
         campaign: a Campaign (default 2023).
+        registry: the campaign registry (.sqlite) to look the organisation up in (K4/E06,
+            E33); default 评价档案.sqlite beside the workbook when it exists.
     Returns:
         CheckResult
     Raises:
@@ -79,7 +81,9 @@ def check_file(path, campaign=None):
     sub = read_submission(path)
     res = CheckResult(str(path), sub.kind)
     if sub.kind == "application":
-        ev = evaluate_application(application_raw(sub, c), c)
+        raw = application_raw(sub, c)
+        raw.update(_registry_inputs(path, registry, sub, c))
+        ev = evaluate_application(raw, c)
         labels = field_labels(c, "application")
         for f in ev.flags:
             res.findings.append(Finding(sub.locations.get(f.field, ""), f.code, f.severity_label,
@@ -110,3 +114,15 @@ def check_file(path, campaign=None):
     else:
         raise InputFileError(path, "这是专家评分表，请用“saq review”检查，本命令只检查申请书和推荐表")
     return res
+
+
+def _registry_inputs(path, registry, sub, campaign):
+    """What the registry knows of the applicant (issue 14); {} without a registry."""
+    from . import registry as regmod
+    from .parse import text
+    reg = regmod.open_if_exists(registry or regmod.default_path(path))
+    if reg is None:
+        return {}
+    with reg:
+        uscc = (text(sub.values.get("uscc")) or "").upper().replace(" ", "")  # as the engine
+        return regmod.engine_inputs(regmod.lookup(reg, uscc, campaign.year, campaign))

@@ -58,7 +58,7 @@ def _configure_templates(sp):
 def cmd_check(args):
     from .check import check_file
     from .textable import render
-    res = check_file(args.file, _campaign(args))
+    res = check_file(args.file, _campaign(args), args.registry)
     kind = {"application": "申请书", "recommender": "初审推荐意见表（附件3）"}[res.kind]
     print(f"{args.file}：{kind}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
     from .campaign import fmt_number
@@ -74,6 +74,8 @@ def cmd_check(args):
 
 def _configure_check(sp):
     sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx）")
+    sp.add_argument("--registry", default=None,
+                    help="评价档案（往年结果，用于 E06、E33），默认工作簿旁的 评价档案.sqlite（如有）")
 
 
 def cmd_pdf(args):

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import parse
 from .errors import InputFileError
 from .registry import Registry, current_user
+from .review.sheets import verbatim
 from .uscc import problem as uscc_problem
 
 HEADERS = {
@@ -36,15 +37,6 @@ class ImportResult:
     same: int = 0
     changed: int = 0
     skipped: list = field(default_factory=list)  # (row, Chinese reason)
-
-
-def verbatim(v):
-    """Text exactly as written, trimmed at the ends only (no width or punctuation folding)."""
-    if parse.is_blank(v):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
 
 
 def _rows(path):

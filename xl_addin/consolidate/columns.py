@@ -19,6 +19,7 @@ STATUS_ERROR, STATUS_WARNING, STATUS_OK = "有错误", "仅有提醒", "无问�
 MATCHED, APP_ONLY, ROW_ONLY = "均有", "缺推荐表", "缺申请书"  # 申请书 / 附件3 行
 # Lead columns (after status), in the order staff read them.
 LEAD_KEYS = ("org_name", "uscc", "category", "level", "project_name", "satisfaction")
+VERBATIM = ("org_name", "project_name")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ def value_of(entry, key, campaign):
         raw = src.raw.get(key) if entry.app is not None else _row_raw(entry.row, key, campaign)
         return None if raw is None else str(raw)
     v = ev.values.get(key)
+    if key in VERBATIM and isinstance(v, str):
+        # Names are published exactly as typed (issue 14): parsing folds “，” to “,”.
+        raw = src.raw.get(key) if entry.app is not None else _row_raw(entry.row, key, campaign)
+        return str(raw).strip() if isinstance(raw, str) and raw.strip() else v
     if key == "level" and v is not None:
         lv = campaign.level(v)
         return lv.applied if lv else v

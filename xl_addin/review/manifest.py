@@ -12,7 +12,8 @@ from pathlib import Path
 from .. import __version__, parse
 from ..errors import InputFileError
 from .assign import Application, Expert, split_list
-from .sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, write_meta
+from .sheets import (add_table, put, save_atomic, set_widths, style_header, title_cell,
+                     verbatim, write_meta)
 from .xlread import find_table, open_workbook, read_meta, table_rows
 
 FILE_NAME = "分配表.xlsx"
@@ -22,6 +23,7 @@ APP_HEADERS = ("申请编号", "申请组织名称", "统一社会信用代码",
                "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明")
 EXPERT_HEADERS = ("姓名", "单位", "回避单位", "专业", "分配申请数", "评分表文件", "分配编号")
 SEP = "、"
+NOT_ASSIGNED_MORE = ("统一社会信用代码", "申报项目名称", "推荐单位", "申请等级")
 
 
 @dataclass
@@ -87,13 +89,18 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
     set_widths(we, [12, 26, 40, 30, 10, 30, 14])
 
     wn = wb.create_sheet("未参加评审")
-    for j, h in enumerate(("申请编号", "申请组织名称", "申请类别", "原因"), start=1):
+    # The last four columns let the stages after review (issue 14) publish or override an
+    # excluded application with its key and project.
+    heads = ("申请编号", "申请组织名称", "申请类别", "原因") + NOT_ASSIGNED_MORE
+    for j, h in enumerate(heads, start=1):
         put(wn, 1, j, h)
-    style_header(wn, 1, 4)
+    style_header(wn, 1, len(heads))
     for i, (a, why) in enumerate(manifest.not_assigned, start=2):
-        for j, v in enumerate([a.id, a.org_name, a.category, why], start=1):
+        lvl = campaign.level(a.level).applied if a.level else None
+        for j, v in enumerate([a.id, a.org_name, a.category, why, a.uscc, a.project_name,
+                               a.recommender, lvl], start=1):
             put(wn, i, j, v)
-    set_widths(wn, [11, 26, 8, 80])
+    set_widths(wn, [11, 26, 8, 80, 21, 22, 20, 11])
 
     wp = wb.create_sheet("问题")
     for j, h in enumerate(("来源", "位置", "说明"), start=1):
@@ -152,18 +159,26 @@ def read_manifest(path, campaign):
         except parse.Unreadable:
             lvl = None
         sat = row.get("满意度")
-        apps.append(Application(app_id, parse.text(row.get("申请组织名称")) or "",
+        apps.append(Application(app_id, verbatim(row.get("申请组织名称")),
                                 parse.text(row.get("申请类别")),
                                 parse.text(row.get("推荐单位")) or "",
                                 parse.text(row.get("统一社会信用代码")) or "", True, lvl,
                                 float(sat) if isinstance(sat, (int, float)) else None,
-                                parse.text(row.get("申报项目名称")) or ""))
+                                verbatim(row.get("申报项目名称"))))
         by_app[app_id] = split_list(row.get("评审专家"))
     not_assigned = []
     if "未参加评审" in wb.sheetnames:
         for row in wb["未参加评审"].iter_rows(min_row=2, values_only=True):
             if row and row[0]:
-                a = Application(str(row[0]), parse.text(row[1]) or "", parse.text(row[2]),
-                                eligible=False, note=parse.text(row[3]) or "")
+                more = dict(zip(NOT_ASSIGNED_MORE, row[4:]))
+                try:
+                    lvl = parse.level(more.get("申请等级"), campaign)
+                except parse.Unreadable:
+                    lvl = None
+                a = Application(str(row[0]), verbatim(row[1]), parse.text(row[2]),
+                                parse.text(more.get("推荐单位")) or "",
+                                parse.text(more.get("统一社会信用代码")) or "", False, lvl,
+                                None, verbatim(more.get("申报项目名称")),
+                                note=parse.text(row[3]) or "")
                 not_assigned.append((a, a.note))
     return Manifest(k, apps, by_app, experts, files, ids, not_assigned)

@@ -108,6 +108,8 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
         return p
 
     title = st.get("publication_title" if kind == "公示" else "release_title", campaign.title)
+    doc.core_properties.title = title
+    doc.core_properties.author = st.get("publisher", "")
     para(title, 16, True, "center", 10)
     para(st.get("publication_intro" if kind == "公示" else "release_intro", ""), indent=True)
     if kind == "公示" and window and window[0]:

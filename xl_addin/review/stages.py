@@ -109,7 +109,7 @@ def stage_apps(res, campaign):
     for app, why in res.review.not_reviewed:
         out.append(StageApp(app.id, app.org_name, app.project_name or "", app.category or "",
                             app.level, app.uscc, app.recommender, False, why))
-    return out
+    return sorted(out, key=lambda a: a.id)
 
 
 def level_text(campaign, rank):
@@ -374,7 +374,7 @@ def write_workbook(path, campaign, apps, state, reg, meta, published=False):
         "保存后运行 saq stage update 评定.xlsx：每一处改动连同操作人、时间、原值和新值记入审计记录。"],
         ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "有效评分", "评审得分",
          "专家建议等级", "分歧 / 评分情况", "合议等级", "合议理由"], rows,
-        [11, 30, 24, 8, 10, 7, 8, 13, 30, 13, 30], "deliberation",
+        [11, 36, 28, 8, 10, 7, 8, 13, 34, 13, 34], "deliberation",
         inputs=SHEETS[DELIB].inputs, validations={"合议等级": levels}, mark_rows=marks)
 
     # 现场评审 (L6)
@@ -389,7 +389,7 @@ def write_workbook(path, campaign, apps, state, reg, meta, published=False):
         "申请标杆级的企业类、服务类组织和申请用户满意级的工程项目，由专家现场评审（通知 §四(六)，规则 L6）。",
         "黄色列录入现场评审结果；结论为“不通过”且未填现场评审后等级时，审定取不需现场评审的最高等级。"],
         ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "合议等级"] +
-        list(SHEETS[ONSITE].inputs), rows, [11, 30, 24, 8, 10, 13, 12, 16, 12, 13, 30],
+        list(SHEETS[ONSITE].inputs), rows, [11, 36, 28, 8, 10, 13, 12, 16, 12, 13, 30],
         "onsite_results", inputs=SHEETS[ONSITE].inputs,
         validations={"现场评审结论": c.stages.get("onsite_results", ["通过", "不通过"]),
                      "现场评审后等级": levels})
@@ -412,7 +412,7 @@ def write_workbook(path, campaign, apps, state, reg, meta, published=False):
         "每一处改动记入审计记录；重新运行不会丢失已记录的决定。"],
         ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "程序结果", "依据",
          "审定等级", "审定理由", "推翻自动排除"], rows,
-        [11, 30, 24, 8, 10, 13, 34, 13, 30, 9], "approval", inputs=SHEETS[APPROVAL].inputs,
+        [11, 36, 28, 8, 10, 13, 36, 13, 34, 12], "approval", inputs=SHEETS[APPROVAL].inputs,
         validations={"审定等级": levels}, mark_rows=marks)
 
     # 公示
@@ -440,15 +440,14 @@ def write_workbook(path, campaign, apps, state, reg, meta, published=False):
     # 审计记录
     audit = reg.audit_rows(c.year)
     names = {a.id: a for a in apps}
-    arows = [[x["at"], x["who"], x["stage"], x["app_id"] or "",
+    arows = [[x["at"], x["who"], x["stage"], "" if x["app_id"] in (None, ALL) else x["app_id"],
               x["subject"] or (names[x["app_id"]].org_name if x["app_id"] in names else ""),
-              x["field"] or "", x["old"] if x["old"] is not None else "（空）",
-              x["new"] if x["new"] is not None else "（空）", x["reason"] or ""]
+              x["field"] or "", x["old"] or "（空）", x["new"] or "（空）", x["reason"] or ""]
              for x in audit]
     _write_sheet(wb, "审计记录", "审计记录：工作人员的每一项决定", [
         f"来自评价档案 {Path(reg.path).name}（只增不改）；每次运行 saq stage 命令时把工作簿中的改动记入。"],
-        ["时间", "操作人", "阶段", "申请编号", "对象", "项目", "原值", "新值", "理由 / 说明"], arows,
-        [19, 12, 9, 11, 34, 14, 16, 16, 40], "audit_trail")
+        ["时间", "操作人", "阶段", "申请编号", "对象", "事项", "原值", "新值", "理由 / 说明"], arows,
+        [19, 10, 9, 11, 40, 14, 18, 24, 44], "audit_trail")
 
     counts = {"apps": len(apps), "reviewed": len(reviewed), "disagreements": n_dis,
               "onsite": len(on), "onsite_missing": sum(1 for a in on if not state.get(
