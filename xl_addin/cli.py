@@ -272,7 +272,8 @@ def cmd_stage(args):
         run = stages.publicize(args.workbook, c, args.start, args.output, args.registry,
                                args.by, pdf)
     else:
-        run = stages.publish(args.workbook, c, args.output, args.registry, args.by, pdf)
+        run = stages.publish(args.workbook, c, args.output, args.registry, args.by, pdf,
+                             args.date)
     print("\n".join(stages.summary_lines(run)))
     return 0
 
@@ -298,6 +299,7 @@ def _configure_stage(sp):
                     help="活动年度或活动配置文件路径，默认 2023")
     for x in (up, pz, pb):
         x.add_argument("workbook", help="评定工作簿（saq stage start 生成）")
+    pb.add_argument("--date", type=_date_arg, default=None, help="发布日期，默认今天")
     for x in (pz, pb):
         x.add_argument("-o", "--output", default=None, help="名单输出文件夹，默认与评定工作簿相同")
         x.add_argument("--no-pdf", action="store_true", help="不生成 PDF（无 LibreOffice 时）")

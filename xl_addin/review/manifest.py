@@ -179,6 +179,6 @@ def read_manifest(path, campaign):
                                 parse.text(more.get("推荐单位")) or "",
                                 parse.text(more.get("统一社会信用代码")) or "", False, lvl,
                                 None, verbatim(more.get("申报项目名称")),
-                                note=parse.text(row[3]) or "")
+                                note=verbatim(row[3]))
                 not_assigned.append((a, a.note))
     return Manifest(k, apps, by_app, experts, files, ids, not_assigned)

@@ -88,8 +88,9 @@ def _publication_sheet(wb, campaign, rv, window):
     rows = []
     for rank, groups in grouped(items, campaign):
         for cat, its in groups:
-            rows += [[len(rows) + 1, i.org_name, i.project_name, cat,
-                      level_heading(campaign, rank)] for i in its]
+            for i in its:
+                rows.append([len(rows) + 1, i.org_name, i.project_name, cat,
+                             level_heading(campaign, rank)])
     _sheet(wb, "公示名单", f"{campaign.title} 公示名单（草稿：专家评审建议等级）",
            ["序号", "组织名称", "项目名称", "申请类别", "等级"], rows, [6, 36, 30, 9, 22],
            "publication_list",
