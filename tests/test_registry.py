@@ -166,3 +166,22 @@ def test_cli_history_errors_are_one_chinese_line(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert rc == 2 and out == ""
     assert err == f"错误：无法读取文件 {bad}：缺少列：统一社会信用代码、申请类别\n"
+
+
+def test_saq_check_looks_the_applicant_up_in_the_registry(tmp_path, capsys):
+    """`saq check` passes the registry's answer to the engine as consolidation does."""
+    from xl_addin.forms.fill import fill_application
+    values = application(C23, UNKNOWN, prior="是")
+    book = fill_application(tmp_path / "申请书.xlsx", values, campaign=C23)
+    rc = cli.main(["check", str(book)])
+    out, _ = capsys.readouterr()
+    assert "E06" not in out  # no registry: the declared pass stands
+    lst = write_xlsx(tmp_path / "发布名单_2022.xlsx", C23,
+                     [Listed("别的公司", "别的服务", "服务类", 4, PASSED)], "发布")
+    reg = tmp_path / "档案" / "评价档案.sqlite"
+    assert cli.main(["history", "import", str(lst), "--year", "2022", "--registry",
+                     str(reg)]) == 0
+    capsys.readouterr()
+    cli.main(["check", str(book), "--registry", str(reg)])
+    out, _ = capsys.readouterr()
+    assert "E06" in out

@@ -92,7 +92,7 @@ def _publication_sheet(wb, campaign, rv, window):
                 rows.append([len(rows) + 1, i.org_name, i.project_name, cat,
                              level_heading(campaign, rank)])
     _sheet(wb, "公示名单", f"{campaign.title} 公示名单（草稿：专家评审建议等级）",
-           ["序号", "组织名称", "项目名称", "申请类别", "等级"], rows, [6, 36, 30, 9, 22],
+           ["序号", "组织名称", "项目名称", "申请类别", "等级"], rows, [6, 36, 30, 9, 26],
            "publication_list",
            notes=[window, "草稿：须经合议、现场评审和审定；正式公示名单由 saq stage publicize 生成。"])
 
