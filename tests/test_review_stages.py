@@ -162,9 +162,14 @@ def test_override_is_in_the_audit_trail_with_who_when_old_new(decided):
     approval = {r["申请编号"]: r for r in rows_of(wbp, "审定", "approval")}
     assert approval[decided["override"]]["审定等级"] == "用户满意亮诺"
     assert approval[decided["override"]]["推翻自动排除"] == "是"
-    # the override without a reason was not recorded and the cell shows the recorded value
+    # the override without a reason was not taken: the cell shows the recorded value, and
+    # what was typed stays in the trail as 未采纳
     assert _override_rows(wbp, decided["refused"]) == []
     assert approval[decided["refused"]]["审定等级"] == C.no_level
+    (refused,) = [r for r in rows_of(wbp, "审计记录", "audit_trail")
+                  if r["申请编号"] == decided["refused"]]
+    assert (refused["事项"], refused["原值"], refused["新值"]) == \
+        ("审定等级（未采纳）", C.no_level, "用户满意")
 
 
 def test_override_survives_a_rerun_and_a_deleted_workbook(decided, capsys):
@@ -204,7 +209,18 @@ def published(decided):
     root = decided["root"]
     assert cli.main(["stage", "publicize", str(root / "评定.xlsx"), "--start", "2023-09-18",
                      "--no-pdf", "--by", "施卫丹"]) == 0
-    assert cli.main(["stage", "publish", str(root / "评定.xlsx"), "--no-pdf"]) == 0
+    # an objection received during 公示, typed in the 公示 sheet: recorded at the next run
+    wb = load_workbook(root / "评定.xlsx")
+    ws, h, rng = table(wb, "公示", "publication")
+    ws.cell(rng[0], h["异议与处理"]).value = "9月20日收到来函，经核实不成立，维持原等级。"
+    objected = ws.cell(rng[0], h["申请编号"]).value
+    wb.save(root / "评定.xlsx")
+    assert cli.main(["stage", "publish", str(root / "评定.xlsx"), "--no-pdf", "--date",
+                     "2023-09-28", "--by", "施卫丹"]) == 0
+    (row,) = [r for r in rows_of(root / "评定.xlsx", "审计记录", "audit_trail")
+              if r["阶段"] == "公示" and r["申请编号"] == objected]
+    assert (row["事项"], row["原值"], row["新值"], row["操作人"]) == \
+        ("异议与处理", "（空）", "9月20日收到来函，经核实不成立，维持原等级。", "施卫丹")
     return root
 
 

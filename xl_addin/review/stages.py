@@ -259,9 +259,10 @@ def sync(path, campaign, apps, reg, who):
                         new = _cell_text(row.get(parse.norm(fld).replace(" ", "")), kind,
                                          campaign)
                     except parse.Unreadable as e:
-                        problems.append(f"{sh.title}!第 {r} 行 {app.org_name}：“{fld}”的值"
-                                        f"“{e.raw}”无法识别，{e.expected}；未记录，仍为"
-                                        f"“{shown[key]}”")
+                        msg = f"“{e.raw}”无法识别，{e.expected}；未采纳，仍为“{shown[key]}”"
+                        problems.append(f"{sh.title}!第 {r} 行 {app.org_name}：“{fld}”的值{msg}")
+                        reg.audit(stage, app.id, app.org_name, f"{fld}（未采纳）", shown[key],
+                                  str(e.raw), msg, who, campaign.year)
                         continue
                     old = shown[key]
                     if new == old:
@@ -274,7 +275,10 @@ def sync(path, campaign, apps, reg, who):
                             if not reason:
                                 problems.append(
                                     f"审定!第 {r} 行 {app.org_name}：推翻自动排除须填写审定理由；"
-                                    f"未记录，仍为“{old}”")
+                                    f"未采纳，仍为“{old}”")
+                                reg.audit(stage, app.id, app.org_name, f"{fld}（未采纳）", old,
+                                          new, "推翻自动排除须填写审定理由，未采纳", who,
+                                          campaign.year)
                                 continue
                             why = f"推翻自动排除（{app.note}）：{reason}"
                     reg.decide(campaign.year, stage, app.id, fld, old, new, who, why, subject)
@@ -502,8 +506,11 @@ def _open(workbook, review_folder, campaign, registry_path):
             meta = read_meta(wb)
         finally:
             wb.close()
-        if meta.get("template_id") not in (None, TEMPLATE_ID):
+        if meta.get("template_id") != TEMPLATE_ID:
             raise InputFileError(wbp, "不是评定工作簿（saq stage start 生成的文件）")
+        if str(meta.get("campaign_year")) != str(campaign.year):
+            raise InputFileError(wbp, f"评定工作簿属于 {meta.get('campaign_year')} 年活动，"
+                                      f"当前为 {campaign.year} 年")
     folder = review_folder or meta.get("review_folder")
     if not folder:
         raise InputFileError(wbp, "评定工作簿不存在；请先运行 saq stage start 专家评审文件夹 -o 评定.xlsx")
