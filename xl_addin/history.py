@@ -48,28 +48,24 @@ def _rows(path):
         keyed = _header_map(headers)
         _need(p, keyed)
         return [(i, {k: r.get(h) for k, h in keyed.items()}) for i, r in enumerate(rows, start=2)]
-    from .review.xlread import open_workbook
-    wb = open_workbook(p)
-    try:
-        for ws in wb.worksheets:
-            if ws.title.startswith("_"):
-                continue
-            for r, row in enumerate(ws.iter_rows(min_row=1, max_row=30, values_only=True),
-                                    start=1):
-                keyed = _header_map(row)
-                if all(k in keyed for k in REQUIRED):
-                    cols = {k: list(row).index(h) for k, h in keyed.items()}
-                    out = []
-                    for n, vals in enumerate(ws.iter_rows(min_row=r + 1, values_only=True),
-                                             start=r + 1):
-                        item = {k: (vals[j] if j < len(vals) else None) for k, j in cols.items()}
-                        if all(parse.is_blank(v) for v in item.values()):
-                            continue
-                        out.append((n, item))
-                    return out
-        raise InputFileError(p, "找不到含“统一社会信用代码、企业名称、申请类别、等级”的表头")
-    finally:
-        wb.close()
+    from .review.xlread import META_SHEET, open_workbook
+    book = open_workbook(p)
+    for sheet in book.sheetnames:
+        if sheet == META_SHEET:
+            continue
+        grid = book.rows(sheet)
+        for r, row in enumerate(grid[:30], start=1):
+            keyed = _header_map(row)
+            if all(k in keyed for k in REQUIRED):
+                cols = {k: list(row).index(h) for k, h in keyed.items()}
+                out = []
+                for n, vals in enumerate(grid[r:], start=r + 1):
+                    item = {k: (vals[j] if j < len(vals) else None) for k, j in cols.items()}
+                    if all(parse.is_blank(v) for v in item.values()):
+                        continue
+                    out.append((n, item))
+                return out
+    raise InputFileError(p, "找不到含“统一社会信用代码、企业名称、申请类别、等级”的表头")
 
 
 def _header_map(headers):

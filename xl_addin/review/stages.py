@@ -218,8 +218,9 @@ def read_shown(wb):
     if SHOWN not in wb.sheetnames:
         return {}
     out = {}
-    for row in wb[SHOWN].iter_rows(min_row=2, values_only=True):
-        if row and row[0]:
+    for row in wb.rows(SHOWN)[1:]:
+        row = list(row) + [None] * 4
+        if row[0]:
             out[(row[0], str(row[1]), row[2])] = "" if row[3] is None else str(row[3])
     return out
 
@@ -508,7 +509,7 @@ def _open(workbook, review_folder, campaign, registry_path):
             wb.close()
         if meta.get("template_id") != TEMPLATE_ID:
             raise InputFileError(wbp, "不是评定工作簿（saq stage start 生成的文件）")
-        if str(meta.get("campaign_year")) != str(campaign.year):
+        if str(meta.get("campaign_year")).split(".")[0] != str(campaign.year):
             raise InputFileError(wbp, f"评定工作簿属于 {meta.get('campaign_year')} 年活动，"
                                       f"当前为 {campaign.year} 年")
     folder = review_folder or meta.get("review_folder")
