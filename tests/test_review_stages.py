@@ -280,3 +280,18 @@ def test_published_list_is_an_a4_pdf(published, capsys):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)  # A4 portrait
     assert "Author:          上海市质量协会" in info
+
+
+def test_stage_errors_are_one_chinese_line(tmp_path, capsys):
+    missing = tmp_path / "评定.xlsx"
+    rc, out, err = run(capsys, "stage", "update", missing)
+    assert (rc, out) == (2, "")
+    assert err == (f"错误：无法读取文件 {missing}：评定工作簿不存在；请先运行 saq stage start "
+                   "专家评审文件夹 -o 评定.xlsx\n")
+    other = tmp_path / "别的.xlsx"
+    from openpyxl import Workbook
+    Workbook().save(other)
+    rc, out, err = run(capsys, "stage", "publish", other)
+    assert rc == 2 and err == f"错误：无法读取文件 {other}：不是评定工作簿（saq stage start 生成的文件）\n"
+    rc, out, err = run(capsys, "stage", "publicize", other, "--start", "9月18日")
+    assert (rc, err) == (2, "错误：公示开始日期“9月18日”应为 2023-09-18 的形式\n")

@@ -240,12 +240,16 @@ COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分�
 
 # -- issue 14: history, registry and the stages after expert review (thin: xl_addin.history,
 # xl_addin.registry, xl_addin.review.stages)
-def _date_arg(text):
+def _date_arg(text, what):
+    """A date option: None when absent; one Chinese line (exit 2) when malformed."""
     import datetime as dt
+    from .errors import SaqError
+    if text is None:
+        return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”应为 2023-09-18 的形式") from None
+        raise SaqError(f"{what}“{text}”应为 2023-09-18 的形式") from None
 
 
 def cmd_history(args):
@@ -283,11 +287,11 @@ def cmd_stage(args):
         run = stages.update(args.workbook, c, getattr(args, "folder", None), args.registry,
                             args.by)
     elif args.stage_cmd == "publicize":
-        run = stages.publicize(args.workbook, c, args.start, args.output, args.registry,
-                               args.by, pdf)
+        run = stages.publicize(args.workbook, c, _date_arg(args.start, "公示开始日期"),
+                               args.output, args.registry, args.by, pdf)
     else:
         run = stages.publish(args.workbook, c, args.output, args.registry, args.by, pdf,
-                             args.date)
+                             _date_arg(args.date, "发布日期"))
     print("\n".join(stages.summary_lines(run)))
     return 0
 
@@ -302,7 +306,7 @@ def _configure_stage(sp):
                         description="记录评定工作簿中的改动（审计记录）并刷新各工作表")
     pz = sub.add_parser("publicize", help="确定公示期，生成公示名单（.docx、.pdf、.xlsx）",
                         description="确定公示期，生成公示名单（.docx、.pdf、.xlsx）")
-    pz.add_argument("--start", type=_date_arg, default=None,
+    pz.add_argument("--start", default=None,
                     help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；共 7 天（C5）")
     pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
                         description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
@@ -313,7 +317,7 @@ def _configure_stage(sp):
                     help=CAMPAIGN_HELP)
     for x in (up, pz, pb):
         x.add_argument("workbook", help="评定工作簿（saq stage start 生成）")
-    pb.add_argument("--date", type=_date_arg, default=None, help="发布日期，默认今天")
+    pb.add_argument("--date", default=None, help="发布日期（如 2023-09-28），默认今天")
     for x in (pz, pb):
         x.add_argument("-o", "--output", default=None, help="名单输出文件夹，默认与评定工作簿相同")
         x.add_argument("--no-pdf", action="store_true", help="不生成 PDF（无 LibreOffice 时）")
