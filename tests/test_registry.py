@@ -185,3 +185,15 @@ def test_saq_check_looks_the_applicant_up_in_the_registry(tmp_path, capsys):
     cli.main(["check", str(book), "--registry", str(reg)])
     out, _ = capsys.readouterr()
     assert "E06" in out
+
+
+def test_republishing_withdraws_what_left_the_list(tmp_path):
+    reg = tmp_path / "r.sqlite"
+    with registry.Registry(reg) as r:
+        for uscc in (PASSED, UNKNOWN):
+            r.record_result(2023, uscc, "甲", "服务类", "甲服务", "用户满意", 4, "本年发布", "测试员")
+        assert r.withdraw_results(2023, "本年发布", {(PASSED, "服务类", "甲服务")}, "测试员") == 1
+        assert [x["year"] for x in r.results_of(UNKNOWN)] == []
+        assert len(r.results_of(PASSED)) == 1
+        (line,) = [a for a in r.audit_rows(2023) if a["stage"] == "发布"]
+    assert (line["old"], line["new"], line["who"]) == ("用户满意", None, "测试员")

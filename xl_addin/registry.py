@@ -131,10 +131,31 @@ class Registry:
                         (year, uscc, org_name, category, project_name or "", level, rank,
                          source, now()))
         if state == "changed":
-            self.audit("往年结果", None, level and f"{year} {org_name}", "等级", old[0], level,
-                       f"重新导入：{source}", who, year)
+            self.audit("往年结果", None, f"{year} {org_name}", "等级", old[0], level,
+                       f"重新记录：{source}", who, year)
         self.db.commit()
         return state
+
+    def withdraw_results(self, year, source, keep, who=None):
+        """Remove the results of ``year`` recorded from ``source`` whose key is not in
+        ``keep`` (a set of (uscc, category, project_name)); each removal leaves an audit line.
+
+        Returns:
+            number removed
+        """
+        rows = self.db.execute("SELECT uscc, category, project_name, org_name, level FROM "
+                               "results WHERE year=? AND source=?", (year, source)).fetchall()
+        n = 0
+        for uscc, cat, project, org, level in rows:
+            if (uscc, cat, project) in keep:
+                continue
+            self.db.execute("DELETE FROM results WHERE year=? AND uscc=? AND category=? AND "
+                            "project_name=?", (year, uscc, cat, project))
+            self.audit("发布", None, f"{year} {org}", "等级", level, None,
+                       "重新发布时已不在名单中，撤销记录", who, year)
+            n += 1
+        self.db.commit()
+        return n
 
     def years(self):
         """Years with recorded results, ascending."""

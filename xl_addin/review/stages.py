@@ -37,6 +37,7 @@ from .xlread import find_table, open_workbook, read_meta, table_rows
 TEMPLATE_ID = "saq-stage-workbook"
 SHOWN = "_shown"
 ALL = "*"  # app_id of campaign-wide decisions (公示 window, 发布)
+RELEASED = "本年发布"  # the registry's source of results recorded by `saq stage publish`
 SHOW_CHANGES = 12  # changes listed on the terminal; the 审计记录 sheet has them all
 DELIB, ONSITE, APPROVAL, PUBLICATION, RELEASE = "合议", "现场评审", "审定", "公示", "发布"
 
@@ -626,10 +627,18 @@ def publish(workbook, campaign, out_dir=None, registry=None, who=None, pdf=True,
             reg.decide(campaign.year, RELEASE, ALL, "发布日期", old or None, day, user,
                        f"发布 {len(items)} 项", "发布")
             changes.append((RELEASE, ALL, "发布日期", old, day))
+        keyless = [it for it in items if not it.uscc]
+        if keyless:
+            problems.append(f"{len(keyless)} 项没有统一社会信用代码，未记入评价档案（如 "
+                            f"{keyless[0].org_name}）")
         for it in items:
+            if not it.uscc:
+                continue
             reg.record_result(campaign.year, it.uscc, it.org_name, it.category,
                               it.project_name, campaign.level_name(it.rank), it.rank,
-                              "本年发布", user)
+                              RELEASED, user)
+        reg.withdraw_results(campaign.year, RELEASED,
+                             {(it.uscc, it.category, it.project_name or "") for it in items}, user)
         folder = Path(out_dir) if out_dir else Path(workbook).parent
         outs = [write_docx(folder / "发布名单.docx", campaign, items, "发布",
                            issued=dt.date.fromisoformat(day)),
