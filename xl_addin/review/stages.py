@@ -517,19 +517,31 @@ def _open(workbook, review_folder, campaign, registry_path):
     if not folder:
         raise InputFileError(wbp, "评定工作簿不存在；请先运行 saq stage start 专家评审文件夹 -o 评定.xlsx")
     folder = Path(folder)
-    if not folder.is_absolute() and not folder.exists():
-        folder = wbp.parent / folder
+    if not folder.is_absolute() and not review_folder:
+        folder = wbp.parent / folder  # recorded relative to the workbook
+    rec = meta.get("registry")
+    if rec and not Path(rec).is_absolute():
+        rec = wbp.parent / rec
     res = collect(folder, campaign, skip=[wbp])
     apps = stage_apps(res, campaign)
-    rp = Path(registry_path or meta.get("registry") or regmod.default_path(wbp))
+    rp = Path(registry_path or rec or regmod.default_path(wbp))
     reg = regmod.Registry(rp)
     reg.record_applications(campaign.year, [
         (a.id, a.uscc, a.org_name, a.category, a.project_name,
          c_applied(campaign, a.level_applied), a.recommender, int(a.reviewed), a.note)
         for a in apps])
     reg.record_experts(campaign.year, res.manifest.experts, res.manifest.by_app)
-    meta = {"review_folder": str(folder), "registry": str(rp)}
+    meta = {"review_folder": _relative(folder, wbp.parent), "registry": _relative(rp, wbp.parent)}
     return apps, reg, meta
+
+
+def _relative(path, base):
+    """``path`` relative to ``base`` when it can be (the campaign folder may move)."""
+    import os
+    try:
+        return os.path.relpath(Path(path).resolve(), Path(base).resolve())
+    except ValueError:  # another drive on Windows
+        return str(Path(path).resolve())
 
 
 def c_applied(campaign, rank):
