@@ -602,6 +602,11 @@ def publicize(workbook, campaign, start=None, out_dir=None, registry=None, who=N
                        f"公示 {campaign.calendar['C5'].days} 天", "公示期")
             changes.append((PUBLICATION, ALL, "公示开始日期", old, new))
         state = State(campaign, apps, reg)
+        unfinished = [a for a in apps if a.reviewed and a.note and (state.final(a) or 0) > 0
+                      and not state.decided(APPROVAL, a.id, "审定等级")]
+        if unfinished:
+            problems.append(f"注意：{len(unfinished)} 项申请专家评分未完成（如 {unfinished[0].org_name}："
+                            f"{unfinished[0].note}），其等级来自已有评分，请在审定时确认")
         s, e = state.window()
         month = campaign.stages.get("approval_month")
         if month and (f"{s:%Y-%m}" != month or f"{e:%Y-%m}" != month):
