@@ -1099,3 +1099,41 @@ def test_text_in_number_cells_is_e23_not_a_crash(consolidated):
                if r["来源文件"] == made["text_in_number"])
     assert "E23" in row["问题代码"] and "八十五" in row["问题说明"]
     assert row["满意度（百分制得分）"] == "八十五"  # shown as typed
+
+
+# ---------------------------------------------------------------------- one verdict
+def test_check_and_consolidation_agree_on_every_corpus_file(consolidated):
+    """Issue 9 on the hostile corpus: `saq check` takes exactly the files consolidation
+    imports, refuses the ones it rejects with the same reason, and gives each imported file
+    the codes, total and levels of its master rows."""
+    from verdict_paths import CROSS_FILE, from_check, from_master, without
+
+    from xl_addin import check
+    from xl_addin.errors import InputFileError
+    files, folder = consolidated["files"], consolidated["folder"]
+    in_master = from_master(consolidated["out"])
+    unplaced = Counter(r["文件"] for r in sheet(consolidated["out"], "拒收")
+                       if r["范围"] != "整个文件")
+    compared = refused = 0
+    for rel, f in files.items():
+        p = folder / rel
+        try:
+            special = p.is_symlink() or not p.is_file()
+        except OSError:  # past the path limit: the walk lists it, no reader can open it
+            special = True
+        if special or f["类型"] in ("其他", "临时文件", "重复文件"):
+            continue  # walking the folder decides these, not reading a file
+        try:
+            check.check_file(p, C)
+            reason = None
+        except InputFileError as e:
+            reason = e.reason
+        if f["状态"] == "已导入":
+            assert reason is None, (rel, reason)
+            if not unplaced[rel]:
+                assert without(from_check(p, C), CROSS_FILE) == in_master[rel], rel
+                compared += 1
+        elif f["状态"] == "已拒收":
+            assert reason == f["原因/说明"], rel
+            refused += 1
+    assert compared > 10 and refused > 10

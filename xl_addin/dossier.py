@@ -291,11 +291,16 @@ def report_issues(path, campaign=None):
 # ---------------------------------------------------------------------- the folder
 def dossier_files(folder):
     """Files of a dossier folder (subfolders included), lock and hidden files skipped."""
+    import os
     out = []
-    for p in sorted(Path(folder).rglob("*")):
-        if p.is_file() and not p.name.startswith(SKIP_PREFIXES):
-            out.append(p)
-    return out
+    # os.walk skips what it cannot open (a folder past the path limit, no permission):
+    # consolidation's own walk lists those with their reasons; here they are no material.
+    for dirpath, _dirs, names in os.walk(folder):
+        for n in names:
+            p = Path(dirpath) / n
+            if p.is_file() and not n.startswith(SKIP_PREFIXES):
+                out.append(p)
+    return sorted(out)
 
 
 def _application_workbooks(files):
