@@ -7,6 +7,8 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+# Writer renders the published lists (.docx → PDF, issue 14).
+[ -e /usr/lib/libreoffice/program/libswlo.so ] || need+=(libreoffice-writer-nogui)
 /usr/bin/python3 -c "import uno" >/dev/null 2>&1 || need+=(python3-uno)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)

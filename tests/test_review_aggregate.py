@@ -137,7 +137,10 @@ def test_publication_window_c5():
     res, _ = run(A, [s("甲", 90), s("乙", 90), s("丙", 90)], start=dt.date(2023, 10, 8))
     assert res.publication == (dt.date(2023, 10, 8), dt.date(2023, 10, 14))  # 7 days
     # default: the day after the expert review period C4 ends
-    assert default_publication_start(C) == C.calendar["C4"].end + dt.timedelta(days=1)
+    # issue 14: the campaign's [stages] default, within September (通知 §五 第7项), not 10-01
+    start = default_publication_start(C)
+    assert start == C.stages["publication_start"]
+    assert C.publication_window(start)[1].month == 9
 
 
 def test_thresholds_come_from_the_campaign(tmp_path):

@@ -194,13 +194,34 @@ def test_cli_collect_writes_results_and_text_stays_text(campaign_dir, capsys):
     wb = load_workbook(target)
     assert {"评审结果", "评分明细", "现场评审名单", "入围标杆级名单", "公示名单", "进度", "评分不足",
             "未评审申请", "文件清单", "说明"} <= set(wb.sheetnames)
-    assert "2023-10-08 至 2023-10-14" in wb["公示名单"]["A2"].value
+    assert wb["公示名单"]["A2"].value == "公示期：2023年10月8日至2023年10月14日"  # C5: 7 days
+    # issue 14: only organisation, project, category, level; numbered; grouped by level
+    pub = wb["公示名单"]
+    hr = next(r for r in range(1, 10) if pub.cell(r, 1).value == "序号")
+    head = [c.value for c in pub[hr]]
+    assert head == ["序号", "组织名称", "项目名称", "申请类别", "等级"]
+    body = [[c.value for c in r] for r in pub.iter_rows(min_row=hr + 1) if r[0].value is not None]
+    assert [r[0] for r in body] == list(range(1, len(body) + 1))
+    assert not any(isinstance(v, float) or (isinstance(v, str) and v.startswith("2023-"))
+                   for r in body for v in r)
+    ranks = [[lv.name for lv in C.levels].index(r[4].split("（")[0]) for r in body]
+    assert ranks == sorted(ranks)
+    # 评审结果 prints its summary columns one A3 page across (was 15 pages)
+    res = wb["评审结果"]
+    assert int(res.page_setup.fitToWidth) == 1
+    assert str(res.page_setup.paperSize) == str(res.PAPERSIZE_A3)
+    last = res.cell(hr_of(res), 21)
+    assert last.value == "状态" and f"${last.column_letter}$" in str(res.print_area)
     comments = [c for row in wb["评分明细"].iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=测量")]
     assert comments and all(c.data_type == "s" for c in comments)
     # progress: 李敏 still owes the rows she left empty
     prog = {r[0].value: r for r in wb["进度"].iter_rows(min_row=4)}
     assert prog["李敏"][5].value > 0 and "未填写" in prog["李敏"][7].value
+
+
+def hr_of(ws):
+    return next(r for r in range(1, 10) if ws.cell(r, 1).value == "申请编号")
 
 
 def test_cli_errors_are_one_chinese_line(tmp_path, capsys):

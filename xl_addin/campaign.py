@@ -177,6 +177,7 @@ class Campaign:
     review: dict = field(default_factory=dict)  # [review]: expert review thresholds (issue 5)
     materials: dict = field(default_factory=dict)  # [materials.Mxx]: the dossier (RULES.md M)
     dossier: dict = field(default_factory=dict)  # [dossier]: words of the checklist and banner
+    stages: dict = field(default_factory=dict)  # [stages]: 合议 … 发布 settings (issue 14)
 
     # -- lookups used everywhere -------------------------------------------------------
     def level(self, rank):
@@ -376,7 +377,7 @@ def _build(path, raw):
     top = _Reader(path, "", raw, ["campaign", "calendar", "levels", "no_level", "categories",
                                   "decisions", "rubric", "stars", "star_text", "flags",
                                   "sampling", "choices", "fields", "onsite_review",
-                                  "review", "dossier", "materials"])
+                                  "review", "dossier", "materials", "stages"])
     c = _Reader(path, "campaign", top.get("campaign") or {},
                 ["title", "reference", "template_version"], ["year"])
     year = c.get("year")
@@ -470,7 +471,20 @@ def _build(path, raw):
                     nl.get("name"), tuple(cats), d, labels, rubric, stars, st.t, flags,
                     _build_sampling(path, raw), choices, fields, _build_onsite(path, raw),
                     _build_review(path, raw.get("review") or {}, ranks),
-                    *_build_materials(path, raw, {ct.name for ct in cats}))
+                    *_build_materials(path, raw, {ct.name for ct in cats}),
+                    _build_stages(path, raw.get("stages") or {}))
+
+
+def _build_stages(path, raw):
+    """[stages] (issue 14): the stages after expert review; dates validated here."""
+    r = _Reader(path, "stages", raw, ["approval_month", "publication_start", "onsite_results",
+                                      "publisher", "publication_title", "publication_intro",
+                                      "publication_objection", "release_title",
+                                      "release_intro", "reference"])
+    out = dict(raw)
+    if r.get("publication_start") is not None:
+        out["publication_start"] = r.date("publication_start")
+    return out
 
 
 def _build_sampling(path, raw):

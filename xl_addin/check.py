@@ -15,12 +15,14 @@ from . import fastread, verdict
 from .errors import InputFileError, NotOurWorkbook
 
 
-def check_file(path, campaign):
+def check_file(path, campaign, registry=None):
     """Read and evaluate one workbook.
 
     Args:
         path: a filled 申请书 or 附件3 (.xlsx).
         campaign: the Campaign of the run.
+        registry: the campaign registry (.sqlite) to look the applicant up in (K4/E06, E33;
+            issue 14); default 评价档案.sqlite beside the workbook when it exists.
     Returns:
         verdict.Verdict
     Raises:
@@ -47,4 +49,19 @@ def check_file(path, campaign):
         raise InputFileError(p, e.reason) from None
     except verdict.NotAccepted as e:
         raise NotOurWorkbook(p, e.reason) from None
-    return verdict.verdict(sub, campaign)
+    return verdict.verdict(sub, campaign, _registry_inputs(p, registry, sub, campaign))
+
+
+def _registry_inputs(path, registry, sub, campaign):
+    """What the registry knows of the applicant (issue 14); {} without a registry."""
+    from . import registry as regmod
+    from .parse import text
+    if sub.kind != "application":
+        return {}
+    reg = regmod.open_if_exists(registry or regmod.default_path(path))
+    if reg is None:
+        return {}
+    with reg:
+        uscc = (text(sub.values.get("uscc")) or "").upper().replace(" ", "")  # as the engine
+        return regmod.engine_inputs(regmod.lookup(reg, uscc, campaign.year, campaign))
+

@@ -134,7 +134,10 @@ e05 = _must_be("E05")
 def e06(x):
     if not x.applies("E06"):
         return
-    if x.v.get("prior_pass") == "是" or x.v.get("credit_a") == "是":
+    # K4: the campaign registry's answer (by 统一社会信用代码), when the caller has one,
+    # replaces the self-declared prior_pass.
+    prior = x.v.get("registry_prior_pass") or x.v.get("prior_pass")
+    if prior == "是" or x.v.get("credit_a") == "是":
         return
     yield x.flag("E06", "prior_pass", since=x.spec("E06")["credit_a_since"])
 
@@ -335,3 +338,13 @@ APPLICATION_CHECKS = (e01, e02, e03, e04, e05, e06, e07, e08, e09, e10, e11, e12
                       e15, e16, e17, e18, e19, e20, e21, e22, e27, e29, e30)
 ROW_CHECKS = (e14, e15, e16, e20_row, e30)
 RECOMMENDER_CHECKS = (e20_header, e21_filler, e28, e22)
+
+
+def e33(x):
+    """A 复评 of an organisation the registry has no earlier result for (issue 14)."""
+    if x.v.get("review_type") == "复评" and x.v.get("registry_record") == "否":
+        yield x.flag("E33", "review_type")
+
+
+# Appended, not inserted, so that this addition merges cleanly with edits of the tuple.
+APPLICATION_CHECKS += (e33,)

@@ -67,7 +67,7 @@ def cmd_check(args):
     from .check import check_file
     from .textable import render
     from .verdict import KINDS
-    res = check_file(args.file, _campaign(args))
+    res = check_file(args.file, _campaign(args), args.registry)
     if args.json:
         print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
         return 1 if res.errors else 0
@@ -103,6 +103,8 @@ def _configure_check(sp):
     sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx），或申报材料文件夹")
     sp.add_argument("--json", action="store_true",
                     help="以 JSON 输出结论（kind、errors、warnings、selfeval_total、achievable_level、proposed_level）")
+    sp.add_argument("--registry", default=None,
+                    help="评价档案（往年结果，用于 E06、E33），默认工作簿旁的 评价档案.sqlite（如有）")
 
 
 def cmd_pdf(args):
@@ -154,7 +156,8 @@ COMMANDS["recommender"] = (cmd_recommender, "推荐单位：prefill 从申请书
 def cmd_consolidate(args):
     from .consolidate import consolidate, summary_lines
     res = consolidate(args.folder, args.output, _campaign(args),
-                      progress=False if args.quiet else None, workers=args.workers)
+                      progress=False if args.quiet else None, workers=args.workers,
+                      registry=args.registry)
     print("\n".join(summary_lines(res)))
     return 1 if args.strict and res.errors else 0
 
@@ -167,6 +170,8 @@ def _configure_consolidate(sp):
     sp.add_argument("--strict", action="store_true", help="有错误时以退出码 1 结束")
     sp.add_argument("-j", "--workers", type=_int, default=None,
                     help="同时读取文件的进程数（默认按 CPU 核数，最多 4；Windows 上不并行；1 = 不并行）")
+    sp.add_argument("--registry", default=None,
+                    help="评价档案（往年结果，用于 E06、复评和“上年结果”列），默认汇总表旁的 评价档案.sqlite")
 
 
 def cmd_demo(args):
@@ -239,6 +244,11 @@ def cmd_review(args):
         res, path = workflow.run_collect(args.folder, args.output, c, start)
         print("\n".join(workflow.collect_summary(res, path)))
         return 0
+    if args.review_cmd == "simulate":
+        from .review.simulate import simulate_folder
+        n = simulate_folder(args.folder, c, args.seed)
+        print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
+        return 0
     if args.review_cmd == "add":
         run = workflow.run_add(args.folder, c, args.experts)
         print("\n".join(workflow.add_summary(run)))
@@ -263,7 +273,11 @@ def _configure_review(sp):
     col.add_argument("folder", help="分配时的输出文件夹（专家交回的评分表放回其中）")
     col.add_argument("-o", "--output", default="评审结果.xlsx", help="结果文件，默认 评审结果.xlsx")
     col.add_argument("--publication-start", default=None,
-                     help="公示开始日期（年-月-日），默认为专家评审期结束次日")
+                     help="公示开始日期（年-月-日），默认取活动配置 [stages]（9 月内）")
+    sim = sub.add_parser("simulate", help="演示用：模拟专家填写评分表",
+                         description="演示用：按固定随机种子模拟每位专家填写评分表（覆盖原文件）")
+    sim.add_argument("folder", help="分配时的输出文件夹")
+    sim.add_argument("--seed", type=int, default=0, help="随机种子")
     ad = sub.add_parser("add", help="为有效评分不足的申请增派专家（已有评分表不变）",
                         description="为有效评分不足（专家回避或分配不足）的申请增派专家，"
                                     "为增派的专家另行生成评分表；已有评分表与已填评分不变")
@@ -271,13 +285,109 @@ def _configure_review(sp):
     ad.add_argument("--experts", default=None,
                     help="专家名单 experts.xlsx：可加入新专家，默认只用分配表中的专家")
     ad.add_argument("--strict", action="store_true", help="仍有申请缺专家时以退出码 1 结束")
-    for x in (a, col, ad):
+    for x in (a, col, sim, ad):
         x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)
 
 
 COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单，"
                                   "add 增派专家",
                       _configure_review)
+
+
+# -- issue 14: history, registry and the stages after expert review (thin: xl_addin.history,
+# xl_addin.registry, xl_addin.review.stages)
+def _date_arg(text, what):
+    """A date option: None when absent; one Chinese line (exit 2) when malformed."""
+    import datetime as dt
+    from .errors import SaqError
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise SaqError(f"{what}“{text}”应为 2023-09-18 的形式") from None
+
+
+def cmd_history(args):
+    from .history import import_history, summary_lines
+    from .registry import FILE_NAME
+    res = import_history(args.file, args.year, args.registry or FILE_NAME, _campaign(args),
+                         args.by)
+    print("\n".join(summary_lines(res)))
+    return 0
+
+
+def _configure_history(sp):
+    sub = sp.add_subparsers(dest="history_cmd", metavar="操作", required=True)
+    i = sub.add_parser("import", help="把往年的发布名单导入评价档案（按统一社会信用代码查询往年结果）",
+                       description="把往年的发布名单导入评价档案（按统一社会信用代码查询往年结果）")
+    i.add_argument("file", help="发布名单（saq stage publish 生成的 .xlsx，或含统一社会信用代码、"
+                                "企业名称、申请类别、申报项目名称、等级列的 .xlsx/.csv）")
+    i.add_argument("--year", type=int, required=True, help="名单所属年度，如 2022")
+    i.add_argument("--registry", default=None, help="评价档案文件，默认当前文件夹的 评价档案.sqlite")
+    i.add_argument("--by", default=None, help="操作人（默认为系统登录名）")
+    i.add_argument("--campaign", default=argparse.SUPPRESS,
+                   help=CAMPAIGN_HELP)
+
+
+def cmd_stage(args):
+    from .review import stages
+    c = _campaign(args)
+    pdf = not getattr(args, "no_pdf", False)
+    if args.stage_cmd == "example":
+        from .review.stage_demo import write_inputs
+        for path in write_inputs(args.folder, c):
+            print(f"已生成：{path}")
+        return 0
+    if args.stage_cmd in ("start", "update"):
+        run = stages.update(args.workbook, c, getattr(args, "folder", None), args.registry,
+                            args.by)
+    elif args.stage_cmd == "publicize":
+        run = stages.publicize(args.workbook, c, _date_arg(args.start, "公示开始日期"),
+                               args.output, args.registry, args.by, pdf)
+    else:
+        run = stages.publish(args.workbook, c, args.output, args.registry, args.by, pdf,
+                             _date_arg(args.date, "发布日期"))
+    print("\n".join(stages.summary_lines(run)))
+    return 0
+
+
+def _configure_stage(sp):
+    sub = sp.add_subparsers(dest="stage_cmd", metavar="阶段", required=True)
+    st = sub.add_parser("start", help="专家评审之后：生成评定工作簿（合议、现场评审、审定、公示、审计记录）",
+                        description="专家评审之后：生成评定工作簿（合议、现场评审、审定、公示、审计记录）")
+    st.add_argument("folder", help="专家评审文件夹（saq review assign 的输出，专家交回的评分表已放回）")
+    st.add_argument("-o", "--workbook", default="评定.xlsx", help="评定工作簿，默认 评定.xlsx")
+    up = sub.add_parser("update", help="记录评定工作簿中的改动（审计记录）并刷新各工作表",
+                        description="记录评定工作簿中的改动（审计记录）并刷新各工作表")
+    pz = sub.add_parser("publicize", help="确定公示期，生成公示名单（.docx、.pdf、.xlsx）",
+                        description="确定公示期，生成公示名单（.docx、.pdf、.xlsx）")
+    pz.add_argument("--start", default=None,
+                    help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；共 7 天（C5）")
+    pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
+                        description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
+    ex = sub.add_parser("example", help="演示用：在示例活动文件夹中生成专家名单和上一年的发布名单",
+                        description="演示用：在示例活动文件夹（saq demo 生成）中生成专家名单.xlsx 和上一年的发布名单")
+    ex.add_argument("folder", nargs="?", default="saq_demo", help="示例活动文件夹，默认 saq_demo")
+    ex.add_argument("--campaign", default=argparse.SUPPRESS,
+                    help=CAMPAIGN_HELP)
+    for x in (up, pz, pb):
+        x.add_argument("workbook", help="评定工作簿（saq stage start 生成）")
+    pb.add_argument("--date", default=None, help="发布日期（如 2023-09-28），默认今天")
+    for x in (pz, pb):
+        x.add_argument("-o", "--output", default=None, help="名单输出文件夹，默认与评定工作簿相同")
+        x.add_argument("--no-pdf", action="store_true", help="不生成 PDF（无 LibreOffice 时）")
+    for x in (st, up, pz, pb):
+        x.add_argument("--registry", default=None,
+                       help="评价档案文件，默认评定工作簿所在文件夹的 评价档案.sqlite")
+        x.add_argument("--by", default=None, help="操作人（默认为系统登录名），记入审计记录")
+        x.add_argument("--campaign", default=argparse.SUPPRESS,
+                       help=CAMPAIGN_HELP)
+
+
+COMMANDS["history"] = (cmd_history, "评价档案：import 导入往年发布名单", _configure_history)
+COMMANDS["stage"] = (cmd_stage, "专家评审之后的阶段：start、update（合议、现场评审、审定）、"
+                                "publicize（公示）、publish（发布）", _configure_stage)
 
 
 def build_parser():

@@ -254,19 +254,21 @@ def _where(loc):
     return f"{sheet}!{cell}"
 
 
-def verdict(sub, campaign):
+def verdict(sub, campaign, extra=None):
     """Evaluate a read workbook (after :func:`acceptance`).
 
     Args:
         sub: a fastread.Submission of kind application or recommender.
         campaign: the Campaign.
+        extra: more engine input for an application — the campaign registry's answers
+            (registry.engine_inputs, issue 14).
     Returns:
         Verdict
     """
     c = campaign
     out = Verdict(sub.kind, notes=list(sub.notes))
     if sub.kind == "application":
-        ev = evaluate_application(application_input(sub, c), c)
+        ev = evaluate_application({**application_input(sub, c), **(extra or {})}, c)
         labels = field_labels(c, "application")
         if RESPONDENT_TABLE not in sub.tables:
             out.notes.append("未找到被访者名单表格")

@@ -19,6 +19,7 @@ STATUS_ERROR, STATUS_WARNING, STATUS_OK = "有错误", "仅有提醒", "无问�
 MATCHED, APP_ONLY, ROW_ONLY = "均有", "缺推荐表", "缺申请书"  # 申请书 / 附件3 行
 # Lead columns (after status), in the order staff read them.
 LEAD_KEYS = ("org_name", "uscc", "category", "level", "project_name", "satisfaction")
+VERBATIM = ("org_name", "project_name")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ def value_of(entry, key, campaign):
         raw = src.raw.get(key) if entry.app is not None else _row_raw(entry.row, key, campaign)
         return None if raw is None else str(raw)
     v = ev.values.get(key)
+    if key in VERBATIM and isinstance(v, str):
+        # Names are published exactly as typed (issue 14): parsing folds “，” to “,”.
+        raw = src.raw.get(key) if entry.app is not None else _row_raw(entry.row, key, campaign)
+        return str(raw).strip() if isinstance(raw, str) and raw.strip() else v
     if key == "level" and v is not None:
         lv = campaign.level(v)
         return lv.applied if lv else v
@@ -128,6 +133,8 @@ def build_columns(campaign):
         Column("等级说明", 28, _app_only(lambda e, c: e.app.evaluation.star.reason), wrap=True),
         Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(
             c, e.app.evaluation.values.get("category"), e.app.evaluation.star.proposed) else "")),
+        # Earlier results from the campaign registry (issue 14), set by registry.annotate_entries.
+        Column("上年结果", 16, lambda e, c: getattr(e, "prior_result", None), wrap=True),
         Column("错误数", 6, lambda e, c: e.errors),
         Column("提醒数", 6, lambda e, c: e.warnings),
         Column("问题代码", 14, lambda e, c: " ".join(dict.fromkeys(f.code for f in e.flags)),

@@ -45,7 +45,7 @@ def master_path(out):
     return out
 
 
-def consolidate(folder, out, campaign=None, progress=None, workers=None):
+def consolidate(folder, out, campaign=None, progress=None, workers=None, registry=None):
     """Consolidate every submission under ``folder`` into the master workbook ``out``.
 
     Args:
@@ -54,6 +54,8 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None):
         campaign: a Campaign (default: 2023).
         progress: True/False to force the progress bar on stderr; None = when a terminal.
         workers: processes that read files (default :func:`default_workers`; 1 = serial).
+        registry: the campaign registry (.sqlite) to look earlier results up in (K4/E06,
+            上年结果); default 评价档案.sqlite beside ``out`` when it exists.
     Returns:
         RunResult (``written_to`` differs from ``out`` when the master was open in Excel).
     Raises:
@@ -74,7 +76,7 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None):
     started, t0 = master.now(), time.perf_counter()
     with output.RunLock(out):
         cleaned = output.remove_stale_temps(out)
-        result = _collect(folder, out, c, progress, workers)
+        result = _collect(folder, out, c, progress, workers, registry)
         if not result.files:
             raise EmptyFolder(folder)
         messages = _attach_staff(out, result, started)
@@ -168,7 +170,7 @@ def _results(todo, c, workers):
         yield _read_one(r, c)
 
 
-def _collect(folder, out, c, progress, workers=None):
+def _collect(folder, out, c, progress, workers=None, registry=None):
     files = walk.list_files(folder, skip=(out, output.lock_path(out)))
     bar = Progress(len(files), enabled=progress)
     seen, todo = {}, []
@@ -196,7 +198,11 @@ def _collect(folder, out, c, progress, workers=None):
             rec.reason = "；".join(x for x in (rec.reason, rec.name_note) if x)
         if rec.status == REJECTED:
             rejected.append(collect.reject_file(rec))
-    entries = crossfile.build_entries(apps, rows, c)
+    from .. import registry as reg_mod
+    with reg_mod.with_closing(reg_mod.open_if_exists(registry or reg_mod.default_path(out))) as reg:
+        found = reg_mod.apply_to_applications(apps, reg, c)  # before the flags are listed
+        entries = crossfile.build_entries(apps, rows, c)
+        reg_mod.annotate_entries(entries, reg, c, found)
     return RunResult(out, out, files, entries, rejected, headers)
 
 

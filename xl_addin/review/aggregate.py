@@ -138,7 +138,10 @@ def settings(campaign, k=None):
 
 
 def default_publication_start(campaign):
-    """The day after the calendar entry named by [review].publication_after (C4 by default)."""
+    """The campaign's [stages].publication_start (within September, 通知 §五 第7项); else
+    the day after the calendar entry named by [review].publication_after (C4)."""
+    if campaign.stages.get("publication_start"):
+        return campaign.stages["publication_start"]
     entry = campaign.calendar.get(settings(campaign)["publication_after"])
     end = entry and (entry.end or entry.date)
     return end + dt.timedelta(days=1) if end else None

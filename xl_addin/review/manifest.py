@@ -12,7 +12,8 @@ from pathlib import Path
 from .. import __version__, parse
 from ..errors import InputFileError
 from .assign import Application, Expert, split_list
-from .sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, write_meta
+from .sheets import (add_table, put, save_atomic, set_widths, style_header, title_cell,
+                     verbatim, write_meta)
 from .xlread import find_table, open_workbook, read_meta, table_rows
 
 FILE_NAME = "分配表.xlsx"
@@ -22,6 +23,7 @@ APP_HEADERS = ("申请编号", "申请组织名称", "统一社会信用代码",
                "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明", "来源文件")
 EXPERT_HEADERS = ("姓名", "单位", "回避单位", "专业", "分配申请数", "评分表文件", "分配编号")
 SEP = "、"
+NOT_ASSIGNED_MORE = ("统一社会信用代码", "申报项目名称", "推荐单位", "申请等级")
 
 
 @dataclass
@@ -105,13 +107,18 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
     set_widths(we, [12, 26, 40, 30, 10, 30, 14])
 
     wn = wb.create_sheet("未参加评审")
-    for j, h in enumerate(("申请编号", "申请组织名称", "申请类别", "原因"), start=1):
+    # The last four columns let the stages after review (issue 14) publish or override an
+    # excluded application with its key and project.
+    heads = ("申请编号", "申请组织名称", "申请类别", "原因") + NOT_ASSIGNED_MORE
+    for j, h in enumerate(heads, start=1):
         put(wn, 1, j, h)
-    style_header(wn, 1, 4)
+    style_header(wn, 1, len(heads))
     for i, (a, why) in enumerate(manifest.not_assigned, start=2):
-        for j, v in enumerate([a.id, a.org_name, a.category, why], start=1):
+        lvl = campaign.level(a.level).applied if a.level else None
+        for j, v in enumerate([a.id, a.org_name, a.category, why, a.uscc, a.project_name,
+                               a.recommender, lvl], start=1):
             put(wn, i, j, v)
-    set_widths(wn, [11, 26, 8, 80])
+    set_widths(wn, [11, 26, 8, 80, 21, 22, 20, 11])
 
     wb_ = wb.create_sheet(BATCH_SHEET)
     for j, h in enumerate(BATCH_HEADERS, start=1):
@@ -181,12 +188,12 @@ def read_manifest(path, campaign):
         except parse.Unreadable:
             lvl = None
         sat = row.get("满意度")
-        apps.append(Application(app_id, parse.text(row.get("申请组织名称")) or "",
+        apps.append(Application(app_id, verbatim(row.get("申请组织名称")),
                                 parse.text(row.get("申请类别")),
                                 parse.text(row.get("推荐单位")) or "",
                                 parse.text(row.get("统一社会信用代码")) or "", True, lvl,
                                 float(sat) if isinstance(sat, (int, float)) else None,
-                                parse.text(row.get("申报项目名称")) or "",
+                                verbatim(row.get("申报项目名称")),
                                 source_file=str(row.get("来源文件") or "").strip()))
         by_app[app_id] = split_list(row.get("评审专家"))
     not_assigned = []
@@ -194,8 +201,16 @@ def read_manifest(path, campaign):
         for row in wb.rows("未参加评审")[1:]:
             row = row + [None] * (4 - len(row))
             if row and row[0]:
-                a = Application(str(row[0]), parse.text(row[1]) or "", parse.text(row[2]),
-                                eligible=False, note=parse.text(row[3]) or "")
+                more = dict(zip(NOT_ASSIGNED_MORE, row[4:]))
+                try:
+                    lvl = parse.level(more.get("申请等级"), campaign)
+                except parse.Unreadable:
+                    lvl = None
+                a = Application(str(row[0]), verbatim(row[1]), parse.text(row[2]),
+                                parse.text(more.get("推荐单位")) or "",
+                                parse.text(more.get("统一社会信用代码")) or "", False, lvl,
+                                None, verbatim(more.get("申报项目名称")),
+                                note=verbatim(row[3]))
                 not_assigned.append((a, a.note))
     batches = []
     wb_ = find_table(wb, BATCH_TABLE, ["批次", "分配编号"]) if BATCH_SHEET in wb.sheetnames \

@@ -15,6 +15,7 @@ from .. import parse
 from ..engine import evaluate_application
 from ..errors import InputFileError
 from .assign import Application
+from .sheets import verbatim
 from .xlread import find_table, open_workbook, table_rows
 
 SHEET = "汇总"
@@ -25,6 +26,7 @@ ERRORS = "错误数"
 MESSAGES = "问题说明"
 MULTI_FILE_ERRORS = ("E25",)
 SOURCE = "来源文件"  # the master's column naming the application workbook
+PROJECT = "申报项目名称"
 
 
 def read_master(path, campaign):
@@ -52,7 +54,8 @@ def read_master(path, campaign):
     apps, problems, used = [], [], set()
     for n, (r, raw) in enumerate(rows, start=1):
         raw = {str(k).strip(): v for k, v in raw.items() if k is not None}
-        name = next((parse.text(raw.get(k)) for k in NAME_LABELS if raw.get(k)), None)
+        name = next((verbatim(raw.get(k)) for k in NAME_LABELS if not parse.is_blank(raw.get(k))),
+                    None)
         if not name:
             problems.append((r, "企业名称未填写，未参加评审分配"))
             continue
@@ -92,7 +95,7 @@ def _evaluated(app_id, name, raw, campaign):
             note = f"汇总表记录 {int(n_err)} 项错误"
         return Application(app_id, name, v.get("category"), v.get("recommender") or "",
                            v.get("uscc") or "", not n_err, v.get("level"),
-                           v.get("satisfaction"), v.get("project_name") or "", note)
+                           v.get("satisfaction"), _project(raw, v), note)
     listed = None
     if CODES in raw:
         listed = set((parse.text(raw.get(CODES)) or "").replace("，", " ").replace(",", " ").split())
@@ -103,4 +106,9 @@ def _evaluated(app_id, name, raw, campaign):
     v = ev.values
     return Application(app_id, name, v.get("category"), v.get("recommender") or "",
                        v.get("uscc") or "", not errors and not extra, v.get("level"),
-                       v.get("satisfaction"), v.get("project_name") or "", note)
+                       v.get("satisfaction"), _project(raw, v), note)
+
+
+def _project(raw, values):
+    """申报项目名称 as typed (names are published exactly, issue 14)."""
+    return verbatim(raw.get(PROJECT)) or values.get("project_name") or ""

@@ -81,6 +81,38 @@ def _text_column(ws, col, n):
         ws.cell(r, col).number_format = "@"
 
 
+def _print_summary(ws, ncols, nrows):
+    """Print only the summary columns, one A3 landscape page across (was 15 pages)."""
+    from openpyxl.utils import get_column_letter
+    hr = ws.print_title_rows.split(":")[0].lstrip("$")
+    ws.print_area = f"A1:{get_column_letter(ncols)}{int(hr) + max(nrows, 1)}"
+    ws.print_title_cols = None
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.scale = None
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def _publication_sheet(wb, campaign, rv, window):
+    """公示名单 (draft): only organisation, project, category and level, grouped by level
+    then category — no 申请编号, no scores, no rule codes (issue 14). The list staff publish
+    comes from `saq stage publicize` after 合议, 现场评审 and 审定."""
+    from .publish import Listed, grouped, level_heading
+    items = [Listed(a.app.org_name, a.app.project_name or "", a.app.category or "", a.proposed)
+             for a in rv.publication_list]
+    rows = []
+    for rank, groups in grouped(items, campaign):
+        for cat, its in groups:
+            for i in its:
+                rows.append([len(rows) + 1, i.org_name, i.project_name, cat,
+                             level_heading(campaign, rank)])
+    _sheet(wb, "公示名单", f"{campaign.title} 公示名单（草稿：专家评审建议等级）",
+           ["序号", "组织名称", "项目名称", "申请类别", "等级"], rows, [6, 36, 30, 9, 26],
+           "publication_list",
+           notes=[window, "草稿：须经合议、现场评审和审定；正式公示名单由 saq stage publicize 生成。"])
+
+
 def write_results(path, campaign, res):
     """Write the results workbook of a CollectResult.
 
@@ -99,16 +131,25 @@ def write_results(path, campaign, res):
         return f"{lvl.name}（{lvl.stars}）" if lvl else lv(0)
 
     # 评审结果
-    heads = ["申请编号", "申请组织名称", "申请类别", "申请等级", "满意度", "有效评分"]
+    # Summary columns first, the experts' columns after them: the printout holds the
+    # summary only (fits A3 across), 评分明细 has every expert's score.
+    heads = ["申请编号", "申请组织名称", "申请类别", "申请等级", "满意度", "有效评分",
+             "平均分", "去极值均值", "极差", "分歧", "评审得分", "评价结论", "测量报告应用",
+             "风险", "否决项", "可评等级", "建议等级", "等级说明", "现场评审", "入围标杆", "状态"]
+    n_summary = len(heads)
     for i in range(1, slots + 1):
         heads += [f"专家{i}", f"得分{i}", f"结论{i}", f"标准分{i}"]
-    heads += ["平均分", "去极值均值", "极差", "分歧", "评审得分", "评价结论", "测量报告应用",
-              "风险", "否决项", "可评等级", "建议等级", "等级说明", "现场评审", "入围标杆", "状态"]
     rows = []
     for a in rv.apps:
+        st = a.star
         row = [a.app.id, a.app.org_name, a.app.category,
                campaign.level(a.app.level).applied if a.app.level else "", a.app.satisfaction,
-               f"{a.n}/{a.k}"]
+               f"{a.n}/{a.k}",
+               _r(a.mean), _r(a.trimmed), _r(a.range), a.disagreement or "",
+               _r(a.final), a.conclusion, a.report_use or "", a.risk or "", a.veto or "",
+               level_text(st.achievable) if st else "", level_text(a.proposed) if st else "",
+               st.reason if st else "", "是" if a.onsite else "", "是" if a.shortlist else "",
+               a.status]
         for i in range(slots):
             if i < len(a.scores):
                 s = a.scores[i]
@@ -116,15 +157,9 @@ def write_results(path, campaign, res):
                         s.conclusion if s.counted else "", _r(s.normalised, 1)]
             else:
                 row += ["", "", "", ""]
-        st = a.star
-        row += [_r(a.mean), _r(a.trimmed), _r(a.range), a.disagreement or "",
-                _r(a.final), a.conclusion, a.report_use or "", a.risk or "", a.veto or "",
-                level_text(st.achievable) if st else "", level_text(a.proposed) if st else "",
-                st.reason if st else "", "是" if a.onsite else "", "是" if a.shortlist else "",
-                a.status]
         rows.append(row)
-    widths = [11, 30, 7, 10, 7, 7] + [8, 9, 6, 7] * slots + \
-        [7, 8, 6, 24, 8, 8, 9, 6, 6, 18, 18, 34, 7, 7, 32]
+    widths = [11, 30, 7, 10, 7, 7, 7, 8, 6, 24, 8, 8, 9, 6, 6, 18, 18, 34, 7, 7, 24] + \
+        [8, 9, 6, 7] * slots
     k = rv.settings["k"]
     _sheet(wb, "评审结果", f"{campaign.title} 专家评审结果", heads, rows, widths,
            "review_results",
@@ -132,6 +167,7 @@ def write_results(path, campaign, res):
                   f"后取平均，否则取平均分；极差大于 {fmt_number(rv.settings['disagreement_range'])} "
                   f"分或结论不一致标记为“分歧”。标准分为按专家标准化后的得分（仅供参考）。"
                   f"每份申请需 {k} 个有效评分。"])
+    _print_summary(wb["评审结果"], n_summary, len(rows))
 
     # 评分明细
     detail = []
@@ -166,15 +202,9 @@ def write_results(path, campaign, res):
            listing(rv.shortlist, None, lambda a: ["是" if a.onsite else ""]), bw + [9],
            "shortlist")
     start, end = rv.publication
-    window = f"公示期：{start:%Y-%m-%d} 至 {end:%Y-%m-%d}（{campaign.calendar['C5'].days} 天，C5）" \
-        if start else "公示期：未定"
-    pub = sorted(rv.publication_list,
-                 key=lambda a: ([c.name for c in campaign.categories].index(a.app.category)
-                                if campaign.category(a.app.category) else 99,
-                                -(a.proposed or 0), a.app.id))
-    _sheet(wb, "公示名单", f"{campaign.title} 公示名单", base + ["备注"],
-           listing(pub, None, lambda a: ["待现场评审" if a.onsite else ""]), bw + [12],
-           "publication_list", notes=[window])
+    window = f"公示期：{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月" \
+        f"{end.day}日" if start else "公示期：未定"
+    _publication_sheet(wb, campaign, rv, window)
 
     # 进度
     prog = []
@@ -223,7 +253,8 @@ def write_results(path, campaign, res):
              ["去极值均值的最少评分数", cfg["trimmed_min"]],
              ["评审得分取去极值均值", "是" if cfg["use_trimmed"] else "否"],
              ["多数意见平票时", "取导致较低等级的意见（从严）"],
-             ["公示期", window.removeprefix("公示期：")],
+             ["公示期（默认，C5 共 {} 天）".format(campaign.calendar["C5"].days),
+              window.removeprefix("公示期：")],
              ["活动配置", campaign.path], ["生成程序版本", __version__]]
     _sheet(wb, "说明", "计算说明", ["项目", "取值"], about, [28, 70])
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,

@@ -11,6 +11,17 @@ COMPUTED_FILL = "EDEDED"
 FONT = "Noto Sans CJK SC"
 
 
+def verbatim(v):
+    """Text exactly as typed, trimmed at the ends only: names and comments keep their
+    full-width punctuation (“，” stays “，”; parse.text folds it for matching only)."""
+    from ..parse import is_blank
+    if is_blank(v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
 def title_cell(ws, ref, text, size=14):
     from openpyxl.styles import Font
     c = ws[ref]

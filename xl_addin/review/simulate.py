@@ -85,3 +85,18 @@ def fill_workbook(path, campaign, expert, behaviour=DILIGENT, seed=0, recuse=(),
         ws.title = "我的评分"
     wb.save(out or path)
     return typed
+
+
+def simulate_folder(folder, campaign, seed=0):
+    """Fill every expert workbook listed in the folder's 分配表 as a diligent expert (demo).
+
+    Returns:
+        the number of workbooks filled.
+    """
+    from pathlib import Path
+    from .manifest import FILE_NAME, read_manifest
+    root = Path(folder)
+    man = read_manifest(root / FILE_NAME, campaign)
+    for name, file in man.files.items():
+        fill_workbook(root / file, campaign, name, DILIGENT, seed)
+    return len(man.files)

@@ -14,6 +14,7 @@ from ..errors import InputFileError
 from ..parse import norm
 
 HEADER_SCAN_ROWS = 30
+META_SHEET = fastread.META_SHEET
 
 
 class Book:

@@ -1,0 +1,199 @@
+"""The campaign registry and `saq history import` (issue 14; RULES.md K4, E06, E33).
+
+Done-when: after `saq history import` of the 2023 results, a 2024 企业类 初评 application
+from an organisation with a recorded 项目类 pass gets no E06, one without gets E06.
+The lookup is the one consolidation and `saq check` make before calling the engine.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xl_addin import cli, registry
+from xl_addin.campaign import CAMPAIGN_DIR, load
+from xl_addin.engine import evaluate_application
+from xl_addin.history import import_history
+from xl_addin.review.publish import Listed, write_xlsx
+from xl_addin.uscc import make
+
+C23 = load(2023)
+CASES = Path(__file__).parent / "cases"
+
+
+def campaign_2024(tmp_path):
+    """The 2024 campaign: its own file when the project has one, else 2023's with the year
+    changed (every date of the file is relative to the year)."""
+    if (CAMPAIGN_DIR / "2024.toml").exists():
+        return load(2024)
+    text = (CAMPAIGN_DIR / "2023.toml").read_text(encoding="utf-8")
+    p = tmp_path / "2024.toml"
+    p.write_text(text.replace("year = 2023", "year = 2024", 1), encoding="utf-8")
+    c = load(str(p))
+    assert c.year == 2024
+    return c
+
+
+def code(n):
+    return make(f"9131011{n:010d}"[:17])
+
+
+PASSED = code(1)       # 2023: 服务类 pass
+ENTERPRISE = code(2)   # 2023: 企业类 pass only (not a 项目类 pass)
+UNKNOWN = code(3)      # no record
+
+
+def application(c, uscc, category="企业类", review="初评", prior="是"):
+    """The clean base application of tests/cases, as an applicant of ``c``."""
+    base = yaml.safe_load((CASES / "base_application.yaml").read_text(encoding="utf-8"))
+    base.update(uscc=uscc, category=category, review_type=review, prior_pass=prior,
+                credit_a="否", level="用户满意级")
+    if category == "企业类":
+        base["project_name"] = None
+    return base
+
+
+def evaluate_with_registry(raw, c, reg_path):
+    """What consolidation does: look up by 统一社会信用代码, pass the answer in raw input."""
+    with registry.Registry(reg_path) as reg:
+        found = registry.lookup(reg, raw["uscc"], c.year, c)
+    return evaluate_application({**raw, **registry.engine_inputs(found)}, c), found
+
+
+@pytest.fixture
+def reg_2023(tmp_path, capsys):
+    """2023 results imported from the 发布名单.xlsx that `saq stage publish` writes."""
+    items = [Listed("上海浦江客运服务有限公司", "轨道交通乘客热线服务", "服务类", 4, PASSED),
+             Listed("上海某某（集团）有限公司", "", "企业类", 3, ENTERPRISE)]
+    lst = write_xlsx(tmp_path / "发布名单_2023.xlsx", C23, items, "发布")
+    reg = tmp_path / "评价档案.sqlite"
+    rc = cli.main(["history", "import", str(lst), "--year", "2023", "--registry", str(reg),
+                   "--by", "测试员"])
+    out, err = capsys.readouterr()
+    assert rc == 0 and err == ""
+    assert out.splitlines()[0] == (f"2023 年结果已导入评价档案 {reg}：新增 2 项，与档案相同 0 项，"
+                                   "等级变更 0 项（已记入审计记录）。")
+    return reg
+
+
+def test_recorded_pass_clears_e06_and_none_gives_e06(tmp_path, reg_2023):
+    c = campaign_2024(tmp_path)
+    # declared "否" but the registry holds a 2023 项目类 pass: no E06
+    ev, found = evaluate_with_registry(application(c, PASSED, prior="否"), c, reg_2023)
+    assert "E06" not in ev.codes.split()
+    assert found["last_year"] == "服务类·用户满意（轨道交通乘客热线服务）"
+    # declared "是" but no record at all: E06 (the registry replaces the declaration, K4)
+    ev, found = evaluate_with_registry(application(c, UNKNOWN, prior="是"), c, reg_2023)
+    assert "E06" in ev.codes.split()
+    assert found["last_year"] == "无记录"
+    # a 企业类 result is not a 项目类 pass
+    ev, _ = evaluate_with_registry(application(c, ENTERPRISE, prior="是"), c, reg_2023)
+    assert "E06" in ev.codes.split()
+
+
+def test_fuping_without_record_is_a_warning(tmp_path, reg_2023):
+    c = campaign_2024(tmp_path)
+    ev, _ = evaluate_with_registry(application(c, UNKNOWN, "服务类", "复评"), c, reg_2023)
+    e33 = [f for f in ev.flags if f.code == "E33"]
+    assert [f.severity for f in e33] == ["warning"]
+    ev, _ = evaluate_with_registry(application(c, PASSED, "服务类", "复评"), c, reg_2023)
+    assert "E33" not in ev.codes.split()
+
+
+def test_without_a_registry_year_the_declaration_stands(tmp_path):
+    """A registry that holds no earlier year knows nothing: self-declared answers stand."""
+    c = campaign_2024(tmp_path)
+    ev, found = evaluate_with_registry(application(c, UNKNOWN, prior="是"), c,
+                                       tmp_path / "empty.sqlite")
+    assert found[registry.PRIOR_PASS_KEY] is None and "E06" not in ev.codes.split()
+
+
+def test_simple_table_import_lists_every_row_it_skips(tmp_path):
+    csv = tmp_path / "2022.csv"
+    csv.write_text("统一社会信用代码,企业名称,申请类别,申报项目名称,等级\n"
+                   f"{PASSED},上海浦江客运服务有限公司,服务,热线服务，夜间,四星\n"
+                   "91310115MA1K3YJH35,校验位错的公司,服务类,某服务,用户满意\n"
+                   f",没有代码的公司,产品类,某产品,三星\n"
+                   f"{UNKNOWN},等级写错的公司,产品类,某产品,八星\n"
+                   f"{PASSED},上海浦江客运服务有限公司,服务类,热线服务，夜间,用户满意\n",
+                   encoding="utf-8")
+    reg = tmp_path / "r.sqlite"
+    res = import_history(csv, 2022, reg, C23, who="测试员")
+    assert (res.new, res.same, res.changed) == (1, 0, 0)
+    assert [r for r, _ in res.skipped] == [3, 4, 5, 6]
+    assert "校验" in res.skipped[0][1] and "统一社会信用代码为空" in res.skipped[1][1]
+    assert "八星" in res.skipped[2][1] and "重复" in res.skipped[3][1]
+    with registry.Registry(reg) as r:
+        (row,) = r.results_of(PASSED)
+    # names exactly as written: the full-width comma stays
+    assert row["project_name"] == "热线服务，夜间" and row["level"] == "用户满意"
+
+
+def test_reimport_with_a_changed_level_leaves_an_audit_line(tmp_path):
+    reg = tmp_path / "r.sqlite"
+    for level in ("用户满意", "用户满意亮诺"):
+        lst = write_xlsx(tmp_path / "l.xlsx", C23,
+                         [Listed("甲公司", "甲服务", "服务类", C23.levels[[lv.name for lv in
+                                                                     C23.levels].index(level)].rank,
+                                 PASSED)], "发布")
+        res = import_history(lst, 2023, reg, C23, who="测试员")
+    assert res.changed == 1
+    with registry.Registry(reg) as r:
+        trail = [a for a in r.audit_rows() if a["field"] == "等级"]
+    assert [(a["old"], a["new"], a["who"]) for a in trail] == [("用户满意", "用户满意亮诺", "测试员")]
+
+
+def test_audit_rows_can_be_neither_changed_nor_deleted(tmp_path):
+    reg = tmp_path / "r.sqlite"
+    with registry.Registry(reg) as r:
+        r.audit("审定", "2023-001", "甲公司", "审定等级", "不达标", "用户满意", "理由", "测试员", 2023)
+    db = sqlite3.connect(reg)
+    with pytest.raises(sqlite3.DatabaseError, match="never"):
+        db.execute("UPDATE audit SET new = '用户满意标杆'")
+    with pytest.raises(sqlite3.DatabaseError, match="never"):
+        db.execute("DELETE FROM audit")
+    db.close()
+
+
+def test_cli_history_errors_are_one_chinese_line(tmp_path, capsys):
+    bad = tmp_path / "x.csv"
+    bad.write_text("企业名称,等级\n甲,四星\n", encoding="utf-8")
+    rc = cli.main(["history", "import", str(bad), "--year", "2022", "--registry",
+                   str(tmp_path / "r.sqlite")])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == ""
+    assert err == f"错误：无法读取文件 {bad}：缺少列：统一社会信用代码、申请类别\n"
+
+
+def test_saq_check_looks_the_applicant_up_in_the_registry(tmp_path, capsys):
+    """`saq check` passes the registry's answer to the engine as consolidation does."""
+    from xl_addin.forms.fill import fill_application
+    values = application(C23, UNKNOWN, prior="是")
+    book = fill_application(tmp_path / "申请书.xlsx", values, campaign=C23)
+    rc = cli.main(["check", str(book)])
+    out, _ = capsys.readouterr()
+    assert "E06" not in out  # no registry: the declared pass stands
+    lst = write_xlsx(tmp_path / "发布名单_2022.xlsx", C23,
+                     [Listed("别的公司", "别的服务", "服务类", 4, PASSED)], "发布")
+    reg = tmp_path / "档案" / "评价档案.sqlite"
+    assert cli.main(["history", "import", str(lst), "--year", "2022", "--registry",
+                     str(reg)]) == 0
+    capsys.readouterr()
+    cli.main(["check", str(book), "--registry", str(reg)])
+    out, _ = capsys.readouterr()
+    assert "E06" in out
+
+
+def test_republishing_withdraws_what_left_the_list(tmp_path):
+    reg = tmp_path / "r.sqlite"
+    with registry.Registry(reg) as r:
+        for uscc in (PASSED, UNKNOWN):
+            r.record_result(2023, uscc, "甲", "服务类", "甲服务", "用户满意", 4, "本年发布", "测试员")
+        assert r.withdraw_results(2023, "本年发布", {(PASSED, "服务类", "甲服务")}, "测试员") == 1
+        assert [x["year"] for x in r.results_of(UNKNOWN)] == []
+        assert len(r.results_of(PASSED)) == 1
+        (line,) = [a for a in r.audit_rows(2023) if a["stage"] == "发布"]
+    assert (line["old"], line["new"], line["who"]) == ("用户满意", None, "测试员")

@@ -1,0 +1,244 @@
+"""公示名单 and 发布名单 as documents people publish: .docx (python-docx), A4 PDF, and an
+.xlsx of the same list that `saq history import` reads back next year.
+
+What a published list holds (issue 14, 通知 §四(七)): organisation, project, category and
+level only — no internal 申请编号, no scores, no rule codes. Grouped by level (high to low),
+then by category in the campaign's order; within a group, by organisation name. Names are
+printed exactly as the applicant wrote them. The texts around the list (title, introduction,
+objection notice, publisher) come from the campaign file's [stages] table.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import OutputFileError
+from ..tables import write_atomic
+
+FONT = "Noto Sans CJK SC"  # Debian fonts-noto-cjk; Word substitutes 宋体/等线 where missing
+FONT_WORD = "宋体"
+CN_NUM = "一二三四五六七八九十"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of a published list."""
+
+    org_name: str
+    project_name: str
+    category: str
+    rank: int
+    uscc: str = ""  # only in the .xlsx archive copy (the key for next year's E06)
+
+
+def grouped(items, campaign):
+    """[(level rank, [(category, [Listed…])…])…]: levels high to low, categories in the
+    campaign's order, names sorted within a group; empty groups left out."""
+    cats = [c.name for c in campaign.categories]
+    out = []
+    for lv in campaign.levels:
+        groups = []
+        for cat in cats + sorted({i.category for i in items} - set(cats)):
+            mine = sorted((i for i in items if i.rank == lv.rank and i.category == cat),
+                          key=lambda i: (i.org_name, i.project_name))
+            if mine:
+                groups.append((cat, mine))
+        if groups:
+            out.append((lv.rank, groups))
+    return out
+
+
+def level_heading(campaign, rank):
+    lv = campaign.level(rank)
+    return f"{lv.name}（{lv.stars}）级"
+
+
+def _cn(i):
+    return CN_NUM[i] if i < len(CN_NUM) else str(i + 1)
+
+
+def _fmt_date(d):
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def write_docx(path, campaign, items, kind, window=None, issued=None):
+    """Write the list as a Word document (A4 portrait).
+
+    Args:
+        items: Listed entries.
+        kind: "公示" or "发布".
+        window: (start, end) dates of 公示 (kind 公示).
+        issued: the date printed under the publisher's name.
+    Returns:
+        Path
+    """
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    st = campaign.stages
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
+    sec.left_margin = sec.right_margin = Cm(2.2)
+    sec.top_margin = sec.bottom_margin = Cm(2.2)
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(11)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+
+    def para(text, size=11, bold=False, align=None, space_after=4, indent=False):
+        p = doc.add_paragraph()
+        run = p.add_run(text)
+        run.font.size, run.font.bold, run.font.name = Pt(size), bold, FONT
+        run._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+        if align == "center":
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif align == "right":
+            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        p.paragraph_format.space_after = Pt(space_after)
+        if indent:
+            p.paragraph_format.first_line_indent = Pt(size * 2)
+        return p
+
+    title = st.get("publication_title" if kind == "公示" else "release_title", campaign.title)
+    doc.core_properties.title = title
+    doc.core_properties.author = st.get("publisher", "")
+    para(title, 16, True, "center", 10)
+    para(st.get("publication_intro" if kind == "公示" else "release_intro", ""), indent=True)
+    if kind == "公示" and window and window[0]:
+        para(f"公示期：{_fmt_date(window[0])}至{_fmt_date(window[1])}。", indent=True)
+    total = len(items)
+    para(f"共 {total} 项。", indent=True, space_after=8)
+    for i, (rank, groups) in enumerate(grouped(items, campaign)):
+        n = sum(len(g) for _, g in groups)
+        para(f"{_cn(i)}、{level_heading(campaign, rank)}（{n} 项）", 13, True, space_after=4)
+        for j, (cat, rows) in enumerate(groups):
+            para(f"（{_cn(j)}）{cat}（{len(rows)} 项）", 12, True, space_after=2)
+            with_project = any(r.project_name for r in rows)
+            heads = ["序号", "组织名称"] + (["项目名称"] if with_project else [])
+            t = doc.add_table(rows=1, cols=len(heads))
+            t.style = "Table Grid"
+            t.alignment = WD_TABLE_ALIGNMENT.CENTER
+            widths = [Cm(1.4), Cm(8.0), Cm(7.2)] if with_project else [Cm(1.4), Cm(15.2)]
+            for k, h in enumerate(heads):
+                cell = t.rows[0].cells[k]
+                cell.text = ""
+                run = cell.paragraphs[0].add_run(h)
+                run.font.bold, run.font.size = True, Pt(10.5)
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            for n_row, r in enumerate(rows, start=1):
+                cells = t.add_row().cells
+                vals = [str(n_row), r.org_name] + ([r.project_name] if with_project else [])
+                for k, v in enumerate(vals):
+                    run = cells[k].paragraphs[0].add_run(v)
+                    run.font.size = Pt(10.5)
+                    if k == 0:
+                        cells[k].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _set_widths(t, widths)
+            _repeat_header(t)
+            para("", space_after=2)
+    if kind == "公示" and st.get("publication_objection"):
+        para(st["publication_objection"], indent=True, space_after=12)
+    para(st.get("publisher", ""), align="right", space_after=2)
+    if issued:
+        para(_fmt_date(issued), align="right")
+    return write_atomic(path, doc.save)
+
+
+def _set_widths(table, widths):
+    """Column widths Word and LibreOffice both honour: the grid and every cell."""
+    from docx.oxml.ns import qn
+    table.autofit = False
+    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(w.twips)))
+    for row in table.rows:
+        for k, w in enumerate(widths):
+            row.cells[k].width = w
+
+
+def _repeat_header(table):
+    """The header row repeats on every page (w:tblHeader)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def write_xlsx(path, campaign, items, kind, window=None):
+    """The same list as a table (the archive copy `saq history import` reads).
+
+    Columns: 序号, 企业名称, 申报项目名称, 申请类别, 等级, 统一社会信用代码 (the key).
+    """
+    from openpyxl import Workbook
+    from .sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, \
+        write_meta
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"{kind}名单"
+    title = campaign.stages.get("publication_title" if kind == "公示" else "release_title",
+                                campaign.title)
+    title_cell(ws, "A1", title)
+    if window and window[0]:
+        put(ws, 2, 1, f"公示期：{_fmt_date(window[0])}至{_fmt_date(window[1])}")
+    heads = ["序号", "企业名称", "申报项目名称", "申请类别", "等级", "统一社会信用代码"]
+    hr = 4
+    for j, h in enumerate(heads, start=1):
+        put(ws, hr, j, h)
+    style_header(ws, hr, len(heads))
+    r = hr
+    for rank, groups in grouped(items, campaign):
+        for cat, rows in groups:
+            for it in rows:
+                r += 1
+                for j, v in enumerate([r - hr, it.org_name, it.project_name, cat,
+                                       campaign.level_name(rank), it.uscc], start=1):
+                    put(ws, r, j, v)
+    add_table(ws, "published_list", hr, 1, max(r, hr + 1), len(heads), "TableStyleLight9")
+    set_widths(ws, [6, 36, 30, 9, 14, 22])
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = f"{hr}:{hr}"
+    write_meta(wb, {"template_id": f"saq-{'publication' if kind == '公示' else 'release'}-list",
+                    "campaign_year": campaign.year})
+    return save_atomic(wb, path)
+
+
+def docx_to_pdf(docx, pdf=None, timeout=180):
+    """A4 PDF of a .docx through LibreOffice (the same renderer as `saq pdf`).
+
+    Returns:
+        Path of the PDF.
+    Raises:
+        OutputFileError: LibreOffice missing, failing or too slow.
+    """
+    from ..pdf import soffice
+    src = Path(docx)
+    target = Path(pdf) if pdf else src.with_suffix(".pdf")
+    exe = soffice()
+    if not exe:
+        raise OutputFileError(target, "未找到 LibreOffice（soffice），无法生成 PDF；.docx 已生成")
+    with tempfile.TemporaryDirectory(prefix="saq_docx_") as d:
+        work = Path(d) / "list.docx"
+        shutil.copy(src, work)
+        profile = Path(d) / "profile"
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", "pdf", "--outdir", d, str(work)]
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise OutputFileError(target, f"LibreOffice 超过 {timeout} 秒未完成转换") from None
+        out = Path(d) / "list.pdf"
+        if not out.exists():
+            raise OutputFileError(target, "LibreOffice 未能生成 PDF（需要 LibreOffice Writer："
+                                          "libreoffice-writer-nogui）；.docx 已生成")
+        return write_atomic(target, lambda tmp: shutil.copy(out, tmp))
