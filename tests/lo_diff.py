@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries, get_column_letter
 
 from xl_addin.campaign import load
-from xl_addin.engine import evaluate_application, evaluate_recommender, evaluate_row
+from xl_addin.engine import (count_respondents, evaluate_application, evaluate_recommender,
+                             evaluate_row)
 
 RUNNER = Path(__file__).with_name("lo_runner.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -116,21 +117,31 @@ def occupied_cells(path):
             for c in row if c.value is not None}
 
 
+def respondent_rows(case):
+    """The 被访者名单 rows of a case: its own ``respondent_rows`` (姓名, 联系方式), or
+    ``respondents_listed`` complete rows."""
+    if case.get("respondent_rows") is not None:
+        return [tuple(r) for r in case["respondent_rows"]]
+    k = case.get("respondents_listed", 0) or 0
+    return [(f"被访者{i + 1}", f"138{i:08d}") for i in range(int(k))]
+
+
 def app_batch(case, names, tables, c, occupied):
     """Inputs of one application case → a runner batch."""
     cells = [[*names[k], case.get(k)] for k in app_input_keys(c)]
     sheet, c1, r1, r2, heads = tables["respondent_list"]
-    col = get_column_letter(c1 + heads.index("姓名"))
-    k = case.get("respondents_listed", 0) or 0
-    cells += [[sheet, f"{col}{r1 + 1 + i}", f"被访者{i + 1}" if i < k else None]
-              for i in range(r2 - r1)]
+    rows = respondent_rows(case)
+    for j, head in enumerate(("姓名", "联系方式")):
+        col = get_column_letter(c1 + heads.index(head))
+        cells += [[sheet, f"{col}{r1 + 1 + i}", rows[i][j] if i < len(rows) else None]
+                  for i in range(r2 - r1)]
     read = [[*names[k], "n" if k in NUMERIC else "s"] for k in APP_OUTPUTS]
     return {"blocks": column_blocks(cells, occupied), "read": read}
 
 
 def app_expected(case, c):
-    raw = {k: v for k, v in case.items()}
-    raw["respondents_listed"] = case.get("respondents_listed", 0) or 0
+    raw = {k: v for k, v in case.items() if k != "respondent_rows"}
+    raw["respondents_listed"] = count_respondents(respondent_rows(case))
     ev = evaluate_application(raw, c)
     s = ev.star
     return [ev.rubric.base, ev.rubric.bonus, ev.rubric.total, ev.rubric.conclusion,

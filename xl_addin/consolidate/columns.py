@@ -126,8 +126,9 @@ def build_columns(campaign):
         Column("可评等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.achievable))),
         Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
         Column("等级说明", 28, _app_only(lambda e, c: e.app.evaluation.star.reason), wrap=True),
-        Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(
-            c, e.app.evaluation.values.get("category"), e.app.evaluation.star.proposed) else "")),
+        Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(  # L6: applied
+            c, e.app.evaluation.values.get("category"), e.app.evaluation.values.get("level"),
+            e.app.evaluation.star.proposed) else "")),
         Column("错误数", 6, lambda e, c: e.errors),
         Column("提醒数", 6, lambda e, c: e.warnings),
         Column("问题代码", 14, lambda e, c: " ".join(dict.fromkeys(f.code for f in e.flags)),
