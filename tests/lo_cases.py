@@ -265,3 +265,144 @@ def random_row(rng, c=None, seq=1):
 def rows(n=240, seed=7, c=None):
     rng = random.Random(seed)
     return [random_row(rng, c, i + 1) for i in range(n)]
+
+
+# ---------------------------------------------------------------------- typed variants
+W = str.maketrans({chr(i - 0xFEE0): chr(i) for i in range(0xFF01, 0xFF5F)})
+
+
+def wide(s):
+    """The full-width form of ASCII text (what a Chinese IME types)."""
+    return str(s).translate(W)
+
+
+def _number_variants(rng, unit):
+    x = rng.choice([86, 85.5, 0, 100, 5000, 2, 1.99, 12, 3])
+    base = ["{x}", "{x}分", " {x} ", "{x} 分", "+{x}", "{x}%", "{x}万", "{x}人", "{x}.", ".5",
+            "1,{x}", "{x}分分", "八十六", "{x}e3", "{x}-", "--{x}", "{x}.5.1", "0{x}", "{x}个",
+            "{x}m2", "{x}M2", "{x}万元", "{x}元", "{x}亿", "{x}亿元", "{x}平方米", "{x}万平方米",
+            "{x}㎡", "{x}万㎡", "{x}平米", "{x}万平米", "{x}公斤", "-{x}", "{x}　分"]
+    s = rng.choice(base).format(x=x)
+    r = rng.random()
+    if r < 0.3:
+        s = wide(s)
+    elif r < 0.4:
+        return x  # a real number
+    return s
+
+
+def _date_variants(rng):
+    y, m, d = rng.choice([(2023, 5, 1), (2022, 10, 1), (2023, 7, 20), (2020, 1, 1), (2023, 2, 28)])
+    forms = [f"{y}-{m:02d}-{d:02d}", f"{y}.{m}.{d}", f"{y}/{m}/{d}", f"{y}年{m}月{d}日",
+             f"{y}年{m}月{d}", f"{y}{m:02d}{d:02d}", f"{y}-{m}-{d} 10:30", f"{y}-{m}-{d} 10:30:05",
+             f"{y}-{m}-{d} 上午", f"{y}.{m}.{d}日", f"{y}/{m:02d}/{d:02d}", f"{y}年{m:02d}月{d:02d}日",
+             f"{y}-02-30", f"{y}.13.1", f"{y % 100}.{m}.{d}", f"{y}年{m}月{d}号", "45047", "00000",
+             "七月", f"{y}-{m}-{d}-", f"{y}--{m}-{d}", f"{y}年 {m}月 {d}日", f"{y}.{m}.{d}  ",
+             "1899-12-31", "1900-03-01", f"{y}-{m}-{d}T10:00", f"{y}/{m}/{d} 9:00"]
+    s = rng.choice(forms)
+    r = rng.random()
+    if r < 0.25:
+        return wide(s)
+    if r < 0.35:
+        return D(y, m, d)
+    if r < 0.4:
+        return float((D(y, m, d) - D(1899, 12, 30)).days)
+    return s
+
+
+def _yes_variants(rng):
+    s = rng.choice(["是", "否", "√", "×", "Y", "y", "N", "yes", "No", "有", "无", "没有", "不是",
+                    "对", "通过", "未通过", "具备", "也许", "是的", "1", "0", "TRUE", " 是 ", "x",
+                    "存在", "不存在", "2"])
+    r = rng.random()
+    if r < 0.2:
+        return wide(s)
+    if r < 0.3:
+        return rng.choice([1.0, 0.0, 2.0])
+    return s
+
+
+def _uscc_variant(rng, c):
+    good = make("91310115MA1K3YJH3") if rng.random() < 0.5 else make(
+        rng.choice(["91", "92", "93", "12", "51", "Y1", "N2", "31", "94", "B1"])
+        + "".join(rng.choice("0123456789") for _ in range(6))
+        + "".join(rng.choice(ALPHABET) for _ in range(9)))
+    forms = [good, good.lower(), wide(good), good[:8] + "-" + good[8:], good[:8] + "－" + good[8:],
+             good[:6] + " " + good[6:], good[:6] + "\u3000" + good[6:], "\u3000" + good + "\u3000",
+             good[:-1], good[:4] + "I" + good[5:], wide(good.lower()), good[:2] + "A" + good[3:]]
+    return rng.choice(forms)
+
+
+def _choice_variant(rng, options, extra=()):
+    o = rng.choice(list(options) + list(extra))
+    r = rng.random()
+    if r < 0.15:
+        return " " + o + " "
+    if r < 0.25 and len(o) > 1:
+        return o[0] + " " + o[1:]
+    if r < 0.3:
+        return wide(o)
+    return o
+
+
+def typed_variant_row(rng, c):
+    """One set of typed values for every application input (FIELDS.md), as people type or
+    paste them: full width, units, date forms, 是/否 and 有/无 words, level and category
+    words, report-use sentences, and values neither side can read."""
+    row = {}
+    for f in c.fields["application"]:
+        if f.block == "derived":
+            continue
+        t = f.type
+        if t == "number":
+            v = _number_variants(rng, f.unit)
+        elif t == "integer":
+            v = rng.choice(["10", "10人", "１０", "10.5", 10.0, "1,200", "十", "10名", "0", "-3"])
+        elif t == "date":
+            v = _date_variants(rng)
+        elif t == "uscc":
+            v = _uscc_variant(rng, c)
+        elif t == "mobile":
+            v = rng.choice(["13812345678", wide("13812345678"), "138 1234 5678", "1381234567",
+                            "\u300013812345678", 13812345678.0, "+8613812345678"])
+        elif t == "category":
+            v = _choice_variant(rng, [x.name for x in c.categories], ["企业", "服务", "工程 类",
+                                                                       "商业类", "产品类别"])
+        elif t == "level":
+            lv = rng.choice(c.levels)
+            v = rng.choice([lv.applied, lv.name, *lv.variants, str(lv.rank), float(lv.rank),
+                            wide(str(lv.rank)), "六星", "6", 6.0, "满意", "标杆 级"])
+        elif t == "report_use":
+            v = rng.choice([*c.choices["report_use_form"], *c.choices["report_use"],
+                            "未用于战略规划", "不用于战略，仅用于管理", "用于管理改进", "应用于战略规划",
+                            "尚未用于战略", "没有应用", "未应用", "无", "用于战略和管理", "不确定",
+                            "用于管理", "战略 管理", "ＡＢＣ", "用于组织战略制定/改进领域实施方案 ",
+                            "未使用", 1.0])
+        elif t == "choice" and f.choices in ("yesno", "hasnot", "risk"):
+            v = _yes_variants(rng)
+        elif t == "choice":
+            v = _choice_variant(rng, c.choices[f.choices], ["其它", "民营"])
+        else:  # text, email
+            v = rng.choice(["上海某某有限公司", wide("ABC-123") + "型", "  前后空格  ", "a  b",
+                            "“引号”、顿号。", 123.0, "-", "—", "无数据", "／", "\u3000"])
+        row[f.key] = v
+    for item in c.rubric.items:
+        for p in item.parts:
+            row[p.key] = rng.choice([
+                p.max, str(fmt(p.max)), wide(fmt(p.max)), f"{fmt(p.max)}分", "0", "1.5", "满分",
+                "非常明确", "基本明确", " 2 ", "２分", -1.0, "0.5", "1e1", "3."])
+        if item.penalty:
+            row[item.penalty.key] = _yes_variants(rng)
+    row[c.rubric.veto_key] = _yes_variants(rng)
+    return row
+
+
+def fmt(x):
+    from xl_addin.campaign import fmt_number
+    return fmt_number(x)
+
+
+def typed_variant_rows(n, seed=10, c=None):
+    rng = random.Random(seed)
+    c = c or load()
+    return [typed_variant_row(rng, c) for _ in range(n)]

@@ -81,7 +81,8 @@ _UNITS = {  # unit: (family, scale)
 _PLAIN_SUFFIXES = {"分", "%", "人", "名", "个", "位", "项", "家", "万", "户"}
 #: Every unit word a number may carry (the formula builder probes each one per field).
 SUFFIXES = tuple(sorted(set(_UNITS) | _PLAIN_SUFFIXES, key=lambda x: (-len(x), x)))
-_NUM_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)$")
+# "5." is not a number: LibreOffice's VALUE() refuses it, so the sheet cannot read it either
+_NUM_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+))(.*)$")
 MAX_DIGITS = 30  # a longer numeral is not a value anyone types (the sheet checks this many)
 
 
