@@ -116,3 +116,52 @@ def test_sheet_in_libreoffice_agrees_with_engine():
     for (name, _), (got, want) in zip(cases, pairs):
         diffs = [(k, g, w) for k, g, w in zip(lo_diff.APP_OUTPUTS, got, want) if g != w]
         assert not diffs, (name, diffs)
+
+
+# ---------------------------------------------------------------------- rules in the open
+def test_saq_rules_shows_every_rule_and_decision_in_full(capsys):
+    from xl_addin import rules_text
+    c = load()
+    assert cli.main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    # a wrapped cell continues on the next lines with the other cells blank: without the
+    # whitespace the sentence reads straight through
+    flat = "".join(out.split())
+    for rid in ("L4", "L5", "L5a", "L6", "E23", "E24", "E31", "E32"):
+        assert f"\n{rid} " in out, rid
+    for spec in c.flags.values():
+        assert "".join(spec["rule"].split()) in flat, spec["rule"]
+    for label in c.decision_labels.values():
+        assert "".join(label.split()) in flat, label
+    md = rules_text.markdown(c)
+    for label in c.decision_labels.values():
+        assert label in md
+
+
+def test_every_decision_of_the_campaign_file_has_a_label_in_the_open():
+    """decision = true anywhere in the campaign file → a label in `saq rules`, the master's
+    说明 sheet (campaign.decision_labels) and docs/rules.md; C2/C6, E03, E06, E08, L4, L6."""
+    import tomllib
+    from xl_addin.campaign import CAMPAIGN_DIR
+    c = load()
+    raw = tomllib.loads((CAMPAIGN_DIR / "2023.toml").read_text(encoding="utf-8"))
+    marked = {k for k, v in raw["calendar"].items() if v.get("decision")}
+    marked |= {k for k, v in raw["flags"].items() if v.get("decision")}
+    marked |= {raw[t]["rule"] for t in ("no_level", "onsite_review") if raw[t].get("decision")}
+    assert {"C2", "C6", "E03", "E06", "E08", "L4", "L6"} <= marked
+    assert marked <= set(c.decision_labels)
+
+
+def test_docs_rules_md_is_generated_from_the_campaign():
+    from xl_addin import rules_text
+    doc = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+    assert doc.read_text(encoding="utf-8") == rules_text.markdown(load()), \
+        "docs/rules.md is stale: run `saq rules --markdown docs/rules.md`"
+
+
+def test_saq_rules_markdown_writes_a_file(tmp_path, capsys):
+    target = tmp_path / "rules.md"
+    assert cli.main(["rules", "--markdown", str(target)]) == 0
+    assert capsys.readouterr().out == f"规则说明已写入 {target}\n"
+    assert target.read_text(encoding="utf-8").startswith("# 2023年上海市用户满意等级评价")
