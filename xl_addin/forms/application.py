@@ -421,7 +421,7 @@ def _part_validation(ws, part, item, coord, step, c, lists):
                             allow_blank=True)
     allowed = part.allowed_text(step)
     dv.promptTitle = part_label(c, part)[:32]
-    dv.prompt = f"允许值：{allowed}"
+    dv.prompt = item.hint or f"允许值：{allowed}"  # A3: the number of errors, not a score
     dv.errorTitle = "分值不在允许值之内"
     dv.error = f"“{part_label(c, part)}”只能填写：{allowed}（规则 S1）"
     dv.showInputMessage = dv.showErrorMessage = True
