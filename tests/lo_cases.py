@@ -104,7 +104,7 @@ def random_application(rng, c=None):
     for k in ("revenue_y1", "revenue_y2", "revenue_y3"):
         a[k] = rng.choice([52000, 0.01, 1200.5, 0, -5, None] + [rng.randint(100, 90000)] * 4)
     a["survey_start"] = rng.choice([around(rng, D(Y - 1, 10, 1)), D(Y, 1, 3), None])
-    a["survey_end"] = D(Y, 2, 1)
+    a["survey_end"] = rng.choice([D(Y, 2, 1), D(Y, 2, 1), D(Y - 1, 9, 1)])
     a["surveyor_qualified"] = rng.choice(["是"] * 6 + ["否", None])
     a["incidents"] = rng.choice(["无"] * 6 + ["有", None])
     a["prior_pass"] = rng.choice(["是", "否", None])
@@ -129,6 +129,7 @@ def random_application(rng, c=None):
         a["delivery_date"] = rng.choice([
             around(rng, parse_add(ref, -12)), around(rng, parse_add(ref, -36)),
             D(Y - 2, 3, 1), D(Y, 1, 1), None])
+        a["acceptance_date"] = rng.choice([D(Y - 2, 1, 10), D(Y - 1, 6, 1), None])
         a["general_contractor"] = rng.choice(["是", "是", "否", None])
         a["quality_award"] = rng.choice(["是", "是", "否", None])
     if cat == "企业类":
@@ -194,6 +195,26 @@ def targeted_applications(c=None):
          "se_M1_changed_unreviewed": "是"},
         {"satisfaction": 105}, {"satisfaction": "很高"}, {"category": "其它类"}, {"level": "六星"},
         {"se_N1": "非常明确"}, {"se_N1": "基本明确"}, {"se_N1": 3}, {"se_N1": 4},
+        # issue 10: E24 (report use read with negation), E06 初评 only, E12, E17, E22, E32
+        {"report_use": "用于组织战略制定/改进领域实施方案"}, {"report_use": "用于管理活动"},
+        {"report_use": "未应用"}, {"report_use": "未用于战略规划"},
+        {"report_use": "不用于战略，仅用于管理"}, {"report_use": "用于管理改进"},
+        {"report_use": "应用于战略规划"}, {"report_use": "不确定"},
+        {"category": "企业类", "project_name": None, "review_type": "复评", "prior_pass": "否"},
+        {"category": "企业类", "project_name": None, "review_type": None, "prior_pass": "否"},
+        {"category": "产品类", "level": "用户满意级", "product_kind": "其他",
+         "project_name": "海鸥牌电动自行车", "model_spec": "HX-200"},
+        {"category": "产品类", "level": "用户满意级", "product_kind": "其他",
+         "project_name": "海鸥牌 hx-200 电动自行车", "model_spec": "HX - 200"},
+        {"respondents": 20, "respondents_listed": 21}, {"respondents": 20, "respondents_listed": 20},
+        {"fill_date": D(Y - 1, 12, 31)}, {"fill_date": D(Y, 1, 1)},
+        {"survey_start": D(Y - 1, 11, 1), "survey_end": D(Y - 1, 10, 31)},
+        {"survey_start": c.application_deadline, "survey_end": c.application_deadline},
+        {"survey_start": c.application_deadline + dt.timedelta(days=1), "survey_end": None},
+        {"level": "满意亮诺"}, {"level": "4"}, {"surveyor_qualified": "有"},
+        {"satisfaction": "８６分"}, {"fill_date": "2023.6.20"}, {"fill_date": "2023年6月20日"},
+        {"uscc": "９１３１０１１５－ＭＡ１Ｋ３ＹＪＨ３４\u3000", "contact_mobile": "１３８１２３４５６７８"},
+        {"uscc": "9131A115MA1K3YJH30"}, {"uscc": "94310115MA1K3YJH3T"},
     ]
     # total just below / at 80 and 60 (S4): take points off R3 (0–8) and R2 (0–4)
     for drop in (30, 30.5, 50, 50.5, 49.5):
@@ -207,7 +228,8 @@ def targeted_applications(c=None):
         {"category": "服务类", "project_name": "上海第一人民医院"},
     ]
     eng = {"category": "工程类", "level": "用户满意级", "eng_type": "公共建筑", "area": 2,
-           "cost": 100, "delivery_date": parse_add(ref, -24), "general_contractor": "是",
+           "cost": 100, "delivery_date": parse_add(ref, -24),
+           "acceptance_date": parse_add(ref, -25), "general_contractor": "是",
            "quality_award": "是", "project_name": "某某大厦新建工程"}
     changes += [
         eng, dict(eng, area=1.99), dict(eng, area=1.99, cost=5000), dict(eng, area=None, cost=None),
@@ -219,6 +241,9 @@ def targeted_applications(c=None):
         dict(eng, delivery_date=parse_add(ref, -36) - dt.timedelta(days=1)),
         dict(eng, delivery_date=None), dict(eng, general_contractor="否"),
         dict(eng, quality_award=None),
+        # E31: 验收日期 missing / after / on the 交付使用日期
+        dict(eng, acceptance_date=None), dict(eng, acceptance_date=parse_add(ref, -24) + dt.timedelta(days=1)),
+        dict(eng, acceptance_date=parse_add(ref, -24)),
     ]
     out = []
     for ch in changes:

@@ -39,7 +39,7 @@ def _report(pairs, names, limit=8):
 
 def test_applications_equal_engine():
     c = load()
-    cases = lo_cases.applications(n_random=520, seed=2023, c=c)
+    cases = lo_cases.applications(n_random=380, seed=2023, c=c)
     assert len(cases) >= 500
     pairs, seconds = lo_diff.run_applications(WORKBOOKS / template_names(c)["application"], cases, c)
     shown, n = _report(pairs, lo_diff.APP_OUTPUTS)

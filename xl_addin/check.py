@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .campaign import load
-from .engine import evaluate_application, evaluate_recommender, evaluate_row, field_labels
+from .engine import (count_respondents, evaluate_application, evaluate_recommender,
+                     evaluate_row, field_labels)
 from .errors import InputFileError
 from .parse import is_blank
 from .reader import read_submission
@@ -56,8 +57,8 @@ def application_raw(sub, campaign):
     keys = [f.key for f in c.fields["application"] if f.block != "derived"]
     keys += [p.key for p in c.rubric.parts] + [c.rubric.veto_key]
     raw = {k: sub.values.get(k) for k in keys}
-    names = [r.get("姓名") for r in sub.tables.get("respondent_list", [])]
-    raw["respondents_listed"] = sum(1 for n in names if not is_blank(n))
+    raw["respondents_listed"] = count_respondents(  # E17: 姓名 and 联系方式 both (issue 10)
+        (r.get("姓名"), r.get("联系方式")) for r in sub.tables.get("respondent_list", []))
     stored = sub.values.get("se_total")
     if isinstance(stored, (int, float)) and not isinstance(stored, bool):
         raw["stored_total"] = stored

@@ -8,7 +8,8 @@ of the workbook are used only to detect a disagreement (E27 via ``stored_total``
 from __future__ import annotations
 
 from .. import parse
-from ..engine import evaluate_application, evaluate_recommender, evaluate_row
+from ..engine import (count_respondents, evaluate_application, evaluate_recommender,
+                      evaluate_row)
 from .model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
 
 RESPONDENT_TABLE = "respondent_list"
@@ -25,12 +26,15 @@ def application_input_keys(campaign):
 
 
 def count_listed(table):
-    """E17: rows of 被访者名单 with a name or a contact (序号 alone does not count)."""
+    """E17/F4: rows of 被访者名单 with both 姓名 and 联系方式 (engine.count_respondents)."""
     if table is None:
         return None
-    idx = [j for j, c in enumerate(table.columns) if parse.norm(c) != "序号"]
-    return sum(1 for r in table.rows
-               if any(j < len(r) and not parse.is_blank(r[j]) for j in idx))
+    cols = [parse.norm(c) for c in table.columns]
+    name, contact = (cols.index(h) if h in cols else None for h in ("姓名", "联系方式"))
+
+    def cell(r, j):
+        return r[j] if j is not None and j < len(r) else None
+    return count_respondents((cell(r, name), cell(r, contact)) for r in table.rows)
 
 
 def read_application(sub, rec, campaign):
