@@ -20,13 +20,13 @@ REC = "上海市测试行业协会"
 
 
 def app(seed, category="服务类"):
-    a = demo._application(C, random.Random(seed), seed, category, REC)
+    a = demo.application(C, random.Random(seed), seed, category, REC)
     return a
 
 
 def row_of(a, **override):
     """The 附件3 row of ``a`` as its recommender would type it (labels), with changes."""
-    r = demo._row_of(C, a, 1)
+    r = demo.row_of(C, a, 1)
     labels = {f.key: f.label for f in C.fields["recommendation_row"]}
     for k, v in override.items():
         r[labels[k]] = v
@@ -37,12 +37,12 @@ def run(tmp_path, apps, rows):
     folder = tmp_path / "in"
     folder.mkdir()
     for k, a in enumerate(apps):
-        demo._write_application(folder / f"app{k}.xlsx",
+        demo.write_plain_application(folder / f"app{k}.xlsx",
                                 {x: v for x, v in a.values.items() if v is not None},
                                 a.respondents, C)
     for i, r in enumerate(rows, 1):
         r["序号"] = i
-    demo._write_recommender(folder / "rec.xlsx", {"recommender": REC}, rows, C)
+    demo.write_plain_recommender(folder / "rec.xlsx", {"recommender": REC}, rows, C)
     consolidate(folder, tmp_path / "m.xlsx", progress=False)
     return sheet(tmp_path / "m.xlsx", "汇总"), sheet(tmp_path / "m.xlsx", "问题清单")
 
@@ -111,7 +111,7 @@ def test_unreadable_master_is_backed_up_not_lost(tmp_path):
     a = app(7)
     folder = tmp_path / "in"
     folder.mkdir()
-    demo._write_application(folder / "a.xlsx", {k: v for k, v in a.values.items() if v is not None},
+    demo.write_plain_application(folder / "a.xlsx", {k: v for k, v in a.values.items() if v is not None},
                             a.respondents, C)
     master = tmp_path / "m.xlsx"
     master.write_bytes(b"not a workbook, but staff notes live here")

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 
 from xl_addin import demo, fastread
+from xl_addin.demo import data as demo_data
 from xl_addin.campaign import load
 from xl_addin.cli import main
 from xl_addin.uscc import is_valid
@@ -39,10 +40,10 @@ def test_built_campaign_is_realistic():
     assert all(is_valid(a.values["uscc"]) for a in clean)
     assert all(not is_valid(a.values["uscc"]) for a in apps if a.problem == "E16")
     names = [a.values["org_name"] for a in apps]
-    assert all(n.startswith("上海") and n.endswith(demo.FORMS) for n in names)
+    assert all(n.startswith("上海") and n.endswith(demo_data.FORMS) for n in names)
     assert len(set(names)) > 0.8 * len(names)
     planted = {a.problem for a in apps}
-    assert set(demo.PROBLEMS) <= planted  # every kind of problem is there
+    assert set(demo_data.PROBLEMS) <= planted  # every kind of problem is there
 
 
 def _norm(v):
@@ -70,22 +71,9 @@ def written(tmp_path_factory):
         w.application(p, a)
         paths.append((p, a))
     name = next(iter(headers))
-    rows = [demo._row_of(C, a, i + 1) for i, (_p, a) in enumerate(paths)]
+    rows = [demo.row_of(C, a, i + 1) for i, (_p, a) in enumerate(paths)]
     w.recommender(d / "rec.xlsx", headers[name], rows)
     return paths, d / "rec.xlsx"
-
-
-def test_fast_filled_templates_read_the_same_by_both_readers(written):
-    """Our fast reader and the project's reader.py agree on every defined name."""
-    from xl_addin import reader
-    paths, rec = written
-    for p, _a in paths + [(rec, None)]:
-        mine, theirs = fastread.read_submission(p), reader.read_submission(p)
-        assert mine.kind == theirs.kind
-        for key, v in theirs.values.items():
-            if key in ("se_total",) and p != rec:
-                continue  # a cached total typed over the formula (E27 case) may differ in type
-            assert _norm(mine.values.get(key)) == _norm(v), (p.name, key)
 
 
 def test_fast_filled_values_are_what_was_asked(written):

@@ -39,7 +39,6 @@ def norm(text):
 FOLD = {chr(i): chr(i - 0xFEE0) for i in range(0xFF01, 0xFF5F)}
 FOLD["\u3000"] = " "
 _ASC = {ord(k): ord(v) for k, v in FOLD.items()}
-BLANK_WORDS = ("", "-", "—", "/", "无数据")
 
 
 def asc(s):
@@ -52,12 +51,27 @@ def fold(v):
     return re.sub(" +", " ", asc(v)).strip(" ")
 
 
+# What people type for "nothing" (after NFKC folding); the sheet formulas compare with
+# :func:`blank_spellings`, so both sides read the same words as blank.
+BLANK_WORDS = ("-", "—", "/", "无数据")
+
+
+def blank_spellings():
+    """Every spelling the engine reads as blank: BLANK_WORDS and their full-width forms."""
+    out = list(BLANK_WORDS)
+    for w in BLANK_WORDS:
+        wide = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in w)
+        if wide not in out and is_blank(wide):
+            out.append(wide)
+    return out
+
+
 def is_blank(v):
     if v is None:
         return True
     if isinstance(v, float) and math.isnan(v):
         return True
-    return isinstance(v, str) and fold(v) in BLANK_WORDS
+    return isinstance(v, str) and fold(v) in ("",) + BLANK_WORDS
 
 
 def text(v):
@@ -303,11 +317,8 @@ def read_report_use(v, words):
     return UseReading("战略" if strategy else "管理")
 
 
-def report_use(v, words=None):
+def report_use(v, words):
     """战略 / 管理 / 无 (the value only; see :func:`read_report_use`)."""
-    if words is None:
-        from .campaign import load
-        words = report_use_words(load())
     return read_report_use(v, words).value
 
 

@@ -236,7 +236,8 @@ def build_application(campaign=None):
     wr.row_dimensions[r].height = 24
     r += 1
     summary_rows = {}
-    for key, label in (("se_base", "基础分（满分 100）"), ("se_bonus", "加分项（满分 10）"),
+    base, bonus = fmt_number(c.rubric.base_total), fmt_number(c.rubric.bonus_total)
+    for key, label in (("se_base", f"基础分（满分 {base}）"), ("se_bonus", f"加分项（满分 {bonus}）"),
                        ("se_total", "评价得分"), ("se_conclusion", "评价结论")):
         wr.cell(r, 5, label)
         wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
@@ -393,7 +394,8 @@ def _present(cell):
     their full-width forms (parse.FOLD), around spaces of either width."""
     t = f'TRIM(SUBSTITUTE({cell}&"","\u3000"," "))'
     wide = {v: k for k, v in parse.FOLD.items() if v.strip()}
-    words = set(parse.BLANK_WORDS) | {"".join(wide.get(ch, ch) for ch in w) for w in parse.BLANK_WORDS}
+    blank = ("",) + tuple(parse.BLANK_WORDS)
+    words = set(blank) | {"".join(wide.get(ch, ch) for ch in w) for w in blank}
     return "AND(" + ",".join(f"{t}<>{lit(w)}" for w in sorted(words)) + ")"
 
 
