@@ -79,26 +79,26 @@ failed:
     saq_selfeval = Err.Description
 End Function
 
-Function saq_star(category, conclusion, satisfaction, report_use, Optional risk, Optional applied_level)
+Function saq_star(category, conclusion, satisfaction, report_use, Optional risk, Optional applied_level, Optional veto)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_star = XLPy.CallUDF("xl_addin.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level), ActiveWorkbook, Application.Caller)
+        saq_star = XLPy.CallUDF("xl_addin.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_star = XLPy.CallUDF("xl_addin.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level))
+        saq_star = XLPy.CallUDF("xl_addin.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto))
         Exit Function
     #End If
 failed:
     saq_star = Err.Description
 End Function
 
-Function saq_star_reason(category, conclusion, satisfaction, report_use, Optional risk, Optional applied_level)
+Function saq_star_reason(category, conclusion, satisfaction, report_use, Optional risk, Optional applied_level, Optional veto)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_star_reason = XLPy.CallUDF("xl_addin.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level), ActiveWorkbook, Application.Caller)
+        saq_star_reason = XLPy.CallUDF("xl_addin.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_star_reason = XLPy.CallUDF("xl_addin.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level))
+        saq_star_reason = XLPy.CallUDF("xl_addin.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto))
         Exit Function
     #End If
 failed:

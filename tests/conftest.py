@@ -57,6 +57,8 @@ def application_input(inp, c):
     values = {**base, **rub}
     for k, v in (inp.get("set") or {}).items():
         values[k] = v
+    if "respondent_rows" in values:  # F4: the 被访者名单 rows, counted as the reader counts
+        values["respondents_listed"] = engine.count_respondents(values.pop("respondent_rows"))
     return values
 
 
@@ -118,11 +120,12 @@ def run_case(case):
         if "reason" in exp:
             assert r.reason == exp["reason"]
     elif kind == "onsite":
-        rank = parse.level(inp["proposed"], c)
-        assert stars.needs_onsite_review(c, inp["category"], rank) is exp["onsite"]
+        applied = parse.level(inp["applied"], c)
+        proposed = 0 if inp["proposed"] == c.no_level else parse.level(inp["proposed"], c)
+        assert stars.needs_onsite_review(c, inp["category"], applied, proposed) is exp["onsite"]
     elif kind == "parse":
         fn = {"number": lambda v: parse.number(v, unit=inp.get("unit")), "date": parse.date,
-              "yesno": parse.yesno, "hasnot": parse.hasnot, "report_use": parse.report_use,
+              "yesno": parse.yesno, "hasnot": parse.hasnot, "report_use": lambda v: parse.report_use(v, parse.report_use_words(c)),
               "category": lambda v: parse.category(v, c), "level": lambda v: parse.level(v, c),
               "integer": parse.integer}[inp["type"]]
         if exp.get("unreadable"):

@@ -117,7 +117,7 @@ def random_application(rng, c=None):
     for k in ("revenue_y1", "revenue_y2", "revenue_y3"):
         a[k] = rng.choice([52000, 0.01, 1200.5, 0, -5, None] + [rng.randint(100, 90000)] * 4)
     a["survey_start"] = rng.choice([around(rng, D(Y - 1, 10, 1)), D(Y, 1, 3), None])
-    a["survey_end"] = D(Y, 2, 1)
+    a["survey_end"] = rng.choice([D(Y, 2, 1), D(Y, 2, 1), D(Y - 1, 9, 1)])
     a["surveyor_qualified"] = rng.choice(["是"] * 6 + ["否", None])
     a["incidents"] = rng.choice(["无"] * 6 + ["有", None])
     a["prior_pass"] = rng.choice(["是", "否", None])
@@ -142,6 +142,7 @@ def random_application(rng, c=None):
         a["delivery_date"] = rng.choice([
             around(rng, parse_add(ref, -12)), around(rng, parse_add(ref, -36)),
             D(Y - 2, 3, 1), D(Y, 1, 1), None])
+        a["acceptance_date"] = rng.choice([D(Y - 2, 1, 10), D(Y - 1, 6, 1), None])
         a["general_contractor"] = rng.choice(["是", "是", "否", None])
         a["quality_award"] = rng.choice(["是", "是", "否", None])
     if cat == "企业类":
@@ -207,6 +208,26 @@ def targeted_applications(c=None):
          "se_M1_changed_unreviewed": "是"},
         {"satisfaction": 105}, {"satisfaction": "很高"}, {"category": "其它类"}, {"level": "六星"},
         {"se_N1": "非常明确"}, {"se_N1": "基本明确"}, {"se_N1": 3}, {"se_N1": 4},
+        # issue 10: E24 (report use read with negation), E06 初评 only, E12, E17, E22, E32
+        {"report_use": "用于组织战略制定/改进领域实施方案"}, {"report_use": "用于管理活动"},
+        {"report_use": "未应用"}, {"report_use": "未用于战略规划"},
+        {"report_use": "不用于战略，仅用于管理"}, {"report_use": "用于管理改进"},
+        {"report_use": "应用于战略规划"}, {"report_use": "不确定"},
+        {"category": "企业类", "project_name": None, "review_type": "复评", "prior_pass": "否"},
+        {"category": "企业类", "project_name": None, "review_type": None, "prior_pass": "否"},
+        {"category": "产品类", "level": "用户满意级", "product_kind": "其他",
+         "project_name": "海鸥牌电动自行车", "model_spec": "HX-200"},
+        {"category": "产品类", "level": "用户满意级", "product_kind": "其他",
+         "project_name": "海鸥牌 hx-200 电动自行车", "model_spec": "HX - 200"},
+        {"respondents": 20, "respondents_listed": 21}, {"respondents": 20, "respondents_listed": 20},
+        {"fill_date": D(Y - 1, 12, 31)}, {"fill_date": D(Y, 1, 1)},
+        {"survey_start": D(Y - 1, 11, 1), "survey_end": D(Y - 1, 10, 31)},
+        {"survey_start": c.application_deadline, "survey_end": c.application_deadline},
+        {"survey_start": c.application_deadline + dt.timedelta(days=1), "survey_end": None},
+        {"level": "满意亮诺"}, {"level": "4"}, {"surveyor_qualified": "有"},
+        {"satisfaction": "８６分"}, {"fill_date": "2023.6.20"}, {"fill_date": "2023年6月20日"},
+        {"uscc": "９１３１０１１５－ＭＡ１Ｋ３ＹＪＨ３４\u3000", "contact_mobile": "１３８１２３４５６７８"},
+        {"uscc": "9131A115MA1K3YJH30"}, {"uscc": "94310115MA1K3YJH3T"},
     ]
     # total just below / at 80 and 60 (S4): take points off R3 (0–8) and R2 (0–4)
     for drop in (30, 30.5, 50, 50.5, 49.5):
@@ -220,7 +241,8 @@ def targeted_applications(c=None):
         {"category": "服务类", "project_name": "上海第一人民医院"},
     ]
     eng = {"category": "工程类", "level": "用户满意级", "eng_type": "公共建筑", "area": 2,
-           "cost": 100, "delivery_date": parse_add(ref, -24), "general_contractor": "是",
+           "cost": 100, "delivery_date": parse_add(ref, -24),
+           "acceptance_date": parse_add(ref, -25), "general_contractor": "是",
            "quality_award": "是", "project_name": "某某大厦新建工程"}
     changes += [
         eng, dict(eng, area=1.99), dict(eng, area=1.99, cost=5000), dict(eng, area=None, cost=None),
@@ -232,6 +254,9 @@ def targeted_applications(c=None):
         dict(eng, delivery_date=parse_add(ref, -36) - dt.timedelta(days=1)),
         dict(eng, delivery_date=None), dict(eng, general_contractor="否"),
         dict(eng, quality_award=None),
+        # E31: 验收日期 missing / after / on the 交付使用日期
+        dict(eng, acceptance_date=None), dict(eng, acceptance_date=parse_add(ref, -24) + dt.timedelta(days=1)),
+        dict(eng, acceptance_date=parse_add(ref, -24)),
     ]
     out = []
     for ch in changes:
@@ -297,3 +322,144 @@ def random_row(rng, c=None, seq=1):
 def rows(n=240, seed=7, c=None):
     rng = random.Random(seed)
     return [random_row(rng, c, i + 1) for i in range(n)]
+
+
+# ---------------------------------------------------------------------- typed variants
+W = str.maketrans({chr(i - 0xFEE0): chr(i) for i in range(0xFF01, 0xFF5F)})
+
+
+def wide(s):
+    """The full-width form of ASCII text (what a Chinese IME types)."""
+    return str(s).translate(W)
+
+
+def _number_variants(rng, unit):
+    x = rng.choice([86, 85.5, 0, 100, 5000, 2, 1.99, 12, 3])
+    base = ["{x}", "{x}分", " {x} ", "{x} 分", "+{x}", "{x}%", "{x}万", "{x}人", "{x}.", ".5",
+            "1,{x}", "{x}分分", "八十六", "{x}e3", "{x}-", "--{x}", "{x}.5.1", "0{x}", "{x}个",
+            "{x}m2", "{x}M2", "{x}万元", "{x}元", "{x}亿", "{x}亿元", "{x}平方米", "{x}万平方米",
+            "{x}㎡", "{x}万㎡", "{x}平米", "{x}万平米", "{x}公斤", "-{x}", "{x}　分"]
+    s = rng.choice(base).format(x=x)
+    r = rng.random()
+    if r < 0.3:
+        s = wide(s)
+    elif r < 0.4:
+        return x  # a real number
+    return s
+
+
+def _date_variants(rng):
+    y, m, d = rng.choice([(2023, 5, 1), (2022, 10, 1), (2023, 7, 20), (2020, 1, 1), (2023, 2, 28)])
+    forms = [f"{y}-{m:02d}-{d:02d}", f"{y}.{m}.{d}", f"{y}/{m}/{d}", f"{y}年{m}月{d}日",
+             f"{y}年{m}月{d}", f"{y}{m:02d}{d:02d}", f"{y}-{m}-{d} 10:30", f"{y}-{m}-{d} 10:30:05",
+             f"{y}-{m}-{d} 上午", f"{y}.{m}.{d}日", f"{y}/{m:02d}/{d:02d}", f"{y}年{m:02d}月{d:02d}日",
+             f"{y}-02-30", f"{y}.13.1", f"{y % 100}.{m}.{d}", f"{y}年{m}月{d}号", "45047", "00000",
+             "七月", f"{y}-{m}-{d}-", f"{y}--{m}-{d}", f"{y}年 {m}月 {d}日", f"{y}.{m}.{d}  ",
+             "1899-12-31", "1900-03-01", f"{y}-{m}-{d}T10:00", f"{y}/{m}/{d} 9:00"]
+    s = rng.choice(forms)
+    r = rng.random()
+    if r < 0.25:
+        return wide(s)
+    if r < 0.35:
+        return D(y, m, d)
+    if r < 0.4:
+        return float((D(y, m, d) - D(1899, 12, 30)).days)
+    return s
+
+
+def _yes_variants(rng):
+    s = rng.choice(["是", "否", "√", "×", "Y", "y", "N", "yes", "No", "有", "无", "没有", "不是",
+                    "对", "通过", "未通过", "具备", "也许", "是的", "1", "0", "TRUE", " 是 ", "x",
+                    "存在", "不存在", "2"])
+    r = rng.random()
+    if r < 0.2:
+        return wide(s)
+    if r < 0.3:
+        return rng.choice([1.0, 0.0, 2.0])
+    return s
+
+
+def _uscc_variant(rng, c):
+    good = make("91310115MA1K3YJH3") if rng.random() < 0.5 else make(
+        rng.choice(["91", "92", "93", "12", "51", "Y1", "N2", "31", "94", "B1"])
+        + "".join(rng.choice("0123456789") for _ in range(6))
+        + "".join(rng.choice(ALPHABET) for _ in range(9)))
+    forms = [good, good.lower(), wide(good), good[:8] + "-" + good[8:], good[:8] + "－" + good[8:],
+             good[:6] + " " + good[6:], good[:6] + "\u3000" + good[6:], "\u3000" + good + "\u3000",
+             good[:-1], good[:4] + "I" + good[5:], wide(good.lower()), good[:2] + "A" + good[3:]]
+    return rng.choice(forms)
+
+
+def _choice_variant(rng, options, extra=()):
+    o = rng.choice(list(options) + list(extra))
+    r = rng.random()
+    if r < 0.15:
+        return " " + o + " "
+    if r < 0.25 and len(o) > 1:
+        return o[0] + " " + o[1:]
+    if r < 0.3:
+        return wide(o)
+    return o
+
+
+def typed_variant_row(rng, c):
+    """One set of typed values for every application input (FIELDS.md), as people type or
+    paste them: full width, units, date forms, 是/否 and 有/无 words, level and category
+    words, report-use sentences, and values neither side can read."""
+    row = {}
+    for f in c.fields["application"]:
+        if f.block == "derived":
+            continue
+        t = f.type
+        if t == "number":
+            v = _number_variants(rng, f.unit)
+        elif t == "integer":
+            v = rng.choice(["10", "10人", "１０", "10.5", 10.0, "1,200", "十", "10名", "0", "-3"])
+        elif t == "date":
+            v = _date_variants(rng)
+        elif t == "uscc":
+            v = _uscc_variant(rng, c)
+        elif t == "mobile":
+            v = rng.choice(["13812345678", wide("13812345678"), "138 1234 5678", "1381234567",
+                            "\u300013812345678", 13812345678.0, "+8613812345678"])
+        elif t == "category":
+            v = _choice_variant(rng, [x.name for x in c.categories], ["企业", "服务", "工程 类",
+                                                                       "商业类", "产品类别"])
+        elif t == "level":
+            lv = rng.choice(c.levels)
+            v = rng.choice([lv.applied, lv.name, *lv.variants, str(lv.rank), float(lv.rank),
+                            wide(str(lv.rank)), "六星", "6", 6.0, "满意", "标杆 级"])
+        elif t == "report_use":
+            v = rng.choice([*c.choices["report_use_form"], *c.choices["report_use"],
+                            "未用于战略规划", "不用于战略，仅用于管理", "用于管理改进", "应用于战略规划",
+                            "尚未用于战略", "没有应用", "未应用", "无", "用于战略和管理", "不确定",
+                            "用于管理", "战略 管理", "ＡＢＣ", "用于组织战略制定/改进领域实施方案 ",
+                            "未使用", 1.0])
+        elif t == "choice" and f.choices in ("yesno", "hasnot", "risk"):
+            v = _yes_variants(rng)
+        elif t == "choice":
+            v = _choice_variant(rng, c.choices[f.choices], ["其它", "民营"])
+        else:  # text, email
+            v = rng.choice(["上海某某有限公司", wide("ABC-123") + "型", "  前后空格  ", "a  b",
+                            "“引号”、顿号。", 123.0, "-", "—", "无数据", "／", "\u3000"])
+        row[f.key] = v
+    for item in c.rubric.items:
+        for p in item.parts:
+            row[p.key] = rng.choice([
+                p.max, str(fmt(p.max)), wide(fmt(p.max)), f"{fmt(p.max)}分", "0", "1.5", "满分",
+                "非常明确", "基本明确", " 2 ", "２分", -1.0, "0.5", "1e1", "3."])
+        if item.penalty:
+            row[item.penalty.key] = _yes_variants(rng)
+    row[c.rubric.veto_key] = _yes_variants(rng)
+    return row
+
+
+def fmt(x):
+    from xl_addin.campaign import fmt_number
+    return fmt_number(x)
+
+
+def typed_variant_rows(n, seed=10, c=None):
+    rng = random.Random(seed)
+    c = c or load()
+    return [typed_variant_row(rng, c) for _ in range(n)]

@@ -16,7 +16,8 @@ from openpyxl.utils.cell import range_boundaries, get_column_letter
 
 from xl_addin.campaign import load
 from xl_addin.dossier import banner, checklist_missing, checklist_name, material_items
-from xl_addin.engine import evaluate_application, evaluate_recommender, evaluate_row
+from xl_addin.engine import (count_respondents, evaluate_application, evaluate_recommender,
+                             evaluate_row)
 
 RUNNER = Path(__file__).with_name("lo_runner.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -119,21 +120,31 @@ def occupied_cells(path):
             for c in row if c.value is not None}
 
 
+def respondent_rows(case):
+    """The 被访者名单 rows of a case: its own ``respondent_rows`` (姓名, 联系方式), or
+    ``respondents_listed`` complete rows."""
+    if case.get("respondent_rows") is not None:
+        return [tuple(r) for r in case["respondent_rows"]]
+    k = case.get("respondents_listed", 0) or 0
+    return [(f"被访者{i + 1}", f"138{i:08d}") for i in range(int(k))]
+
+
 def app_batch(case, names, tables, c, occupied):
     """Inputs of one application case → a runner batch."""
     cells = [[*names[k], case.get(k)] for k in app_input_keys(c)]
     sheet, c1, r1, r2, heads = tables["respondent_list"]
-    col = get_column_letter(c1 + heads.index("姓名"))
-    k = case.get("respondents_listed", 0) or 0
-    cells += [[sheet, f"{col}{r1 + 1 + i}", f"被访者{i + 1}" if i < k else None]
-              for i in range(r2 - r1)]
+    rows = respondent_rows(case)
+    for j, head in enumerate(("姓名", "联系方式")):
+        col = get_column_letter(c1 + heads.index(head))
+        cells += [[sheet, f"{col}{r1 + 1 + i}", rows[i][j] if i < len(rows) else None]
+                  for i in range(r2 - r1)]
     read = [[*names[k], "n" if k in NUMERIC else "s"] for k in APP_OUTPUTS]
     return {"blocks": column_blocks(cells, occupied), "read": read}
 
 
 def app_expected(case, c):
-    raw = {k: v for k, v in case.items()}
-    raw["respondents_listed"] = case.get("respondents_listed", 0) or 0
+    raw = {k: v for k, v in case.items() if k != "respondent_rows"}
+    raw["respondents_listed"] = count_respondents(respondent_rows(case))
     ev = evaluate_application(raw, c)
     s = ev.star
     return [ev.rubric.base, ev.rubric.bonus, ev.rubric.total, ev.rubric.conclusion,
@@ -236,3 +247,124 @@ def run_totals_and_headers(template, rows, headers, c=None):
                   float(sum(len(e.warnings) for e in evs) + len(ev.warnings))]
         out.append((g, totals + [ev.codes, ev.messages]))
     return out
+
+
+# ---------------------------------------------------------------------- typed variants
+VARIANT_SHEET = "V"
+
+
+def variant_plan(c):
+    """The formula builder's readers of every application input, and nothing else.
+
+    Returns:
+        (plan, keys): the plan (cells v:key, u:key, why:key …) and the input keys in order.
+    """
+    from xl_addin import rubric
+    from xl_addin.formulas import Builder, expected_text
+    b = Builder(c, "application")
+    keys = []
+    for f in c.fields["application"]:
+        if f.block != "derived":
+            b.parse_field(f)
+            keys.append(f.key)
+    for item in c.rubric.items:
+        for part in item.parts:
+            fn = lambda v, part=part, item=item: rubric.read_part(part, v, item)  # noqa: E731
+            b.parsed(part.key, "part", expected_text=expected_text(fn), words=item.choices or None)
+            keys.append(part.key)
+        if item.penalty:
+            b.parse_penalty(item.penalty.key)
+            keys.append(item.penalty.key)
+    b.parse_penalty(c.rubric.veto_key)
+    keys.append(c.rubric.veto_key)
+    return b.p, keys
+
+
+def build_variant_workbook(path, c, n_rows):
+    """One sheet: a row per variant set — inputs in the first columns, every reader cell of
+    :func:`variant_plan` beside them (as the 附件3 rows hold their helpers).
+
+    Returns:
+        (keys, outputs): input keys (columns 1..K) and output name -> column index (0-based
+        within the outputs block that starts at column K+1).
+    """
+    from openpyxl import Workbook
+    from xl_addin.formulas import render
+    plan, keys = variant_plan(c)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = VARIANT_SHEET
+    k = len(keys)
+    names = list(plan.cells)
+    col_in = {key: get_column_letter(i + 1) for i, key in enumerate(keys)}
+    col_out = {n: get_column_letter(k + 1 + i) for i, n in enumerate(names)}
+    for i, key in enumerate(keys):
+        ws.cell(1, i + 1, key)
+    for i, n in enumerate(names):
+        ws.cell(1, k + 1 + i, n)
+    for r in range(2, n_rows + 2):
+        def resolve(name, r=r):
+            return f"${col_in[name[3:]]}{r}" if name.startswith("in:") else f"${col_out[name]}{r}"
+        for n in names:
+            ws[f"{col_out[n]}{r}"] = render(plan.cells[n], resolve)
+    wb.save(path)
+    return keys, {n: i for i, n in enumerate(names)}
+
+
+def variant_expected(raw, keys, c):
+    """What the engine reads from one row of typed values: key -> (value, E23 message, why)."""
+    from xl_addin import engine, parse
+    readings = {}
+    values, _, flags = engine.normalise(raw, c, "application", readings)
+    msgs = {f.field: f.message for f in flags}
+    out = {}
+    for key in keys:
+        v = values.get(key)
+        if v is None:
+            v = ""
+        elif isinstance(v, dt.date):
+            v = float(parse.to_serial(v))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = float(v)
+        why = readings[key][1].why if key in readings else None
+        out[key] = (v, msgs.get(key, ""), why or "")
+    return out
+
+
+def run_variants(rows, c=None, workdir=None):
+    """Fill ``rows`` (dicts of typed values) into a variant workbook, recalculate once in
+    LibreOffice and compare every reader cell with the engine.
+
+    Returns:
+        (compared, differences): the number of typed values compared and a list of
+        (row, key, what, sheet, engine).
+    """
+    c = c or load()
+    with tempfile.TemporaryDirectory(prefix="pa_var_") as d:
+        path = Path(workdir or d) / "variants.xlsx"
+        keys, outs = build_variant_workbook(path, c, len(rows))
+        k = len(keys)
+        grid = [[_val(row.get(key)) for key in keys] for row in rows]
+        last_in = get_column_letter(k)
+        last_out = get_column_letter(k + len(outs))
+        n = len(rows) + 1
+        job = {"template": str(path), "batches": [{
+            "grid": [[VARIANT_SHEET, f"A2:{last_in}{n}", grid]],
+            "read_grid": [[VARIANT_SHEET, f"{get_column_letter(k + 1)}2:{last_out}{n}"]]}]}
+        got, _ = run_job(job)
+    table = got[0][0]
+    diffs, compared = [], 0
+    for i, (row, out) in enumerate(zip(rows, table)):
+        want = variant_expected(row, keys, c)
+        for key in keys:
+            if row.get(key) is None:
+                continue
+            compared += 1
+            v, msg, why = want[key]
+            sv = out[outs[f"v:{key}"]]
+            su = out[outs[f"u:{key}"]] if f"u:{key}" in outs else ""
+            sw = out[outs[f"why:{key}"]] if f"why:{key}" in outs else ""
+            for what, s, e in (("value", sv, v), ("E23", su, msg), ("E24", sw, why)):
+                if s != e:
+                    diffs.append((i, key, what, s, e, row.get(key)))
+    return compared, diffs

@@ -7,7 +7,9 @@ Run with /usr/bin/python3 (the only interpreter with python3-uno):
 JOB: {"template": path, "batches": [{"clear": [[sheet, "A1:B9"], ...],
       "set": [[sheet, "B5", value], ...], "blocks": [[sheet, "B5:B9", [value, ...]], ...],
       "read_blocks": [[sheet, "B5:B9"], ...], "read": [[sheet, "B6", "s" | "n"], ...]}]}
-("blocks" set a one-column range in one call; "read_blocks" come first in the output.)
+("blocks" set a one-column range in one call; "read_blocks" come first in the output;
+"grid": [[sheet, "A2:K9", [[row values], ...]]] sets a 2-D range in one call and
+"read_grid": [[sheet, "A2:K9"]] reads one as a list of rows, appended as one item.)
 A value is a number, a string, null (clear the cell) or {"date": "YYYY-MM-DD"}.
 OUT: {"results": [[value read, ...] per batch], "seconds": float}; a cell in error
 reads as "#ERR:<code>". The template is loaded once; each batch sets its inputs, calls
@@ -111,6 +113,9 @@ def main(job_path, out_path):
                     cell.setValue(value)
                 else:
                     cell.setString(value)
+            for sh, rng, rows in batch.get("grid", []):
+                sheet(sh).getCellRangeByName(rng).setDataArray(
+                    tuple(tuple(_cell_value(v) for v in row) for row in rows))
             for sh, rng, values in batch.get("blocks", []):
                 # one call per column run: UNO round trips dominate the run time
                 sheet(sh).getCellRangeByName(rng).setDataArray(
@@ -120,6 +125,8 @@ def main(job_path, out_path):
             for sh, rng in batch.get("read_blocks", []):
                 data = sheet(sh).getCellRangeByName(rng).getDataArray()
                 out.extend(row[0] for row in data)
+            for sh, rng in batch.get("read_grid", []):
+                out.append([list(row) for row in sheet(sh).getCellRangeByName(rng).getDataArray()])
             for sh, addr, kind in batch.get("read", []):
                 cell = sheet(sh).getCellRangeByName(addr)
                 if cell.getError():

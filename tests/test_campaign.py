@@ -32,7 +32,7 @@ BROKEN = [
      "max = 3\ntext = \"项目开展的可行性", "rubric.items[1].parts", "≠ 该项满分"),
     ("a section's items do not add to its weight", 'name = "明确需求"\nweight = 5',
      'name = "明确需求"\nweight = 6', "rubric.sections.N", "≠ 权重"),
-    ("bad date", 'date = "{Y}-07-15"', 'date = "{Y}-07-35"', "calendar.C6.date", "不是有效日期"),
+    ("bad date", 'date = "{Y}-07-20"', 'date = "{Y}-07-35"', "calendar.C6.date", "不是有效日期"),
     ("bad severity", 'severity = "warning"\nrule = "产品类项目名称',
      'severity = "warn"\nrule = "产品类项目名称', "flags.E12.severity", "应为 error 或 warning"),
     ("unknown star field", 'field = "risk", in = ["无"]', 'field = "weather", in = ["无"]',
@@ -85,7 +85,7 @@ def test_next_year_is_a_new_file_not_a_code_change(tmp_path):
     p = variant(tmp_path, "year = 2023", "year = 2024", name="2024.toml")
     c24, c23 = cm.load(str(p)), cm.load(2023)
     assert c24.flags["E03"]["survey_from"] == dt.date(2023, 10, 1)
-    assert c24.application_deadline == dt.date(2024, 7, 15)
+    assert c24.application_deadline == dt.date(2024, 7, 20)
     app = {"category": "服务类", "survey_start": "2023-09-30"}
     flagged23 = {f.code for f in engine.evaluate_application(app, c23).flags}
     flagged24 = {f.code for f in engine.evaluate_application(app, c24).flags}

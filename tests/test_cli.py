@@ -68,7 +68,7 @@ def test_eval_example_writes_the_table_with_results(capsys, tmp_path):
     target = tmp_path / "申请_评估结果.xlsx"
     assert code == 0 and err == ""
     assert out.endswith(f"结果已写入 {target}\n")
-    assert "共 10 行：6 行有错误，2 行仅有提醒，2 行无问题。" in out
+    assert "共 10 行：7 行有错误，1 行仅有提醒，2 行无问题。" in out  # 工程类 rows lack 验收日期 (E31)
     ws = openpyxl.load_workbook(target).active
     header = [c.value for c in ws[1]]
     assert header[-6:] == ["自评分", "自评结论", "可评等级", "建议等级", "问题代码", "问题说明"]

@@ -299,12 +299,15 @@ def test_progress_bar_goes_to_stderr(run, tmp_path, capsys):
 
 
 def test_onsite_review_column_follows_l6(run):
-    """L6: every proposed 五星, and every 工程类 proposed at 四星, is marked 现场评审."""
+    """L6 (通知 §四(六)), by the APPLIED level: 企业类/服务类 applying for 标杆级 and 工程类
+    applying for 用户满意级, still in the running (a proposed level above 不达标)."""
     _demo, _res, out = run
-    top, four = C.level(5).name, C.level(4).name
+    top, four = C.level(5).applied, C.level(4).applied
     rows = [r for r in sheet(out, "汇总") if r["匹配情况"] != "缺申请书"]
     marked = [r for r in rows if r["现场评审"] == "是"]
-    expected = [r for r in rows if r["建议等级"] == top
-                or (r["申请类别"] == "工程类" and r["建议等级"] == four)]
+    running = {lv.name for lv in C.levels}
+    expected = [r for r in rows if r["建议等级"] in running and (
+        (r["申请类别"] in ("企业类", "服务类") and r["申请等级"] == top)
+        or (r["申请类别"] == "工程类" and r["申请等级"] == four))]
     assert marked == expected and marked
     assert {r["申请类别"] for r in marked} >= {"工程类"}

@@ -20,7 +20,9 @@ FORBIDDEN = ("LET", "LAMBDA", "XLOOKUP", "XMATCH", "FILTER", "TEXTJOIN", "IFS", 
              "RANDARRAY")
 ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "TRIM", "UPPER", "LOWER", "SUBSTITUTE",
            "LEN", "MID", "LEFT", "RIGHT", "FIND", "TEXT", "EDATE", "DATE", "INT", "MOD", "MAX",
-           "MIN", "SUM", "SUMPRODUCT", "ABS", "CHAR", "COUNTIF"}
+           "MIN", "SUM", "SUMPRODUCT", "ABS", "CHAR", "COUNTIF",
+           # issue 10 (typed-variant parity): VALUE, REPT, DAY read typed numbers and dates
+           "VALUE", "REPT", "DAY"}
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +107,14 @@ def test_long_literal_is_split():
     "91310115MA1K3YJH35",     # wrong check character
     "9131O115MA1K3YJH34",     # letter O is not in the alphabet
     "I" + "0" * 17,
+    "9431011500000000" + "00",  # positions 1–2 not a GB 32100 pair
+    "9131A115MA1K3YJH30",     # a letter in positions 3–8
 ])
 def test_uscc_templates_match_engine(code):
-    short, bad, wrong = F.uscc_templates()
+    short, bad, wrong, pair, div = F.uscc_templates()
     p = problem(code)
-    candidates = [short.format(n=len(code)), bad.format(ch=next((ch for ch in code if ch in "IOZSV"), "?"))]
+    candidates = [short.format(n=len(code)), bad.format(ch=next((ch for ch in code if ch in "IOZSV"), "?")),
+                  pair.format(pair=code[:2]), div.format(div=code[2:8])]
     if all(ch in ALPHABET for ch in code[:17]):
         candidates.append(wrong.format(want=make(code[:17])[-1], got=code[-1]))
     assert p in candidates

@@ -39,7 +39,7 @@ def _report(pairs, names, limit=8):
 
 def test_applications_equal_engine():
     c = load()
-    cases = lo_cases.applications(n_random=520, seed=2023, c=c)
+    cases = lo_cases.applications(n_random=380, seed=2023, c=c)
     assert len(cases) >= 500
     pairs, seconds = lo_diff.run_applications(WORKBOOKS / template_names(c)["application"], cases, c)
     shown, n = _report(pairs, lo_diff.APP_OUTPUTS)
@@ -79,3 +79,16 @@ def test_recommender_header_and_totals_equal_engine():
     shown, n = _report(pairs, ["row_count", "error_count", "warning_count", "header_flags",
                                "header_flag_text"])
     assert not n, "\n".join(shown)
+
+
+def test_typed_variants_equal_engine():
+    """Issue 10 parity: ≥ 2,000 typed values (full width, units, date forms, 是/否 and 有/无
+    words, level and category words, report-use sentences, unreadable ones) in one workbook
+    recalculated once: every reader cell (value, E23 message, E24 reading) equals the engine."""
+    c = load()
+    rows = lo_cases.typed_variant_rows(24, seed=10, c=c)
+    compared, diffs = lo_diff.run_variants(rows, c)
+    assert compared >= 2000, compared
+    shown = "\n".join(f"row {i} {k} {what}: typed {raw!r}\n  sheet : {s!r}\n  engine: {e!r}"
+                      for i, k, what, s, e, raw in diffs[:8])
+    assert not diffs, f"{len(diffs)} differences, first:\n{shown}"

@@ -23,6 +23,15 @@ UDF_NAMES = ["saq_uscc_ok", "saq_conclusion", "saq_star", "saq_star_reason", "sa
     (("商业类", "优良", 86, "战略"), "#SAQ! 申请类别无法识别: 商业类（应为 企业类、服务类、产品类、工程类 之一）"),
     (("服务类", "很好", 86, "战略"), "#SAQ! 评价结论无法识别: 很好（应为 优良、合格、不合格 之一）"),
     (("服务类", "优良", None, "战略"), "#SAQ! 满意度未填写"),
+    # issue 10: the veto argument (L4: a veto gives no level, as the engine says)
+    (("服务类", "优良", 86, "战略", "无", "", "是"), "不达标"),
+    (("服务类", "优良", 86, "战略", "无", "", "√"), "不达标"),
+    (("服务类", "优良", 86, "战略", "无", "", "否"), "用户满意标杆"),
+    (("服务类", "优良", 86, "战略", "无", "", "也许"), "#SAQ! 否决项无法识别: 也许（应为 是 或 否）"),
+    # issue 10: 测量报告应用 as the form's choice, and negated free text (E24: least favourable)
+    (("服务类", "优良", 86, "用于组织战略制定/改进领域实施方案"), "用户满意标杆"),
+    (("服务类", "优良", 86, "未用于战略规划"), "用户满意亮诺"),
+    (("服务类", "优良", 86, "用于管理改进"), "用户满意"),
 ])
 def test_saq_star(args, expected):
     assert udfs.saq_star(*args) == expected

@@ -75,6 +75,7 @@ class Item:
     parts: tuple
     penalty: Part | None = None
     choices: dict = field(default_factory=dict)
+    hint: str = ""  # what the input cell wants, said plainly (A3: the number of errors)
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,8 @@ def _build(path, raw):
     calendar = {}
     for cid, entry in (raw.get("calendar") or {}).items():
         r = _Reader(path, f"calendar.{cid}", entry,
-                    ["start", "end", "date", "days", "decision", "reference"], ["label"])
+                    ["start", "end", "date", "days", "decision", "decision_label", "reference"],
+                    ["label"])
         calendar[cid] = CalendarEntry(cid, r.get("label"), r.get("reference", ""),
                                       r.date("start"), r.date("end"), r.date("date"),
                                       r.number("days"), bool(r.get("decision", False)))
@@ -409,7 +411,8 @@ def _build(path, raw):
     if not levels:
         raise CampaignError(path, "levels", "至少需要一个等级")
     ranks = {lv.rank for lv in levels}
-    nl = _Reader(path, "no_level", raw.get("no_level") or {}, ["rule"], ["name"])
+    nl = _Reader(path, "no_level", raw.get("no_level") or {},
+                 ["rule", "decision", "decision_label"], ["name"])
 
     cats = []
     for i, ct in enumerate(raw.get("categories") or []):
@@ -441,7 +444,8 @@ def _build(path, raw):
         if not re.fullmatch(r"E\d\d", code):
             raise CampaignError(path, f"flags.{code}", "代码应为 E 加两位数字")
         r = _Reader(path, f"flags.{code}", spec,
-                    ["missing", "decision", "categories"] + list(FLAG_PARAMS.get(code, ())),
+                    ["missing", "decision", "decision_label", "categories"]
+                    + list(FLAG_PARAMS.get(code, ())),
                     ["severity", "rule", "message"])
         for k, v in spec.items():
             if k.endswith("severity") and v not in ("error", "warning"):
@@ -466,6 +470,8 @@ def _build(path, raw):
                              r.get("max"), r.get("note")))
         fields[form] = tuple(out)
 
+    labels = dict(labels)
+    labels.update(_rule_decisions(path, raw))
     return Campaign(str(path), year, c.get("title", ""), c.get("reference", ""),
                     c.get("template_version", str(year)), calendar, tuple(levels),
                     nl.get("name"), tuple(cats), d, labels, rubric, stars, st.t, flags,
@@ -487,6 +493,29 @@ def _build_stages(path, raw):
     return out
 
 
+def _rule_decisions(path, raw):
+    """Rule id -> label of every rule whose reading is a choice (``decision = true``).
+
+    The decisions live beside their rules (calendar C2/C6, flags E03/E06/E08/E23/E24, no_level
+    L4, onsite_review L6); each must carry a ``decision_label`` so `saq rules`, the master's
+    说明 sheet and docs/rules.md can show it.
+    """
+    out = {}
+    tables = [(f"calendar.{k}", k, v) for k, v in (raw.get("calendar") or {}).items()]
+    tables += [(f"flags.{k}", k, v) for k, v in sorted((raw.get("flags") or {}).items())]
+    for name in ("no_level", "onsite_review"):
+        t = raw.get(name) or {}
+        tables.append((name, t.get("rule", name), t))
+    for where, rid, t in tables:
+        if not isinstance(t, dict) or not t.get("decision"):
+            continue
+        label = t.get("decision_label")
+        if not isinstance(label, str) or not label:
+            raise CampaignError(path, f"{where}.decision_label", "标为决定（decision = true）的规则须写明 decision_label")
+        out[rid] = label
+    return out
+
+
 def _build_sampling(path, raw):
     """[sampling]: the defaults of the sampling UDFs (A1 样本代表性), stated in the file."""
     r = _Reader(path, "sampling", raw.get("sampling") or {}, [],
@@ -495,9 +524,13 @@ def _build_sampling(path, raw):
 
 
 def _build_onsite(path, raw):
-    r = _Reader(path, "onsite_review", raw.get("onsite_review") or {}, ["reference"],
+    r = _Reader(path, "onsite_review", raw.get("onsite_review") or {},
+                ["reference", "by", "decision", "decision_label"],
                 ["rule", "levels", "category_levels"])
-    return {"levels": tuple(r.get("levels")),
+    by = r.get("by", "applied")
+    if by not in ("applied", "proposed"):
+        raise CampaignError(path, "onsite_review.by", f"应为 applied 或 proposed：{by!r}")
+    return {"levels": tuple(r.get("levels")), "by": by,
             "category_levels": {k: tuple(v) for k, v in r.get("category_levels").items()}}
 
 
@@ -527,7 +560,7 @@ def _build_rubric(path, raw):
     items, seen = [], set()
     for i, it in enumerate(r.get("items")):
         where = f"rubric.items[{i}]"
-        ir = _Reader(path, where, it, ["kind", "penalty", "choices"],
+        ir = _Reader(path, where, it, ["kind", "penalty", "choices", "hint"],
                      ["id", "section", "name", "max", "text", "parts"])
         if ir.get("section") not in sec_ids:
             raise CampaignError(path, f"{where}.section", f"没有该部分：{ir.get('section')}")
@@ -571,7 +604,7 @@ def _build_rubric(path, raw):
                        pr.number("points"))
         items.append(Item(ir.get("id"), ir.get("section"), ir.get("name"), item_max,
                           ir.get("text"), ir.get("kind", "score"), tuple(parts), pen,
-                          dict(ir.get("choices", {}))))
+                          dict(ir.get("choices", {})), ir.get("hint", "")))
     for s in sections:
         total = sum(i.max for i in items if i.section == s.id)
         if abs(total - s.weight) > 1e-9:
@@ -601,15 +634,21 @@ def _build_rubric(path, raw):
 
 # The parameters each flag's check reads (checks.py); anything else in [flags.Exx] is a typo.
 FLAG_PARAMS = {
-    "E01": ("established_by",), "E03": ("survey_from",), "E06": ("credit_a_since",),
+    "E01": ("established_by",), "E03": ("survey_from",),
+    "E06": ("credit_a_since", "exempt_review_types"),
     "E04": ("field", "wanted"), "E05": ("field", "wanted"), "E09": ("field", "wanted"),
     "E10": ("field", "wanted"),
     "E07": ("min_years", "max_years"),
     "E08": ("min_area", "min_cost", "strict", "relaxed", "relaxed_severity", "relaxed_message",
             "other_severity", "other_message"),
-    "E11": ("excluded",), "E12": ("series_words",), "E13": ("institution_suffixes",),
-    "E15": ("min",), "E17": ("threshold",), "E20": ("required", "required_row", "required_header"),
-    "E21": ("pattern",), "E27": ("tolerance",), "E28": ("pattern",),
+    "E11": ("excluded",), "E12": ("series_words", "spec_message"),
+    "E13": ("institution_suffixes",),
+    "E15": ("min",), "E17": ("threshold", "too_many_message"),
+    "E20": ("required", "required_row", "required_header"),
+    "E21": ("pattern",), "E22": ("earliest", "early_message"),
+    "E24": ("negation_words", "strategy_words", "management_words", "unclear_words",
+            "none_words", "negated", "unclear"),
+    "E27": ("tolerance",), "E28": ("pattern",), "E32": ("late_message",),
 }
 
 _STAR_FIELDS = {"category", "veto", "conclusion", "satisfaction", "report_use", "risk"}

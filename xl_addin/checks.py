@@ -46,9 +46,10 @@ class Context:
     """What every check sees: parsed values, the campaign, computed results."""
 
     def __init__(self, campaign, values, unreadable, labels, rubric=None, star=None,
-                 deadline=None):
+                 deadline=None, readings=None):
         self.c, self.v, self.unreadable, self.labels = campaign, values, unreadable, labels
         self.rubric, self.star, self.deadline = rubric, star, deadline
+        self.readings = readings or {}  # key -> (raw, parse.UseReading) of free-text readings
 
     def spec(self, code):
         return self.c.flags[code]
@@ -132,7 +133,8 @@ e05 = _must_be("E05")
 
 
 def e06(x):
-    if not x.applies("E06"):
+    """K4: 企业类 初评 only (a 复评 is exempt); a warning settled in 审定 ("原则上")."""
+    if not x.applies("E06") or x.v.get("review_type") in x.spec("E06")["exempt_review_types"]:
         return
     # K4: the campaign registry's answer (by 统一社会信用代码), when the caller has one,
     # replaces the self-declared prior_pass.
@@ -197,14 +199,23 @@ def e11(x):
         yield x.flag("E11", "product_kind", value=v)
 
 
+def squeeze(s):
+    """Text compared for containment: upper case, no spaces (the sheet: UPPER(SUBSTITUTE()))."""
+    return s.upper().replace(" ", "")
+
+
 def e12(x):
+    """产品类项目名称必须填写型号、规格，填写系列产品无效: a series, no 型号规格, or a name
+    that does not contain the 型号规格."""
     if not x.applies("E12"):
         return
-    name = x.v.get("project_name")
+    name, spec = x.v.get("project_name"), x.v.get("model_spec")
     if name and any(w in name for w in x.spec("E12")["series_words"]):
         yield x.flag("E12", "project_name", value=name)
     elif x.blank("model_spec"):
         yield x.flag("E12", "model_spec", "missing")
+    elif name and spec and squeeze(spec) not in squeeze(name):
+        yield x.flag("E12", "project_name", "spec_message", value=name, spec=spec)
 
 
 def e13(x):
@@ -248,6 +259,8 @@ def e17(x):
     needed = min(n, x.spec("E17")["threshold"])
     if listed < needed:
         yield x.flag("E17", "respondents", total=n, listed=listed, needed=needed)
+    elif listed > n:
+        yield x.flag("E17", "respondents", "too_many_message", total=n, listed=listed)
 
 
 def e18(x):
@@ -299,6 +312,39 @@ def e22(x):
     d = x.v.get("fill_date")
     if d is not None and x.deadline is not None and d > x.deadline:
         yield x.flag("E22", "fill_date", value=d, limit=x.deadline)
+    elif d is not None and d < x.spec("E22")["earliest"]:
+        yield x.flag("E22", "fill_date", "early_message", value=d)
+
+
+def e24(x):
+    """测量报告应用 in words that are negated or unclear: the least favourable reading."""
+    hit = x.readings.get("report_use")
+    if hit and hit[1].why:
+        raw, reading = hit
+        spec = x.spec("E24")
+        yield x.flag("E24", "report_use", value=parse.text(raw), why=spec[reading.why],
+                     reading=reading.value)
+
+
+def e31(x):
+    """工程类 需完成验收: 验收日期 given and not after 交付使用日期."""
+    if not x.applies("E31") or x.skip("acceptance_date"):
+        return
+    a, d = x.v.get("acceptance_date"), x.v.get("delivery_date")
+    if a is None:
+        yield x.flag("E31", "acceptance_date", "missing")
+    elif d is not None and a > d:
+        yield x.flag("E31", "acceptance_date", value=a, delivery=d)
+
+
+def e32(x):
+    """第三方调查: ends before it starts, or starts after the application deadline C2."""
+    start, end = x.v.get("survey_start"), x.v.get("survey_end")
+    if start is not None and end is not None and end < start:
+        yield x.flag("E32", "survey_end", value=end, start=start)
+    if start is not None and start > x.c.application_deadline:
+        yield x.flag("E32", "survey_start", "late_message", value=start,
+                     limit=x.c.application_deadline)
 
 
 def e27(x):
@@ -335,7 +381,7 @@ def part_label(campaign, part):
 
 
 APPLICATION_CHECKS = (e01, e02, e03, e04, e05, e06, e07, e08, e09, e10, e11, e12, e13, e14,
-                      e15, e16, e17, e18, e19, e20, e21, e22, e27, e29, e30)
+                      e15, e16, e17, e18, e19, e20, e21, e22, e24, e27, e29, e30, e31, e32)
 ROW_CHECKS = (e14, e15, e16, e20_row, e30)
 RECOMMENDER_CHECKS = (e20_header, e21_filler, e28, e22)
 

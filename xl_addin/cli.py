@@ -24,8 +24,18 @@ def _campaign(args):
 
 
 def cmd_rules(args):
-    from .rules_text import describe
-    print(describe(_campaign(args)))
+    from .rules_text import describe, markdown
+    c = _campaign(args)
+    if args.markdown is None:
+        print(describe(c))
+    elif args.markdown == "-":
+        print(markdown(c), end="")
+    else:  # issue 10: docs/rules.md is generated from the campaign plus prose
+        from pathlib import Path as _P
+        from .tables import write_atomic
+        text = markdown(c)
+        p = write_atomic(args.markdown, lambda tmp: _P(tmp).write_text(text, encoding="utf-8"))
+        print(f"规则说明已写入 {p}")
     return 0
 
 
@@ -403,7 +413,9 @@ def build_parser():
         sp.set_defaults(func=fn)
         return sp
 
-    add("rules", cmd_rules, "显示本年度规则：时间安排、自评表、星级条件、问题代码、决定")
+    sp = add("rules", cmd_rules, "显示本年度规则：时间安排、自评表、星级条件、问题代码、决定")
+    sp.add_argument("--markdown", nargs="?", const="-", metavar="文件",
+                    help="以 Markdown 输出（给出文件名时写入该文件，如 docs/rules.md）")
     sp = add("eval", cmd_eval, "评估申请汇总表（CSV 或 xlsx，表头为字段名称），添加自评分、等级与问题")
     sp.add_argument("table", help="申请表格文件（.xlsx 或 .csv）")
     sp.add_argument("-o", "--output", help="结果文件，默认为“原文件名_评估结果.xlsx”")

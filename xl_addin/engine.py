@@ -104,6 +104,9 @@ def _parser(f, campaign):
         return parse.text
     if t == "uscc":
         return lambda v: None if parse.is_blank(v) else parse.text(v).upper().replace(" ", "")
+    if t == "report_use":
+        words = parse.report_use_words(campaign)
+        return lambda v: parse.read_report_use(v, words)
     if t == "date":
         return parse.date
     if t == "integer":
@@ -125,14 +128,16 @@ def _parser(f, campaign):
             return parse.yesno
         if f.choices in ("hasnot", "risk"):
             return parse.hasnot
-        if f.choices == "report_use":
-            return parse.report_use
         return lambda v: parse.choice(v, campaign.choices[f.choices])
     raise ValueError(f"unknown field type {t}")
 
 
-def normalise(raw, campaign, form):
+def normalise(raw, campaign, form, readings=None):
     """Parse every known field of ``form`` (and the rubric for applications).
+
+    Args:
+        readings: a dict to receive key -> (raw, parse.UseReading) for fields read from
+            free text (测量报告应用, E24); optional.
 
     Returns:
         (values, unreadable, flags): parsed values by key, the keys that could not be read,
@@ -141,11 +146,16 @@ def normalise(raw, campaign, form):
     raw = to_keys(raw, campaign, form)
     labels = field_labels(campaign, form)
     values, unreadable, flags = {}, set(), []
+    readings = {} if readings is None else readings
     code = campaign.decisions.get("unreadable_value_code", "E23")
 
     def read(key, fn):
         try:
-            values[key] = fn(raw.get(key))
+            got = fn(raw.get(key))
+            if isinstance(got, parse.UseReading):  # E24: keep how free text was read
+                readings[key] = (raw.get(key), got)
+                got = got.value
+            values[key] = got
         except parse.Unreadable as e:
             values[key] = None
             unreadable.add(key)
@@ -167,6 +177,19 @@ def _sorted(flags):
     return sorted(flags, key=lambda f: (f.code, f.field))
 
 
+def count_respondents(rows):
+    """E17/F4: how many 被访者名单 rows count — those with both 姓名 and 联系方式 ("被访者名单
+    至少含姓名、联系方式"). The sheet's count formula says the same.
+
+    Args:
+        rows: (name, contact) pairs as read.
+    Returns:
+        int
+    """
+    return sum(1 for name, contact in rows
+               if not parse.is_blank(name) and not parse.is_blank(contact))
+
+
 # ---------------------------------------------------------------------- evaluations
 def evaluate_application(raw, campaign):
     """Everything about one application: rubric score, levels, flags (E01–E23, E27–E30).
@@ -179,7 +202,8 @@ def evaluate_application(raw, campaign):
         Evaluation
     """
     c = campaign
-    values, unreadable, flags = normalise(raw, c, "application")
+    readings = {}
+    values, unreadable, flags = normalise(raw, c, "application", readings)
     rub = rubric.score(values, c)
     part_keys = [p.key for p in c.rubric.parts]
     if values.get("stored_total") is not None and \
@@ -192,7 +216,7 @@ def evaluate_application(raw, campaign):
                           values.get("report_use"), values.get("risk"), rub.veto,
                           values.get("level"))
     ctx = Context(c, values, unreadable, field_labels(c, "application"), rub, star,
-                  c.application_deadline)
+                  c.application_deadline, readings)
     for check in checks.APPLICATION_CHECKS:
         flags.extend(check(ctx))
     return Evaluation(values, _sorted(flags), rub, star, rub.conclusion)

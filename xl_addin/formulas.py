@@ -10,7 +10,17 @@ LibreOffice proves they agree.
 
 Only functions common to Excel 2010, WPS and LibreOffice 7.4 are used: IF, AND, OR, NOT,
 ISNUMBER, ISERROR, TRIM, UPPER, LOWER, SUBSTITUTE, LEN, MID, LEFT, RIGHT, FIND, TEXT, EDATE, DATE,
-INT, MOD, MAX, MIN, SUM, SUMPRODUCT. Array constants appear only inside SUMPRODUCT.
+DAY, VALUE, REPT, INT, MOD, MAX, MIN, SUM, SUMPRODUCT. Array constants appear only inside
+SUMPRODUCT.
+
+Typed values are read as the engine reads them (issue 10, parity): every input is first folded
+as parse.fold folds it — the 94 full-width ASCII characters and the ideographic space replaced
+by SUBSTITUTE (two helper cells: Excel nests at most 64 functions), then TRIM. ASC() is not
+used: LibreOffice's ASC also turns 、。「」”’ into half-width Japanese forms, and Excel's
+depends on the system locale. Numbers typed as
+text with a unit word (85分, 1.2万平方米) and dates typed as text (2023.5.1, 2023年5月1日,
+2023/5/1, 20230501) are parsed by formulas that follow parse.number / parse.date step by step.
+FIND is never given an empty needle (Excel finds it, LibreOffice does not).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from .campaign import fmt_number, load
 from .checks import BLANK, part_label, show
 from .engine import _parser, field_labels
 from .stars import MISSING
-from .uscc import ALPHABET, LENGTH, WEIGHTS, check_char, problem as uscc_problem
+from .uscc import ALPHABET, DIVISION, LENGTH, PAIRS, WEIGHTS, check_char, problem as uscc_problem
 
 _REF = re.compile(r"\[\[([^\]]+)\]\]")
 CHUNK = 40  # flag instances per helper cell (Excel formulas ≤ 8192 chars)
@@ -169,23 +179,73 @@ def expected_text(fn, probe=_PROBE_TEXT):
 
 
 def blank_words():
-    """Texts the engine reads as blank (besides the empty cell)."""
-    return parse.blank_spellings()
+    """Texts the engine reads as blank (besides the empty cell), after folding."""
+    return [w for w in parse.BLANK_WORDS if w and parse.is_blank(w)]
+
+
+IDEO_SPACE = "\u3000"
+DIGITS = "0123456789"
+SCAN = parse.MAX_DIGITS  # characters a charset check scans
+
+
+FOLD_PAIRS = sorted(parse.FOLD.items())
+FOLD_SPLIT = len(FOLD_PAIRS) // 2  # each half nests < 64 functions (Excel's limit)
+
+
+def fold_chain(x, pairs):
+    """SUBSTITUTE(…(x, wide, narrow)…) over ``pairs``."""
+    out = x
+    for wide, narrow in pairs:
+        out = f"SUBSTITUTE({out},{lit(wide)},{lit(narrow)})"
+    return out
+
+
+def fold_expr(x):
+    """parse.fold as one formula (for short use; a Builder splits it over two cells)."""
+    return "TRIM(" + fold_chain(fold_chain(f"{x}&\"\"", FOLD_PAIRS[:FOLD_SPLIT]),
+                                 FOLD_PAIRS[FOLD_SPLIT:]) + ")"
+
+
+def in_set(ch, chars):
+    """One character ``ch`` (an expression) is one of ``chars`` (never FIND with "")."""
+    return f"AND(LEN({ch})=1,ISNUMBER(FIND({ch},{lit(chars)})))"
+
+
+def only_chars(x, chars, pad="0"):
+    """Every character of ``x`` (at most SCAN long) is in ``chars``; ``pad`` must be in chars."""
+    idx = array_const(range(1, SCAN + 1))
+    return (f"AND(LEN({x})<={SCAN},SUMPRODUCT(--ISERROR(FIND(MID({x}&REPT({lit(pad)},{SCAN}),"
+            f"{idx},1),{lit(chars)})))=0)")
+
+
+def key_expr(t):
+    """parse._key as a formula: lower case, no spaces (t is already folded)."""
+    return f"LOWER(SUBSTITUTE({t},\" \",\"\"))"
+
+
+def key_of_word(w):
+    return parse._key(w)
 
 
 def uscc_templates():
-    """The three problem sentences of uscc.problem, as templates with {n} {ch} {want} {got}."""
+    """The problem sentences of uscc.problem, as templates with {n} {ch} {pair} {div}
+    {want} {got} (probed from the engine, so the wording has one home)."""
     short = uscc_problem("0" * 7)
     assert short.count("7") == 1
     bad = uscc_problem("I" + "0" * 17)
     assert bad.count("I") == 1
-    first17 = "0" * 17
+    first17 = "91" + "0" * 15
     want = check_char(first17)
     got = "1" if want != "1" else "2"
     wrong = uscc_problem(first17 + got)
     assert wrong.count(want) == 1 and wrong.count(got) == 1 and want != got
+    pair = uscc_problem("WW" + "0" * 16)
+    assert pair.count("WW") == 1
+    div = uscc_problem("91WWWWWW" + "0" * 10)
+    assert div.count("WWWWWW") == 1
     return (short.replace("7", "{n}"), bad.replace("I", "{ch}"),
-            wrong.replace(want, "{want}", 1).replace(got, "{got}", 1))
+            wrong.replace(want, "{want}", 1).replace(got, "{got}", 1),
+            pair.replace("WW", "{pair}"), div.replace("WWWWWW", "{div}"))
 
 
 # ---------------------------------------------------------------------- builder
@@ -204,14 +264,77 @@ class Builder:
     def inp(self, key):
         return f"[[in:{key}]]"
 
+    def folded(self, key):
+        """Cell ``t:key``: the input folded as parse.fold folds it."""
+        name = f"t:{key}"
+        if name not in self.p.cells:
+            x = self.inp(key)
+            # numbers and empty cells skip the chains (recalculation time)
+            half = self.p.add(f"a:{key}", f"IF(OR(ISNUMBER({x}),{x}=\"\"),\"\","
+                              + fold_chain(f"{x}&\"\"", FOLD_PAIRS[:FOLD_SPLIT]) + ")")
+            self.p.add(name, f"IF(ISNUMBER({x}),{x}&\"\",IF({x}=\"\",\"\",TRIM("
+                       + fold_chain(half, FOLD_PAIRS[FOLD_SPLIT:]) + ")))")
+        return f"[[{name}]]"
+
     def blank_expr(self, key):
-        t = f"TRIM({self.inp(key)}&\"\")"
+        t = self.folded(key)
         return any_equal(t, [lit("")] + [lit(w) for w in blank_words()])
+
+    def text_number(self, key, unit):
+        """parse.number of the folded text as a formula: a number, or "" when unreadable.
+
+        Commas and spaces go; the longest unit word the field accepts (parse.suffix_factor)
+        is cut off the end; what is left must be [+-] digits with at most one inner dot."""
+        t, x = self.folded(key), self.inp(key)
+        s = self.p.add(f"s:{key}", f"IF(ISNUMBER({x}),\"\",SUBSTITUTE(SUBSTITUTE({t},\",\",\"\"),\" \",\"\"))")
+        accepted = [(sfx, parse.suffix_factor(sfx, unit)) for sfx in parse.SUFFIXES]
+        accepted = [(sfx, f) for sfx, f in accepted if f is not None]
+        sl, sf = "0", "1"
+        for sfx, f in reversed(accepted):  # longest first wins
+            hit = f"RIGHT({s},{len(sfx)})={lit(sfx)}"
+            sl = f"IF({hit},{len(sfx)},{sl})"
+            sf = f"IF({hit},{num(f)},{sf})"
+        sl = self.p.add(f"sl:{key}", f"IF({s}=\"\",0,{sl})")
+        sf = self.p.add(f"sf:{key}", f"IF({s}=\"\",1,{sf})")
+        core = self.p.add(f"c:{key}", f"LEFT({s},LEN({s})-{sl})")
+        unsigned = f"IF(OR(LEFT({core},1)=\"+\",LEFT({core},1)=\"-\"),MID({core},2,{LEN_MAX}),{core})"
+        digits = f"SUBSTITUTE({unsigned},\".\",\"\",1)"
+        ok = (f"AND(LEN({digits})>0,LEN({core})<={parse.MAX_DIGITS},RIGHT({core},1)<>\".\","
+              f"{only_chars(digits, DIGITS)})")
+        return f"IF({ok},VALUE({core})*{sf},\"\")"
+
+    def text_date(self, key):
+        """parse.date of the folded text as a formula: a serial, or "" when unreadable."""
+        t, x = self.folded(key), self.inp(key)
+        dp = self.p.add(f"dp:{key}", f"IF(ISNUMBER({x}),\"\",LEFT({t},FIND(\" \",{t}&\" \")-1))")
+        clock = f"MID({t},LEN({dp})+2,{LEN_MAX})"
+        clock_ok = f"OR({clock}=\"\",AND({only_chars(clock, DIGITS + ':')},ISNUMBER(FIND(\":\",{clock}))))"
+        rest = f"MID({dp},6,{LEN_MAX})"
+        two = in_set(f"MID({rest},2,1)", DIGITS)
+        dr = f"MID({rest},IF({two},4,3),{LEN_MAX})"
+        dd = f"IF(RIGHT({dr},1)={lit(parse.DATE_END)},LEFT({dr},LEN({dr})-1),{dr})"
+        general = (f"AND(LEN({dp})>=8,{only_chars(f'LEFT({dp},4)', DIGITS)},"
+                   f"{in_set(f'MID({dp},5,1)', parse.DATE_SEP1)},{in_set(f'LEFT({rest},1)', DIGITS)},"
+                   f"{in_set(f'MID({rest},IF({two},3,2),1)', parse.DATE_SEP2)},"
+                   f"LEN({dd})>=1,LEN({dd})<=2,{only_chars(dd, DIGITS)})")
+        g = self.p.add(f"dg:{key}", f"IF({dp}=\"\",0,IF({clock_ok},IF({general},1,IF(AND(LEN({dp})=8,"
+                                    f"{only_chars(dp, DIGITS)}),8,IF(AND(LEN({dp})=5,"
+                                    f"{only_chars(dp, DIGITS)}),5,0))),0))")
+        y = f"VALUE(LEFT({dp},4))"
+        m = f"IF({g}=8,VALUE(MID({dp},5,2)),VALUE(IF({two},LEFT({rest},2),LEFT({rest},1))))"
+        d = f"IF({g}=8,VALUE(MID({dp},7,2)),VALUE({dd}))"
+        ym = self.p.add(f"dy:{key}", f"IF(OR({g}=1,{g}=8),{y}*100+{m},0)")
+        yy, mm = f"INT({ym}/100)", f"MOD({ym},100)"
+        dday = self.p.add(f"dd:{key}", f"IF(OR({g}=1,{g}=8),{d},0)")
+        valid = (f"AND({yy}>={parse.MIN_YEAR},{mm}>=1,{mm}<=12,{dday}>=1,"
+                 f"{dday}<=DAY(DATE({yy},{mm}+1,0)))")
+        return (f"IF({g}=5,VALUE({dp}),IF(OR({g}=1,{g}=8),IF({valid},DATE({yy},{mm},{dday}),"
+                f"\"\"),\"\"))")
 
     def parsed(self, key, kind, **kw):
         """Cells ``v:key`` (the clean value or "") and ``u:key`` (the E23 message or "")."""
         x, b = self.inp(key), self.blank_expr(key)
-        t = f"TRIM({x}&\"\")"
+        t = self.folded(key)
         raw_shown = f"{x}&\"\""
         spec = self.c.flags[self.E23]
 
@@ -228,45 +351,51 @@ class Builder:
             u = '""'
         elif kind in ("number", "integer", "date", "part"):
             lo, hi = kw.get("min"), kw.get("max")
-            cond = []
-            if kind == "integer":
-                cond.append(f"{x}=INT({x})")
-            if kind == "date":
-                cond += [f"{x}>=1", f"{x}<{parse.MAX_SERIAL + 1}"]
-            if lo is not None:
-                cond.append(f"{x}>={num(lo)}")
-            if hi is not None:
-                cond.append(f"{x}<={num(hi)}")
-            ok = "AND(" + ",".join(cond) + ")" if cond else "TRUE"
-            value = f"INT({x})" if kind == "date" else x
+            tn = self.text_date(key) if kind == "date" else self.text_number(key, kw.get("unit"))
             words = kw.get("words") or {}
-            bad_text = e23(kw["expected_text"])
-            bad_num = e23(kw.get("expected_range", kw["expected_text"]))
-            if words:
+            if words:  # N1's words (rubric.read_part): exact folded text
                 word_v = switch(t, {lit(k): num(v) for k, v in words.items()})
                 word_ok = any_equal(t, [lit(k) for k in words])
-                v = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},{value},\"\"),{word_v}))"
-                u = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},\"\",{bad_num}),IF({word_ok},\"\",{bad_text})))"
-            else:
-                v = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},{value},\"\"),\"\"))"
-                u = f"IF({b},\"\",IF(ISNUMBER({x}),IF({ok},\"\",{bad_num}),{bad_text}))"
+                tn = f"IF({word_ok},{word_v},{tn})"
+            n = self.p.add(f"n:{key}", f"IF({b},\"\",IF(ISNUMBER({x}),{x},{tn}))")
+            cond = []
+            if kind == "integer":
+                cond.append(f"{n}=INT({n})")
+            if kind == "date":
+                cond += [f"{n}>=1", f"{n}<{parse.MAX_SERIAL + 1}"]
+            if lo is not None:
+                cond.append(f"{n}>={num(lo)}")
+            if hi is not None:
+                cond.append(f"{n}<={num(hi)}")
+            ok = "AND(" + ",".join(cond) + ")" if cond else "TRUE"
+            value = f"INT({n})" if kind == "date" else n
+            bad_text = e23(kw["expected_text"])
+            bad_num = e23(kw.get("expected_range", kw["expected_text"]))
+            v = f"IF({n}=\"\",\"\",IF({ok},{value},\"\"))"
+            u = f"IF({b},\"\",IF({n}=\"\",{bad_text},IF({ok},\"\",{bad_num})))"
         elif kind == "choice":
-            # typed text -> canonical value (Excel expr); compared in lower case, as the
-            # engine does, whatever the spreadsheet's case-sensitivity setting
+            # typed text -> canonical value (Excel expr); compared as parse._key compares
+            # (lower case, no spaces), whatever the spreadsheet's case-sensitivity setting
             mapping = {}
             for k, val in kw["mapping"].items():
-                mapping.setdefault(k.lower(), val)
-            t = f"LOWER({t})"
-            v = f"IF({b},\"\",{switch(t, {lit(k): val for k, val in mapping.items()})})"
-            ok = any_equal(t, [lit(k) for k in mapping])
+                mapping.setdefault(key_of_word(k), val)
+            k = self.p.add(f"k:{key}", key_expr(t))
+            v = f"IF({b},\"\",{switch(k, {lit(w): val for w, val in mapping.items()})})"
+            ok = any_equal(k, [lit(w) for w in mapping])
             u = f"IF({b},\"\",IF({ok},\"\",{e23(kw['expected_text'])}))"
         elif kind == "level":
-            mapping = kw["mapping"]
+            mapping = {}
+            for w, val in kw["mapping"].items():
+                mapping.setdefault(key_of_word(w), val)
             ranks = kw["ranks"]
+            k = self.p.add(f"k:{key}", key_expr(t))
             v = (f"IF({b},\"\",IF(ISNUMBER({x}),IF({any_equal(x, ranks)},{x},\"\"),"
-                 f"{switch(t, {lit(k): val for k, val in mapping.items()})}))")
-            ok = f"IF(ISNUMBER({x}),{any_equal(x, ranks)},{any_equal(t, [lit(k) for k in mapping])})"
+                 f"{switch(k, {lit(w): val for w, val in mapping.items()})}))")
+            ok = f"IF(ISNUMBER({x}),{any_equal(x, ranks)},{any_equal(k, [lit(w) for w in mapping])})"
             u = f"IF({b},\"\",IF({ok},\"\",{e23(kw['expected_text'])}))"
+        elif kind == "report_use":
+            v, u = self.report_use_cells(key, b, t), '""'
+
         else:
             raise ValueError(kind)
         self.p.add(f"v:{key}", v)
@@ -277,6 +406,28 @@ class Builder:
 
     def V(self, key):
         return f"[[v:{key}]]"
+
+    def report_use_cells(self, key, b, t):
+        """parse.read_report_use as formulas: the value, and ``why:key`` ("negated",
+        "unclear" or "") for E24. A choice or a "none" word is exact; otherwise the words of
+        flags.E24 are looked for in the text (FIND, never with an empty needle)."""
+        words = parse.report_use_words(self.c)
+        k = self.p.add(f"k:{key}", key_expr(t))
+        mapping = {}
+        for w, val in list(words["choices"].items()) + [(w, "无") for w in words["none_words"]]:
+            mapping.setdefault(key_of_word(w), lit(val))
+        exact = any_equal(k, [lit(w) for w in mapping])
+
+        def has(name):
+            ws = [key_of_word(w) for w in words[name] if key_of_word(w)]
+            return "OR(" + ",".join(f"ISNUMBER(FIND({lit(w)},{k}))" for w in ws) + ")" \
+                if ws else "FALSE"
+        neg, st, mg, un = (has(n) for n in ("negation_words", "strategy_words",
+                                              "management_words", "unclear_words"))
+        why = self.p.add(f"why:{key}", f"IF({b},\"\",IF({exact},\"\",IF({neg},\"negated\","
+                                        f"IF(OR({un},NOT(OR({st},{mg}))),\"unclear\",\"\"))))")
+        return (f"IF({b},\"\",IF({exact},{switch(k, {lit(w): val for w, val in mapping.items()})},IF({why}=\"negated\",\"无\","
+                f"IF({why}=\"unclear\",IF({mg},\"管理\",\"无\"),IF({st},\"战略\",\"管理\")))))")
 
     def unreadable(self, key):
         """Excel condition: the field's value could not be read (E23 fired)."""
@@ -291,8 +442,10 @@ class Builder:
             return self.parsed(f.key, "text")
         if f.type == "uscc":
             return self.parsed(f.key, "uscc")
+        if f.type == "report_use":
+            return self.parsed(f.key, "report_use")
         if f.type in ("number", "integer", "date"):
-            kw = {"expected_text": expected_text(fn)}
+            kw = {"expected_text": expected_text(fn), "unit": f.unit}
             if f.type == "number" and (f.min is not None or f.max is not None):
                 kw["expected_range"] = expected_text(fn, (f.max or 0) + 1e6)
                 kw["min"], kw["max"] = f.min, f.max
@@ -306,7 +459,7 @@ class Builder:
         if f.type == "level":
             mapping = {}
             for lv in c.levels:
-                for name in (lv.applied, lv.name) + lv.variants:
+                for name in sorted(parse.level_words(lv)):
                     mapping.setdefault(name, num(lv.rank))
             return self.parsed(f.key, "level", mapping=mapping,
                                ranks=[num(lv.rank) for lv in c.levels],
@@ -428,11 +581,15 @@ class Builder:
     def e16(self):
         v = self.V("uscc")
         u = self.p.add("uscc_clean", f"SUBSTITUTE({v},\"-\",\"\")")
-        short, bad, wrong = uscc_templates()
+        short, bad, wrong, pair_t, div_t = uscc_templates()
         alpha = lit(ALPHABET)
         idx = array_const(range(1, LENGTH + 1))
         rev = array_const(LENGTH + 1 - i for i in range(1, LENGTH + 1))
         nbad = f"SUMPRODUCT(--ISERROR(FIND(MID({u},{idx},1),{alpha})))"
+        pairs = lit("," + ",".join(PAIRS) + ",")
+        pair_ok = f"ISNUMBER(FIND(\",\"&LEFT({u},2)&\",\",{pairs}))"
+        div = f"MID({u},{DIVISION.start + 1},{DIVISION.stop - DIVISION.start})"
+        div_ok = f"SUMPRODUCT(--ISERROR(FIND(MID({div},{array_const(range(1, DIVISION.stop - DIVISION.start + 1))},1),\"0123456789\")))=0"
         first_bad = f"({LENGTH + 1}-SUMPRODUCT(MAX(ISERROR(FIND(MID({u},{idx},1),{alpha}))*{rev})))"
         total = (f"SUMPRODUCT((FIND(MID({u},{array_const(range(1, LENGTH))},1),{alpha})-1)"
                  f"*{array_const(WEIGHTS)})")
@@ -440,7 +597,9 @@ class Builder:
                           f"MID({alpha},MOD(31-MOD({total},31),31)+1,1)))")
         problem = (f"IF(LEN({u})<>{LENGTH},{template(short, {'n': f'LEN({u})'})},"
                    f"IF({nbad}>0,{template(bad, {'ch': f'MID({u},{first_bad},1)'})},"
-                   f"IF(RIGHT({u},1)<>{want},{template(wrong, {'want': want, 'got': f'RIGHT({u},1)'})},\"\")))")
+                   f"IF(NOT({pair_ok}),{template(pair_t, {'pair': f'LEFT({u},2)'})},"
+                   f"IF(NOT({div_ok}),{template(div_t, {'div': div})},"
+                   f"IF(RIGHT({u},1)<>{want},{template(wrong, {'want': want, 'got': f'RIGHT({u},1)'})},\"\")))))")
         pr = self.p.add("uscc_problem", f"IF({v}=\"\",\"\",{problem})")
         body = f"IF({pr}=\"\",\"\",{self.msg('E16', value=v, problem=pr)})"
         self.instance("E16", "uscc", body)
@@ -492,9 +651,12 @@ class Builder:
 
     def e22(self, deadline):
         d = self.V("fill_date")
+        earliest = self.c.flags["E22"]["earliest"]
         body = (f"IF({d}=\"\",\"\",IF({d}>{date_lit(deadline)},"
                 + self.msg("E22", value=f"TEXT({d},\"{DATE_FMT}\")", limit=Const(show(deadline)))
-                + ",\"\"))")
+                + f",IF({d}<{date_lit(earliest)},"
+                + self.msg("E22", "early_message", value=f"TEXT({d},\"{DATE_FMT}\")")
+                + ",\"\")))")
         self.instance("E22", "fill_date", body)
 
     # -- star level (walks campaign.stars as stars.evaluate does) ------------------------
@@ -707,9 +869,10 @@ def _application_checks(b, star):
     for code in ("E04", "E05"):
         key, wanted = c.flags[code]["field"], c.flags[code]["wanted"]
         b.instance(code, key, _missing_or(b, code, key, f"{V(key)}<>{lit(wanted)}"))
-    # E06
+    # E06 (K4): 初评 only — a review type in exempt_review_types is not subject to it
+    exempt = any_equal(V("review_type"), [lit(x) for x in c.flags["E06"]["exempt_review_types"]])
     b.instance("E06", "prior_pass",
-               f"IF(NOT({_in_cat(b, 'E06')}),\"\",IF(OR({V('prior_pass')}=\"是\",{V('credit_a')}=\"是\"),"
+               f"IF(OR(NOT({_in_cat(b, 'E06')}),{exempt}),\"\",IF(OR({V('prior_pass')}=\"是\",{V('credit_a')}=\"是\"),"
                f"\"\",{b.msg('E06', since=Const(show(c.flags['E06']['credit_a_since'])))}))")
     # E07 with EDATE from the reference date (C6)
     spec = c.flags["E07"]
@@ -756,8 +919,13 @@ def _application_checks(b, star):
     series = "OR(" + ",".join(f"ISNUMBER(FIND({lit(w)},{name}))"
                               for w in c.flags["E12"]["series_words"]) + ")"
     hit = f"AND({name}<>\"\",{series})"
+    spec_v = V("model_spec")
+    squeeze = lambda e: f"UPPER(SUBSTITUTE({e},\" \",\"\"))"  # noqa: E731 - checks.squeeze
+    has_spec = f"ISNUMBER(FIND({squeeze(spec_v)},{squeeze(name)}))"
     b.instance("E12", "project_name",
-               f"IF(NOT({_in_cat(b, 'E12')}),\"\",IF({hit},{b.msg('E12', value=name)},\"\"))")
+               f"IF(NOT({_in_cat(b, 'E12')}),\"\",IF({hit},{b.msg('E12', value=name)},"
+               f"IF(OR({name}=\"\",{spec_v}=\"\"),\"\",IF({has_spec},\"\","
+               f"{b.msg('E12', 'spec_message', value=name, spec=spec_v)}))))")
     b.instance("E12", "model_spec",
                f"IF(NOT({_in_cat(b, 'E12')}),\"\",IF({hit},\"\",IF({V('model_spec')}=\"\","
                f"{b.msg('E12', 'missing')},\"\")))")
@@ -775,9 +943,10 @@ def _application_checks(b, star):
     n, listed = V("respondents"), "[[in:respondents_listed]]"
     needed = f"MIN({n},{num(spec['threshold'])})"
     m17 = b.msg('E17', total=n + AMP_EMPTY, listed=listed + AMP_EMPTY, needed=needed + AMP_EMPTY)
+    many = b.msg('E17', 'too_many_message', total=n + AMP_EMPTY, listed=listed + AMP_EMPTY)
     b.instance("E17", "respondents",
                f"IF({b.unreadable('respondents')},\"\",IF({n}=\"\",{b.msg('E17', 'missing')},"
-               f"IF({listed}<{needed},{m17},\"\")))")
+               f"IF({listed}<{needed},{m17},IF({listed}>{n},{many},\"\"))))")
     # E18, E19
     last = lit(c.rubric.conclusions[-1][0])
     m18 = b.msg('E18', value='[[se_total]]' + AMP_EMPTY)
@@ -787,6 +956,27 @@ def _application_checks(b, star):
     b.e20("required")
     b.pattern_check("E21", "contact_mobile")
     b.e22(c.application_deadline)
+    # E24: 测量报告应用 in free text, negated or unclear
+    spec = c.flags["E24"]
+    why = "[[why:report_use]]"
+    why_text = f"IF({why}=\"negated\",{lit(spec['negated'])},{lit(spec['unclear'])})"
+    m24 = b.msg("E24", value=b.folded("report_use"), reading=V("report_use"), why=why_text)
+    b.instance("E24", "report_use", f"IF({why}=\"\",\"\",{m24})")
+    # E31: 工程类 须完成验收 — 验收日期 given, not after 交付使用日期
+    acc, dd = V("acceptance_date"), V("delivery_date")
+    b.instance("E31", "acceptance_date",
+               f"IF(NOT({_in_cat(b, 'E31')}),\"\","
+               + _missing_or(b, "E31", "acceptance_date", f"AND({dd}<>\"\",{acc}>{dd})",
+                             value=d("acceptance_date"), delivery=d("delivery_date")) + ")")
+    # E32: survey ends before it starts / starts after the application deadline C2
+    ss, se = V("survey_start"), V("survey_end")
+    b.instance("E32", "survey_end",
+               f"IF(OR({ss}=\"\",{se}=\"\"),\"\",IF({se}<{ss},"
+               f"{b.msg('E32', value=d('survey_end'), start=d('survey_start'))},\"\"))")
+    dl = c.application_deadline
+    b.instance("E32", "survey_start",
+               f"IF({ss}=\"\",\"\",IF({ss}>{date_lit(dl)},"
+               f"{b.msg('E32', 'late_message', value=d('survey_start'), limit=Const(show(dl)))},\"\"))")
     # E29 (S1): a part outside its allowed values
     step = c.rubric.step
     for part in c.rubric.parts:

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_SERIAL = 2958465  # 9999-12-31
@@ -27,9 +28,27 @@ class Unreadable(ValueError):
 
 
 def norm(text):
-    """NFKC (full-width to half-width), trimmed, inner runs of space folded."""
+    """NFKC (full-width to half-width), trimmed, inner runs of space folded (for headers)."""
     s = unicodedata.normalize("NFKC", str(text))
     return re.sub(r"\s+", " ", s).strip()
+
+
+# Values are folded as the sheet folds them (formulas.fold_expr, a SUBSTITUTE per pair):
+# full-width ASCII (U+FF01–U+FF5E) to ASCII and the ideographic space to a space, then trimmed
+# as TRIM() trims (spaces only), so the sheet and the engine read the same text.
+FOLD = {chr(i): chr(i - 0xFEE0) for i in range(0xFF01, 0xFF5F)}
+FOLD["\u3000"] = " "
+_ASC = {ord(k): ord(v) for k, v in FOLD.items()}
+
+
+def asc(s):
+    """Full-width ASCII and the ideographic space to half width (see FOLD)."""
+    return str(s).translate(_ASC)
+
+
+def fold(v):
+    """A value as the sheet reads it: FOLD, then TRIM (runs of spaces folded, ends cut)."""
+    return re.sub(" +", " ", asc(v)).strip(" ")
 
 
 # What people type for "nothing" (after NFKC folding); the sheet formulas compare with
@@ -52,18 +71,18 @@ def is_blank(v):
         return True
     if isinstance(v, float) and math.isnan(v):
         return True
-    return isinstance(v, str) and norm(v) in ("",) + BLANK_WORDS
+    return isinstance(v, str) and fold(v) in ("",) + BLANK_WORDS
 
 
 def text(v):
-    """Text as entered, trimmed; numbers from Excel (85.0) become "85"."""
+    """Text as entered, folded and trimmed as the sheet does; 85.0 from Excel becomes "85"."""
     if is_blank(v):
         return None
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (dt.datetime, dt.date)):
         return v.strftime("%Y-%m-%d")
-    return norm(v)
+    return fold(v)
 
 
 # ---------------------------------------------------------------------- numbers
@@ -74,7 +93,34 @@ _UNITS = {  # unit: (family, scale)
     "万平米": ("area", 1e4), "平米": ("area", 1),
 }
 _PLAIN_SUFFIXES = {"分", "%", "人", "名", "个", "位", "项", "家", "万", "户"}
-_NUM_RE = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*)$")
+#: Every unit word a number may carry (the formula builder probes each one per field).
+SUFFIXES = tuple(sorted(set(_UNITS) | _PLAIN_SUFFIXES, key=lambda x: (-len(x), x)))
+# "5." is not a number: LibreOffice's VALUE() refuses it, so the sheet cannot read it either
+_NUM_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+))(.*)$")
+MAX_DIGITS = 30  # a longer numeral is not a value anyone types (the sheet checks this many)
+
+
+def suffix_factor(suffix, unit=None):
+    """What a number written with ``suffix`` is multiplied by for a field in ``unit``.
+
+    Returns:
+        the factor, or None when the suffix is not accepted for that unit.
+    """
+    suffix = suffix.lower()
+    if suffix == "":
+        return 1.0
+    if suffix in _UNITS:
+        family, scale = _UNITS[suffix]
+        if unit in _UNITS and _UNITS[unit][0] == family:
+            return scale / _UNITS[unit][1]
+        if unit is None and suffix == "万":
+            return 1.0
+        return None
+    if suffix in _PLAIN_SUFFIXES:
+        if suffix == "万" and unit not in _UNITS:
+            return 1e4
+        return 1.0
+    return None
 
 
 def number(v, unit=None, expected="应为数字"):
@@ -99,26 +145,15 @@ def number(v, unit=None, expected="应为数字"):
         return float(v)
     if isinstance(v, (dt.date, dt.datetime)):
         raise Unreadable(v, expected)
-    s = norm(v).replace(",", "").replace(" ", "").replace("．", ".")
+    s = fold(v).replace(",", "").replace(" ", "")
     m = _NUM_RE.match(s)
-    if not m:
+    if not m or len(m.group(1)) > MAX_DIGITS:
         raise Unreadable(v, expected)
     x = float(m.group(1))
-    suffix = m.group(2)
-    if suffix == "":
-        return x
-    if suffix in _UNITS:
-        family, scale = _UNITS[suffix]
-        if unit in _UNITS and _UNITS[unit][0] == family:
-            return x * scale / _UNITS[unit][1]
-        if unit is None and suffix == "万":
-            return x
+    factor = suffix_factor(m.group(2), unit)
+    if factor is None:
         raise Unreadable(v, expected)
-    if suffix in _PLAIN_SUFFIXES:
-        if suffix == "万" and unit not in _UNITS:
-            return x * 1e4
-        return x
-    raise Unreadable(v, expected)
+    return x if factor == 1 else x * factor
 
 
 def integer(v, expected="应为整数"):
@@ -131,10 +166,12 @@ def integer(v, expected="应为整数"):
 
 
 # ---------------------------------------------------------------------- dates
-_DATE_RES = [
-    re.compile(r"^(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-]
+# Text dates, read the way the sheet's formula reads them: 2023-05-01, 2023.5.1, 2023/5/1,
+# 2023年5月1日, 20230501, a serial 45047; a time after a space (digits and colons) is ignored.
+DATE_SEP1, DATE_SEP2, DATE_END = "年./-", "月./-", "日"
+_DATE_RE = re.compile(r"^([0-9]{4})[年./-]([0-9]{1,2})[月./-]([0-9]{1,2})日?$")
+_DATE8_RE = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$")
+MIN_YEAR = 1900
 
 
 def date(v, expected="应为日期，如 2023-05-01"):
@@ -149,16 +186,21 @@ def date(v, expected="应为日期，如 2023-05-01"):
         raise Unreadable(v, expected)
     if isinstance(v, (int, float)):
         return from_serial(v, v, expected)
-    s = norm(v)
-    for rx in _DATE_RES:
-        m = rx.match(s)
-        if m:
-            try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                raise Unreadable(v, expected) from None
-    if re.fullmatch(r"\d{5}(\.0+)?", s):
+    s = fold(v)
+    if " " in s:
+        s, clock = s.split(" ", 1)
+        if not re.fullmatch(r"[0-9:]+", clock) or ":" not in clock:
+            raise Unreadable(v, expected)
+    if re.fullmatch(r"[0-9]{5}", s):
         return from_serial(float(s), v, expected)
+    m = _DATE_RE.match(s) or _DATE8_RE.match(s)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+        if y >= MIN_YEAR:
+            try:
+                return dt.date(y, mo, d)
+            except ValueError:
+                pass
     raise Unreadable(v, expected)
 
 
@@ -183,8 +225,10 @@ def add_months(d, months):
 
 
 # ---------------------------------------------------------------------- choices
-_YES = {"是", "√", "✓", "✔", "y", "yes", "1", "true", "对", "已通过", "通过", "具备", "具有"}
-_NO = {"否", "×", "✗", "✘", "x", "n", "no", "0", "false", "不是", "未通过", "不具备", "不具有"}
+_YES = {"是", "√", "✓", "✔", "y", "yes", "1", "true", "对", "已通过", "通过", "具备", "具有",
+        "有"}
+_NO = {"否", "×", "✗", "✘", "x", "n", "no", "0", "false", "不是", "未通过", "不具备", "不具有",
+       "无", "没有"}
 _HAS = {"有", "是", "y", "yes", "1", "true", "√", "存在"}
 _HASNOT = {"无", "没有", "否", "n", "no", "0", "false", "×", "不存在"}
 #: The words each two-way choice list accepts (FIELDS.md variants), for the formula builder.
@@ -196,7 +240,7 @@ def _key(v):
         return "true" if v else "false"
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return norm(v).lower().replace(" ", "")
+    return fold(v).lower().replace(" ", "")
 
 
 def yesno(v):
@@ -231,24 +275,62 @@ def choice(v, options):
     for o in options:
         if _key(o) == k:
             return o
-    hits = [o for o in options if k and (k in _key(o) or _key(o) in k) and _key(o) != "其他"]
-    if len(hits) == 1:
-        return hits[0]
     raise Unreadable(v, "应为 " + "、".join(options) + " 之一")
 
 
-def report_use(v):
-    """战略 / 管理 / 无, from the form's words or a sentence that says one of them."""
+@dataclass(frozen=True)
+class UseReading:
+    """How 测量报告应用 was read: the value for the star conditions and, for free text that is
+    negated or unclear, why (E24); ``why`` is None for a choice or a plain statement."""
+
+    value: str | None
+    why: str | None = None  # "negated" / "unclear"
+
+
+def read_report_use(v, words):
+    """测量报告应用 (RULES.md E24): the form's choice, or free text from an export.
+
+    Args:
+        v: the raw value.
+        words: the campaign's reading words: ``choices`` (form word -> value, the short
+            values included), ``none_words``, ``negation_words``, ``strategy_words``,
+            ``management_words``, ``unclear_words`` (flags.E24 and choices).
+    Returns:
+        UseReading: a choice or a known "none" word is sure; free text with a negation word
+        reads as 无 (the least favourable) and is "negated"; free text naming no use, or
+        with an unclear word, reads as the least favourable use it names and is "unclear".
+    """
     if is_blank(v):
-        return None
+        return UseReading(None)
     k = _key(v)
-    if "战略" in k or "改进" in k:
-        return "战略"
-    if "管理" in k:
-        return "管理"
-    if k in _HASNOT or k in ("未应用", "没有应用", "未用"):
-        return "无"
-    raise Unreadable(v, "应为 战略、管理、无 之一")
+    for word, value in words["choices"].items():
+        if _key(word) == k:
+            return UseReading(value)
+    if k in {_key(w) for w in words["none_words"]}:
+        return UseReading("无")
+    has = lambda key: any(_key(w) in k for w in words[key])  # noqa: E731
+    if has("negation_words"):
+        return UseReading("无", "negated")
+    strategy, management = has("strategy_words"), has("management_words")
+    if has("unclear_words") or not (strategy or management):
+        return UseReading("管理" if management else "无", "unclear")
+    return UseReading("战略" if strategy else "管理")
+
+
+def report_use(v, words):
+    """战略 / 管理 / 无 (the value only; see :func:`read_report_use`)."""
+    return read_report_use(v, words).value
+
+
+def report_use_words(campaign):
+    """The words :func:`read_report_use` needs, from the campaign (choices and flags.E24)."""
+    spec = campaign.flags["E24"]
+    choices = dict(zip(campaign.choices["report_use_form"], campaign.choices["report_use"]))
+    choices.update({x: x for x in campaign.choices["report_use"]})
+    out = {k: tuple(spec[k]) for k in ("none_words", "negation_words", "strategy_words",
+                                       "management_words", "unclear_words")}
+    out["choices"] = choices
+    return out
 
 
 def category(v, campaign):
@@ -272,7 +354,13 @@ def level(v, campaign):
         return int(v)
     k = _key(v)
     for lv in campaign.levels:
-        if k in {_key(lv.applied), _key(lv.name)} | {_key(x) for x in lv.variants}:
+        if k in level_words(lv):
             return lv.rank
     names = "、".join(lv.applied for lv in campaign.levels)
     raise Unreadable(v, f"应为 {names} 之一")
+
+
+def level_words(lv):
+    """Every written form of a level (lower case, no spaces): its words, its variants and
+    its rank as text ("4" from a CSV)."""
+    return {_key(lv.applied), _key(lv.name), str(lv.rank)} | {_key(x) for x in lv.variants}

@@ -43,7 +43,7 @@ def read_part(part, raw, item):
     if part.kind == "penalty":
         return parse.yesno(raw)
     if item.choices and isinstance(raw, str):
-        k = parse.norm(raw)
+        k = parse.fold(raw)
         if k in item.choices:
             return float(item.choices[k])
     return parse.number(raw, expected="应为分值（数字）")

@@ -85,9 +85,22 @@ def _stars(campaign, rank):
     return lv.stars if lv else campaign.no_level
 
 
-def needs_onsite_review(campaign, category, proposed):
-    """L6: is an application with this category and proposed level rank on the 现场评审 list?"""
+def needs_onsite_review(campaign, category, applied, proposed):
+    """L6: is an application on the 现场评审 list?
+
+    The notice (§四(六)) names the APPLIED level: 申请标杆级的企业类、服务类 and 申请用户满意级
+    的工程类; only an application still in the running (a proposed level above 不达标) goes.
+    The campaign's ``onsite_review.by`` may say "proposed" to use the proposed level instead.
+
+    Args:
+        category: 企业类 …; applied: applied level rank or None; proposed: proposed rank or None.
+    Returns:
+        bool
+    """
     if not proposed:
         return False
-    return proposed in campaign.onsite["levels"] or \
-        proposed in campaign.onsite["category_levels"].get(category, ())
+    rank = applied if campaign.onsite.get("by", "applied") == "applied" else proposed
+    if not rank:
+        return False
+    return rank in campaign.onsite["levels"] or \
+        rank in campaign.onsite["category_levels"].get(category, ())

@@ -46,7 +46,7 @@ def _read(fn, v, what):
         raise _Bad(f"{what}无法识别: {parse.text(v)}（{e.expected}）") from None
 
 
-def _star_args(category, conclusion, satisfaction, report_use, risk, applied_level):
+def _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto="否"):
     c = load()
     cat = _read(lambda v: parse.category(v, c), category, "申请类别")
     if cat is None:
@@ -58,10 +58,12 @@ def _star_args(category, conclusion, satisfaction, report_use, risk, applied_lev
     q = _read(parse.number, satisfaction, "满意度")
     if q is None:
         raise _Bad("满意度未填写")
-    use = _read(parse.report_use, report_use, "测量报告应用") or "无"
+    words = parse.report_use_words(c)
+    use = _read(lambda v: parse.report_use(v, words), report_use, "测量报告应用") or "无"
     rk = _read(parse.hasnot, risk, "风险") or "无"
     applied = _read(lambda v: parse.level(v, c), applied_level, "申请等级")
-    return c, stars.evaluate(c, cat, concl, q, use, rk, "否", applied)
+    vt = _read(parse.yesno, veto, "否决项") or "否"  # L4: a veto gives no level
+    return c, stars.evaluate(c, cat, concl, q, use, rk, vt, applied)
 
 
 @xw.func
@@ -84,18 +86,19 @@ def saq_conclusion(score, veto="否"):
 
 @xw.func
 @_safe
-def saq_star(category, conclusion, satisfaction, report_use, risk="无", applied_level=""):
-    """可评等级；给出申请等级时为建议等级（L1–L5）。"""
-    c, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level)
+def saq_star(category, conclusion, satisfaction, report_use, risk="无", applied_level="",
+             veto="否"):
+    """可评等级；给出申请等级时为建议等级（L1–L5）；否决项为“是”时不达标（L4）。"""
+    c, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto)
     return c.level_name(r.proposed if r.proposed is not None else r.achievable)
 
 
 @xw.func
 @_safe
 def saq_star_reason(category, conclusion, satisfaction, report_use, risk="无",
-                    applied_level=""):
+                    applied_level="", veto="否"):
     """说明由哪一条件决定了等级的一句话。"""
-    _, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level)
+    _, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto)
     return r.reason
 
 

@@ -1,21 +1,30 @@
 """统一社会信用代码 (unified social credit code), GB 32100-2015 — rule E16.
 
 18 characters from a 31-character alphabet (digits and upper-case letters without I, O, Z,
-S, V); the 18th is a check character computed from the first 17 with weights 3^i mod 31.
+S, V). Position 1 is the registration authority and position 2 the organisation type (a pair
+of the standard's table 1), positions 3–8 the administrative-division code (digits), and
+the 18th is a check character computed from the first 17 with weights 3^i mod 31.
+Full-width characters, spaces and hyphens are folded first, as the sheet does (ASC()).
 """
 
 from __future__ import annotations
 
-from .parse import norm
+from .parse import fold
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
+#: GB 32100-2015 表 1: 登记管理部门代码 -> 机构类别代码 (机构编制, 外交, 司法行政, 文化, 民政,
+#: 旅游, 宗教, 工会, 工商, 中央军委改革和编制办公室, 农业, 其他).
+REGISTRATION = {"1": "1239", "2": "19", "3": "123459", "4": "19", "5": "1239", "6": "129",
+                "7": "129", "8": "19", "9": "123", "A": "19", "N": "1239", "Y": "1"}
+PAIRS = tuple(a + b for a, kinds in REGISTRATION.items() for b in kinds)
+DIVISION = slice(2, 8)  # positions 3–8
 
 
 def clean(code):
     """Upper case, full-width folded, spaces and hyphens removed."""
-    return norm(code).upper().replace(" ", "").replace("-", "")
+    return fold(code).upper().replace(" ", "").replace("-", "")
 
 
 def check_char(first17):
@@ -38,6 +47,10 @@ def problem(code):
     bad = [ch for ch in c if ch not in ALPHABET]
     if bad:
         return f"含有不允许的字符“{bad[0]}”"
+    if c[:2] not in PAIRS:
+        return f"第 1–2 位“{c[:2]}”不是登记管理部门和机构类别代码"
+    if not c[DIVISION].isdigit() or not c[DIVISION].isascii():
+        return f"第 3–8 位（行政区划码）应为数字，现为“{c[DIVISION]}”"
     want = check_char(c[:17])
     if c[17] != want:
         return f"校验位应为 {want}，现为 {c[17]}"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fastread, parse
-from .engine import evaluate_application, evaluate_recommender, evaluate_row, field_labels
+from .engine import (count_respondents, evaluate_application, evaluate_recommender,
+                     evaluate_row, field_labels)
 
 RESPONDENT_TABLE = "respondent_list"
 RECOMMENDATION_TABLE = "recommendations"
@@ -106,16 +107,20 @@ def application_input_keys(campaign):
 
 
 def count_listed(table):
-    """F4/E17: rows of 被访者名单 with a name or a contact (序号 alone does not count).
+    """F4/E17: rows of 被访者名单 with both 姓名 and 联系方式 ("被访者名单至少含姓名、联系方式";
+    engine.count_respondents, the sheet's count says the same).
 
     Returns:
         int, or None when the workbook has no respondents table.
     """
     if table is None:
         return None
-    idx = [j for j, c in enumerate(table.columns) if parse.norm(c) != SEQ_HEADER]
-    return sum(1 for r in table.rows
-               if any(j < len(r) and not parse.is_blank(r[j]) for j in idx))
+    cols = [parse.norm(c) for c in table.columns]
+    name, contact = (cols.index(h) if h in cols else None for h in ("姓名", "联系方式"))
+
+    def cell(r, j):
+        return r[j] if j is not None and j < len(r) else None
+    return count_respondents((cell(r, name), cell(r, contact)) for r in table.rows)
 
 
 def application_input(sub, campaign):

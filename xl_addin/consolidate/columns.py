@@ -131,8 +131,9 @@ def build_columns(campaign):
         Column("可评等级", 12, _app_only(lambda e, c: c.level_name(e.app.evaluation.star.achievable))),
         Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
         Column("等级说明", 28, _app_only(lambda e, c: e.app.evaluation.star.reason), wrap=True),
-        Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(
-            c, e.app.evaluation.values.get("category"), e.app.evaluation.star.proposed) else "")),
+        Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(  # L6: applied
+            c, e.app.evaluation.values.get("category"), e.app.evaluation.values.get("level"),
+            e.app.evaluation.star.proposed) else "")),
         # Earlier results from the campaign registry (issue 14), set by registry.annotate_entries.
         Column("上年结果", 16, lambda e, c: getattr(e, "prior_result", None), wrap=True),
         Column("错误数", 6, lambda e, c: e.errors),

@@ -165,6 +165,9 @@ def application(c, rng, i, category, recommender):
                  delivery_date=dt.date(Y - 2, rng.randrange(1, 7), 20),
                  designer="上海建筑设计研究院有限公司", supervisor="上海建设工程监理有限公司",
                  client_opinion="满意", general_contractor="是", quality_award="是")
+        # E31: accepted (验收) before it was delivered; same random draws as before
+        v["acceptance_date"] = min(v["acceptance_date"], v["delivery_date"])
+        v["completion_date"] = min(v["completion_date"], v["acceptance_date"])
     v.update(_rubric_values(c, rng, rng.uniform(0.75, 0.97)))
     # The applicant applies for what its own figures reach (L1–L5, from the campaign's rules).
     from ..engine import evaluate_application

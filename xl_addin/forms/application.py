@@ -18,13 +18,15 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..campaign import fmt_number, load
 from ..checks import part_label
-from ..formulas import application_plan
+from .. import parse
+from ..formulas import application_plan, lit
 from . import common as C
 
 TEMPLATE_ID = "saq-application"
 COVER_KEYS = ("recommender", "fill_date", "category", "level")
 RESPONDENT_TABLE = "respondent_list"
 RESPONDENT_COLUMNS = ("序号", "姓名", "联系方式")
+COUNT_COL = "G"  # hidden: 1 when the row has both 姓名 and 联系方式 (E17)
 RESULT_NAMES = ("se_base", "se_bonus", "se_total", "se_conclusion", "achievable_level",
                 "proposed_level", "level_reason", "flags", "flag_text", "error_count",
                 "warning_count", "status")
@@ -58,7 +60,7 @@ def _hint(f, c):
         bits.append("整数" if f.type == "integer" else "数字")
         if f.unit:
             bits.append(f"单位{f.unit}")
-    elif f.type in ("choice", "category", "level"):
+    elif f.type in ("choice", "category", "level", "report_use"):
         bits.append("下拉选择")
     if f.only:
         bits.append("仅" + "、".join(f.only))
@@ -165,8 +167,11 @@ def build_application(campaign=None):
             parts = list(item.parts) + ([item.penalty] if item.penalty else [])
             start = r
             for part in parts:
-                wr.cell(r, 5, part.label if (len(item.parts) > 1 or part.kind == "penalty") else "—")
+                wr.cell(r, 5, part.label if (len(item.parts) > 1 or part.kind in ("penalty", "errors"))
+                        else "—")
                 allowed = part.allowed_text(rb.step)
+                if item.hint:  # A3: say plainly that the cell wants the number of errors
+                    allowed = item.hint
                 if item.choices:
                     allowed = "、".join(f"{k} {fmt_number(v)}" for k, v in item.choices.items())
                 wr.cell(r, 6, allowed)
@@ -246,12 +251,13 @@ def build_application(campaign=None):
 
     # ---- 被访者名单 -------------------------------------------------------------------
     n_rows = c.flags["E17"]["threshold"] + 50
-    wl["A1"] = f"被访者名单（{c.flags['E17']['rule'].removeprefix('被访者名单：')}）"
+    need = c.flags["E17"]["threshold"]
+    wl["A1"] = f"被访者名单（不超过 {need} 人须全部列出，超过 {need} 人至少列出 {need} 人）"
     wl["A1"].font = C.font(13, True)
     wl.merge_cells("A1:C1")
     wl["A1"].alignment = C.CENTER  # wrapped: the title is wider than the three columns
     wl.row_dimensions[1].height = 40
-    wl["A2"] = "姓名不能为空；联系方式填写手机或电话。"
+    wl["A2"] = "姓名和联系方式都填写的才计入人数（E17）；联系方式填写手机或电话。"
     wl["A2"].font = C.font(9.5, color="595959")
     for j, (h, w) in enumerate(zip(RESPONDENT_COLUMNS, (8, 20, 28)), 1):
         cl = wl.cell(3, j, h)
@@ -273,8 +279,15 @@ def build_application(campaign=None):
     wl["E3"] = "已列人数"
     wl["E3"].font = C.font(10.5, True)
     wl.column_dimensions["E"].width = 12
-    count_range = f"$B$4:$B${3 + n_rows + 1000}"
-    wl[listed_coord] = f'=SUMPRODUCT(--(LEN(TRIM({count_range}))>0))'
+    last = 3 + n_rows + 1000
+    # E17/F4: a respondent counts only with both 姓名 and 联系方式 (engine.count_respondents)
+    # one hidden helper cell per row (an empty row costs one LEN): far cheaper to recalculate
+    # than an array formula over the whole column
+    for rr in range(4, last + 1):
+        wl[f"{COUNT_COL}{rr}"] = (f"=IF(OR(LEN($B{rr})=0,LEN($C{rr})=0),0,"
+                                  f"IF(AND({_present(f'$B{rr}')},{_present(f'$C{rr}')}),1,0))")
+    wl.column_dimensions[COUNT_COL].hidden = True
+    wl[listed_coord] = f"=SUM(${COUNT_COL}$4:${COUNT_COL}${last})"
     C.add_name(wb, "respondents_listed", wl, listed_coord)
     inputs["respondents_listed"] = C.ref(wl, listed_coord)
 
@@ -386,6 +399,16 @@ def build_application(campaign=None):
     return wb
 
 
+def _present(cell):
+    """A cell that is not blank as parse.is_blank reads it: none of the blank words, also in
+    their full-width forms (parse.FOLD), around spaces of either width."""
+    t = f'TRIM(SUBSTITUTE({cell}&"","\u3000"," "))'
+    wide = {v: k for k, v in parse.FOLD.items() if v.strip()}
+    blank = ("",) + tuple(parse.BLANK_WORDS)
+    words = set(blank) | {"".join(wide.get(ch, ch) for ch in w) for w in blank}
+    return "AND(" + ",".join(f"{t}<>{lit(w)}" for w in sorted(words)) + ")"
+
+
 def _yesno_field(c, key, label):
     from ..campaign import Field
     return Field(key, label, "choice", "yesno")
@@ -410,7 +433,7 @@ def _part_validation(ws, part, item, coord, step, c, lists):
                             allow_blank=True)
     allowed = part.allowed_text(step)
     dv.promptTitle = part_label(c, part)[:32]
-    dv.prompt = f"允许值：{allowed}"
+    dv.prompt = item.hint or f"允许值：{allowed}"  # A3: the number of errors, not a score
     dv.errorTitle = "分值不在允许值之内"
     dv.error = f"“{part_label(c, part)}”只能填写：{allowed}（规则 S1）"
     dv.showInputMessage = dv.showErrorMessage = True

@@ -79,7 +79,9 @@ def fill_application(path_out, values, respondents=None, campaign=None):
         if v is not None:
             _put(cell, v)
     if respondents is None and values.get("respondents_listed"):
-        respondents = [(f"被访者{i + 1}", "") for i in range(int(values["respondents_listed"]))]
+        # E17: a respondent counts only with both 姓名 and 联系方式
+        respondents = [(f"被访者{i + 1}", f"138{i:08d}")
+                       for i in range(int(values["respondents_listed"]))]
     if respondents:
         ws, c1, r1, r2, heads = _table(wb, RESPONDENT_TABLE)
         _ensure_rows(ws, RESPONDENT_TABLE, len(respondents))

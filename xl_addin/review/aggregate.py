@@ -261,7 +261,7 @@ def aggregate(campaign, apps, by_app, scores, k=None, publication_start=None,
         a.final = a.trimmed if (cfg["use_trimmed"] and a.trimmed is not None) else a.mean
         a.report_use, a.risk, a.veto, a.conclusion, a.star = decide(campaign, a.app, a.final,
                                                                    a.counted)
-        a.onsite = stars.needs_onsite_review(campaign, a.app.category, a.proposed)
+        a.onsite = stars.needs_onsite_review(campaign, a.app.category, a.app.level, a.proposed)
         a.shortlist = a.proposed == cfg["shortlist_level"]
     start = publication_start or default_publication_start(campaign)
     window = campaign.publication_window(start) if start else (None, None)

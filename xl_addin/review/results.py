@@ -193,11 +193,12 @@ def write_results(path, campaign, res):
     bw = [5, 11, 26, 22, 8, 16, 8, 22]
     onsite_why = {}
     for a in rv.onsite:
-        onsite_why[a.app.id] = f"{a.app.category}建议{level_text(a.proposed)}（L6）"
+        onsite_why[a.app.id] = (f"{a.app.category}申请{level_text(a.app.level)}，"
+                                f"建议{level_text(a.proposed)}（L6）")
     _sheet(wb, "现场评审名单", "现场评审名单（L6）", base + ["原因"],
            listing(rv.onsite, None, lambda a: [onsite_why[a.app.id]]), bw + [30],
            "onsite_list",
-           notes=["建议等级为用户满意标杆级的企业类、服务类申请，以及建议为用户满意级的工程类申请，须现场评审。"])
+           notes=[campaign.decision_labels.get("L6", "")])
     _sheet(wb, "入围标杆级名单", "入围标杆级名单", base + ["现场评审"],
            listing(rv.shortlist, None, lambda a: ["是" if a.onsite else ""]), bw + [9],
            "shortlist")

@@ -160,7 +160,7 @@ class State:
     def needs_onsite(self, app):
         r = self.rank(DELIB, app, "合议等级")
         return app.reviewed and (app.onsite or bool(r and needs_onsite_review(
-            self.c, app.category, r)))
+            self.c, app.category, app.level, r)))
 
     def program_result(self, app):
         """(rank, basis): what 审定 starts from."""
@@ -181,7 +181,7 @@ class State:
             return agreed, f"{basis}，现场评审通过"
         if verdict:
             lower = next((lv.rank for lv in c.levels if lv.rank < agreed and
-                          not needs_onsite_review(c, app.category, lv.rank)), 0)
+                          not needs_onsite_review(c, app.category, lv.rank, lv.rank)), 0)
             return lower, f"现场评审{verdict}，取不需现场评审的最高等级"
         return agreed, "现场评审结果未录入"
 
