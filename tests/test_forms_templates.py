@@ -151,7 +151,9 @@ def test_fill_and_read_application(tmp_path, c):
     assert sub.values["satisfaction"] == values["satisfaction"]
     assert sub.values["fill_date"].date() == values["fill_date"]
     assert sub.values["se_R3"] == 6.5
-    assert sub.values["se_total"] is None  # never calculated: no cached value
+    # the file carries the computed total (issue 11): the engine's own total
+    from xl_addin.check import check_file
+    assert sub.values["se_total"] == check_file(p, c).summary["评价得分"]
     assert [r["姓名"] for r in sub.tables["respondent_list"]] == ["张三", "李四"]
     assert sub.locations["org_name"].startswith("申请表!")
     assert ("respondent_list", 1) in sub.locations

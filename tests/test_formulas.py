@@ -20,7 +20,7 @@ FORBIDDEN = ("LET", "LAMBDA", "XLOOKUP", "XMATCH", "FILTER", "TEXTJOIN", "IFS", 
              "RANDARRAY")
 ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "TRIM", "UPPER", "LOWER", "SUBSTITUTE",
            "LEN", "MID", "LEFT", "RIGHT", "FIND", "TEXT", "EDATE", "DATE", "INT", "MOD", "MAX",
-           "MIN", "SUM", "SUMPRODUCT", "ABS", "CHAR", "COUNTIF"}
+           "MIN", "SUM", "SUMPRODUCT", "ABS", "CHAR", "COUNTIF", "N"}
 
 
 @pytest.fixture(scope="module")

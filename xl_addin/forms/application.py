@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -75,7 +74,7 @@ def build_application(campaign=None):
     """
     c = campaign or load()
     plan = application_plan(c)
-    wb = Workbook()
+    wb = C.new_workbook()
     ws = wb.active
     ws.title = "申请表"
     wr = wb.create_sheet("自评表")
@@ -259,7 +258,11 @@ def build_application(campaign=None):
         for j in (1, 2, 3):
             cl = wl.cell(rr, j)
             cl.protection = Protection(locked=False)
-            cl.number_format = "@" if j == 3 else "General"
+            cl.number_format = "General" if j == 1 else "@"  # names, phones stay text
+    seq = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="1", allow_blank=True)
+    seq.promptTitle, seq.prompt = "序号", "请填写序号（整数）"
+    seq.add(f"A4:A{3 + n_rows}")
+    wl.add_data_validation(seq)
     tab = Table(displayName=RESPONDENT_TABLE, ref=f"A3:C{3 + n_rows}")
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     wl.add_table(tab)
@@ -372,6 +375,7 @@ def build_application(campaign=None):
     ws.print_area = f"A1:C{last_form_row}"
     wr.print_area = f"A1:I{r - 1}"
     wo.print_area = f"A1:C{rr + 1}"
+    C.localize_rule_references(wb)  # no sheet names in CF/DV formulas (issue 11)
     return wb
 
 

@@ -53,7 +53,6 @@ def write_expert_workbook(path, campaign, expert, apps):
     Returns:
         Path
     """
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.workbook.defined_name import DefinedName
@@ -64,7 +63,8 @@ def write_expert_workbook(path, campaign, expert, apps):
     n = len(apps)
     first, last = HEADER_ROW + 1, HEADER_ROW + max(n, 1)
 
-    wb = Workbook()
+    from .sheets import new_workbook
+    wb = new_workbook()
     ws = wb.active
     ws.title = SHEET
     title_cell(ws, "A1", f"{campaign.title} 专家评分表")
@@ -151,6 +151,8 @@ def write_expert_workbook(path, campaign, expert, apps):
                 cell.protection = unlocked
                 cell.fill = fill_in
                 cell.alignment = wrap_top if c.key == "comment" else centred
+                if c.key == "comment":
+                    cell.number_format = "@"  # "-数据不全" or "+1" stays text, not a formula
             elif c.role == "computed":
                 cell.fill = fill_out
                 cell.alignment = centred
