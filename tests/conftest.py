@@ -25,8 +25,9 @@ from xl_addin import engine, parse, rubric, sampling, stars, uscc
 CASES = Path(__file__).parent / "cases"
 
 
-def load_base():
-    return yaml.safe_load((CASES / "base_application.yaml").read_text(encoding="utf-8"))
+def load_base(year):
+    from lo_cases import base_values
+    return base_values(year)
 
 
 def full_rubric(c):
@@ -44,7 +45,7 @@ def full_rubric(c):
 
 def application_input(inp, c):
     """The base application (a clean one) with the case's changes on top."""
-    base = load_base()
+    base = load_base(c.year)
     rub = full_rubric(c)
     spec = inp.get("rubric", "full")
     if spec == "none":  # a table with no rubric columns at all
@@ -63,9 +64,27 @@ def _date(v):
     return v if isinstance(v, dt.date) else parse.date(v)
 
 
+# What a case may expect, per kind; anything else is a typo that would silently test nothing.
+EVALUATION_KEYS = {"flags", "flags_include", "flags_exclude", "message_contains", "severity",
+                   "total", "conclusion", "achievable", "proposed", "status", "value"}
+EXPECTED_KEYS = {
+    "application": EVALUATION_KEYS, "row": EVALUATION_KEYS, "recommender": EVALUATION_KEYS,
+    "rubric": {"total", "base", "bonus", "conclusion", "items", "bad_parts"},
+    "conclusion": {"conclusion"}, "star": {"achievable", "proposed", "reason"},
+    "onsite": {"onsite"}, "parse": {"unreadable", "value"}, "uscc": {"valid", "problem"},
+    "calendar": {"start", "end", "date", "publication_end"}, "sampling": {"n", "margin"},
+    "category": {"cap"},
+}
+
+
 def run_case(case):
+    """Run one case under its campaign (``campaign: 2024``; default 2023). Strings may name
+    the year relatively ("{Y-1}-10-01"), so a case holds for every campaign year."""
     c = campaign_mod.load(case.get("campaign", 2023))
+    case = campaign_mod.substitute_year(case, c.year)
     kind, inp, exp = case["kind"], case.get("input") or {}, case["expected"]
+    unknown = sorted(set(exp) - EXPECTED_KEYS.get(kind, set()))
+    assert not unknown, f"unknown expected keys for kind {kind}: {unknown}"
     if kind == "application":
         ev = engine.evaluate_application(application_input(inp, c), c)
         check_evaluation(ev, exp, c)

@@ -18,10 +18,23 @@ CASES = Path(__file__).with_name("cases")
 D = dt.date
 
 
+def base_values(year):
+    """tests/cases/base_application.yaml for campaign ``year``: its relative dates ("{Y-1}-11-01")
+    filled in and typed as dates, as a person enters them."""
+    from xl_addin.campaign import substitute_year
+    raw = yaml.safe_load((CASES / "base_application.yaml").read_text(encoding="utf-8"))
+    out = substitute_year(raw, year)
+    return {k: (D.fromisoformat(v) if isinstance(v, str) and _ISO.match(v) else v)
+            for k, v in out.items()}
+
+
+_ISO = __import__("re").compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def base_application():
     """The clean 服务类 case of tests/cases plus a full-marks rubric."""
     c = load()
-    base = yaml.safe_load((CASES / "base_application.yaml").read_text(encoding="utf-8"))
+    base = base_values(c.year)
     for p in c.rubric.parts:
         if p.kind in ("score", "range"):
             base[p.key] = p.max

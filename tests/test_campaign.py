@@ -71,7 +71,7 @@ def test_rubric_is_100_plus_10():
 
 def test_part_keys_follow_fields_md():
     """The rubric keys are exactly those FIELDS.md lists, in its order."""
-    text = (Path(__file__).parents[2] / "shared" / "FIELDS.md").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[1] / "docs" / "reference" / "FIELDS.md").read_text(encoding="utf-8")
     section = text.split("### 附件2-5 自评表")[1].split("Computed cells")[0]
     listed = re.findall(r"`(se_[A-Za-z0-9_]+)`", section)
     keys = [p.key for p in cm.load(2023).rubric.parts] + ["se_V1"]

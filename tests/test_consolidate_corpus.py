@@ -34,7 +34,7 @@ def _app(seed=1, category="服务类"):
 def write_good(path, seed=1, **changes):
     a = _app(seed)
     a.values.update(changes)
-    demo._write_application(path, {k: v for k, v in a.values.items() if v is not None},
+    demo.write_plain_application(path, {k: v for k, v in a.values.items() if v is not None},
                             a.respondents, C)
     return a
 
@@ -146,7 +146,7 @@ def case_not_ours(d):
 
 def case_last_year(d):
     a = _app(3)
-    demo._write_application(d / "x.xlsx", a.values, a.respondents, C, year=C.year - 1)
+    demo.write_plain_application(d / "x.xlsx", a.values, a.respondents, C, year=C.year - 1)
     return "x.xlsx"
 
 
@@ -220,7 +220,7 @@ def case_xlsx_named_xls(d):
 
 def case_huge_recommender_table(d):
     rows = [{"序号": i, "申请组织名称": f"上海第{i}有限公司", "满意度得分": 80} for i in range(6001)]
-    demo._write_recommender(d / "x.xlsx", {"recommender": "上海市测试协会"}, rows, C)
+    demo.write_plain_recommender(d / "x.xlsx", {"recommender": "上海市测试协会"}, rows, C)
     return "x.xlsx"
 
 

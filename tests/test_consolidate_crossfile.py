@@ -37,12 +37,12 @@ def run(tmp_path, apps, rows):
     folder = tmp_path / "in"
     folder.mkdir()
     for k, a in enumerate(apps):
-        demo._write_application(folder / f"app{k}.xlsx",
+        demo.write_plain_application(folder / f"app{k}.xlsx",
                                 {x: v for x, v in a.values.items() if v is not None},
                                 a.respondents, C)
     for i, r in enumerate(rows, 1):
         r["序号"] = i
-    demo._write_recommender(folder / "rec.xlsx", {"recommender": REC}, rows, C)
+    demo.write_plain_recommender(folder / "rec.xlsx", {"recommender": REC}, rows, C)
     consolidate(folder, tmp_path / "m.xlsx", progress=False)
     return sheet(tmp_path / "m.xlsx", "汇总"), sheet(tmp_path / "m.xlsx", "问题清单")
 
@@ -111,7 +111,7 @@ def test_unreadable_master_is_backed_up_not_lost(tmp_path):
     a = app(7)
     folder = tmp_path / "in"
     folder.mkdir()
-    demo._write_application(folder / "a.xlsx", {k: v for k, v in a.values.items() if v is not None},
+    demo.write_plain_application(folder / "a.xlsx", {k: v for k, v in a.values.items() if v is not None},
                             a.respondents, C)
     master = tmp_path / "m.xlsx"
     master.write_bytes(b"not a workbook, but staff notes live here")

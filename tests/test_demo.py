@@ -75,19 +75,6 @@ def written(tmp_path_factory):
     return paths, d / "rec.xlsx"
 
 
-def test_fast_filled_templates_read_the_same_by_both_readers(written):
-    """Our fast reader and the project's reader.py agree on every defined name."""
-    from xl_addin import reader
-    paths, rec = written
-    for p, _a in paths + [(rec, None)]:
-        mine, theirs = fastread.read_submission(p), reader.read_submission(p)
-        assert mine.kind == theirs.kind
-        for key, v in theirs.values.items():
-            if key in ("se_total",) and p != rec:
-                continue  # a cached total typed over the formula (E27 case) may differ in type
-            assert _norm(mine.values.get(key)) == _norm(v), (p.name, key)
-
-
 def test_fast_filled_values_are_what_was_asked(written):
     paths, _rec = written
     for p, a in paths:

@@ -254,6 +254,11 @@ class FakeBook:
         self.wb.save(path or self.path)
         self.saved += 1
 
+    @property
+    def api(self):
+        """Excel's Workbook.SaveCopyAs: the workbook as it stands, saved elsewhere."""
+        return type("Api", (), {"SaveCopyAs": lambda _self, path: self.wb.save(path)})()
+
 
 # ---------------------------------------------------------------------- fixtures
 C = load()
@@ -288,6 +293,10 @@ def make_application(path, values, respondents=3, extra_sheet=None):
     for i in range(respondents):
         rs.append([i + 1, f"被访者{i + 1}", f"1380000{i:04d}"])
     rs.add_table(Table(displayName="respondent_list", ref=f"A1:C{max(respondents, 1) + 1}"))
+    meta = wb.create_sheet("_meta")  # the reader contract: a workbook of our template
+    for row in (("key", "value"), ("template_id", "saq-application"), ("campaign_year", C.year)):
+        meta.append(row)
+    meta.sheet_state = "hidden"
     if extra_sheet:
         wb.create_sheet(extra_sheet)["A1"] = "旧内容"
     wb.save(path)
@@ -367,17 +376,17 @@ def test_check_workbook_on_a_foreign_workbook_says_so(tmp_path, call):
     book = FakeBook(p)
     call("check_workbook", book)
     (prompt, _, mode), = book.app.alerts
-    assert mode == "critical" and "不是本活动的申请书" in prompt and "别的表.xlsx" in prompt
+    assert mode == "critical" and "不是本活动下发的模板" in prompt and "别的表.xlsx" in prompt
     assert ribbon.RESULT_SHEET not in book.wb.sheetnames
 
 
 def test_formula_like_text_is_written_as_text(tmp_path):
     """Design rule: text starting with = + - @ is written as text (never a formula)."""
-    from xl_addin.checks import Flag
-    from xl_addin.engine import Evaluation
+    from xl_addin.verdict import Finding, Verdict
     book = FakeBook(make_application(tmp_path / "a.xlsx", BASE))
-    ev = Evaluation({}, [Flag("E23", "error", "org_name", "=HYPERLINK(\"http://x\")")])
-    ribbon.write_check_sheet(book, ev, {})
+    res = Verdict("application", [Finding("E23", "error", "=HYPERLINK(\"http://x\")", "org_name",
+                                          "企业名称", "")])
+    ribbon.write_check_sheet(book, res)
     cell = book.wb[ribbon.RESULT_SHEET]["C4"]
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
 
@@ -389,7 +398,7 @@ def test_unexpected_error_gives_short_chinese_message_no_traceback(tmp_path, cal
 
     def boom(raw, campaign=None):
         raise KeyError("internal detail")
-    monkeypatch.setattr("xl_addin.engine.evaluate_application", boom)
+    monkeypatch.setattr("xl_addin.verdict.evaluate_application", boom)
     call("check_workbook", book)
     (prompt, _, mode), = book.app.alerts
     assert mode == "critical" and "内部错误" in prompt

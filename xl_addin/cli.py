@@ -17,7 +17,7 @@ from .errors import SaqError
 
 def _campaign(args):
     from .campaign import load
-    return load(args.campaign)
+    return load(args.campaign)  # None: the current campaign (campaign.current_year)
 
 
 def cmd_rules(args):
@@ -41,6 +41,8 @@ def cmd_eval(args):
 
 
 COMMANDS = {}
+CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件路径；默认为当前活动"
+                 "（xl_addin/campaigns/current.toml，或环境变量 SAQ_CAMPAIGN）")
 
 
 # -- issue 3: live workbooks (thin: all work is in xl_addin.forms / check / pdf)
@@ -56,17 +58,26 @@ def _configure_templates(sp):
 
 
 def cmd_check(args):
+    import json
     from .check import check_file
     from .textable import render
+    from .verdict import KINDS
     res = check_file(args.file, _campaign(args))
-    kind = {"application": "申请书", "recommender": "初审推荐意见表（附件3）"}[res.kind]
-    print(f"{args.file}：{kind}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
+    if args.json:
+        print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
+        return 1 if res.errors else 0
+    print(f"{args.file}：{KINDS[res.kind]}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
     from .campaign import fmt_number
-    for k, v in res.summary.items():
-        print(f"  {k}：{fmt_number(v) if isinstance(v, float) else v}")
+    if res.kind == "application":
+        for k, v in (("评价得分", fmt_number(res.selfeval_total)), ("评价结论", res.conclusion),
+                     ("可评等级", res.achievable_level), ("建议等级", res.proposed_level or ""),
+                     ("等级说明", res.level_reason)):
+            print(f"  {k}：{v}")
+    for note in res.notes:
+        print(f"  注意：{note}")
     if res.findings:
         print(render(["位置", "代码", "级别", "字段", "说明"],
-                     [[f.where, f.code, f.severity, f.field, f.message] for f in res.findings],
+                     [[f.where, f.code, f.severity_label, f.label, f.message] for f in res.findings],
                      max_width=70))
     print(res.status)
     return 1 if res.errors else 0
@@ -74,6 +85,8 @@ def cmd_check(args):
 
 def _configure_check(sp):
     sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx）")
+    sp.add_argument("--json", action="store_true",
+                    help="以 JSON 输出结论（kind、errors、warnings、selfeval_total、achievable_level、proposed_level）")
 
 
 def cmd_pdf(args):
@@ -115,7 +128,9 @@ def _configure_consolidate(sp):
 def cmd_demo(args):
     from .consolidate import summary_lines
     from .demo import run_demo
-    demo, res = run_demo(args.folder, args.seed, progress=False if args.quiet else None)
+    c = _campaign(args)
+    demo, res = run_demo(args.folder, c.year if args.seed is None else args.seed,
+                         progress=False if args.quiet else None, campaign=c)
     print(f"示例活动已生成：{demo.folder}（{len(demo.recommenders)} 个推荐单位、"
           f"{sum(1 for a in demo.apps if a.write_workbook)} 份申请书、{len(demo.broken)} 个问题文件）")
     print("\n".join(summary_lines(res)))
@@ -125,7 +140,7 @@ def cmd_demo(args):
 
 def _configure_demo(sp):
     sp.add_argument("folder", nargs="?", default="saq_demo", help="示例活动的文件夹，默认 saq_demo")
-    sp.add_argument("--seed", type=int, default=2023, help="随机种子（相同种子生成相同文件）")
+    sp.add_argument("--seed", type=int, default=None, help="随机种子（相同种子生成相同文件），默认为活动年度")
     sp.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
 
 
@@ -174,7 +189,7 @@ def cmd_review(args):
             try:
                 start = dt.date.fromisoformat(args.publication_start)
             except ValueError:
-                print(f"错误：公示开始日期“{args.publication_start}”应为 2023-10-01 的形式",
+                print(f"错误：公示开始日期“{args.publication_start}”应为 {c.year}-09-20 这样的日期",
                       file=sys.stderr)
                 return 2
         res, path = workflow.run_collect(args.folder, args.output, c, start)
@@ -200,10 +215,9 @@ def _configure_review(sp):
     col.add_argument("folder", help="分配时的输出文件夹（专家交回的评分表放回其中）")
     col.add_argument("-o", "--output", default="评审结果.xlsx", help="结果文件，默认 评审结果.xlsx")
     col.add_argument("--publication-start", default=None,
-                     help="公示开始日期（如 2023-10-08），默认为专家评审期结束次日")
+                     help="公示开始日期（年-月-日），默认为专家评审期结束次日")
     for x in (a, col):
-        x.add_argument("--campaign", default=argparse.SUPPRESS,
-                       help="活动年度或活动配置文件路径，默认 2023")
+        x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)
 
 
 COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单",
@@ -218,8 +232,7 @@ def build_parser():
 
     def add(name, fn, help_text):
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        sp.add_argument("--campaign", default="2023",
-                        help="活动年度（如 2023）或活动配置文件路径，默认 2023")
+        sp.add_argument("--campaign", default=None, help=CAMPAIGN_HELP)
         sp.set_defaults(func=fn)
         return sp
 

@@ -179,9 +179,10 @@ def _application(c, rng, i, category, recommender):
                  designer="上海建筑设计研究院有限公司", supervisor="上海建设工程监理有限公司",
                  client_opinion="满意", general_contractor="是", quality_award="是")
     v.update(_rubric_values(c, rng, rng.uniform(0.75, 0.97)))
-    q, top = v["satisfaction"], c.category(category).cap
-    rank = 5 if q >= 85 and v["report_use"] == "战略" else 4 if q >= 78 else 3
-    v["level"] = c.level(min(rank, top)).applied
+    # The applicant applies for what its own figures reach (L1–L5, from the campaign's rules).
+    from .engine import evaluate_application
+    rank = evaluate_application(v, c).star.achievable or min(lv.rank for lv in c.levels)
+    v["level"] = c.level(rank).applied
     n = v["respondents"]
     listed = min(n, 50) if n <= 50 else rng.choice((50, 60))
     respondents = [(k + 1, _person(rng), _mobile(rng)) for k in range(listed)]
@@ -310,30 +311,21 @@ def build(c, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18):
 
 
 # ---------------------------------------------------------------------- writing
-def _fill_module():
-    try:
-        from .forms import fill
-        return fill
-    except Exception:  # noqa: BLE001 - the live templates are optional here
-        return None
-
-
 class Writers:
-    """Writes the demo's workbooks: the live templates (forms.fill, sped up by FastFill)
-    when they exist, else the small contract writer below."""
+    """Writes the demo's workbooks: the live templates (forms.fill, sped up by FastFill);
+    the small contract writer below lays out the moved and merged variants."""
 
     def __init__(self, c, workdir):
-        self.c, self.fill = c, _fill_module()
-        self.app = self.rec = None
-        if self.fill is not None:
-            workdir = Path(workdir)
-            workdir.mkdir(parents=True, exist_ok=True)
-            a, r = workdir / "blank_application.xlsx", workdir / "blank_recommender.xlsx"
-            self.fill.fill_application(a, {}, campaign=c)
-            self.fill.fill_recommender(r, {}, [], campaign=c)
-            self.app, self.rec = FastFill(a), FastFill(r)
-            a.unlink()
-            r.unlink()
+        from .forms import fill
+        self.c, self.fill = c, fill
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        a, r = workdir / "blank_application.xlsx", workdir / "blank_recommender.xlsx"
+        fill.fill_application(a, {}, campaign=c)
+        fill.fill_recommender(r, {}, [], campaign=c)
+        self.app, self.rec = FastFill(a), FastFill(r)
+        a.unlink()
+        r.unlink()
 
     def application(self, path, app):
         """One applicant workbook, then the file-level trouble the app was given."""
@@ -342,11 +334,11 @@ class Writers:
         if app.formula:
             values.pop("satisfaction", None)
         people = [{"姓名": name, "联系方式": tel} for _seq, name, tel in app.respondents]
-        if self.app is not None and not app.layout and not app.merged and \
+        if not app.layout and not app.merged and \
                 len(people) <= self.app.capacity("respondent_list"):
             self.app.write(path, values, {"respondent_list": people})  # already normalised
         else:  # moved blocks and merged cells: the contract writer lays the sheet out itself
-            _write_application(path, values, app.respondents, c, app.layout, app.merged)
+            write_plain_application(path, values, app.respondents, c, app.layout, app.merged)
             normalise(path)
         if app.formula:
             set_cell(path, "satisfaction", formula=app.formula[0], cached=app.formula[1])
@@ -355,13 +347,10 @@ class Writers:
 
     def recommender(self, path, header, rows):
         c = self.c
-        if self.rec is not None and len(rows) <= self.rec.capacity("recommendations"):
+        if len(rows) <= self.rec.capacity("recommendations"):
             self.rec.write(path, header, {"recommendations": rows})
             return
-        if self.fill is not None:
-            self.fill.fill_recommender(path, header, rows, campaign=c)
-        else:
-            _write_recommender(path, header, rows, c)
+        self.fill.fill_recommender(path, header, rows, campaign=c)
         normalise(path)
 
 
@@ -577,7 +566,16 @@ def _name(wb, key, ws, cell):
     wb.defined_names[key] = DefinedName(key, attr_text=ref)
 
 
-def _write_application(path, values, respondents, c, offset=0, merged=False, year=None):
+def write_plain_application(path, values, respondents, c, offset=0, merged=False, year=None):
+    """A minimal 申请书 of ours laid out without the template: one label/value pair a row,
+    each value cell carrying its defined name, and the 被访者名单 table — the shape a
+    hand-rebuilt or moved workbook has (the reader finds data by name, never by address).
+
+    Args:
+        path: the .xlsx; values: key -> value; respondents: (序号, 姓名, 联系方式) rows.
+        c: the Campaign; offset: rows to shift every block down; merged: merge value cells;
+        year: the campaign year recorded in _meta (default c.year).
+    """
     from openpyxl import Workbook
     from openpyxl.worksheet.table import Table
 
@@ -623,7 +621,14 @@ def _write_application(path, values, respondents, c, offset=0, merged=False, yea
     wb.save(path)
 
 
-def _write_recommender(path, header, rows, c):
+def write_plain_recommender(path, header, rows, c):
+    """A minimal 附件3 of ours (no formulas): header names and the ``recommendations`` table,
+    for tests that need rows the live template cannot hold or a bare layout.
+
+    Args:
+        path: the .xlsx to write; header: key -> value; rows: dicts by official label.
+        c: the Campaign.
+    """
     from openpyxl import Workbook
     from openpyxl.worksheet.table import Table
 
@@ -754,21 +759,24 @@ def write_broken(folder, c):
         pass
     old = folder / "申请书_去年模板.xlsx"
     app = _application(c, random.Random(1), 0, "服务类", RECOMMENDERS[0])
-    _write_application(old, app.values, app.respondents, c, year=c.year - 1)
+    write_plain_application(old, app.values, app.respondents, c, year=c.year - 1)
     normalise(old)
     out.append(old.name)
     return out
 
 
-def run_demo(folder=None, seed=DEFAULT_SEED, progress=None):
+def run_demo(folder=None, seed=DEFAULT_SEED, progress=None, campaign=None):
     """Generate the demo campaign in ``folder`` (default ./saq_demo), consolidate it.
 
+    Args:
+        campaign: the Campaign (default: the current one).
     Returns:
         (DemoCampaign, RunResult)
     """
     from .consolidate import consolidate
+    c = campaign or load()
     folder = Path(folder or "saq_demo")
     inbox = folder / "收件"
-    demo = write_campaign(inbox, seed)
-    result = consolidate(inbox, folder / "汇总表.xlsx", progress=progress)
+    demo = write_campaign(inbox, seed, campaign=c)
+    result = consolidate(inbox, folder / "汇总表.xlsx", c, progress=progress)
     return demo, result

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import checks, parse, rubric, stars
-from .campaign import load
 from .checks import Context, Flag, part_label
 
 
@@ -169,17 +168,17 @@ def _sorted(flags):
 
 
 # ---------------------------------------------------------------------- evaluations
-def evaluate_application(raw, campaign=None):
+def evaluate_application(raw, campaign):
     """Everything about one application: rubric score, levels, flags (E01–E23, E27–E30).
 
     Args:
         raw: field key or label -> raw value; may carry ``respondents_listed`` (the count of
             the 被访者名单) and ``stored_total`` (the total the workbook showed, for E27).
-        campaign: a Campaign (default: 2023).
+        campaign: the Campaign (required: the engine never picks a year itself).
     Returns:
         Evaluation
     """
-    c = campaign or load()
+    c = campaign
     values, unreadable, flags = normalise(raw, c, "application")
     rub = rubric.score(values, c)
     part_keys = [p.key for p in c.rubric.parts]
@@ -199,13 +198,13 @@ def evaluate_application(raw, campaign=None):
     return Evaluation(values, _sorted(flags), rub, star, rub.conclusion)
 
 
-def evaluate_row(raw, campaign=None):
+def evaluate_row(raw, campaign):
     """One row of 附件3 (table ``recommendations``): E14, E15, E16, E20, E23, E30 (L5a).
 
     E30 uses the best case the row allows (L5a): report used for strategy, no risk, no veto,
     and the conclusion that the row's self-score gives.
     """
-    c = campaign or load()
+    c = campaign
     values, unreadable, flags = normalise(raw, c, "recommendation_row")
     score = values.get("self_score")
     concl = rubric.conclusion(score, c.decisions["row_best_case"]["veto"], c) \
@@ -221,9 +220,9 @@ def evaluate_row(raw, campaign=None):
     return Evaluation(values, _sorted(flags), None, star, concl)
 
 
-def evaluate_recommender(raw, campaign=None):
+def evaluate_recommender(raw, campaign):
     """The header of 附件3: E21 (手机), E28 (邮箱), E22 (填表日期 after C3)."""
-    c = campaign or load()
+    c = campaign
     values, unreadable, flags = normalise(raw, c, "recommender")
     ctx = Context(c, values, unreadable, field_labels(c, "recommender"),
                   deadline=c.recommendation_deadline)

@@ -26,7 +26,7 @@ class InputFileError(SaqError):
     """A table or workbook given by the user cannot be read (names the file and why)."""
 
     def __init__(self, path, message):
-        self.path = str(path)
+        self.path, self.reason = str(path), message
         super().__init__(f"无法读取文件 {self.path}：{message}")
 
 

@@ -98,6 +98,13 @@ class Submission:
     locations: dict  # defined name -> (sheet, "C5")
     macros: bool = False
     notes: list = field(default_factory=list)  # things a person should know (Chinese)
+    sheets: object = None  # _Sheets with every grid loaded (any_workbook reads only)
+    sheet_names: list = field(default_factory=list)
+
+    def sheet_rows(self, name):
+        """A sheet as rows of values (None for empty), from A1; [] if there is no such sheet."""
+        grid = self.sheets.grid(name) if self.sheets is not None else None
+        return [[None if v == "" else v for v in row] for row in (grid or [])]
 
     def table_cell(self, table, row_index, column):
         """(sheet, "C12") of a table's data row ``row_index`` (0-based) and column label."""
@@ -256,13 +263,17 @@ def _parse_parts(wb_xml, rels_xml):
 
 
 # ---------------------------------------------------------------------- reading
-def read_submission(path, probed=None, names=None):
+def read_submission(path, probed=None, names=None, expected=None, any_workbook=False):
     """Read one of our workbooks by defined names and table names.
 
     Args:
         path: an .xlsx/.xlsm (any extension; the content decides).
         probed: the :func:`probe` result if already taken.
         names: the defined names to read (default: all); fewer names, fewer sheets parsed.
+        expected: table name -> its column labels; a table that was renamed, converted to a
+            range or shrunk is found by these headers (issue 9), with a note saying so.
+        any_workbook: read a workbook without our ``_meta`` too (lists staff make by hand);
+            its kind is then the template id, or "".
     Returns:
         Submission
     Raises:
@@ -274,6 +285,9 @@ def read_submission(path, probed=None, names=None):
     if pr.format == "ole":
         if pr.encrypted:
             raise UnreadableWorkbook(p, "文件设有打开密码（已加密），无法读取；请取消密码后重新提交")
+        if p.suffix.lower() in (".xlsx", ".xlsm"):  # an .xlsx in an OLE box: most likely a password
+            raise UnreadableWorkbook(p, "文件是旧版 .xls 格式或设有打开密码（已加密），"
+                                        "请另存为 .xlsx（不设密码）后重新提交")
         raise UnreadableWorkbook(p, "旧版 .xls/.et 格式无法可靠读取，" + SAVE_AS)
     if pr.format != "xlsx":
         raise UnreadableWorkbook(p, pr.note or "不是 Excel 工作簿")
@@ -295,7 +309,7 @@ def read_submission(path, probed=None, names=None):
         raise UnreadableWorkbook(p, f"文件已损坏，无法读取（{type(e).__name__}），" + SAVE_AS) \
             from None
     try:
-        return _read(p, wb, sheets, names, pr)
+        return _read(p, wb, sheets, names, pr, expected or {}, any_workbook)
     finally:
         try:
             wb.close()
@@ -326,7 +340,7 @@ class _Sheets:
         return None if v == "" else v
 
 
-def _read_meta(sh, sheets, p):
+def _read_meta(sh, sheets, p, any_id=False):
     candidates = [s[0] for s in sheets if s[0] == META_SHEET]
     candidates += [s[0] for s in sheets if s[0] != META_SHEET and s[1] != "visible"]
     for name in candidates:
@@ -334,16 +348,22 @@ def _read_meta(sh, sheets, p):
         meta = {}
         for row in g[:50]:
             if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
-                meta[row[0].strip()] = row[1]
-        if meta.get("template_id") in TEMPLATE_KINDS:
+                v = row[1]  # calamine gives numbers as floats: a year stays 2023, not 2023.0
+                meta[row[0].strip()] = int(v) if isinstance(v, float) and v.is_integer() else v
+        if meta.get("template_id") in TEMPLATE_KINDS or (any_id and meta.get("template_id")):
             return meta
     raise NotOurWorkbook(p, "不是本活动下发的模板（没有 _meta 工作表或模板标识），"
                             "请使用下发的模板填写后重新提交")
 
 
-def _read(p, wb, sheets, names, pr):
+def _read(p, wb, sheets, names, pr, expected, any_workbook=False):
     sh = _Sheets(wb, p)
-    meta = _read_meta(sh, sheets, p)
+    try:
+        meta = _read_meta(sh, sheets, p, any_workbook)
+    except NotOurWorkbook:
+        if not any_workbook:
+            raise
+        meta = {}
     values, locations, notes = {}, {}, []
     for name, ref in names.items():
         parsed = parse_ref(ref)
@@ -378,8 +398,17 @@ def _read(p, wb, sheets, names, pr):
             raise
         except Exception:  # noqa: BLE001 - a broken table part: report, go on
             notes.append(f"表格 {tname} 无法读取")
-    return Submission(p, TEMPLATE_KINDS[meta["template_id"]], meta, values, tables, locations,
-                      pr.macros, notes)
+    for tname, labels in expected.items():
+        _recover_table(p, sh, sheets, tables, tname, labels, notes)
+    tid = meta.get("template_id")
+    sub = Submission(p, TEMPLATE_KINDS.get(tid, str(tid or "")), meta, values, tables, locations,
+                     pr.macros, notes)
+    sub.sheet_names = [s[0] for s in sheets]
+    if any_workbook:  # readers of whole sheets (review lists): load them before the file closes
+        for name in sub.sheet_names:
+            sh.grid(name)
+        sub.sheets = sh
+    return sub
 
 
 def _table_names(wb):
@@ -387,3 +416,85 @@ def _table_names(wb):
         return list(wb.table_names)
     except Exception:  # noqa: BLE001
         return []
+
+
+# ---------------------------------------------------------------------- lost tables
+def _norm_header(v):
+    return "".join(str(v).split()) if v is not None else ""
+
+
+def _matches(columns, labels):
+    """True when a header row carries most of a table's labels (a renamed or re-typed
+    table still has them; two or three stray words do not)."""
+    have = {_norm_header(c) for c in columns}
+    hits = sum(1 for lb in labels if _norm_header(lb) in have)
+    return hits >= max(2, (len(labels) * 2 + 2) // 3)
+
+
+def _blank_row(row):
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _rows_below(grid, first_row, c1, c2):
+    """Data rows from ``first_row`` (1-based) down to the first blank row, columns c1..c2."""
+    out = []
+    r = first_row
+    while r <= len(grid) and len(out) < MAX_TABLE_ROWS:
+        row = [(None if v == "" else v) for v in grid[r - 1][c1 - 1:c2]]
+        row += [None] * (c2 - c1 + 1 - len(row))
+        if _blank_row(row):
+            break
+        out.append(row)
+        r += 1
+    return out
+
+
+def _recover_table(p, sh, sheets, tables, tname, labels, notes):
+    """Find ``tname`` when the table part is gone or was cut short (issue 9/12: rows of a
+    附件3 whose table was converted to a range, renamed or shrunk are never lost)."""
+    t = tables.get(tname)
+    if t is None:
+        for other in list(tables.values()):
+            if _matches(other.columns, labels):
+                t = tables[tname] = Table(tname, other.sheet, other.columns, other.rows,
+                                          other.first_row, other.first_col)
+                notes.append(f"表格 {tname} 已被改名为 {other.name}，已按表头读取")
+                break
+    if t is None:
+        t = _find_by_header(sh, sheets, tname, labels)
+        if t is None:
+            return
+        tables[tname] = t
+        notes.append(f"表格 {tname} 已不是 Excel 表格（可能被转换为普通区域），已按表头在"
+                     f"“{t.sheet}”第 {t.first_row - 1} 行找到")
+        return
+    grid = sh.grid(t.sheet)
+    if not grid:
+        return
+    below = _rows_below(grid, t.first_row + len(t.rows), t.first_col,
+                        t.first_col + len(t.columns) - 1)
+    if below and len(t.rows) + len(below) <= MAX_TABLE_ROWS:
+        t.rows.extend(below)
+        notes.append(f"表格 {tname} 的范围比数据短，已读取表格下方紧接的 {len(below)} 行")
+
+
+def _find_by_header(sh, sheets, tname, labels, need_all=False):
+    """A header row carrying ``labels`` (most of them; all with ``need_all``), as a Table
+    whose rows run down to the first blank row."""
+    want = {_norm_header(lb) for lb in labels}
+    for name, _state, _part in sheets:
+        if name == META_SHEET:
+            continue
+        grid = sh.grid(name) or []
+        for r, row in enumerate(grid[:200], start=1):
+            cells = [c for c in row if c not in ("", None)]
+            if need_all:
+                if not want <= {_norm_header(c) for c in cells}:
+                    continue
+            elif len(cells) < 2 or not _matches(cells, labels):
+                continue
+            c1 = next(j for j, v in enumerate(row, start=1) if v not in ("", None))
+            c2 = max(j for j, v in enumerate(row, start=1) if v not in ("", None))
+            columns = ["" if v is None else str(v) for v in row[c1 - 1:c2]]
+            return Table(tname, name, columns, _rows_below(grid, r + 1, c1, c2), r + 1, c1)
+    return None

@@ -170,7 +170,7 @@ def expected_text(fn, probe=_PROBE_TEXT):
 
 def blank_words():
     """Texts the engine reads as blank (besides the empty cell)."""
-    return [w for w in ("-", "—", "/", "无数据", "－") if parse.is_blank(w)]
+    return parse.blank_spellings()
 
 
 def uscc_templates():

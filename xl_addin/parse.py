@@ -32,12 +32,27 @@ def norm(text):
     return re.sub(r"\s+", " ", s).strip()
 
 
+# What people type for "nothing" (after NFKC folding); the sheet formulas compare with
+# :func:`blank_spellings`, so both sides read the same words as blank.
+BLANK_WORDS = ("-", "—", "/", "无数据")
+
+
+def blank_spellings():
+    """Every spelling the engine reads as blank: BLANK_WORDS and their full-width forms."""
+    out = list(BLANK_WORDS)
+    for w in BLANK_WORDS:
+        wide = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in w)
+        if wide not in out and is_blank(wide):
+            out.append(wide)
+    return out
+
+
 def is_blank(v):
     if v is None:
         return True
     if isinstance(v, float) and math.isnan(v):
         return True
-    return isinstance(v, str) and norm(v) in ("", "-", "—", "/", "无数据")
+    return isinstance(v, str) and norm(v) in ("",) + BLANK_WORDS
 
 
 def text(v):

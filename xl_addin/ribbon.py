@@ -19,7 +19,7 @@ from pathlib import Path
 
 import xlwings as xw
 
-from .errors import SaqError
+from .errors import InputFileError, SaqError
 
 TITLE = "用户满意评价"
 RESULT_SHEET = "校验结果"
@@ -43,7 +43,7 @@ WPS_COMMANDS = (
 HELP_TEXT = """用户满意评价 工具栏各按钮：
 
 新建申请书 / 新建推荐表：生成空白模板，选择保存位置后自动打开。
-校验当前工作簿：检查当前申请书，问题写入“校验结果”工作表（错误必须改正，提醒请核实）。
+校验当前工作簿：检查当前申请书或推荐表（与 saq check 和汇总的结论相同），问题写入“校验结果”工作表（错误必须改正，提醒请核实）。
 导出PDF：把当前工作簿按 A4 版式导出为 PDF，保存在同一文件夹。
 汇总推荐材料：选择存放申请书和推荐表的文件夹，生成汇总总表并打开；无法读取的文件在总表中说明原因。
 生成专家评分表 / 汇总专家评分：为每位专家生成评分表；收回后汇总得分与结论。
@@ -170,104 +170,54 @@ def _fresh_sheet(book, name):
 
 
 # ---------------------------------------------------------------------- reading the book
-def read_names(book):
-    """Workbook-level defined names of ``book``: (key → cell value, key → "Sheet!A1").
+COPY_NAME = "校验副本.xlsx"
 
-    Names that point nowhere (#REF!), to constants or to several cells are skipped: the
-    engine then reports the field as missing, which is what the user must fix.
+
+def saved_copy(book, folder):
+    """The workbook as it stands now, unsaved edits included, saved as a copy in ``folder``,
+    so that the one reader (the same as `saq check` and consolidation) judges it (issue 9).
+
+    Returns:
+        Path of the copy.
     """
-    values, where = {}, {}
-    for n in book.names:
-        name = n.name
-        if "!" in name or name.startswith("_xl"):
-            continue
-        try:
-            rng = n.refers_to_range
-            values[name] = rng.value
-        except Exception:  # noqa: BLE001 - a broken name is a missing field, not a crash
-            continue
-        try:
-            where[name] = f"{rng.sheet.name}!{rng.address.replace('$', '')}"
-        except Exception:  # noqa: BLE001 - the location is a courtesy
-            pass
-    return values, where
-
-
-def table_rows(book, table_name):
-    """Rows of the Excel table ``table_name`` as dicts by header (None if there is none)."""
-    for sheet in book.sheets:
-        try:
-            tables = list(sheet.tables)
-        except Exception:  # noqa: BLE001 - hosts without table support
-            return None
-        for t in tables:
-            if t.name != table_name:
-                continue
-            headers = t.header_row_range.options(ndim=1).value or []
-            body = t.data_body_range
-            rows = body.options(ndim=2).value if body is not None else []
-            return [dict(zip(headers, r)) for r in rows or []]
-    return None
-
-
-class _Submission:
-    """What :func:`xl_addin.check.application_raw` reads, taken from the open workbook."""
-
-    def __init__(self, values, tables):
-        self.values, self.tables = values, tables
-
-
-def application_input(book, campaign):
-    """(engine input, locations) of the open application workbook, read as `saq check` does."""
-    values, where = read_names(book)
-    keys = {f.key for f in campaign.fields["application"]}
-    if not keys & set(values):
-        raise SaqError(f"当前工作簿“{book.name}”不是本活动的申请书（没有找到申请书的字段名称），"
-                       "请打开用“新建申请书”生成并填写的工作簿后再校验。")
-    rows = table_rows(book, "respondent_list")
-    from .check import application_raw  # issue 3: the same input as `saq check`
-    return application_raw(_Submission(values, {"respondent_list": rows or []}), campaign), where
+    path = Path(folder) / COPY_NAME
+    book.api.SaveCopyAs(str(path))
+    return path
 
 
 # ---------------------------------------------------------------------- the buttons
 @handler
 def check_workbook(book):
-    """校验当前工作簿: evaluate the application and write the 校验结果 sheet."""
-    from .engine import evaluate_application, field_labels
-    c = _campaign()
-    raw, where = application_input(book, c)
-    ev = evaluate_application(raw, c)
-    rows = write_check_sheet(book, ev, field_labels(c, "application"), where)
-    text = (f"校验完成：{ev.status}。" if rows else "校验完成：未发现问题，可以提交。")
+    """校验当前工作簿: the verdict of `saq check` on the open workbook, in the 校验结果 sheet."""
+    from .check import check_file
+    with tempfile.TemporaryDirectory(prefix="saq-check-") as folder:
+        try:
+            res = check_file(saved_copy(book, folder), _campaign())
+        except InputFileError as e:
+            raise SaqError(f"当前工作簿“{book.name}”无法校验：{e.reason}") from None
+    rows = write_check_sheet(book, res)
+    text = (f"校验完成：{res.status}。" if rows else "校验完成：未发现问题，可以提交。")
     if rows:
         text += f"\n详见“{RESULT_SHEET}”工作表（错误必须改正，提醒请核实）。"
     _alert(book, text)
 
 
-def write_check_sheet(book, ev, labels, where=None):
-    """Write the flags of ``ev`` to the 校验结果 sheet; returns the number of flag rows.
+def write_check_sheet(book, res):
+    """Write the findings of a verdict to the 校验结果 sheet; returns the number of rows.
 
     Args:
         book: the workbook (xlwings Book or stand-in).
-        ev: an engine Evaluation.
-        labels: field key → label; where: field key → "Sheet!A1" (shown after the label).
+        res: a verdict.Verdict (findings with code, severity, message, label, where).
     Returns:
         int
     """
-    where = where or {}
-
-    def field_text(key):
-        if not key:
-            return ""
-        return labels.get(key, key) + (f"（{where[key]}）" if key in where else "")
-
     sheet = _fresh_sheet(book, RESULT_SHEET)
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    sheet.range("A1").value = f"校验结果：{ev.status}（{when}）"
+    sheet.range("A1").value = f"校验结果：{res.status}（{when}）"
     header = ["代码", "级别", "说明", "字段"]
-    rows = [[f.code, "错误" if f.severity == "error" else "提醒", _text(f.message),
-             _text(field_text(f.field))]
-            for f in ev.flags]
+    rows = [[f.code, f.severity_label, _text(f.message),
+             _text(f.label + (f"（{f.where}）" if f.where else ""))]
+            for f in res.findings]
     sheet.range("A3").value = [header] + (rows or [["—", "", "未发现问题", ""]])
     sheet.range("A1").font.bold = True
     sheet.range("A3:D3").font.bold = True

@@ -128,7 +128,7 @@ def saq_flags(labels, values):
     if len(labels) != len(values):
         raise _Bad(f"表头 {len(labels)} 列与数据 {len(values)} 列不一致")
     raw = {parse.text(k): v for k, v in zip(labels, values) if parse.text(k)}
-    return evaluate_application(raw).codes
+    return evaluate_application(raw, load()).codes
 
 
 @xw.func
@@ -149,27 +149,34 @@ def _population(population):
     return n or None
 
 
+def _sampling_args(confidence, p):
+    """置信水平 and p as given, else the campaign's [sampling] defaults."""
+    d = load().sampling
+    return (_read(parse.number, confidence, "置信水平") or d["default_confidence"],
+            _read(parse.number, p, "p") or d["default_p"])
+
+
 @xw.func
 @_safe
-def saq_sample_size(margin, confidence=0.95, population="", p=0.5):
-    """所需样本量（Cochran 公式，给出总体时作有限总体校正，向上取整）。"""
+def saq_sample_size(margin, confidence="", population="", p=""):
+    """所需样本量（Cochran 公式，给出总体时作有限总体校正，向上取整）；置信水平与 p 省略时取活动配置。"""
     m = _read(parse.number, margin, "抽样误差")
     if m is None:
         raise _Bad("抽样误差未填写")
+    conf, prop = _sampling_args(confidence, p)
     try:
-        return sampling.sample_size(m, _read(parse.number, confidence, "置信水平") or 0.95,
-                                    _population(population), _read(parse.number, p, "p") or 0.5)
+        return sampling.sample_size(m, conf, _population(population), prop)
     except ValueError as e:
         raise _Bad(str(e)) from None
 
 
 @xw.func
 @_safe
-def saq_margin(n, confidence=0.95, population="", p=0.5):
-    """样本量 n 的抽样误差（小数，0.049 即 4.9%）。"""
+def saq_margin(n, confidence="", population="", p=""):
+    """样本量 n 的抽样误差（小数，0.049 即 4.9%）；置信水平与 p 省略时取活动配置。"""
     size = _read(parse.number, n, "样本量")
+    conf, prop = _sampling_args(confidence, p)
     try:
-        return sampling.margin(size, _read(parse.number, confidence, "置信水平") or 0.95,
-                               _population(population), _read(parse.number, p, "p") or 0.5)
+        return sampling.margin(size, conf, _population(population), prop)
     except ValueError as e:
         raise _Bad(str(e)) from None

@@ -7,47 +7,24 @@ of the workbook are used only to detect a disagreement (E27 via ``stored_total``
 
 from __future__ import annotations
 
-from .. import parse
+from .. import verdict as V
 from ..engine import evaluate_application, evaluate_recommender, evaluate_row
 from .model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
 
-RESPONDENT_TABLE = "respondent_list"
-RECOMMENDATION_TABLE = "recommendations"
-STORED_TOTAL_NAME = "se_total"  # the workbook's computed total (FIELDS.md), for E27 only
-
-
-def application_input_keys(campaign):
-    """Defined names that are inputs of an application (FIELDS.md)."""
-    keys = [f.key for f in campaign.fields["application"] if f.block != "derived"]
-    keys += [p.key for p in campaign.rubric.parts]
-    keys.append(campaign.rubric.veto_key)
-    return keys
-
-
-def count_listed(table):
-    """E17: rows of 被访者名单 with a name or a contact (序号 alone does not count)."""
-    if table is None:
-        return None
-    idx = [j for j, c in enumerate(table.columns) if parse.norm(c) != "序号"]
-    return sum(1 for r in table.rows
-               if any(j < len(r) and not parse.is_blank(r[j]) for j in idx))
-
 
 def read_application(sub, rec, campaign):
-    """Evaluate an applicant workbook.
+    """Evaluate an applicant workbook (the engine input is :func:`verdict.application_input`,
+    the same as `saq check`'s).
 
     Returns:
         AppSource
     """
-    raw = {k: sub.values.get(k) for k in application_input_keys(campaign)}
-    listed = count_listed(sub.tables.get(RESPONDENT_TABLE))
-    raw["respondents_listed"] = listed
-    raw["stored_total"] = sub.values.get(STORED_TOTAL_NAME)
+    raw = V.application_input(sub, campaign)
     ev = evaluate_application(raw, campaign)
-    if RESPONDENT_TABLE not in sub.tables:
+    if V.RESPONDENT_TABLE not in sub.tables:
         rec.reason = "；".join(x for x in (rec.reason, "未找到被访者名单表格") if x)
     rec.rows_read = 1
-    return AppSource(rec, ev, raw, dict(sub.locations), listed)
+    return AppSource(rec, ev, raw, dict(sub.locations), raw["respondents_listed"])
 
 
 def app_flags(src):
@@ -60,46 +37,30 @@ def app_flags(src):
 
 
 def read_recommender(sub, rec, campaign):
-    """Evaluate a 附件3 workbook: its header and every non-empty row.
+    """Evaluate a 附件3 workbook: its header and every non-empty row
+    (:func:`verdict.recommendation_rows`, the same rows `saq check` evaluates).
 
     Returns:
         (RecommenderHeader, [RowSource], [Rejected])
     """
-    hdr_keys = [f.key for f in campaign.fields["recommender"]]
-    hdr_ev = evaluate_recommender({k: sub.values.get(k) for k in hdr_keys}, campaign)
+    read = V.recommendation_rows(sub, campaign)
+    hdr_ev = evaluate_recommender(read.header, campaign)
     name = hdr_ev.values.get("recommender") or f"（未填推荐单位：{rec.path.stem}）"
     header = RecommenderHeader(rec, name)
     for f in hdr_ev.flags:
         sheet, cell = sub.locations.get(f.field, ("", ""))
         header.flags.append(FlagRecord(f.code, f.severity, f.message, f.field, rec.rel, sheet, cell))
-    table = sub.tables.get(RECOMMENDATION_TABLE)
-    if table is None:
-        rec.reason = "；".join(x for x in (rec.reason, "未找到推荐表格（recommendations），没有读取到推荐行") if x)
-        return header, [], []
-    fields = campaign.fields["recommendation_row"]
-    labels = {parse.norm(f.label).replace(" ", ""): f for f in fields}
-    col_of = {}  # field key -> column index
-    for j, c in enumerate(table.columns):
-        f = labels.get(parse.norm(c).replace(" ", ""))
-        if f is not None and f.key not in col_of:
-            col_of[f.key] = j
-    content_keys = [f.key for f in fields if f.key != "seq" and f.key in col_of]
+    if read.note:
+        rec.reason = "；".join(x for x in (rec.reason, read.note) if x)
     rows, rejected = [], []
-    for i, r in enumerate(table.rows, start=1):
-        cells = {k: (r[j] if j < len(r) else None) for k, j in col_of.items()}
-        if all(parse.is_blank(cells.get(k)) for k in content_keys):
-            continue  # an unused row of the template
+    for r in read.rows:
         rec.rows_read += 1
-        excel_row = table.first_row + i - 1
-        if parse.is_blank(cells.get("org_name")) and parse.is_blank(cells.get("uscc")):
-            rejected.append(Rejected(rec.rel, f"第 {excel_row} 行", table.sheet,
-                                     "没有申请组织名称和统一社会信用代码，无法确定是哪一项申请",
-                                     summarise(cells)))
+        sheet = next(iter(r.cells.values()))[0]
+        if r.unplaceable:
+            rejected.append(Rejected(rec.rel, f"第 {r.excel_row} 行", sheet, r.unplaceable, r.summary))
             continue
-        raw = {f.label: cells.get(f.key) for f in fields if f.key in col_of}
-        ev = evaluate_row(raw, campaign)
-        where = {k: table_cell(table, i - 1, j) for k, j in col_of.items()}
-        rows.append(RowSource(rec, name, i, table.sheet, excel_row, ev, raw, where))
+        rows.append(RowSource(rec, name, r.index, sheet, r.excel_row,
+                              evaluate_row(r.raw, campaign), r.raw, r.cells))
     return header, rows, rejected
 
 
@@ -109,17 +70,6 @@ def row_flags(src):
         sheet, cell = src.cells.get(f.field, (src.sheet, ""))
         out.append(FlagRecord(f.code, f.severity, f.message, f.field, src.file.rel, sheet, cell))
     return out
-
-
-def table_cell(table, i, j):
-    from ..fastread import col_letter
-    return table.sheet, f"{col_letter(table.first_col + j)}{table.first_row + i}"
-
-
-def summarise(cells, limit=120):
-    """A rejected row's content, for a person to recognise it."""
-    s = " | ".join(str(v) for v in cells.values() if not parse.is_blank(v))
-    return s[:limit]
 
 
 def reject_file(rec):

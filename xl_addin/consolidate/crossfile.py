@@ -156,8 +156,9 @@ def e25(entries, campaign):
 def build_entries(apps, rows, campaign):
     """Match, then attach every flag: the engine's, E26 and E25.
 
-    A matched row's own flags repeat the workbook's and are not shown; its disagreements
-    with the workbook are E26. A row without a workbook keeps its own flags.
+    A matched row's own flags repeat the workbook's: they are kept apart (``row_flags``,
+    listed under the 附件3 file) and not counted twice; its disagreements with the workbook
+    are E26. A row without a workbook keeps its own flags.
     """
     labels = {f.key: f.label for f in campaign.fields["recommendation_row"]}
     entries = match(apps, rows)
@@ -166,6 +167,7 @@ def build_entries(apps, rows, campaign):
             e.flags.extend(app_flags(e.app))
             if e.row is not None:
                 e.flags.extend(e26(e, campaign, labels))
+                e.row_flags = row_flags(e.row)
         else:
             e.flags.extend(row_flags(e.row))
     e25(entries, campaign)

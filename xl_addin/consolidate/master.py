@@ -42,7 +42,6 @@ WRAP = Alignment(vertical="top", wrap_text=True)
 HEAD_ALIGN = Alignment(vertical="center", horizontal="center", wrap_text=True)
 DATE_FORMAT = "yyyy-mm-dd"
 UNRATED = "未评定"
-SHEETS = ("汇总", "问题清单", "文件清单", "拒收", "统计", "说明")
 
 
 def sort_key(entry):
@@ -205,7 +204,7 @@ def _issues(sh, entries, headers):
         for f in h.flags:
             rows.append((f, h.name, "（推荐表表头）", ""))
     for e in entries:
-        for f in e.flags:
+        for f in e.flags + e.row_flags:
             rows.append((f, e.recommender, e.values.get("org_name") or "",
                          e.values.get("project_name") or ""))
     rows.sort(key=lambda x: (x[0].severity != "error", x[0].code, x[1], x[2], x[0].file, x[0].cell))

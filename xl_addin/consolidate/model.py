@@ -76,6 +76,10 @@ class Entry:
     app: AppSource | None = None
     row: RowSource | None = None
     flags: list = field(default_factory=list)  # FlagRecord
+    # A matched 附件3 row's own flags: listed in 问题清单 under the recommender's file (one
+    # verdict per file, issue 9) but not counted again in the 汇总 row, which shows the
+    # workbook's flags and the disagreements (E26).
+    row_flags: list = field(default_factory=list)
     staff: dict = field(default_factory=dict)  # 审定意见 / 备注 kept from the last master
 
     @property

@@ -11,27 +11,13 @@ import hashlib
 import os
 from pathlib import Path
 
-from .. import fastread
+from .. import fastread, verdict
 from .model import IGNORED, IMPORTED, KIND_APPLICATION, KIND_RECOMMENDER, REJECTED, FileRecord
 from ..errors import os_reason
 
 EXCEL_EXTS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".csv"}
 KIND_NAMES = {"application": KIND_APPLICATION, "recommender": KIND_RECOMMENDER,
-              "expert": "专家评分表"}
-MASTER_TEMPLATE_ID = "saq-master"
-
-
-_WANTED = {}
-
-
-def wanted_names(campaign):
-    """The defined names consolidation reads: inputs of both forms, and the workbook's own
-    total (E27). Computed names are not read: Python recomputes them."""
-    if id(campaign) not in _WANTED:
-        from .collect import STORED_TOTAL_NAME, application_input_keys
-        _WANTED[id(campaign)] = frozenset(application_input_keys(campaign)) | \
-            {STORED_TOTAL_NAME} | {f.key for f in campaign.fields["recommender"]}
-    return _WANTED[id(campaign)]
+              "expert": "专家评分表", "master": "汇总表"}
 
 
 def list_files(folder, skip=()):
@@ -115,32 +101,25 @@ def classify(rec, campaign):
         return _set(rec, "Excel 文件" if excel_like else "其他", REJECTED, e.reason)
     if not excel_like and pr.format != "xlsx" and not (pr.format == "ole" and pr.encrypted):
         return _set(rec, "其他", IGNORED, "不是 Excel 文件（如盖章扫描件、文档），未读取")
-    if pr.format == "empty":
-        return _set(rec, "Excel 文件", REJECTED, "文件为空（0 字节），" + fastread.SAVE_AS)
-    if pr.format == "text":
-        if ext == ".csv":
-            return _set(rec, "CSV 文件", REJECTED,
-                        "CSV 文件无法确认模板和版本，请使用下发的模板填写，" + fastread.SAVE_AS)
-        return _set(rec, "Excel 文件", REJECTED,
-                    "文件内容是文本，不是 Excel 工作簿（可能只是改了扩展名），" + fastread.SAVE_AS)
+    if pr.format == "text" and ext == ".csv":
+        kind_label = "CSV 文件"
+    else:
+        kind_label = "Excel 文件"
     rec.macros = pr.macros
     try:
-        sub = fastread.read_submission(p, pr, wanted_names(campaign))
-    except fastread.NotOurWorkbook as e:
-        return _set(rec, "Excel 文件", REJECTED, e.reason)
-    except fastread.UnreadableWorkbook as e:
-        return _set(rec, "Excel 文件", REJECTED, e.reason)
+        sub = verdict.read(p, campaign, pr)
+    except verdict.NotAccepted as e:
+        # Ours, but not for this run: a master or expert form is set aside, another
+        # year's template is refused — the same reasons `saq check` gives.
+        ours_elsewhere = e.kind in ("master", "expert")
+        return _set(rec, KIND_NAMES.get(e.kind, e.kind), IGNORED if ours_elsewhere else REJECTED,
+                    e.reason)
+    except (fastread.NotOurWorkbook, fastread.UnreadableWorkbook) as e:
+        return _set(rec, kind_label, REJECTED, e.reason)
     except Exception as e:  # noqa: BLE001 - never stop the run on one file (issue 4 §4)
-        return _set(rec, "Excel 文件", REJECTED, f"读取时出错（{type(e).__name__}），" + fastread.SAVE_AS)
+        return _set(rec, kind_label, REJECTED, f"读取时出错（{type(e).__name__}），" + fastread.SAVE_AS)
     rec.template_version = str(sub.meta.get("template_version") or "")
-    if sub.meta.get("template_id") == MASTER_TEMPLATE_ID:
-        return _set(rec, "汇总表", IGNORED, "本程序生成的汇总表，未读取")
     kind = KIND_NAMES.get(sub.kind, sub.kind)
-    if sub.kind == "expert":
-        return _set(rec, kind, IGNORED, "专家评分表不参与申请汇总")
-    year = str(sub.meta.get("campaign_year") or "").split(".")[0]
-    if year and year != str(campaign.year):
-        return _set(rec, kind, REJECTED, f"这是 {year} 年的模板，请使用 {campaign.year} 年模板重新填写后提交")
     notes = list(sub.notes)
     if rec.template_version and rec.template_version != campaign.template_version:
         notes.insert(0, f"模板版本 {rec.template_version}（当前为 {campaign.template_version}），已按名称读取")

@@ -230,7 +230,8 @@ def build_application(campaign=None):
     wr.row_dimensions[r].height = 24
     r += 1
     summary_rows = {}
-    for key, label in (("se_base", "基础分（满分 100）"), ("se_bonus", "加分项（满分 10）"),
+    base, bonus = fmt_number(c.rubric.base_total), fmt_number(c.rubric.bonus_total)
+    for key, label in (("se_base", f"基础分（满分 {base}）"), ("se_bonus", f"加分项（满分 {bonus}）"),
                        ("se_total", "评价得分"), ("se_conclusion", "评价结论")):
         wr.cell(r, 5, label)
         wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
@@ -244,7 +245,7 @@ def build_application(campaign=None):
 
     # ---- 被访者名单 -------------------------------------------------------------------
     n_rows = c.flags["E17"]["threshold"] + 50
-    wl["A1"] = "被访者名单（不超过 50 人须全部列出，超过 50 人至少列出 50 人）"
+    wl["A1"] = f"被访者名单（{c.flags['E17']['rule'].removeprefix('被访者名单：')}）"
     wl["A1"].font = C.font(13, True)
     wl.merge_cells("A1:C1")
     wl.row_dimensions[1].height = 24

@@ -126,14 +126,15 @@ class ReviewResult:
 
 
 def settings(campaign, k=None):
-    """The [review] values with their defaults; ``k`` overrides per_application."""
+    """The [review] values of the campaign (all required there); ``k`` overrides
+    per_application."""
     r = campaign.review
-    return {"k": int(k or r.get("per_application", 3)),
-            "disagreement_range": float(r.get("disagreement_range", 10)),
-            "trimmed_min": int(r.get("trimmed_min_scores", 5)),
-            "use_trimmed": bool(r.get("use_trimmed_mean", True)),
-            "shortlist_level": r.get("shortlist_level", max(lv.rank for lv in campaign.levels)),
-            "publication_after": r.get("publication_after", "C4")}
+    return {"k": int(k or r["per_application"]),
+            "disagreement_range": float(r["disagreement_range"]),
+            "trimmed_min": int(r["trimmed_min_scores"]),
+            "use_trimmed": bool(r["use_trimmed_mean"]),
+            "shortlist_level": r["shortlist_level"],
+            "publication_after": r["publication_after"]}
 
 
 def default_publication_start(campaign):

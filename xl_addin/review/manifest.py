@@ -127,7 +127,7 @@ def read_manifest(path, campaign):
     if str(meta.get("campaign_year")) != str(campaign.year):
         raise InputFileError(p, f"分配表属于 {meta.get('campaign_year')} 年活动，"
                                 f"当前为 {campaign.year} 年")
-    k = parse.integer(meta.get("per_application")) or 3
+    k = parse.integer(meta.get("per_application")) or campaign.review["per_application"]
     where = find_table(wb, APPS_TABLE, ["申请编号", "评审专家"])
     wexp = find_table(wb, EXPERTS_TABLE, ["姓名", "分配编号"])
     if where is None or wexp is None:
@@ -161,7 +161,8 @@ def read_manifest(path, campaign):
         by_app[app_id] = split_list(row.get("评审专家"))
     not_assigned = []
     if "未参加评审" in wb.sheetnames:
-        for row in wb["未参加评审"].iter_rows(min_row=2, values_only=True):
+        for row in wb.rows("未参加评审")[1:]:
+            row = row + [None] * (4 - len(row))
             if row and row[0]:
                 a = Application(str(row[0]), parse.text(row[1]) or "", parse.text(row[2]),
                                 eligible=False, note=parse.text(row[3]) or "")

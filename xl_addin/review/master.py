@@ -66,11 +66,10 @@ def read_master(path, campaign):
 
 def _find_in(wb, sheet):
     from .xlread import _key
-    ws = wb[sheet]
-    for r, row in enumerate(ws.iter_rows(min_row=1, max_row=30, values_only=True), start=1):
+    for r, row in enumerate(wb.rows(sheet)[:30], start=1):
         keys = {_key(v): c for c, v in enumerate(row, start=1) if v is not None}
         if "申请类别" in keys:
-            return sheet, r, {str(ws.cell(r, c).value).strip(): c for c in keys.values()}
+            return sheet, r, {str(row[c - 1]).strip(): c for c in keys.values()}
     return None
 
 

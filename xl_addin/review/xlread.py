@@ -1,126 +1,99 @@
-"""Open a submitted workbook safely and find a table in it by name or by its headers.
+"""The review's view of a workbook — expert forms, the assignment, expert lists, the master —
+through the one reader (:mod:`xl_addin.fastread`, issue 9): bounded, defused, macros never
+run, a table found by name or, when renamed or deleted, by its header row.
 
-Never trusted: the file may be missing, not a workbook, encrypted, a zip bomb, or have its
-sheet renamed and its table deleted. Every failure is an InputFileError with a Chinese
-reason; macros never run (openpyxl does not execute them; XML goes through defusedxml,
-which openpyxl uses when it is installed).
+Every failure is an InputFileError with a Chinese reason.
 """
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
+from .. import fastread
 from ..errors import InputFileError
 from ..parse import norm
 
-MAX_UNCOMPRESSED = 200 * 1024 * 1024  # a real expert workbook is well under 1 MB
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-META_SHEET = "_meta"
 HEADER_SCAN_ROWS = 30
 
 
+class Book:
+    """A workbook as read by fastread: meta, sheets (on demand) and tables."""
+
+    def __init__(self, sub):
+        self.sub, self.meta = sub, sub.meta
+        self.sheetnames = list(sub.sheet_names)
+
+    def rows(self, sheet):
+        return self.sub.sheet_rows(sheet)
+
+    def close(self):
+        """Nothing to release: the reader closed the file (kept for the callers' finally)."""
+
+
 def open_workbook(path):
-    """Load ``path`` with openpyxl (values only).
+    """Read ``path`` (any workbook; ours or a list staff made by hand).
 
     Returns:
-        openpyxl Workbook
+        Book
     Raises:
         InputFileError
     """
     p = Path(path)
     if not p.exists():
         raise InputFileError(p, "文件不存在")
-    suffix = p.suffix.lower()
-    if suffix in (".xls", ".et"):
-        raise InputFileError(p, "不支持旧版 .xls/.et 格式，请另存为 .xlsx 后重新提交")
-    if suffix not in (".xlsx", ".xlsm"):
-        raise InputFileError(p, f"不是 Excel 工作簿（扩展名“{suffix or '无'}”）")
-    with open(p, "rb") as f:
-        head = f.read(4)
-    if head == OLE_MAGIC:
-        raise InputFileError(p, _ole_reason(p))
-    if not zipfile.is_zipfile(p):
-        raise InputFileError(p, "不是有效的 .xlsx 文件（可能已损坏）")
+    if not p.is_file():
+        raise InputFileError(p, "不是普通文件，未读取")
     try:
-        with zipfile.ZipFile(p) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_UNCOMPRESSED:
-                raise InputFileError(p, "文件解压后过大，疑似损坏或恶意文件")
-    except zipfile.BadZipFile:
-        raise InputFileError(p, "不是有效的 .xlsx 文件（可能已损坏）") from None
-    try:
-        from openpyxl import load_workbook
-        return load_workbook(p, data_only=True, keep_vba=False, keep_links=False)
-    except InputFileError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any reader failure is the file's problem
-        raise InputFileError(p, f"无法打开工作簿（{type(e).__name__}）") from None
+        pr = fastread.probe(p)
+        if pr.format in ("empty", "text", "other") and not pr.note:
+            raise InputFileError(p, "不是 Excel 工作簿，" + fastread.SAVE_AS)
+        return Book(fastread.read_submission(p, pr, names=(), any_workbook=True))
+    except fastread.UnreadableWorkbook as e:
+        raise InputFileError(p, e.reason) from None
 
 
-def _ole_reason(p):
-    try:
-        import msoffcrypto
-        with open(p, "rb") as f:
-            if msoffcrypto.OfficeFile(f).is_encrypted():
-                return "工作簿设有打开密码，请取消密码后重新提交"
-    except Exception:  # noqa: BLE001 - not decisive; fall through to the generic reason
-        pass
-    return "是旧版 .xls 格式或已加密，请另存为 .xlsx（不设密码）后重新提交"
-
-
-def read_meta(wb):
-    """key -> value of the hidden ``_meta`` sheet (column A key, column B value); {} if none."""
-    if META_SHEET not in wb.sheetnames:
-        return {}
-    out = {}
-    for row in wb[META_SHEET].iter_rows(min_row=1, max_col=2, values_only=True):
-        if row and row[0] is not None:
-            out[str(row[0]).strip()] = row[1]
-    return out
+def read_meta(book):
+    """key -> value of the hidden ``_meta`` sheet; {} if none."""
+    return dict(book.meta)
 
 
 def _key(text):
     return norm(text).replace(" ", "") if text is not None else ""
 
 
-def find_table(wb, table_name, must_have):
-    """Locate a table: the Excel table ``table_name`` in any sheet, else a header row
-    that holds every label of ``must_have`` (a renamed sheet or a deleted table still reads).
+def find_table(book, table_name, must_have):
+    """Locate a table: the Excel table ``table_name``, else a header row (in the first 30
+    rows of a sheet) that holds every label of ``must_have``.
 
     Returns:
-        (sheet title, header row number, {normalised header: column number}) or None.
+        (sheet, header row number, {normalised header: column number}) or None.
     """
-    for ws in wb.worksheets:
-        for name, tbl in getattr(ws, "tables", {}).items():
-            if name.lower() == table_name.lower():
-                ref = tbl.ref if hasattr(tbl, "ref") else tbl
-                from openpyxl.utils import range_boundaries
-                c1, r1, c2, _ = range_boundaries(ref)
-                cols = {_key(ws.cell(r1, c).value): c for c in range(c1, c2 + 1)
-                        if ws.cell(r1, c).value is not None}
-                return ws.title, r1, cols
+    for name, t in book.sub.tables.items():
+        if name.lower() == table_name.lower():
+            cols = {_key(h): t.first_col + j for j, h in enumerate(t.columns) if h not in (None, "")}
+            return t.sheet, t.first_row - 1, cols
     want = {_key(h) for h in must_have}
-    for ws in wb.worksheets:
-        if ws.title == META_SHEET:
+    for sheet in book.sheetnames:
+        if sheet == fastread.META_SHEET:
             continue
-        for r, row in enumerate(ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS,
-                                             values_only=True), start=1):
+        for r, row in enumerate(book.rows(sheet)[:HEADER_SCAN_ROWS], start=1):
             keys = {_key(v): c for c, v in enumerate(row, start=1) if v is not None}
             if want <= set(keys):
-                return ws.title, r, keys
+                return sheet, r, keys
     return None
 
 
-def table_rows(wb, where, stop_blank=True):
+def table_rows(book, where, stop_blank=True):
     """Data rows under a header found by :func:`find_table`: list of (row number, {header: value}).
 
     Reading stops at the first wholly blank row when ``stop_blank``.
     """
-    title, header_row, cols = where
-    ws = wb[title]
+    sheet, header_row, cols = where
+    grid = book.rows(sheet)
     out = []
-    for r in range(header_row + 1, ws.max_row + 1):
-        vals = {h: ws.cell(r, c).value for h, c in cols.items()}
+    for r in range(header_row + 1, len(grid) + 1):
+        row = grid[r - 1]
+        vals = {h: (row[c - 1] if c - 1 < len(row) else None) for h, c in cols.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in vals.values()):
             if stop_blank:
                 break

@@ -1,0 +1,99 @@
+"""The three places a workbook's verdict shows (issue 9): the sheet itself when recalculated,
+`saq check --json`, and its rows in the master. Each function returns the same shape, so a
+test compares them with ==.
+
+Shape: {"codes": sorted list of codes, "total": float|None, "achievable": str|None,
+"proposed": str|None} for an application; {"codes": sorted list} for a 附件3 (header and rows).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections import defaultdict
+
+from master_sheets import sheet
+
+from xl_addin import fastread, parse
+from xl_addin.cli import main
+
+# Codes only consolidation can give (several files) or only a reader can see (the stored
+# total of the file against its own parts): not part of a single sheet's verdict.
+CROSS_FILE = {"E25", "E26"}
+READER_ONLY = {"E27"}
+
+
+def _codes(text):
+    return sorted(str(text or "").split())
+
+
+def _num(v):
+    return None if v in (None, "") else round(float(v), 6)
+
+
+def _text(v):
+    return None if v in (None, "") else str(v)
+
+
+def from_check(path, campaign):
+    """`saq check FILE --json --campaign Y`, as a user runs it."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(["check", str(path), "--json", "--campaign", str(campaign.year)])
+    got = json.loads(buf.getvalue())
+    assert code == (1 if got["errors"] else 0)
+    codes = sorted(f["code"] for f in got["errors"] + got["warnings"])
+    if got["kind"] == "application":
+        return {"codes": codes, "total": _num(got["selfeval_total"]),
+                "achievable": _text(got["achievable_level"]),
+                "proposed": _text(got["proposed_level"])}
+    return {"codes": codes}
+
+
+def from_master(master, unplaced=()):
+    """file (relative, as 文件清单 names it) -> its verdict as the master shows it.
+
+    Args:
+        unplaced: not used for applications; 附件3 rows that went to 拒收 carry no flags.
+    """
+    flags = defaultdict(list)
+    for r in sheet(master, "问题清单"):
+        if r["问题代码"] not in CROSS_FILE:
+            flags[r["来源文件"]].append(r["问题代码"])
+    out = {}
+    for r in sheet(master, "文件清单"):
+        rel = r.get("文件") or r.get("文件路径") or r.get("相对路径")
+        out[rel] = {"codes": sorted(flags.get(rel, []))}
+    for r in sheet(master, "汇总"):
+        if r["匹配情况"] == "缺申请书":
+            continue
+        out[r["来源文件"]].update(total=_num(r["重算自评分"]), achievable=_text(r["可评等级"]),
+                                proposed=_text(r["建议等级"]))
+    return out
+
+
+def from_sheet(recalculated):
+    """The verdict the workbook's own formulas give, read from a recalculated copy (None for
+    a workbook without the template's formulas)."""
+    sub = fastread.read_submission(recalculated)
+    v = sub.values
+    if "flags" not in v and "header_flags" not in v:
+        return None
+    if sub.kind == "application":
+        return {"codes": _codes(v.get("flags")), "total": _num(v.get("se_total")),
+                "achievable": _text(v.get("achievable_level")),
+                "proposed": _text(v.get("proposed_level"))}
+    codes = _codes(v.get("header_flags"))
+    t = sub.tables["recommendations"]
+    col = t.columns.index("问题代码")
+    for row in t.rows:
+        if not parse.is_blank(row[col]):
+            codes += _codes(row[col])
+    return {"codes": sorted(codes)}
+
+
+def without(verdict, codes):
+    out = dict(verdict)
+    out["codes"] = [c for c in verdict["codes"] if c not in codes]
+    return out
