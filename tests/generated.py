@@ -89,22 +89,20 @@ def _refill(folder, apps, rec):
     """The demo's submissions written again through forms.fill (with their values)."""
     from conftest import load_base
 
+    from xl_addin import verdict
     from xl_addin.forms.fill import fill_application, fill_recommender
-    from xl_addin.reader import read_submission
     folder.mkdir(parents=True, exist_ok=True)
     out = {"application_filled": fill_application(folder / "申请书_base.xlsx", load_base(),
                                                   respondents=[("张三", "13800000000")])}
-    sub = read_submission(apps[-1])
-    keys = [f.key for f in C.fields["application"] if f.block != "derived"]
-    keys += [p.key for p in C.rubric.parts] + [C.rubric.veto_key]
-    people = [(r.get("姓名"), r.get("联系方式")) for r in sub.tables.get("respondent_list", [])]
+    sub = verdict.read(apps[-1], C)
+    keys = verdict.application_input_keys(C)
+    t = sub.tables["respondent_list"]
+    people = [tuple(r[t.columns.index(h)] for h in ("姓名", "联系方式")) for r in t.rows
+              if any(v is not None for v in r)]
     out["application_filled_2"] = fill_application(
         folder / "申请书_demo.xlsx", {k: sub.values.get(k) for k in keys if sub.values.get(k) is not None},
         respondents=people)
-    sub = read_submission(rec)
-    header = {f.key: sub.values.get(f.key) for f in C.fields["recommender"]}
-    labels = [f.label for f in C.fields["recommendation_row"]]
-    rows = [{k: r.get(k) for k in labels} for r in sub.tables.get("recommendations", [])
-            if any(r.get(k) not in (None, "") for k in labels)]
-    out["recommender_filled"] = fill_recommender(folder / "附件3_demo.xlsx", header, rows)
+    read = verdict.recommendation_rows(verdict.read(rec, C), C)
+    out["recommender_filled"] = fill_recommender(folder / "附件3_demo.xlsx", read.header,
+                                                 [r.raw for r in read.rows])
     return out
