@@ -247,7 +247,7 @@ CASES = [
     (case_duplicate_copy, "已忽略", "内容完全相同"),
     (case_text_in_number, "已导入", ""),
     (case_ref_deleted, "已导入", "#REF!"),
-    (case_no_respondent_table, "已导入", "未找到被访者名单"),
+    (case_no_respondent_table, "已导入", "已按表头"),  # converted to a range: found by its header
     (case_xlsx_named_xls, "已导入", ""),
     (case_huge_recommender_table, "已拒收", "行上限"),
 ]

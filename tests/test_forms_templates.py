@@ -14,7 +14,6 @@ from openpyxl import Workbook, load_workbook
 from xl_addin import __version__
 from xl_addin.campaign import load
 from xl_addin.cli import main
-from xl_addin.errors import InputFileError, NotOurWorkbook
 from xl_addin.forms.fill import fill_application, fill_recommender
 from xl_addin.forms.templates import template_names, write_templates
 from xl_addin.fastread import NotOurWorkbook as ReaderNotOurs

@@ -24,7 +24,7 @@ from .campaign import fmt_number, load
 from .checks import BLANK, part_label, show
 from .engine import _parser, field_labels
 from .stars import MISSING
-from .uscc import ALPHABET, LENGTH, WEIGHTS, check_char, problem as uscc_problem  # noqa: F401
+from .uscc import ALPHABET, LENGTH, WEIGHTS, check_char, problem as uscc_problem
 
 _REF = re.compile(r"\[\[([^\]]+)\]\]")
 CHUNK = 40  # flag instances per helper cell (Excel formulas ≤ 8192 chars)
