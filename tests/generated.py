@@ -92,7 +92,7 @@ def _refill(folder, apps, rec):
     from xl_addin import verdict
     from xl_addin.forms.fill import fill_application, fill_recommender
     folder.mkdir(parents=True, exist_ok=True)
-    out = {"application_filled": fill_application(folder / "申请书_base.xlsx", load_base(),
+    out = {"application_filled": fill_application(folder / "申请书_base.xlsx", load_base(C.year),
                                                   respondents=[("张三", "13800000000")])}
     sub = verdict.read(apps[-1], C)
     keys = verdict.application_input_keys(C)

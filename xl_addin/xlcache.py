@@ -220,6 +220,9 @@ def finish_workbook(path):
         False when some formula is not supported (the file asks for recalculation on load).
     """
     path = Path(path)
+    if not _has_formulas(path):  # the master: thousands of rows, nothing to evaluate
+        _rewrite(path, {}, lambda xml: _calc_pr(xml, True))
+        return True
     try:
         book, sheets = read_book(path)
         values = _evaluate(book)
@@ -232,6 +235,16 @@ def finish_workbook(path):
                  if book.formulas.get(name)}
     _rewrite(path, new_parts, lambda xml: _calc_pr(xml, True))
     return True
+
+
+def _has_formulas(path):
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                data = z.read(name)
+                if b"<f>" in data or b"<f " in data:
+                    return True
+    return False
 
 
 def _rewrite(path, parts, workbook_fn):
