@@ -74,6 +74,8 @@ EXPECTED_KEYS = {
     "onsite": {"onsite"}, "parse": {"unreadable", "value"}, "uscc": {"valid", "problem"},
     "calendar": {"start", "end", "date", "publication_end"}, "sampling": {"n", "margin"},
     "category": {"cap"},
+    "dossier": {"codes", "message_contains"}, "checklist": {"codes"},
+    "recommender_scan": {"codes"},  # RULES.md M (issue 13)
 }
 
 
@@ -147,11 +149,90 @@ def run_case(case):
         if "margin" in exp:
             got = sampling.margin(inp["n"], inp.get("confidence", 0.95), inp.get("population"))
             assert round(got, 4) == exp["margin"]
+    elif kind == "dossier":
+        run_dossier_case(inp, exp, c)
+    elif kind == "checklist":
+        from xl_addin import dossier
+        answers = inp.get("answers") or {}
+        if answers == "all":
+            answers = {it["key"]: c.dossier["provided"] for it in dossier.material_items(c)}
+        issues = dossier.checklist_issues(
+            {dossier.checklist_name(it): answers.get(it["key"])
+             for it in dossier.material_items(c)}, inp.get("category"), c)
+        assert sorted(i.code for i in issues) == sorted(exp["codes"]), [i.message for i in issues]
+    elif kind == "recommender_scan":
+        import tempfile
+        from xl_addin import dossier
+        with tempfile.TemporaryDirectory() as d:
+            for name in inp["files"]:
+                (Path(d) / name).write_bytes(b"x")
+            issue = dossier.scan_issue(Path(d) / inp["recommender"], c)
+            assert ([issue.code] if issue else []) == exp["codes"]
     elif kind == "category":
         cat = c.category(parse.category(inp["category"], c))
         assert c.level(cat.cap).applied == exp["cap"]
     else:
         raise AssertionError(f"unknown kind {kind}")
+
+
+_DOSSIERS = {}  # (category, answers) -> a complete dossier folder, built once per session
+
+
+def _base_dossier(c, category, answers):
+    import tempfile
+    from xl_addin.dossier_demo import write_dossier
+    key = (category, tuple(sorted((answers or {}).items())))
+    if key not in _DOSSIERS:
+        d = Path(tempfile.mkdtemp(prefix="saq_dossier_")) / "申报材料"
+        write_dossier(d, category, campaign=c, answers=answers)
+        _DOSSIERS[key] = d
+    return _DOSSIERS[key]
+
+
+def run_dossier_case(inp, exp, c):
+    """A demo dossier folder changed as the case says, checked as `saq check DIR` does:
+    remove (item keys), rename (item key -> new name), report (字数 per section, or
+    "none" for a report without headings), answers (材料清单), no_workbook."""
+    import shutil
+    import tempfile
+    from xl_addin.dossier import check_dossier
+    from xl_addin.dossier_demo import write_report
+    base = _base_dossier(c, inp.get("category", "服务类"), inp.get("answers"))
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / base.name
+        shutil.copytree(base, d)
+        files = {k: d / p.name for k, p in _dossier_files(base, c).items()}
+        for key in inp.get("remove") or []:
+            files[key].unlink()
+        for key, new in (inp.get("rename") or {}).items():
+            files[key].rename(d / new)
+        if "report" in inp:
+            lengths = inp["report"]
+            files["report"].unlink()
+            if lengths == "none":
+                import docx
+                doc = docx.Document()
+                doc.add_paragraph("用户满意经营的实践报告：正文没有分部分标题")
+                doc.save(str(files["report"]))
+            else:
+                write_report(files["report"], lengths, c)
+        if inp.get("no_workbook"):
+            (d / "申请书.xlsx").unlink()
+        res = check_dossier(d, c)
+        got = sorted(i.code for i in res.issues)
+        assert got == sorted(exp["codes"]), [i.message for i in res.issues]
+        for text in exp.get("message_contains", []):
+            assert any(text in i.message for i in res.issues), (text, [i.message for i in res.issues])
+
+
+def _dossier_files(folder, c):
+    from xl_addin.dossier import classify
+    out = {}
+    for p in folder.iterdir():
+        it = classify(p.name, c)
+        if it is not None:
+            out[it["key"]] = p
+    return out
 
 
 def check_evaluation(ev, exp, c):

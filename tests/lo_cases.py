@@ -258,7 +258,26 @@ def _drop_points(c, base, points):
 def applications(n_random=520, seed=2023, c=None):
     rng = random.Random(seed)
     c = c or load()
-    return targeted_applications(c) + [random_application(rng, c) for _ in range(n_random)]
+    cases = targeted_applications(c) + [random_application(rng, c) for _ in range(n_random)]
+    mat = random.Random(seed + 13)
+    for i, case in enumerate(cases):
+        case.update(checklist_answers(mat, c, i))
+    return cases
+
+
+def checklist_answers(rng, c, i):
+    """材料清单 answers (RULES.md M): every third case complete, the others a mix of
+    已提供, 不适用, blank, padded and other words (only the list's words count)."""
+    from xl_addin.dossier import checklist_name, material_items
+    words = [c.dossier["provided"], c.dossier["not_applicable"], None,
+             " " + c.dossier["provided"] + " ", "是", "有"]
+    out = {}
+    for it in material_items(c):
+        if i % 3 == 0:
+            out[checklist_name(it)] = c.dossier["provided"]
+        else:
+            out[checklist_name(it)] = rng.choice(words[:1] * 6 + words)
+    return out
 
 
 # ---------------------------------------------------------------------- rows

@@ -15,14 +15,16 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries, get_column_letter
 
 from xl_addin.campaign import load
+from xl_addin.dossier import banner, checklist_missing, checklist_name, material_items
 from xl_addin.engine import evaluate_application, evaluate_recommender, evaluate_row
 
 RUNNER = Path(__file__).with_name("lo_runner.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
-NUMERIC = {"se_base", "se_bonus", "se_total", "error_count", "warning_count", "row_count"}
+NUMERIC = {"se_base", "se_bonus", "se_total", "error_count", "warning_count", "row_count",
+           "materials_missing"}
 APP_OUTPUTS = ("se_base", "se_bonus", "se_total", "se_conclusion", "achievable_level",
                "proposed_level", "level_reason", "flags", "flag_text", "error_count",
-               "warning_count", "status")
+               "warning_count", "status", "materials_missing", "banner")  # issue 13: 材料清单
 
 
 def lo_available():
@@ -79,6 +81,7 @@ def names_of(path):
 def app_input_keys(c):
     keys = [f.key for f in c.fields["application"] if f.block != "derived"]
     keys += [p.key for p in c.rubric.parts] + [c.rubric.veto_key]
+    keys += [checklist_name(it) for it in material_items(c)]  # 材料清单 answers (RULES.md M)
     return keys
 
 
@@ -136,7 +139,14 @@ def app_expected(case, c):
     return [ev.rubric.base, ev.rubric.bonus, ev.rubric.total, ev.rubric.conclusion,
             c.level_name(s.achievable),
             c.level_name(s.proposed) if s.proposed is not None else "", s.reason,
-            ev.codes, ev.messages, float(len(ev.errors)), float(len(ev.warnings)), ev.status]
+            ev.codes, ev.messages, float(len(ev.errors)), float(len(ev.warnings)), ev.status,
+            *_materials(case, ev, c)]
+
+
+def _materials(case, ev, c):
+    """材料清单: the number of items missing and the two-part banner (RULES.md M)."""
+    n = len(checklist_missing(case, ev.values.get("category"), c))
+    return [float(n), banner(len(ev.errors), len(ev.warnings), n, c)]
 
 
 def run_applications(template, cases, c=None):

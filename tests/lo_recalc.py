@@ -24,27 +24,41 @@ def available():
     return shutil.which("soffice") is not None
 
 
-def recalculated(files, workdir, timeout=900):
+def recalculated(files, workdir, timeout=900, processes=2):
     """Recalculated copies of ``files``.
 
     Args:
         files: paths of .xlsx workbooks (names may repeat across folders).
         workdir: a scratch folder.
+        processes: soffice processes run side by side, one profile each.
     Returns:
         dict original path -> recalculated copy (missing when LibreOffice could not open it).
     """
     work = Path(workdir)
-    src, out, profile = work / "src", work / "out", work / "profile"
-    for d in (src, out, profile / "user"):
+    src, out = work / "src", work / "out"
+    for d in (src, out):
         d.mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
     flat = {}
     for i, f in enumerate(files):
         copy = src / f"f{i:04d}.xlsx"
         shutil.copyfile(f, copy)
         flat[copy.name] = Path(f)
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                    "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
-                    "--outdir", str(out)] + [str(src / n) for n in flat],
-                   capture_output=True, timeout=timeout, env={**os.environ, "HOME": str(work)})
+    names = sorted(flat)
+    procs = []
+    for k in range(max(1, min(processes, len(names)))):
+        profile = work / f"profile{k}"
+        (profile / "user").mkdir(parents=True, exist_ok=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS, encoding="utf-8")
+        batch = [str(src / n) for n in names[k::processes]]
+        procs.append(subprocess.Popen(
+            ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+             "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out)] + batch,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "HOME": str(profile)}))
+    for pr in procs:
+        try:
+            pr.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pr.kill()
+            raise
     return {orig: out / name for name, orig in flat.items() if (out / name).is_file()}

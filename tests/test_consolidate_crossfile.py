@@ -20,13 +20,13 @@ REC = "上海市测试行业协会"
 
 
 def app(seed, category="服务类"):
-    a = demo._application(C, random.Random(seed), seed, category, REC)
+    a = demo.application(C, random.Random(seed), seed, category, REC)
     return a
 
 
 def row_of(a, **override):
     """The 附件3 row of ``a`` as its recommender would type it (labels), with changes."""
-    r = demo._row_of(C, a, 1)
+    r = demo.row_of(C, a, 1)
     labels = {f.key: f.label for f in C.fields["recommendation_row"]}
     for k, v in override.items():
         r[labels[k]] = v

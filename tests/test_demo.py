@@ -8,6 +8,7 @@ import hashlib
 import pytest
 
 from xl_addin import demo, fastread
+from xl_addin.demo import data as demo_data
 from xl_addin.campaign import load
 from xl_addin.cli import main
 from xl_addin.uscc import is_valid
@@ -39,10 +40,10 @@ def test_built_campaign_is_realistic():
     assert all(is_valid(a.values["uscc"]) for a in clean)
     assert all(not is_valid(a.values["uscc"]) for a in apps if a.problem == "E16")
     names = [a.values["org_name"] for a in apps]
-    assert all(n.startswith("上海") and n.endswith(demo.FORMS) for n in names)
+    assert all(n.startswith("上海") and n.endswith(demo_data.FORMS) for n in names)
     assert len(set(names)) > 0.8 * len(names)
     planted = {a.problem for a in apps}
-    assert set(demo.PROBLEMS) <= planted  # every kind of problem is there
+    assert set(demo_data.PROBLEMS) <= planted  # every kind of problem is there
 
 
 def _norm(v):
@@ -70,7 +71,7 @@ def written(tmp_path_factory):
         w.application(p, a)
         paths.append((p, a))
     name = next(iter(headers))
-    rows = [demo._row_of(C, a, i + 1) for i, (_p, a) in enumerate(paths)]
+    rows = [demo.row_of(C, a, i + 1) for i, (_p, a) in enumerate(paths)]
     w.recommender(d / "rec.xlsx", headers[name], rows)
     return paths, d / "rec.xlsx"
 

@@ -58,8 +58,8 @@ VARIANTS = {"转换为普通区域": (converted_to_range, "普通区域"), "改�
 def original(tmp_path_factory):
     d = tmp_path_factory.mktemp("lost")
     rng = random.Random(5)
-    apps = [demo._application(C, rng, i, "服务类", demo.RECOMMENDERS[0]) for i in range(N)]
-    rows = [demo._row_of(C, a, i + 1) for i, a in enumerate(apps)]
+    apps = [demo.application(C, rng, i, "服务类", demo.RECOMMENDERS[0]) for i in range(N)]
+    rows = [demo.row_of(C, a, i + 1) for i, a in enumerate(apps)]
     header = {"recommender": demo.RECOMMENDERS[0], "filler_name": "张三",
               "filler_mobile": "13800000000", "filler_email": "a@b.cn"}
     return fill_recommender(d / "附件3.xlsx", header, rows, campaign=C)

@@ -22,14 +22,16 @@ from xl_addin.consolidate import consolidate
 from xl_addin.demo import write_campaign
 from xl_addin.errors import InputFileError
 
-YEARS = (2023, 2024)
+# The current campaign at the size of `saq demo` (every file of the demo), the 2024 test
+# campaign smaller.
+SIZES = {2023: {}, 2024: {"n_apps": 48, "n_recommenders": 5}}
 
 
-@pytest.fixture(scope="module", params=YEARS)
+@pytest.fixture(scope="module", params=sorted(SIZES))
 def campaign_run(request, tmp_path_factory):
     c = load(request.param)
     d = tmp_path_factory.mktemp(f"verdict{c.year}")
-    demo = write_campaign(d / "in", seed=c.year, n_apps=48, n_recommenders=5, campaign=c)
+    demo = write_campaign(d / "in", seed=c.year, campaign=c, **SIZES[c.year])
     master = d / "汇总表.xlsx"
     consolidate(demo.folder, master, c, progress=False, workers=1)
     files = {r["文件"]: r for r in sheet(master, "文件清单")}
@@ -89,8 +91,11 @@ def test_the_recalculated_sheet_equals_saq_check(campaign_run):
         sheet_verdict = from_sheet(copy)
         if sheet_verdict is None:
             continue
-        want = without(from_check(p, c), READER_ONLY)
-        got = without(sheet_verdict, READER_ONLY)
+        checked = from_check(p, c)
+        want, got = without(checked, READER_ONLY), without(sheet_verdict, READER_ONLY)
+        if "E27" in checked["codes"]:
+            # the total typed over the sheet's own formula (E27): only a reader sees the parts
+            got.pop("total"), want.pop("total")
         compared += 1
         if got != want:
             differ.append((p.name, got, want))

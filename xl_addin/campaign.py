@@ -175,6 +175,8 @@ class Campaign:
     fields: dict
     onsite: dict = field(default_factory=dict)  # L6: proposed ranks that need 现场评审
     review: dict = field(default_factory=dict)  # [review]: expert review thresholds (issue 5)
+    materials: dict = field(default_factory=dict)  # [materials.Mxx]: the dossier (RULES.md M)
+    dossier: dict = field(default_factory=dict)  # [dossier]: words of the checklist and banner
 
     # -- lookups used everywhere -------------------------------------------------------
     def level(self, rank):
@@ -226,6 +228,7 @@ class Campaign:
         ids += ["S0", "S1", "S2", "S3", "S4"]
         ids += [s.rule for s in self.stars] + ["L4", "L5", "L5a", "L6"]
         ids += list(self.flags)
+        ids += list(self.materials)
         return ids
 
 
@@ -373,7 +376,7 @@ def _build(path, raw):
     top = _Reader(path, "", raw, ["campaign", "calendar", "levels", "no_level", "categories",
                                   "decisions", "rubric", "stars", "star_text", "flags",
                                   "sampling", "choices", "fields", "onsite_review",
-                                  "review"])
+                                  "review", "dossier", "materials"])
     c = _Reader(path, "campaign", top.get("campaign") or {},
                 ["title", "reference", "template_version"], ["year"])
     year = c.get("year")
@@ -466,7 +469,8 @@ def _build(path, raw):
                     c.get("template_version", str(year)), calendar, tuple(levels),
                     nl.get("name"), tuple(cats), d, labels, rubric, stars, st.t, flags,
                     _build_sampling(path, raw), choices, fields, _build_onsite(path, raw),
-                    _build_review(path, raw.get("review") or {}, ranks))
+                    _build_review(path, raw.get("review") or {}, ranks),
+                    *_build_materials(path, raw, {ct.name for ct in cats}))
 
 
 def _build_sampling(path, raw):
@@ -590,7 +594,7 @@ FLAG_PARAMS = {
     "E08": ("min_area", "min_cost", "strict", "relaxed", "relaxed_severity", "relaxed_message",
             "other_severity", "other_message"),
     "E11": ("excluded",), "E12": ("series_words",), "E13": ("institution_suffixes",),
-    "E15": ("min",), "E17": ("threshold",), "E20": ("required", "required_row"),
+    "E15": ("min",), "E17": ("threshold",), "E20": ("required", "required_row", "required_header"),
     "E21": ("pattern",), "E27": ("tolerance",), "E28": ("pattern",),
 }
 
@@ -615,3 +619,63 @@ def _build_stars(path, raw, ranks):
         out.append(StarRule(r.get("rule"), r.get("level"), tuple(conds)))
     out.sort(key=lambda s: -s.level)
     return tuple(out)
+
+
+# ---------------------------------------------------------------------- M. the dossier
+# The parameters each material code reads (dossier.py); anything else is a typo.
+MATERIAL_PARAMS = {
+    "M03": ("workbook_missing", "workbook_many"),
+    "M05": ("missing", "not_docx", "unreadable", "over", "under", "sections"),
+    "M11": ("separators",),
+    "M12": ("kinds",),
+}
+_ITEM_KEYS = ("key", "name", "short", "words", "kinds", "categories", "named", "may_be_na")
+_DOSSIER_KEYS = ("reference", "provided", "not_applicable", "report", "banner_form_ok",
+                 "banner_form_bad", "banner_materials_ok", "banner_materials_bad",
+                 "banner_ready", "banner_join", "print")
+
+
+def _build_materials(path, raw, categories):
+    """[dossier] and [materials.Mxx] (RULES.md M): codes, severities, items, M05 sections.
+
+    Returns:
+        (materials, dossier): code -> spec (items as dicts with defaults), and the words.
+    """
+    dossier = _Reader(path, "dossier", raw.get("dossier") or {}, [], _DOSSIER_KEYS).t
+    out, keys = {}, set()
+    for code, spec in (raw.get("materials") or {}).items():
+        where = f"materials.{code}"
+        if not re.fullmatch(r"M\d\d", code):
+            raise CampaignError(path, where, "代码应为 M 加两位数字")
+        _Reader(path, where, spec, ["kind_message", "items"] + list(MATERIAL_PARAMS.get(code, ())),
+                ["severity", "rule", "message"])
+        if spec["severity"] not in ("error", "warning"):
+            raise CampaignError(path, f"{where}.severity", f"应为 error 或 warning：{spec['severity']!r}")
+        items = []
+        for i, it in enumerate(spec.get("items", [])):
+            r = _Reader(path, f"{where}.items[{i}]", it, ["categories", "named", "may_be_na"],
+                        ["key", "name", "short", "words", "kinds"])
+            if r.get("key") in keys:
+                raise CampaignError(path, f"{where}.items[{i}].key", f"键 {r.get('key')} 重复")
+            keys.add(r.get("key"))
+            for k in ("words", "kinds"):
+                if not r.get(k) or not all(isinstance(w, str) and w for w in r.get(k)):
+                    raise CampaignError(path, f"{where}.items[{i}].{k}", "应为非空的文字列表")
+            bad = [x for x in r.get("categories", []) if x not in categories]
+            if bad:
+                raise CampaignError(path, f"{where}.items[{i}].categories", f"没有该类别：{bad[0]}")
+            items.append({"key": r.get("key"), "name": r.get("name"), "short": r.get("short"),
+                          "words": tuple(r.get("words")),
+                          "kinds": tuple(k.lower() for k in r.get("kinds")),
+                          "categories": tuple(r.get("categories", [])),
+                          "named": bool(r.get("named", False)),
+                          "may_be_na": bool(r.get("may_be_na", False)), "code": code})
+        for j, sec in enumerate(spec.get("sections", [])):
+            sr = _Reader(path, f"{where}.sections[{j}]", sec, [],
+                         ["numeral", "words", "title", "min", "max"])
+            if not 0 <= sr.number("min") <= sr.number("max"):
+                raise CampaignError(path, f"{where}.sections[{j}]", "应有 0 ≤ min ≤ max")
+        out[code] = {**spec, "items": tuple(items)}
+    if out and dossier.get("report") not in keys:
+        raise CampaignError(path, "dossier.report", f"没有该材料项：{dossier.get('report')!r}")
+    return out, dossier

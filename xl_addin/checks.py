@@ -276,6 +276,7 @@ def e20_for(list_name):
 
 e20 = e20_for("required")
 e20_row = e20_for("required_row")
+e20_header = e20_for("required_header")  # 附件3 表头 (issue 13)
 
 
 def _pattern_check(code, key):
@@ -333,4 +334,4 @@ def part_label(campaign, part):
 APPLICATION_CHECKS = (e01, e02, e03, e04, e05, e06, e07, e08, e09, e10, e11, e12, e13, e14,
                       e15, e16, e17, e18, e19, e20, e21, e22, e27, e29, e30)
 ROW_CHECKS = (e14, e15, e16, e20_row, e30)
-RECOMMENDER_CHECKS = (e21_filler, e28, e22)
+RECOMMENDER_CHECKS = (e20_header, e21_filler, e28, e22)

@@ -8,6 +8,9 @@ never sees a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -58,6 +61,8 @@ def _configure_templates(sp):
 
 
 def cmd_check(args):
+    if Path(args.file).is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
+        return cmd_check_dossier(args)
     import json
     from .check import check_file
     from .textable import render
@@ -83,8 +88,19 @@ def cmd_check(args):
     return 1 if res.errors else 0
 
 
+def cmd_check_dossier(args):
+    import json
+    from .dossier import check_dossier, summary_lines
+    res = check_dossier(args.file, _campaign(args))
+    if getattr(args, "json", False):
+        print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(summary_lines(res)))
+    return 1 if res.errors else 0
+
+
 def _configure_check(sp):
-    sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx）")
+    sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx），或申报材料文件夹")
     sp.add_argument("--json", action="store_true",
                     help="以 JSON 输出结论（kind、errors、warnings、selfeval_total、achievable_level、proposed_level）")
 
@@ -107,6 +123,33 @@ COMMANDS["check"] = (cmd_check, "检查一份填好的申请书或推荐表：�
 COMMANDS["pdf"] = (cmd_pdf, "把填好的工作簿（尤其是附件3）转为 A4 PDF，用于打印盖章", _configure_pdf)
 
 
+# -- issue 13: the recommender's side (thin: all work is in xl_addin.prefill)
+def cmd_recommender(args):
+    from .prefill import prefill, summary_lines
+    if args.rec_cmd != "prefill":
+        print("请指定 prefill（从申请书预填附件3）。", file=sys.stderr)
+        return 2
+    res = prefill(args.folder, args.output, _campaign(args), args.recommender)
+    print("\n".join(summary_lines(res)))
+    return 0
+
+
+def _configure_recommender(sp):
+    sub = sp.add_subparsers(dest="rec_cmd", metavar="步骤")
+    p = sub.add_parser("prefill", help="从收到的申请书预填初审推荐意见表（附件3）",
+                       description="从收到的申请书预填初审推荐意见表（附件3）")
+    p.add_argument("folder", help="推荐单位收到的申请书所在文件夹（含子文件夹）")
+    p.add_argument("-o", "--output", default="附件3_初审推荐意见表.xlsx",
+                   help="附件3 文件，默认 附件3_初审推荐意见表.xlsx")
+    p.add_argument("--recommender", default=None, help="推荐单位名称，默认取申请书中填写最多的推荐单位")
+    p.add_argument("--campaign", default=argparse.SUPPRESS,
+                   help="活动年度或活动配置文件路径，默认 2023")
+
+
+COMMANDS["recommender"] = (cmd_recommender, "推荐单位：prefill 从申请书预填附件3",
+                           _configure_recommender)
+
+
 # -- issue 4: consolidation and demo (thin: all work is in xl_addin.consolidate / demo)
 def cmd_consolidate(args):
     from .consolidate import consolidate, summary_lines
@@ -118,10 +161,11 @@ def cmd_consolidate(args):
 
 def _configure_consolidate(sp):
     sp.add_argument("folder", help="存放推荐表和申请书的文件夹（含子文件夹）")
-    sp.add_argument("-o", "--output", default="汇总表.xlsx", help="汇总表文件，默认 汇总表.xlsx")
+    sp.add_argument("-o", "--output", default="汇总表.xlsx",
+                    help="汇总表文件，默认 汇总表.xlsx；给出文件夹时写入其中的 汇总表.xlsx")
     sp.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
     sp.add_argument("--strict", action="store_true", help="有错误时以退出码 1 结束")
-    sp.add_argument("-j", "--workers", type=int, default=None,
+    sp.add_argument("-j", "--workers", type=_int, default=None,
                     help="同时读取文件的进程数（默认按 CPU 核数，最多 4；Windows 上不并行；1 = 不并行）")
 
 
@@ -206,7 +250,7 @@ def _configure_review(sp):
     a.add_argument("master", help="汇总表（saq consolidate 生成的 .xlsx）")
     a.add_argument("--experts", required=True,
                    help="专家名单 experts.xlsx（文件不存在时生成空白模板）")
-    a.add_argument("--per-application", type=int, default=None,
+    a.add_argument("--per-application", type=_int, default=None,
                    help="每份申请的专家人数，默认取活动配置（3）")
     a.add_argument("-o", "--output", default="专家评审", help="输出文件夹，默认 专家评审")
     a.add_argument("--strict", action="store_true", help="有申请分配不足时以退出码 1 结束")
@@ -227,7 +271,8 @@ COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分�
 def build_parser():
     p = argparse.ArgumentParser(
         prog="saq", description="上海市用户满意等级评价工具（规则、活页表、汇总、专家评审）")
-    p.add_argument("--version", action="version", version=f"saq {__version__}")
+    p.add_argument("--version", action="version", version=f"saq {__version__}",
+                   help="显示程序版本并退出")
     sub = p.add_subparsers(dest="command", metavar="命令")
 
     def add(name, fn, help_text):
@@ -243,10 +288,115 @@ def build_parser():
     sp.add_argument("--strict", action="store_true", help="有错误时以退出码 1 结束")
     for name, (fn, help_text, configure) in COMMANDS.items():
         configure(add(name, fn, help_text))
+    _chinese_metavars(p)
     return p
 
 
+# Placeholders shown in usage lines, by argument name (English names stay in the code).
+_METAVARS = {"campaign": "年度或配置文件", "output": "输出", "workers": "进程数",
+             "folder": "文件夹", "file": "文件", "table": "表格", "master": "汇总表",
+             "experts": "专家名单", "per_application": "人数", "publication_start": "日期",
+             "seed": "种子"}
+
+
+def _chinese_metavars(parser):
+    """Usage lines in Chinese for every command, including ones added later."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _chinese_metavars(sub)
+        elif action.metavar is None and action.choices is None and action.dest in _METAVARS:
+            action.metavar = _METAVARS[action.dest]
+
+
+# -- issue 12: the CLI speaks Chinese only (argparse's own messages, help headings)
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "optional arguments": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示程序版本并退出",
+    "subcommands": "子命令",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择“%(value)s”（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "“%(value)s”不是有效的%(type)s",
+    "expected one argument": "需要一个参数值",
+    "expected at most one argument": "最多只能有一个参数值",
+    "expected at least one argument": "至少需要一个参数值",
+    "expected %s argument": "需要 %s 个参数值",
+    "expected %s arguments": "需要 %s 个参数值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是：%(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "需要以下参数之一：%s",
+    "ignored explicit argument %r": "多余的参数值 %r",
+    "unexpected option string: %s": "意外的选项：%s",
+    "can't open '%(filename)s': %(error)s": "无法打开“%(filename)s”：%(error)s",
+}
+
+
+@contextlib.contextmanager
+def chinese_argparse():
+    """argparse's messages in Chinese while the CLI runs (argparse looks its words up with
+    gettext at call time; swapping its lookup keeps every other user of argparse as it was)."""
+    old = argparse._, argparse.ngettext
+    argparse._ = lambda s: _ARGPARSE_ZH.get(s, s)
+    argparse.ngettext = lambda one, many, n: _ARGPARSE_ZH.get(one if n == 1 else many,
+                                                               one if n == 1 else many)
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = old
+
+
+def _int(text):
+    return int(text)
+
+
+_int.__name__ = "整数"  # argparse names the type in "不是有效的整数"
+
+
+def _quiet_stdout():
+    """Point stdout at the null device: the reader went away (`saq rules | head`), and the
+    interpreter's last flush must not complain about it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing will be flushed to a closed pipe
+
+
+EXIT_BROKEN_PIPE = 141  # as a shell reports a command ended by SIGPIPE
+
+
 def main(argv=None):
+    """The `saq` command. Returns the exit code; never a traceback (issue 12 §9)."""
+    try:
+        with chinese_argparse():
+            code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as e:  # the output itself failed: a full disk, a file-size limit
+        from .errors import os_reason
+        if e.errno == errno.EPIPE:
+            _quiet_stdout()
+            return EXIT_BROKEN_PIPE
+        _quiet_stdout()
+        try:
+            print(f"错误：无法输出结果（{os_reason(e)}）", file=sys.stderr)
+        except OSError:
+            pass
+        return 2
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -260,7 +410,24 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except (BrokenPipeError, MemoryError):
+        raise
+    except OSError as e:  # a full disk or a file-size limit while writing a result
+        from .errors import os_reason
+        if e.errno == errno.EPIPE:
+            raise
+        if e.filename:
+            print(f"错误：{os_reason(e)}：{e.filename}", file=sys.stderr)
+        else:  # the terminal output itself (stdout on a full disk or over a size limit)
+            _quiet_stdout()
+            print(f"错误：无法输出结果（{os_reason(e)}）", file=sys.stderr)
+        return 2
     except Exception as e:  # noqa: BLE001 - a bug: one message for the user, details in a log
+        from .errors import as_os_error, os_reason
+        err = as_os_error(e)
+        if err is not None:  # a writer's own name for a full disk or a size limit
+            print(f"错误：无法写入（{os_reason(err)}）", file=sys.stderr)
+            return 2
         import tempfile
         import traceback
         log = Path(tempfile.gettempdir()) / "saq-error.log"

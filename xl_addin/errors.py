@@ -46,6 +46,9 @@ _OS_REASONS = {
     errno.ENOENT: "文件夹或文件不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
     errno.EROFS: "磁盘只读", errno.ENOSPC: "磁盘已满", errno.EISDIR: "这是一个文件夹",
     errno.ENOTDIR: "路径中有一段不是文件夹", errno.EBUSY: "文件正被其他程序占用",
+    errno.EFBIG: "文件超过系统允许的大小", errno.ENAMETOOLONG: "路径或文件名过长",
+    errno.EIO: "磁盘读写出错", errno.EMFILE: "同时打开的文件过多", errno.EDQUOT: "磁盘配额已用完",
+    errno.EPIPE: "输出管道已关闭", errno.ELOOP: "符号链接层数过多",
 }
 
 
@@ -54,3 +57,18 @@ def os_reason(e):
     said = getattr(e, "strerror", None) or str(e)
     known = _OS_REASONS.get(getattr(e, "errno", None))
     return f"{known}（{said}）" if known else said
+
+
+def as_os_error(e):
+    """The OSError behind ``e``, or None. XML writers report a full disk or a file-size
+    limit as their own error ("IO_ENOSPC", "IO_EFBIG" from lxml): the user is told the
+    same as for any OSError, never a class name (issue 12 §9)."""
+    if isinstance(e, OSError):
+        return e
+    import re
+    m = re.search(r"\bIO_(E[A-Z0-9]+)\b", str(e))
+    code = getattr(errno, m.group(1), None) if m else None
+    if code is None:
+        return None
+    import os
+    return OSError(code, os.strerror(code))

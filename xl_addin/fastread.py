@@ -37,6 +37,12 @@ RATIO_FLOOR = 2 * 1024 * 1024
 MAX_ENTRIES = 5000
 MAX_SHEET_XML = 30 * 1024 * 1024  # about 300 000 simple rows
 MAX_TABLE_ROWS = 5000
+# The reader (calamine) builds a dense grid from A1 to the last cell with a value, before
+# Python sees anything: one value at XFD1048576 asks for 17 billion cells. Every sheet's
+# extent is measured from its XML first (issue 12 §2); a sheet past these is not read.
+MAX_SHEET_CELLS = 1_000_000  # rows × columns from A1 (a template uses about 2 000)
+MAX_SHEET_ROWS = 200_000
+MAX_SHEET_COLS = 702  # ZZ
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -70,7 +76,7 @@ class NotOurWorkbook(_NotOurWorkbook):
 class Probe:
     """What the bytes of a file say before anything parses it."""
 
-    format: str  # "xlsx", "ole", "text", "empty", "other"
+    format: str  # "xlsx", "ole", "text", "empty", "ods", "strict", "other"
     encrypted: bool = False
     macros: bool = False
     note: str = ""
@@ -124,8 +130,12 @@ def probe(path):
     Raises:
         UnreadableWorkbook: a zip that is corrupt, truncated or a zip bomb.
     """
+    import stat as _stat
     p = Path(path)
-    size = p.stat().st_size
+    st = p.stat()
+    if not _stat.S_ISREG(st.st_mode):  # a named pipe would block the read below forever
+        raise UnreadableWorkbook(p, special_file_reason(st.st_mode))
+    size = st.st_size
     if size == 0:
         return Probe("empty")
     with open(p, "rb") as f:
@@ -178,6 +188,9 @@ def _probe_zip(p):
                         p, f"压缩比异常（{i.filename} 为 {i.file_size // max(1, i.compress_size)}"
                            " 倍），疑似压缩炸弹，未读取")
             names = {i.filename for i in infos}
+            other = _other_format(z, names)
+            if other:
+                return other
             if "xl/workbook.xml" not in names:
                 return Probe("other", note="不是 .xlsx 工作簿（压缩包内没有 xl/workbook.xml），"
                                           + SAVE_AS)
@@ -185,7 +198,36 @@ def _probe_zip(p):
     except zipfile.BadZipFile:
         raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
     except (OSError, EOFError, ValueError, NotImplementedError) as e:
-        raise UnreadableWorkbook(p, f"文件已损坏或不完整（{type(e).__name__}），" + SAVE_AS) from None
+        if isinstance(e, OSError) and not isinstance(e, zipfile.BadZipFile) and e.errno:
+            raise  # the file vanished or cannot be opened: the caller says so (races)
+        raise UnreadableWorkbook(p, "文件已损坏或不完整（压缩数据有误），" + SAVE_AS) from None
+
+
+ODS_REASON = ("这是 OpenDocument 电子表格（.ods，LibreOffice/WPS 的格式），不是 .xlsx；"
+              "请在 LibreOffice 或 WPS 中用“另存为”选择“Excel 2007-365 (.xlsx)”后重新提交")
+STRICT_REASON = ("这是“Strict Open XML 电子表格”格式的工作簿（严格模式，多数程序读不了）；"
+                 "请在 Excel 中用“另存为”选择“Excel 工作簿 (*.xlsx)”后重新提交")
+
+
+def _other_format(z, names):
+    """A zip that is a spreadsheet in another format: OpenDocument or Strict OOXML."""
+    if "mimetype" in names:
+        try:
+            with z.open("mimetype") as f:
+                mime = f.read(100)
+        except Exception:  # noqa: BLE001 - an unreadable entry: decided later as a broken zip
+            mime = b""
+        if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return Probe("ods", note=ODS_REASON)
+    if "xl/workbook.xml" in names:
+        try:
+            with z.open("xl/workbook.xml") as f:
+                head = f.read(4096)
+        except Exception:  # noqa: BLE001
+            head = b""
+        if b"purl.oclc.org/ooxml/spreadsheetml" in head:
+            return Probe("strict", note=STRICT_REASON)
+    return None
 
 
 # ---------------------------------------------------------------------- workbook.xml
@@ -221,6 +263,160 @@ def parse_ref(text):
     return sheet, r1, c1, r2, c2
 
 
+_CELL_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*?)(/?)>")
+_R_RE = re.compile(rb"\br=\"\$?([A-Z]{0,3})\$?(\d*)\"")
+_DIM_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref=\"([^\"]*)\"")
+
+
+@dataclass
+class Extent:
+    """How far a sheet reaches: the last row and column holding a value (1-based, from A1),
+    and the ``<dimension>`` the file declares (not trusted, only reported)."""
+
+    rows: int = 0
+    cols: int = 0
+    declared: str = ""
+
+    @property
+    def cells(self):
+        return self.rows * self.cols
+
+    @property
+    def last_cell(self):
+        return f"{col_letter(self.cols)}{self.rows}" if self.rows and self.cols else "A1"
+
+
+def sheet_extent(xml):
+    """The extent of a worksheet part, from its XML bytes, without building anything.
+
+    Only cells with content count (``<c …>…</c>``; an empty styled ``<c …/>`` does not,
+    as the reader skips it). Cells and rows without ``r`` follow the previous one, as the
+    reader places them.
+
+    Args:
+        xml: the bytes of ``xl/worksheets/sheetN.xml`` (already bounded in size).
+    Returns:
+        Extent
+    """
+    ext = Extent()
+    m = _DIM_RE.search(xml, 0, 4096) or _DIM_RE.search(xml)
+    if m:
+        ext.declared = m.group(1).decode("ascii", "replace")[:40]
+    row, col = 0, 0
+    for m in _CELL_RE.finditer(xml):
+        r = _R_RE.search(m.group(2))
+        if m.group(1) == b"row":
+            row = int(r.group(2)) if r and r.group(2) else row + 1
+            col = 0
+            continue
+        if r and r.group(1):
+            col = col_index(r.group(1).decode("ascii"))
+            if r.group(2):
+                row = int(r.group(2))
+        else:
+            col += 1
+        if m.group(3):  # <c …/>: no value
+            continue
+        row = max(row, 1)
+        if row > ext.rows:
+            ext.rows = row
+        if col > ext.cols:
+            ext.cols = col
+    return ext
+
+
+def extent_reason(sheet, ext):
+    """The Chinese reason a sheet is too large to read, or None when it is within bounds."""
+    if ext.rows <= MAX_SHEET_ROWS and ext.cols <= MAX_SHEET_COLS and \
+            ext.cells <= MAX_SHEET_CELLS:
+        return None
+    return (f"工作表“{sheet}”的使用区域过大（有内容的单元格一直到 {ext.last_cell}，"
+            f"约 {ext.cells:,} 个单元格，上限 {MAX_SHEET_CELLS:,}），未读取；"
+            "请删除多余的行和列（或远处误填的单元格）后重新提交")
+
+
+def check_sheets(z, p, sheets):
+    """Measure every sheet part before any reader builds a grid of it.
+
+    Args:
+        z: the open ZipFile; p: its path (for messages); sheets: from :func:`_workbook_parts`.
+    Raises:
+        UnreadableWorkbook: a sheet too large (XML size or extent).
+    """
+    sizes = {i.filename: i.file_size for i in z.infolist()}
+    for name, _state, part in sheets:
+        if not part or part not in sizes:
+            continue
+        if sizes[part] > MAX_SHEET_XML:
+            raise UnreadableWorkbook(p, f"工作表“{name}”过大（约 {sizes[part] // 2**20} MB），"
+                                        "超出读取上限；请删除多余的行后重新提交")
+        try:
+            xml = z.read(part)
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError,
+                RuntimeError):
+            raise UnreadableWorkbook(p, f"工作表“{name}”已损坏，无法读取，" + SAVE_AS) from None
+        reason = extent_reason(name, sheet_extent(xml))
+        if reason:
+            raise UnreadableWorkbook(p, reason)
+
+
+def preflight(path):
+    """Everything a reader of a submitted workbook must know before opening it: it is a
+    regular file (a named pipe would block), an .xlsx by content within size, zip-bomb and
+    sheet-extent bounds. Used by readers that are not this module (openpyxl in `saq check`
+    and `saq review collect`) so that every reader has the same bounds.
+
+    Args:
+        path: the file.
+    Returns:
+        Probe (format "xlsx").
+    Raises:
+        UnreadableWorkbook: with the Chinese reason.
+    """
+    import stat as _stat
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as e:
+        from .errors import os_reason
+        raise UnreadableWorkbook(p, os_reason(e)) from None
+    if _stat.S_ISDIR(st.st_mode):
+        raise UnreadableWorkbook(p, "这是一个文件夹，不是工作簿")
+    if not _stat.S_ISREG(st.st_mode):
+        raise UnreadableWorkbook(p, special_file_reason(st.st_mode))
+    pr = probe(p)
+    if pr.format == "ole":
+        if pr.encrypted:
+            raise UnreadableWorkbook(p, "文件设有打开密码（已加密），无法读取；请取消密码后重新提交")
+        raise UnreadableWorkbook(p, "旧版 .xls/.et 格式无法可靠读取，" + SAVE_AS)
+    if pr.format == "empty":
+        raise UnreadableWorkbook(p, "文件为空（0 字节），" + SAVE_AS)
+    if pr.format != "xlsx":
+        raise UnreadableWorkbook(p, pr.note or "不是 Excel 工作簿（可能只是改了扩展名），" + SAVE_AS)
+    try:
+        with zipfile.ZipFile(p) as z:
+            sheets, _names = _workbook_parts(z, p)
+            check_sheets(z, p, sheets)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
+        raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
+    except OSError as e:
+        from .errors import os_reason
+        raise UnreadableWorkbook(p, f"无法读取（{os_reason(e)}）") from None
+    return pr
+
+
+def special_file_reason(mode):
+    """Why a path that is not a regular file is not read (pipes would block a reader)."""
+    import stat as _stat
+    if _stat.S_ISFIFO(mode):
+        return "这是命名管道（FIFO），不是文件，未读取"
+    if _stat.S_ISSOCK(mode):
+        return "这是套接字，不是文件，未读取"
+    if _stat.S_ISCHR(mode) or _stat.S_ISBLK(mode):
+        return "这是设备文件，不是普通文件，未读取"
+    return "不是普通文件，未读取"
+
+
 def _workbook_parts(z, p):
     """Sheets (name, state, part path) and workbook-level defined names from workbook.xml."""
     try:
@@ -233,9 +429,9 @@ def _workbook_parts(z, p):
         rels_xml = b""
     try:
         return _parse_parts(wb_xml, rels_xml)
-    except Exception as e:  # noqa: BLE001 - defusedxml refuses entities/DTDs: a hostile file
-        raise UnreadableWorkbook(p, f"xl/workbook.xml 无法解析（{type(e).__name__}），"
-                                    "文件可能已损坏") from None
+    except Exception:  # noqa: BLE001 - defusedxml refuses entities/DTDs: a hostile file
+        raise UnreadableWorkbook(p, "xl/workbook.xml 无法解析（内容有误或含不允许的 XML 实体），"
+                                    "文件可能已损坏或被篡改，" + SAVE_AS) from None
 
 
 @lru_cache(maxsize=64)
@@ -292,22 +488,20 @@ def read_submission(path, probed=None, names=None, expected=None, any_workbook=F
     if pr.format != "xlsx":
         raise UnreadableWorkbook(p, pr.note or "不是 Excel 工作簿")
     wanted = None if names is None else set(names)
-    with zipfile.ZipFile(p) as z:
-        sheets, names = _workbook_parts(z, p)
-        sizes = {i.filename: i.file_size for i in z.infolist()}
+    try:
+        with zipfile.ZipFile(p) as z:
+            sheets, names = _workbook_parts(z, p)
+            check_sheets(z, p, sheets)  # before calamine builds any grid (issue 12 §2)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
+        raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
     if wanted is not None:
         names = {k: v for k, v in names.items() if k in wanted}
-    for name, _state, part in sheets:
-        if part and sizes.get(part, 0) > MAX_SHEET_XML:
-            raise UnreadableWorkbook(p, f"工作表“{name}”过大（约 {sizes[part] // 2**20} MB），"
-                                        "超出读取上限；请删除多余的行后重新提交")
     try:
         from python_calamine import CalamineWorkbook
         with open(p, "rb") as f:  # by content: an .xlsx saved as .xls is read as .xlsx
             wb = CalamineWorkbook.from_filelike(f, load_tables=True)
-    except Exception as e:  # noqa: BLE001 - the reader's failure is the file's problem
-        raise UnreadableWorkbook(p, f"文件已损坏，无法读取（{type(e).__name__}），" + SAVE_AS) \
-            from None
+    except Exception:  # noqa: BLE001 - the reader's failure is the file's problem
+        raise UnreadableWorkbook(p, "文件已损坏，无法读取，" + SAVE_AS) from None
     try:
         return _read(p, wb, sheets, names, pr, expected or {}, any_workbook)
     finally:

@@ -853,6 +853,7 @@ def header_plan(campaign=None):
     b = Builder(c, "recommender")
     for f in c.fields["recommender"]:
         b.parse_field(f)
+    b.e20("required_header")  # 附件3 表头必填 (issue 13)
     b.pattern_check("E21", "filler_mobile")
     b.pattern_check("E28", "filler_email")
     b.e22(c.recommendation_deadline)

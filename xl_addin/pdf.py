@@ -76,6 +76,8 @@ def _printable_copy(src, dst):
         wb = load_workbook(src)
     except Exception as e:  # noqa: BLE001 - the file's problem
         raise InputFileError(src, f"无法读取工作簿（{type(e).__name__}）") from None
+    from .forms.print_sheets import printable_order
+    printable_order(wb)  # 申请书: the 附件2 print sheets in the notice's order (issue 13)
     for ws in wb.worksheets:
         if ws.title in SKIP_SHEETS and len([w for w in wb.worksheets if w.sheet_state == "visible"]) > 1:
             ws.sheet_state = "hidden"
@@ -101,6 +103,8 @@ def _compact_rows(ws, table):
         for r in range(r1 + 1, r2 + 1):
             if r not in filled:
                 ws.row_dimensions[r].hidden = True
+    from .forms.print_sheets import fit_row_heights
+    fit_row_heights(ws, filled, c1, last_col)  # issue 13: 推荐意见 never cut on paper
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=last_col):
         for cell in row:
             if cell.fill is not None and cell.fill.fgColor is not None and \

@@ -7,14 +7,54 @@ formula: a submission must not be able to put a formula into our output.
 from __future__ import annotations
 
 import csv
+import errno
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
 
-from .errors import InputFileError, OutputFileError, os_reason
+from .errors import InputFileError, OutputFileError, as_os_error, os_reason
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Characters XML 1.0 does not allow (openpyxl refuses them: one used to end a whole run,
+# issue 12 §1), lone surrogates (undecodable file names) and the two non-characters.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# OOXML's own escape "_x001B_": Excel and the reader decode it back into the control
+# character, so its underscore is escaped ("_x005F_") and the text reads back as typed.
+_OOXML_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+
+def visible_escape(ch):
+    """How a character that cannot be written is shown instead: ``\\x1B``, ``\\uDCD6``."""
+    n = ord(ch)
+    return f"\\x{n:02X}" if n < 0x100 else f"\\u{n:04X}"
+
+
+def clean_text(value):
+    """``value`` with every character a workbook cannot hold shown as a visible escape
+    (for text read from a file: the caller warns, naming the file and field).
+
+    Args:
+        value: anything; only ``str`` is changed.
+    Returns:
+        (cleaned value, True when something was changed)
+    """
+    if not isinstance(value, str) or not _ILLEGAL.search(value):
+        return value, False
+    return _ILLEGAL.sub(lambda m: visible_escape(m.group()), value), True
+
+
+def clean(value):
+    """Text as it is written into a workbook: :func:`clean_text`, and OOXML's own escape
+    sequences protected, so that "_x001B_" reads back as typed, not as a control character.
+    Apply once, at the moment of writing."""
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)[0]
+    return _OOXML_ESCAPE.sub(r"_x005F_\1", value) if "_x" in value else value
 
 
 def is_formula_like(v):
@@ -22,7 +62,9 @@ def is_formula_like(v):
 
 
 def set_text_safe(cell, value):
-    """Assign ``value`` to an openpyxl cell; formula-like text stays text."""
+    """Assign ``value`` to an openpyxl cell: characters XML cannot hold become visible
+    escapes (:func:`clean_text`); formula-like text stays text, with a quote prefix."""
+    value = clean(value)
     cell.value = value
     if is_formula_like(value):
         cell.data_type = "s"
@@ -69,8 +111,8 @@ def _read_xlsx(p):
         from python_calamine import CalamineWorkbook
         wb = CalamineWorkbook.from_path(str(p))
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception as e:  # noqa: BLE001 - any reader failure is the file's problem
-        raise InputFileError(p, f"无法读取工作表（{type(e).__name__}）") from None
+    except Exception:  # noqa: BLE001 - any reader failure is the file's problem
+        raise InputFileError(p, "无法读取工作表，文件可能已损坏；请另存为 .xlsx 后重试") from None
     return _to_dicts(p, [[("" if c is None else c) for c in r] for r in rows])
 
 
@@ -95,6 +137,12 @@ def normal_file_mode(path):
     os.chmod(path, 0o666 & ~umask)
 
 
+def temp_prefix():
+    """Temporary files carry the writer's pid: a later run knows a killed run's leftovers
+    (consolidate.output.remove_stale_temps)."""
+    return f".saq-{os.getpid()}-"
+
+
 def write_atomic(path, write):
     """Write a file through a temporary file in the same folder, then rename it into place,
     so that a reader never sees half a file.
@@ -109,15 +157,25 @@ def write_atomic(path, write):
     tmp = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".saq-", suffix=p.suffix, dir=p.parent)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=p.suffix, dir=p.parent)
         os.close(fd)
-        write(tmp)
+        try:
+            write(tmp)
+        except Exception as e:  # noqa: BLE001 - lxml reports a full disk as its own error
+            err = as_os_error(e)
+            if err is None:
+                raise
+            raise err from None
         normal_file_mode(tmp)
         os.replace(tmp, p)
     except OSError as e:
         if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise OutputFileError(p, f"{os_reason(e)}（文件是否正在 Excel 中打开？）") from None
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        hint = "" if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EROFS) else "（文件是否正在 Excel 中打开？）"
+        raise OutputFileError(p, f"{os_reason(e)}{hint}") from None
     return p
 
 
@@ -136,7 +194,7 @@ def write_table(path, headers, rows):
                 w = csv.writer(f)
                 w.writerow(headers)
                 for r in rows:
-                    w.writerow(["'" + v if is_formula_like(v) else v for v in r])
+                    w.writerow(["'" + v if is_formula_like(v) else v for v in map(clean, r)])
         else:
             _write_xlsx(tmp, headers, rows)
     return write_atomic(path, write)

@@ -8,8 +8,31 @@ of the workbook are used only to detect a disagreement (E27 via ``stored_total``
 from __future__ import annotations
 
 from .. import verdict as V
-from ..engine import evaluate_application, evaluate_recommender, evaluate_row
+from ..engine import evaluate_application, evaluate_recommender, evaluate_row, field_labels
+from ..tables import clean_text
 from .model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
+
+
+def clean_values(values, labels, rec, where=""):
+    """Submitted text with characters a workbook cannot hold made visible (issue 12 §1);
+    the file's reason names the fields so the sender can be told.
+
+    Args:
+        values: key -> raw value; labels: key -> the field's label (for the note);
+        rec: the FileRecord the note goes to; where: "第 8 行" for a table row.
+    Returns:
+        the cleaned dict.
+    """
+    out, dirty = {}, []
+    for k, v in values.items():
+        out[k], changed = clean_text(v)
+        if changed:
+            dirty.append(f"“{labels.get(k, k)}”")
+    if dirty:
+        note = (f"{where}{'、'.join(dirty)}含表格不能保存的控制字符，"
+                "已改为可见的转义形式（如 \\x1B）")
+        rec.reason = "；".join(x for x in (rec.reason, note) if x)
+    return out
 
 
 def read_application(sub, rec, campaign):
@@ -19,12 +42,15 @@ def read_application(sub, rec, campaign):
     Returns:
         AppSource
     """
-    raw = V.application_input(sub, campaign)
+    raw = clean_values(V.application_input(sub, campaign), field_labels(campaign, "application"),
+                       rec)
     ev = evaluate_application(raw, campaign)
     if V.RESPONDENT_TABLE not in sub.tables:
         rec.reason = "；".join(x for x in (rec.reason, "未找到被访者名单表格") if x)
     rec.rows_read = 1
-    return AppSource(rec, ev, raw, dict(sub.locations), raw["respondents_listed"])
+    from .materials import dossier_flags  # issue 13: the dossier folder, when there is one
+    return AppSource(rec, ev, raw, dict(sub.locations), raw["respondents_listed"],
+                     dossier_flags(rec.path, ev.values, campaign, rec.rel))
 
 
 def app_flags(src):
@@ -33,7 +59,7 @@ def app_flags(src):
     for f in src.evaluation.flags:
         sheet, cell = src.locations.get(f.field, ("", ""))
         out.append(FlagRecord(f.code, f.severity, f.message, f.field, src.file.rel, sheet, cell))
-    return out
+    return out + list(src.dossier or [])
 
 
 def read_recommender(sub, rec, campaign):
@@ -44,23 +70,30 @@ def read_recommender(sub, rec, campaign):
         (RecommenderHeader, [RowSource], [Rejected])
     """
     read = V.recommendation_rows(sub, campaign)
-    hdr_ev = evaluate_recommender(read.header, campaign)
+    hdr_ev = evaluate_recommender(clean_values(read.header, field_labels(campaign, "recommender"),
+                                               rec), campaign)
     name = hdr_ev.values.get("recommender") or f"（未填推荐单位：{rec.path.stem}）"
     header = RecommenderHeader(rec, name)
     for f in hdr_ev.flags:
         sheet, cell = sub.locations.get(f.field, ("", ""))
         header.flags.append(FlagRecord(f.code, f.severity, f.message, f.field, rec.rel, sheet, cell))
+    from .materials import scan_flag  # issue 13: M12, the stamped scan beside the 附件3
+    scan = scan_flag(rec.path, campaign, rec.rel)
+    if scan is not None:
+        header.flags.append(scan)
     if read.note:
         rec.reason = "；".join(x for x in (rec.reason, read.note) if x)
     rows, rejected = [], []
     for r in read.rows:
         rec.rows_read += 1
         sheet = next(iter(r.cells.values()))[0]
+        raw = clean_values(r.raw, {}, rec, f"第 {r.excel_row} 行")
         if r.unplaceable:
-            rejected.append(Rejected(rec.rel, f"第 {r.excel_row} 行", sheet, r.unplaceable, r.summary))
+            rejected.append(Rejected(rec.rel, f"第 {r.excel_row} 行", sheet, r.unplaceable,
+                                     clean_text(r.summary)[0]))
             continue
         rows.append(RowSource(rec, name, r.index, sheet, r.excel_row,
-                              evaluate_row(r.raw, campaign), r.raw, r.cells))
+                              evaluate_row(raw, campaign), raw, r.cells))
     return header, rows, rejected
 
 

@@ -123,7 +123,7 @@ def build_columns(campaign):
                ("se_total", "self_score", "stored_total")),
         Column("自评结论", 8, _app_only(lambda e, c: e.app.evaluation.rubric.conclusion),
                (campaign.rubric.veto_key,)),
-        Column("可评等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.achievable))),
+        Column("可评等级", 12, _app_only(lambda e, c: c.level_name(e.app.evaluation.star.achievable))),
         Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
         Column("等级说明", 28, _app_only(lambda e, c: e.app.evaluation.star.reason), wrap=True),
         Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(
@@ -143,6 +143,8 @@ def build_columns(campaign):
                            (f.key,)))
     cols.append(Column("自评表记录的总分", 10, _app_only(lambda e, c: e.app.raw.get("stored_total"))))
     cols.append(Column("被访者名单人数", 10, _app_only(lambda e, c: e.app.respondents_listed)))
+    from .materials import dossier_word  # issue 13: 齐全 / 缺 N 项 where a dossier folder is
+    cols.append(Column("申报材料", 10, _app_only(lambda e, c: dossier_word(e.app.dossier))))
     for s in campaign.rubric.sections:
         cols.append(Column(f"自评·{s.name}", 9,
                            _app_only(lambda e, c, s=s: e.app.evaluation.rubric.sections.get(s.id)),

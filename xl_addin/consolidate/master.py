@@ -22,13 +22,14 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from .. import __version__
-from ..tables import is_formula_like, set_text_safe
+from ..tables import clean, is_formula_like
 from ..textable import width
 from ..xlcache import finish_workbook
 from ..xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
 from .columns import STAFF_COLUMNS, STATUS_ERROR, STATUS_OK, STATUS_WARNING, build_columns
 from .columns import is_date, matching
 from .columns import APP_ONLY, ROW_ONLY
+from .staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
 
 FILL_ERROR = PatternFill("solid", fgColor="FFC7CE")
 FILL_WARNING = PatternFill("solid", fgColor="FFEB9C")
@@ -58,7 +59,8 @@ class Sheet:
     """A write-only sheet (streamed: fast and small for a thousand rows × a hundred columns).
 
     Plain values are appended as they are; a cell object is made only where it is needed:
-    formula-like text (written as text — issue 4 §5), dates, styles.
+    formula-like text (written as text with a quote prefix — issue 4 §5, issue 12 §7),
+    dates, styles. Every text is cleaned of characters XML cannot hold (issue 12 §1).
     """
 
     def __init__(self, wb, title, freeze="A2", align=None):
@@ -73,18 +75,24 @@ class Sheet:
         self.ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
     def cell(self, v, fill=None, font=None, align=None, border=None):
-        if isinstance(v, float) and v.is_integer():
+        if isinstance(v, float) and not math.isfinite(v):
+            v = str(v)  # "inf" is not a number Excel can read back (a hostile 1e999)
+        elif isinstance(v, float) and v.is_integer():
             v = int(v)
+        elif isinstance(v, str):
+            v = clean(v)
         if v is None and fill is None and border is None:
             return None  # nothing to show: not written at all (most of 汇总 is empty)
         align = align or self.align
         plain = fill is None and font is None and align is None and border is None
-        date = is_date(v)
-        if plain and not date and not is_formula_like(v):
+        date, formula_like = is_date(v), is_formula_like(v)
+        if plain and not date and not formula_like:
             return v
-        c = WriteOnlyCell(self.ws)
-        set_text_safe(c, v)
-        key = (id(fill), id(font), id(align), id(border), date)
+        c = WriteOnlyCell(self.ws, v)  # v is cleaned above (clean once: it escapes "_x")
+        if formula_like:
+            c.data_type, c.quotePrefix = "s", True
+        # The quote prefix is part of the style: a cached style without it would drop it.
+        key = (id(fill), id(font), id(align), id(border), date, formula_like)
         style = self._styles.get(key)
         if style is None:  # style once, then copy: styling each cell is slow in openpyxl
             if date:
@@ -99,7 +107,8 @@ class Sheet:
         return c
 
     def append(self, cells):
-        self.ws.append(cells)
+        # A bare string would be taken as a formula when it starts with "=": never append one.
+        self.ws.append([self.cell(c) if isinstance(c, str) else c for c in cells])
         self.rows += 1
 
     def header(self, headers, widths):
@@ -140,6 +149,8 @@ def write_master(path, result, campaign, folder, started):
     _issues(Sheet(wb, "问题清单"), entries, result.headers)
     _files(Sheet(wb, "文件清单"), result.files)
     _rejected(Sheet(wb, "拒收"), result.rejected)
+    if result.unmatched:  # only when there are some: the usual layout stays as it was
+        _unmatched(Sheet(wb, UNMATCHED_SHEET), result.unmatched)
     _stats(Sheet(wb, "统计", freeze="B4"), entries, result.headers, campaign)
     _about(Sheet(wb, "说明", freeze=None), result, campaign, folder, started)
     meta = wb.create_sheet("_meta")
@@ -236,6 +247,16 @@ def _rejected(sh, rejected):
     sh.table("rejected_list", len(heads), len(rejected))
 
 
+def _unmatched(sh, notes):
+    """Staff notes of the last master that match no application now (issue 12 §4)."""
+    sh.header(UNMATCHED_HEADERS, [16, 24, 22, 30, 30, 8, 30, 30])
+    for n in notes:
+        sh.append([sh.cell(v, align=WRAP) for v in (n.origin, n.org, n.project, n.key, n.source,
+                                                     n.row)] +
+                  [sh.cell(n.notes.get(h), align=WRAP) for h in STAFF_COLUMNS])
+    sh.table("unmatched_notes", len(UNMATCHED_HEADERS), len(notes))
+
+
 def proposed_bucket(entry, campaign):
     """The 建议等级 an entry counts under in 统计 (未评定 without a workbook or level)."""
     if entry.app is None or entry.app.evaluation.star.proposed is None:
@@ -308,12 +329,14 @@ def _stats(sh, entries, headers, campaign):
     sh.append([])
     sh.append([sh.cell("二、各推荐单位的错误与提醒", font=FONT_TITLE)])
     heads = ["推荐单位", "申请数", "有错误的申请", "仅有提醒的申请", "错误数", "提醒数",
-             "推荐表表头问题", "缺申请书", "缺推荐表"]
+             "推荐表表头问题", "缺申请书", "缺推荐表", "盖章扫描件"]
     ws.row_dimensions[sh.rows + 1].height = 30
     sh.append([head(h) for h in heads])
+    from .materials import scan_word  # issue 13: M12 per recommender
+    scans = {h.name: scan_word(h) for h in headers}
     for row in per:
         cells = []
-        for j, v in enumerate(row, 1):
+        for j, v in enumerate(row + (scans.get(row[0]),), 1):
             fill = FILL_ERROR if j == 3 and v else FILL_WARNING if j == 4 and v else None
             cells.append(sh.cell(v, fill, border=THIN))
         sh.append(cells)
@@ -321,7 +344,7 @@ def _stats(sh, entries, headers, campaign):
     sh.append([sh.cell("三、问题代码统计", font=FONT_TITLE)])
     sh.append([head(h) for h in ("问题代码", "类别", "次数", "规则")])
     for code in sorted(codes):
-        spec = campaign.flags.get(code, {})
+        spec = campaign.flags.get(code) or campaign.materials.get(code, {})
         sev = "错误" if spec.get("severity") == "error" else "提醒"
         sh.append([sh.cell(v, border=THIN) for v in (code, sev, codes[code], spec.get("rule", ""))])
 
@@ -349,9 +372,12 @@ def _about(sh, result, campaign, folder, started):
         ("", ""),
         ("工作表说明", ""),
         ("汇总", "每项申请一行；有错误的排在最前。程序按各项分值重新计算自评分、等级和问题，不采用提交文件中的计算结果。"
-               "“审定意见”“备注”两列供工作人员填写，重新汇总时按申请键保留。"),
+               "“审定意见”“备注”两列供工作人员填写，重新汇总时按申请键（其次按来源文件）保留；"
+               "对应不到申请的列入“未匹配备注”工作表，不会删除。每次汇总前，原汇总表备份为"
+               "“汇总表_备份_日期_时间.xlsx”（保留最近 5 份）。请勿删除或改名“申请键”“来源文件”列。"),
         ("问题清单", "每个问题一行：代码、类别、说明、来源文件、工作表和单元格。"),
-        ("文件清单", "目录中的每个文件：类型、状态（已导入 / 已拒收 / 已忽略）、原因、SHA-256、模板版本、读取行数。"),
+        ("文件清单", "目录中的每个文件（以及符号链接、管道、打不开的文件夹）：类型、状态（已导入 / 已拒收 / "
+                 "已忽略）、原因、SHA-256、模板版本、读取行数。"),
         ("拒收", "无法导入的文件或推荐表行，以及原因。"),
         ("统计", "按推荐单位、申请类别、建议等级统计；各推荐单位的错误与提醒；各问题代码的次数。"),
         ("颜色", "红色 = 错误；黄色 = 提醒；绿色 = 无问题。"),

@@ -25,6 +25,8 @@ class FileRecord:
     template_version: str = ""
     rows_read: int = 0
     macros: bool = False
+    name_note: str = ""  # the name was not valid text (GBK bytes, control characters)
+    stamp: tuple | None = None  # (size, mtime) when hashed: a change during the run shows
 
 
 @dataclass
@@ -53,6 +55,7 @@ class AppSource:
     raw: dict  # key -> raw value as read
     locations: dict  # key -> (sheet, cell)
     respondents_listed: int | None
+    dossier: list | None = None  # M findings of its 申报材料文件夹; None: no such folder
 
 
 @dataclass
@@ -134,6 +137,7 @@ class RunResult:
     headers: list
     seconds: float = 0.0
     messages: list = field(default_factory=list)  # notes for the user (Chinese)
+    unmatched: list = field(default_factory=list)  # staff.Note no entry took (未匹配备注)
 
     @property
     def errors(self):

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import OutputFileError, SaqError, os_reason
-from ..tables import normal_file_mode
+from ..tables import normal_file_mode, temp_prefix
 
 
 class RunLocked(SaqError):
@@ -83,10 +83,55 @@ class RunLock:
 
 def temp_beside(master):
     m = Path(master)
-    fd, tmp = tempfile.mkstemp(prefix=".saq-", suffix=".xlsx", dir=m.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=".xlsx", dir=m.parent)
     os.close(fd)
     normal_file_mode(tmp)  # the master must open for others, like any saved file
     return Path(tmp)
+
+
+STALE_UNKNOWN_SECONDS = 3600  # a temp file without our pid in its name: left by an old run
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temps(master):
+    """Remove temporary files a killed run left beside the master (issue 12 §9).
+
+    Our temporary files are named ``.saq-<pid>-….xlsx``: one whose process is gone is
+    stale; one without a pid is stale after an hour. Files of a live process are kept.
+
+    Returns:
+        number of files removed.
+    """
+    import re
+    import time
+    folder = Path(master).parent
+    n = 0
+    try:
+        found = list(folder.glob(".saq-*"))
+    except OSError:
+        return 0
+    for p in found:
+        m = re.match(r"\.saq-(\d+)-", p.name)
+        try:
+            if m:
+                stale = not _pid_alive(int(m.group(1)))
+            else:
+                stale = time.time() - p.stat().st_mtime > STALE_UNKNOWN_SECONDS
+            if stale and p.is_file() and not p.name.endswith(".saq-lock"):
+                p.unlink()
+                n += 1
+        except OSError:
+            continue  # not ours to fight over: left in place
+    return n
 
 
 def publish(tmp, master, stamp):
@@ -111,9 +156,30 @@ def publish(tmp, master, stamp):
     return copy, f"汇总表 {m} {reason}，本次结果已另存为 {copy}；关闭原文件后可重新运行。"
 
 
-def backup(master, stamp):
-    """Keep a copy of a master whose staff columns could not be read."""
+KEEP_BACKUPS = 5
+
+
+def backup(master, stamp, keep=KEEP_BACKUPS):
+    """Copy the previous master before a run replaces it (issue 12 §4); keep the last
+    ``keep`` copies (``汇总表_备份_20230701_120000.xlsx``), remove older ones.
+
+    Returns:
+        the backup's path.
+    Raises:
+        OSError: the copy cannot be made.
+    """
     m = Path(master)
     b = m.with_name(f"{m.stem}_备份_{stamp:%Y%m%d_%H%M%S}{m.suffix}")
     shutil.copy2(m, b)
+    olds = sorted(m.parent.glob(f"{glob_escape(m.stem)}_备份_*{m.suffix}"))
+    for old in olds[:-keep] if keep else []:
+        try:
+            old.unlink()
+        except OSError:
+            pass
     return b
+
+
+def glob_escape(text):
+    import glob
+    return glob.escape(text)

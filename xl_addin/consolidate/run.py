@@ -12,13 +12,37 @@ import time
 from pathlib import Path
 
 from ..campaign import load
-from ..errors import InputFileError, os_reason
+from ..errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
 from . import collect, crossfile, master, output, walk
-from .columns import key_text
+from .columns import _source, _source_row, key_text
 from .crossfile import app_key
 from .model import IMPORTED, REJECTED, RunResult
 from .progress import Progress
-from .staff import StaffNotes, read_staff_notes
+from .staff import StaffColumnsMissing, StaffNotes, read_staff_notes
+
+DEFAULT_NAME = "汇总表.xlsx"  # the master's name when -o names a folder
+
+
+class EmptyFolder(SaqError):
+    """The input folder has nothing in it: no master is written (issue 12 §10)."""
+
+    exit_code = 1
+
+    def __init__(self, folder):
+        super().__init__(f"文件夹 {folder} 中没有任何文件，未生成汇总表；"
+                         "请确认文件夹是否选对，或先把推荐表和申请书放进去。")
+
+
+def master_path(out):
+    """Where the master goes: ``out`` itself, or 汇总表.xlsx inside it when it is a folder
+    (or ends with a path separator); a missing .xlsx suffix is added."""
+    text = str(out)
+    out = Path(out)
+    if out.is_dir() or text.endswith(("/", os.sep)):
+        return out / DEFAULT_NAME
+    if out.suffix.lower() != ".xlsx":
+        out = out.with_suffix(".xlsx")
+    return out
 
 
 def consolidate(folder, out, campaign=None, progress=None, workers=None):
@@ -34,33 +58,45 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None):
         RunResult (``written_to`` differs from ``out`` when the master was open in Excel).
     Raises:
         InputFileError: the folder does not exist.
+        EmptyFolder: the folder holds nothing.
         RunLocked: another run is writing the same master.
+        StaffColumnsMissing: the old master lost its key columns (left unchanged).
         OutputFileError: the master cannot be written at all.
     """
     c = campaign or load()
-    folder, out = Path(folder), Path(out)
+    folder, out = Path(folder), master_path(out)
     if not folder.is_dir():
         raise InputFileError(folder, "不是文件夹或不存在")
-    if out.suffix.lower() != ".xlsx":
-        out = out.with_suffix(".xlsx")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputFileError(out, os_reason(e)) from None
     started, t0 = master.now(), time.perf_counter()
     with output.RunLock(out):
+        cleaned = output.remove_stale_temps(out)
         result = _collect(folder, out, c, progress, workers)
-        messages = _attach_staff(out, result.entries, started)
+        if not result.files:
+            raise EmptyFolder(folder)
+        messages = _attach_staff(out, result, started)
         result.seconds = time.perf_counter() - t0
         tmp = output.temp_beside(out)
         try:
             master.write_master(tmp, result, c, folder, started)
             written, msg = output.publish(tmp, out, started)
-        except OSError as e:
-            from ..errors import OutputFileError
-            raise OutputFileError(out, f"{os_reason(e)}") from None
+        except Exception as e:  # noqa: BLE001 - a full disk, a file-size limit (lxml's own)
+            err = as_os_error(e)
+            if err is None:
+                raise
+            raise OutputFileError(out, f"{os_reason(err)}") from None
         finally:
-            if tmp.exists():
+            try:
                 os.unlink(tmp)
+            except OSError:
+                pass  # published (renamed away) or never made
     result.written_to = written
     result.messages = messages + ([msg] if msg else [])
+    if cleaned:
+        result.messages.append(f"已清理上次中断的汇总留下的临时文件 {cleaned} 个。")
     return result
 
 
@@ -78,16 +114,31 @@ def _read_one(rec, c):
     Returns:
         (rec, ("app", AppSource) | ("rec", (header, rows, rejected)) | None)
     """
-    sub = walk.classify(rec, c)
-    if sub is None:
-        return rec, None
     try:
-        if sub.kind == "application":
-            return rec, ("app", collect.read_application(sub, rec, c))
-        return rec, ("rec", collect.read_recommender(sub, rec, c))
-    except Exception as e:  # noqa: BLE001 - one bad file never stops the run (§4)
+        sub = walk.classify(rec, c)
+        if sub is None:
+            payload = None
+        elif sub.kind == "application":
+            payload = ("app", collect.read_application(sub, rec, c))
+        else:
+            payload = ("rec", collect.read_recommender(sub, rec, c))
+        if walk.changed_since(rec):  # issue 12 §6: not the file that was hashed
+            rec.kind = rec.kind or "其他"
+            rec.status, rec.rows_read, rec.reason = REJECTED, 0, (
+                "文件在汇总过程中被修改，本次未导入；请在文件不再变动时重新汇总")
+            return rec, None
+        return rec, payload
+    except OSError as e:  # vanished or locked during the run (issue 12 §6)
+        rec.kind = rec.kind or "其他"
+        rec.status, rec.rows_read, rec.reason = REJECTED, 0, walk.vanished_reason(e)
+        return rec, None
+    except MemoryError:
         rec.status, rec.rows_read = REJECTED, 0
-        rec.reason = f"内容无法读取（{type(e).__name__}），请使用下发的模板重新填写"
+        rec.reason = "文件过大，读取时内存不足，未读取；请删除多余的行和列后重新提交"
+        return rec, None
+    except Exception:  # noqa: BLE001 - one bad file never stops the run (§4)
+        rec.status, rec.rows_read = REJECTED, 0
+        rec.reason = "内容有误，无法读取；请使用下发的模板重新填写"
         return rec, None
 
 
@@ -141,26 +192,46 @@ def _collect(folder, out, c, progress, workers=None):
         bar.step(rec.rel)
     bar.close()
     for rec in files:
+        if rec.name_note:
+            rec.reason = "；".join(x for x in (rec.reason, rec.name_note) if x)
         if rec.status == REJECTED:
             rejected.append(collect.reject_file(rec))
     entries = crossfile.build_entries(apps, rows, c)
     return RunResult(out, out, files, entries, rejected, headers)
 
 
-def _attach_staff(out, entries, started):
-    """Copy 审定意见/备注 from the previous master; keep a backup if it cannot be read."""
+def _attach_staff(out, result, started):
+    """Copy 审定意见/备注 from the previous master (issue 12 §4).
+
+    The previous master is backed up first, every run (the last few are kept). Notes that
+    match no entry go to ``result.unmatched`` (the 未匹配备注 sheet).
+
+    Raises:
+        StaffColumnsMissing: the old master's key columns are gone; nothing is written.
+    """
     if not out.exists():
         return []
+    try:
+        b = output.backup(out, started)
+    except OSError as e:
+        raise OutputFileError(out, f"无法备份原汇总表（{os_reason(e)}），为免丢失其中的审定意见和"
+                                   "备注，本次没有改动汇总表") from None
     messages = []
     try:
-        notes = read_staff_notes(out)
+        notes = read_staff_notes(out, backup=b)
+    except StaffColumnsMissing:
+        raise
     except Exception:  # noqa: BLE001 - a damaged old master must not lose the staff's work
-        b = output.backup(out, started)
         notes = StaffNotes()
         messages.append(f"原汇总表无法读取，已备份为 {b}；其中的审定意见、备注请从备份中复制。")
-    for e in entries:
-        src = e.app.file.rel if e.app else e.row.file.rel
-        e.staff = dict(notes.get(key_text(app_key(e.values)), src))
+    wanted = [(key_text(app_key(e.values)), _source(e), _source_row(e)) for e in result.entries]
+    for e, got in zip(result.entries, notes.match(wanted)):
+        e.staff = got
+    result.unmatched = notes.unmatched()
+    messages += notes.messages
+    if result.unmatched:
+        messages.append(f"有 {len(result.unmatched)} 条审定意见/备注对应不到本次的申请，"
+                        "已列在“未匹配备注”工作表中（没有删除）。")
     return messages
 
 

@@ -26,7 +26,7 @@ RESPONDENT_TABLE = "respondent_list"
 RESPONDENT_COLUMNS = ("序号", "姓名", "联系方式")
 RESULT_NAMES = ("se_base", "se_bonus", "se_total", "se_conclusion", "achievable_level",
                 "proposed_level", "level_reason", "flags", "flag_text", "error_count",
-                "warning_count")
+                "warning_count", "status")
 
 
 def _groups(c):
@@ -248,22 +248,22 @@ def build_application(campaign=None):
     wl["A1"] = f"被访者名单（{c.flags['E17']['rule'].removeprefix('被访者名单：')}）"
     wl["A1"].font = C.font(13, True)
     wl.merge_cells("A1:C1")
-    wl.row_dimensions[1].height = 24
+    wl["A1"].alignment = C.CENTER  # wrapped: the title is wider than the three columns
+    wl.row_dimensions[1].height = 40
     wl["A2"] = "姓名不能为空；联系方式填写手机或电话。"
     wl["A2"].font = C.font(9.5, color="595959")
     for j, (h, w) in enumerate(zip(RESPONDENT_COLUMNS, (8, 20, 28)), 1):
         cl = wl.cell(3, j, h)
         cl.font = C.font(10.5, True)
+        cl.border = C.BOX
         wl.column_dimensions[cl.column_letter].width = w
     for rr in range(4, 4 + n_rows):
         for j in (1, 2, 3):
             cl = wl.cell(rr, j)
             cl.protection = Protection(locked=False)
-            cl.number_format = "General" if j == 1 else "@"  # names, phones stay text
-    seq = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="1", allow_blank=True)
-    seq.promptTitle, seq.prompt = "序号", "请填写序号（整数）"
-    seq.add(f"A4:A{3 + n_rows}")
-    wl.add_data_validation(seq)
+            cl.number_format = "General" if j == 1 else "@"  # names, phones stay text (issue 11)
+            cl.border = C.BOX  # printed with borders (issue 13)
+        wl.cell(rr, 1, f'=IF(LEN(TRIM(B{rr}))>0,{rr - 3},"")')  # 序号 follows the names
     tab = Table(displayName=RESPONDENT_TABLE, ref=f"A3:C{3 + n_rows}")
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     wl.add_table(tab)
@@ -286,8 +286,6 @@ def build_application(campaign=None):
     wo.merge_cells("A1:C1")
     wo.row_dimensions[1].height = 28
     wo.merge_cells("A2:C2")
-    placed["status"] = (wo, "A2")
-    C.add_name(wb, "status", wo, "A2")
     wo.row_dimensions[2].height = 30
     rr = 4
     for h, j in (("部分", 1), ("满分", 2), ("得分", 3)):
@@ -311,7 +309,7 @@ def build_application(campaign=None):
               "se_conclusion": "评价结论（自评）", "achievable_level": "可评等级",
               "proposed_level": "建议等级", "level_reason": "等级说明",
               "error_count": "错误项数", "warning_count": "提醒项数", "flags": "问题代码",
-              "flag_text": "问题说明"}
+              "flag_text": "问题说明", "status": "表格检查"}
     for key in RESULT_NAMES:
         wo.cell(rr, 1, labels[key])
         wo.cell(rr, 1).font = C.font(10.5, True)
@@ -326,6 +324,8 @@ def build_application(campaign=None):
         wo.cell(rr, 2).font = C.font(10.5, key in ("se_total", "se_conclusion", "proposed_level"))
         wo.row_dimensions[rr].height = {"flag_text": 180, "level_reason": 34}.get(key, 20)
         rr += 1
+    from .print_sheets import flag_lines  # issue 13: 问题说明 one message a row, never cut
+    rr = flag_lines(wo, rr, placed["flag_text"])
     wo["A" + str(rr + 1)] = "决定说明：" + "；".join(c.decision_labels.values())
     wo["A" + str(rr + 1)].alignment = C.WRAP_TOP
     wo["A" + str(rr + 1)].font = C.font(9, color="595959")
@@ -334,12 +334,17 @@ def build_application(campaign=None):
 
     # ---- formulas ------------------------------------------------------------------------
     wc, resolve = C.calc_sheet(wb, plan, placed, inputs)
-    banner_ref = resolve("status")
-    ws[banner_coord] = f"={banner_ref}"
+    from .checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
+    missing_ref = add_checklist(wb, c, resolve, lists)
+    banner = "=" + banner_formula(c, resolve("error_count"), resolve("warning_count"), missing_ref)
+    ws[banner_coord] = wo["A2"] = banner
+    C.add_name(wb, BANNER_NAME, wo, "A2")
+    from .print_sheets import add_print_sheets  # issue 13: 附件2 print layouts
+    add_print_sheets(wb, c, resolve, inputs)
     for key, rrow in summary_rows.items():
         wr.cell(rrow, 8).value = f"={resolve(key)}"
-    _status_formats(ws, banner_coord, banner_ref)
-    _status_formats(wo, "A2", banner_ref)
+    _status_formats(ws, banner_coord, f"${banner_coord[0]}${banner_coord[1:]}")
+    _status_formats(wo, "A2", "$A$2")
     for cl in (ws[banner_coord], wo["A2"]):
         cl.font = C.font(14, True)
         cl.alignment = C.CENTER
@@ -376,6 +381,7 @@ def build_application(campaign=None):
     ws.print_area = f"A1:C{last_form_row}"
     wr.print_area = f"A1:I{r - 1}"
     wo.print_area = f"A1:C{rr + 1}"
+    wl.print_area = f"A1:C{3 + n_rows}"
     C.localize_rule_references(wb)  # no sheet names in CF/DV formulas (issue 11)
     return wb
 
@@ -413,9 +419,9 @@ def _part_validation(ws, part, item, coord, step, c, lists):
 
 
 def _status_formats(ws, coord, banner_ref):
-    from ..engine import Evaluation
-    ok = Evaluation({}).status
+    # green only when the banner says 可以提交 (表格 and 材料 both clean, issue 13)
+    ok = load().dossier["banner_ready"]
     ws.conditional_formatting.add(coord, FormulaRule(
-        formula=[f'{banner_ref}="{ok}"'], fill=C.GREEN_FILL, stopIfTrue=True))
+        formula=[f'ISNUMBER(FIND("{ok}",{banner_ref}))'], fill=C.GREEN_FILL, stopIfTrue=True))
     ws.conditional_formatting.add(coord, FormulaRule(
-        formula=[f'{banner_ref}<>"{ok}"'], fill=C.RED_FILL))
+        formula=[f'NOT(ISNUMBER(FIND("{ok}",{banner_ref})))'], fill=C.RED_FILL))

@@ -30,7 +30,7 @@ COMPUTED = {"问题代码": "flags", "问题说明": "flag_text", "可评等级"
 STAR_OUTPUTS = ("achievable_level", "proposed_level", "level_reason")
 WIDTHS = {"序号": 5, "申请组织名称": 24, "统一社会信用代码": 21, "申请类别": 8, "申请等级": 10,
           "申报项目名称": 20, "满意度得分": 11, "申请组织自评分": 15, "申请选择组织自评分": 19,
-          "推荐意见": 32, "问题代码": 12, "问题说明": 50, "可评等级": 12, "建议等级": 12,
+          "推荐意见": 44, "问题代码": 12, "问题说明": 50, "可评等级": 12, "建议等级": 12,
           "等级说明": 30, "自评结论": 8, "错误数": 6, "提醒数": 6}
 HEADER_LAYOUT = (("filler_name", "filler_dept", "filler_title"),
                  ("filler_mobile", "filler_email", "fill_date"))
@@ -138,6 +138,7 @@ def build_recommender(campaign=None, rows=DEFAULT_ROWS):
             cl = ws[f"{in_col[f.key]}{r}"]
             C.style_input(cl, f)
             cl.font = C.font(10)
+            cl.alignment = Alignment(wrap_text=True, vertical="top")  # rows grow to fit
         for name in helpers:
             ws[f"{helper_col[name]}{r}"] = render(rp.cells[name], resolve)
         for name, col in out_col.items():
@@ -151,7 +152,8 @@ def build_recommender(campaign=None, rows=DEFAULT_ROWS):
             cl.alignment = Alignment(wrap_text=True, vertical="top")
             cl.font = C.font(9, color="9C0006" if name in ("flags", "flag_text") else None)
             cl.border = C.BOX
-        ws.row_dimensions[r].height = 30
+        # no fixed height: Excel and LibreOffice size each row to its wrapped 推荐意见
+        # (issue 13: a fixed 30 pt cut the opinion at both ends on screen and on paper)
         # red / amber input cells
         for f in fields:
             C.add_flag_formats(ws, f"{in_col[f.key]}{r}", rp, f.key, resolve)

@@ -75,8 +75,12 @@ def collect(folder, campaign, publication_start=None, skip=()):
     apps = {a.id: a for a in man.apps}
     skip = {Path(s).resolve() for s in skip}
     files, books = [], []
-    for p in sorted(x for x in root.rglob("*") if x.is_file()):
-        rel = p.relative_to(root).as_posix()
+    from ..consolidate.walk import list_files
+    for rec in list_files(root):  # every entry, names made showable (issue 12 §5, §8)
+        p, rel = rec.path, rec.rel
+        if rec.status:  # a link, a pipe, a folder that cannot be opened, a path too long
+            files.append(FileEntry(rel, rec.status, rec.reason))
+            continue
         if p.resolve() in skip or p.name == mf.FILE_NAME:
             files.append(FileEntry(rel, IGNORED, "本程序生成的文件，未读取"))
             continue
@@ -177,7 +181,7 @@ def _read_book(p, rel, campaign, man, assigned, apps):
         entry.rows = len(rows)
         entry.counted = sum(1 for _, s in rows.values() if s.counted)
         return ParsedBook(entry, expert, rows, extra)
-    except Exception as e:  # noqa: BLE001 - a malformed workbook must not stop the run
-        return FileEntry(rel, REJECTED, f"读取失败（{type(e).__name__}），文件可能已损坏")
+    except Exception:  # noqa: BLE001 - a malformed workbook must not stop the run
+        return FileEntry(rel, REJECTED, "读取失败，文件内容有误或已损坏；请使用分配时下发的评分表")
     finally:
         wb.close()

@@ -1,0 +1,55 @@
+"""Consolidation's view of the dossiers (RULES.md M, issue 13): small hooks only.
+
+- An application whose workbook sits in its own 申报材料文件夹 (the folder holds material
+  files the campaign recognises, and this one 申请书), or has a folder of the same name
+  beside it (申请书_X.xlsx and 申请书_X/), gets the folder's M findings: the
+  汇总 shows 申报材料 齐全 / 缺 N 项 and the findings join its flags.
+- A 附件3 gets M12 when no stamped scan (PDF or image) lies beside it; 统计 shows
+  盖章扫描件 有/无 per recommender.
+"""
+
+from __future__ import annotations
+
+from ..dossier import _application_workbooks, classify, dossier_files, material_issues, scan_issue
+from .model import FlagRecord
+
+COMPLETE, MISSING = "齐全", "缺 {n} 项"
+SCAN_YES, SCAN_NO = "有", "无"
+
+
+def dossier_flags(path, values, campaign, rel=""):
+    """M findings of the dossier folder around an application workbook.
+
+    Args:
+        path: the workbook; values: the engine's parsed values (org_name, category …).
+    Returns:
+        list of FlagRecord, or None when the workbook is not in a dossier folder.
+    """
+    beside = path.with_suffix("")  # 申请书_X.xlsx with its materials in 申请书_X/
+    folder = beside if beside.is_dir() else path.parent
+    others = [p for p in dossier_files(folder) if p != path]
+    if not any(classify(p.name, campaign) for p in others):
+        return None
+    if _application_workbooks([p for p in others if classify(p.name, campaign) is None]):
+        return None  # several applications share this folder: not one applicant's dossier
+    issues, _ = material_issues(others, values.get("org_name"), values.get("project_name"),
+                                values.get("category"), campaign)
+    return [FlagRecord(i.code, i.severity, i.message, "", rel, "", i.where) for i in issues]
+
+
+def dossier_word(flags):
+    """The 汇总's 申报材料 cell: 齐全, 缺 N 项, or empty (no dossier folder)."""
+    if flags is None:
+        return None
+    n = len(flags)
+    return COMPLETE if n == 0 else MISSING.format(n=n)
+
+
+def scan_flag(path, campaign, rel=""):
+    """M12 as a header flag of a 附件3, or None when its stamped scan is beside it."""
+    i = scan_issue(path, campaign)
+    return None if i is None else FlagRecord(i.code, i.severity, i.message, "recommender", rel)
+
+
+def scan_word(header):
+    return SCAN_NO if any(f.code == "M12" for f in header.flags) else SCAN_YES

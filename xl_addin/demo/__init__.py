@@ -1,0 +1,76 @@
+"""`saq demo`: generate a realistic campaign folder, consolidate it, say where the master is.
+
+At least 16 recommenders and 150 applications with Chinese organisation names in all four
+categories; some applications carry each kind of problem (E01–E30), a few files are broken
+(not a zip, truncated, password-protected, .xls, .csv, a lock file, a zip bomb, not our
+template, last year's template). Seeded: the same seed gives the same files.
+
+Modules: ``data`` (the campaign as data), ``writers`` (the live templates filled fast, and
+plain writers of the same contract — ``_meta`` sheet, defined names = field keys, tables
+``respondent_list`` / ``recommendations``; FIELDS.md), ``broken`` (the odd files).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..campaign import load
+from .broken import write_broken
+from .data import (DEFAULT_SEED, RECOMMENDERS, DemoApp, DemoCampaign, application, build,
+                   row_of)
+from .writers import (FastFill, Writers, normalise, set_cell, write_plain_application,
+                      write_plain_recommender)
+
+__all__ = ["DEFAULT_SEED", "RECOMMENDERS", "DemoApp", "DemoCampaign", "FastFill", "Writers",
+           "application", "build", "normalise", "row_of", "run_demo", "set_cell",
+           "write_broken", "write_campaign", "write_plain_application",
+           "write_plain_recommender"]
+
+
+def write_campaign(folder, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18, campaign=None,
+                   broken=True):
+    """Write the demo campaign's files into ``folder``.
+
+    Returns:
+        DemoCampaign
+    """
+    c = campaign or load()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    apps, headers = build(c, seed, n_apps, n_recommenders)
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        w = Writers(c, tmp)
+    rows = {r: [] for r in headers}
+    for app in apps:
+        d = folder / app.recommender / "申请书"
+        if app.write_workbook:
+            d.mkdir(parents=True, exist_ok=True)
+            w.application(d / app.file_name, app)
+        if app.in_row:
+            rows[app.recommender].append(row_of(c, app, len(rows[app.recommender]) + 1))
+    first = next(iter(rows))
+    rows[first].append({"序号": len(rows[first]) + 1, "推荐意见": "同意推荐（名称待补）",
+                        "满意度得分": 88})  # a row nobody can identify: 拒收
+    for r, hdr in headers.items():
+        (folder / r).mkdir(parents=True, exist_ok=True)
+        w.recommender(folder / r / f"附件3_初审推荐意见表_{r}.xlsx", hdr, rows[r])
+    names = write_broken(folder / "邮件附件", c) if broken else []
+    return DemoCampaign(folder, apps, headers, names)
+
+
+def run_demo(folder=None, seed=DEFAULT_SEED, progress=None, campaign=None):
+    """Generate the demo campaign in ``folder`` (default ./saq_demo), consolidate it.
+
+    Args:
+        campaign: the Campaign (default: the current one).
+    Returns:
+        (DemoCampaign, RunResult)
+    """
+    from ..consolidate import consolidate
+    c = campaign or load()
+    folder = Path(folder or "saq_demo")
+    inbox = folder / "收件"
+    demo = write_campaign(inbox, seed, campaign=c)
+    result = consolidate(inbox, folder / "汇总表.xlsx", c, progress=progress)
+    return demo, result
