@@ -975,21 +975,47 @@ def _text(v, fmt):
     if isinstance(n, XLError):
         return to_text(v)  # text stays as it is
     f = fmt_t.lower()
-    if f in ("yyyy-mm-dd", "yyyy/mm/dd", "yyyy-m-d", "yyyy/m/d"):
-        d = serial_date(n)
-        sep = f[4]
-        if "mm" in f:
-            return f"{d.year:04d}{sep}{d.month:02d}{sep}{d.day:02d}"
-        return f"{d.year:04d}{sep}{d.month}{sep}{d.day}"
-    if f == "yyyy年m月d日":
-        d = serial_date(n)
-        return f"{d.year:04d}年{d.month}月{d.day}日"
+    if re.fullmatch(r"0(\.0+)?", f) is None and f not in ("general", "g/通用格式", "@") \
+            and re.search(r"[ymd]", f):
+        return _date_text(n, fmt_t)
     if re.fullmatch(r"0(\.0+)?", f):
         places = len(f) - 2 if "." in f else 0
         return f"{_round(n, places):.{places}f}"
     if f in ("general", "g/通用格式", "@"):
         return general(n)
     raise Unsupported(f"TEXT format {fmt_t!r}")
+
+
+_DATE_TOKEN = re.compile(r'"[^"]*"|\\.|yyyy|yy|mm|m|dd|d|[^ymd"\\]', re.I)
+
+
+def _date_text(n, fmt):
+    """TEXT(serial, fmt) for date formats of years, months and days (no times)."""
+    if re.search(r"[hs\[]", fmt, re.I) or n < 0:
+        raise Unsupported(f"TEXT format {fmt!r}")
+    d = serial_date(n)
+    out = []
+    for tok in _DATE_TOKEN.findall(fmt):
+        t = tok.lower()
+        if tok.startswith('"'):
+            out.append(tok[1:-1])
+        elif tok.startswith("\\"):
+            out.append(tok[1:])
+        elif t == "yyyy":
+            out.append(f"{d.year:04d}")
+        elif t == "yy":
+            out.append(f"{d.year % 100:02d}")
+        elif t == "mm":
+            out.append(f"{d.month:02d}")
+        elif t == "m":
+            out.append(str(d.month))
+        elif t == "dd":
+            out.append(f"{d.day:02d}")
+        elif t == "d":
+            out.append(str(d.day))
+        else:
+            out.append(tok)
+    return "".join(out)
 
 
 def _datevalue(t):
