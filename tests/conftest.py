@@ -291,3 +291,10 @@ def pytest_collect_file(parent, file_path):
     if file_path.suffix == ".yaml" and file_path.parent == CASES \
             and file_path.name != "base_application.yaml":
         return CaseFile.from_parent(parent, path=file_path)
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    """Every kind of workbook we generate, written once (tests/generated.py, issue 11)."""
+    from generated import generate_all
+    return generate_all(tmp_path_factory.mktemp("generated"))

@@ -151,6 +151,9 @@ def test_fill_and_read_application(tmp_path, c):
     assert sub.values["satisfaction"] == values["satisfaction"]
     assert sub.values["fill_date"] == values["fill_date"]
     assert sub.values["se_R3"] == 6.5
+    # the file carries the computed total (issue 11): the engine's own total
+    from xl_addin.check import check_file
+    assert sub.values["se_total"] == check_file(p, c).selfeval_total
     t = sub.tables["respondent_list"]
     names = [r[t.columns.index("姓名")] for r in t.rows if r[t.columns.index("姓名")]]
     assert names == ["张三", "李四"]

@@ -20,7 +20,7 @@ FORBIDDEN = ("LET", "LAMBDA", "XLOOKUP", "XMATCH", "FILTER", "TEXTJOIN", "IFS", 
              "RANDARRAY")
 ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISERROR", "TRIM", "UPPER", "LOWER", "SUBSTITUTE",
            "LEN", "MID", "LEFT", "RIGHT", "FIND", "TEXT", "EDATE", "DATE", "INT", "MOD", "MAX",
-           "MIN", "SUM", "SUMPRODUCT", "ABS", "CHAR", "COUNTIF",
+           "MIN", "SUM", "SUMPRODUCT", "ABS", "CHAR", "COUNTIF", "N",
            # issue 10 (typed-variant parity): VALUE, REPT, DAY read typed numbers and dates
            "VALUE", "REPT", "DAY"}
 

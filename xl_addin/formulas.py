@@ -513,11 +513,19 @@ class Builder:
             self.p.field_flags.setdefault(i.field, []).append(i)
         self.p.add("flags", "TRIM(" + self.chunked("codes", codes, "&") + ")")
         self.p.add("flag_text", "MID(" + self.chunked("texts", texts, "&") + ",2,32767)")
-        self.p.add("error_count", self.chunked("errs", errs, "+") if errs else "0")
-        self.p.add("warning_count", self.chunked("warns", warns, "+") if warns else "0")
+        self.p.add("error_count", self.count("errs", errs))
+        self.p.add("warning_count", self.count("warns", warns))
         self.p.add("status", self.status_expr("[[error_count]]", "[[warning_count]]"))
         for k in ("flags", "flag_text", "error_count", "warning_count", "status"):
             self.p.outputs[k] = k
+
+    def count(self, name, terms):
+        """Sum of condition terms as a number: one term alone is a logical, which Excel's SUM
+        skips and joins as "TRUE" (LibreOffice: 1), so it is wrapped in N() (issue 11)."""
+        if not terms:
+            return "0"
+        body = self.chunked(name, terms, "+")
+        return f"N({body})" if len(terms) == 1 else body
 
     def chunked(self, name, terms, op, size=CHUNK):
         """Join terms with ``op``; long lists go through helper cells (Excel: 8192 chars)."""

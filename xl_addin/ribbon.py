@@ -28,6 +28,18 @@ LOG_FILE = Path(tempfile.gettempdir()) / "saq_addin.log"
 
 log = logging.getLogger(__name__)
 
+# The `saq` command behind each button, for WPS (and anyone without the add-in): WPS has
+# no VBA runtime without a plugin and xlwings does not drive it (issue 11).
+WPS_COMMANDS = (
+    ("新建申请书 / 新建推荐表", "saq templates -o 文件夹"),
+    ("校验当前工作簿", "saq check 申请书.xlsx"),
+    ("导出PDF", "WPS 的“文件 → 输出为PDF”，或 saq pdf 附件3.xlsx（需 LibreOffice）"),
+    ("汇总推荐材料", "saq consolidate 文件夹 -o 汇总.xlsx"),
+    ("生成专家评分表", "saq review assign 汇总.xlsx --experts 专家名单.xlsx -o 文件夹"),
+    ("汇总专家评分", "saq review collect 文件夹 -o 评审结果.xlsx"),
+    ("规则说明", "saq rules"),
+)
+
 HELP_TEXT = """用户满意评价 工具栏各按钮：
 
 新建申请书 / 新建推荐表：生成空白模板，选择保存位置后自动打开。
@@ -38,7 +50,11 @@ HELP_TEXT = """用户满意评价 工具栏各按钮：
 规则说明：在新工作表中列出本年度规则与问题代码。
 
 单元格函数：=saq_star(类别, 结论, 满意度, 报告应用, 风险) 等，输入 =saq 可见全部函数。
-如按钮无反应，请确认已按安装说明设置 Python，并查看日志文件：""" + str(LOG_FILE)
+如按钮无反应，请确认已按安装说明设置 Python，并查看日志文件：""" + str(LOG_FILE) + """
+
+WPS：申请书、推荐表、专家评分表本身（自动计分、提示、变色）不需要加载项；按钮和 =saq_ 函数\
+只能在 Windows 版 Excel 中使用。WPS 用户请在命令提示符中运行：
+""" + "\n".join(f"{b}：{cmd}" for b, cmd in WPS_COMMANDS)
 
 
 class Cancelled(Exception):

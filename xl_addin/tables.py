@@ -180,8 +180,10 @@ def write_atomic(path, write):
 
 
 def save_workbook(wb, path):
-    """Save an openpyxl workbook atomically (see :func:`write_atomic`)."""
-    return write_atomic(path, wb.save)
+    """Save an openpyxl workbook atomically (see :func:`write_atomic`), with the value of
+    every formula cell cached in the file (:mod:`xl_addin.xlcache`, issue 11)."""
+    from .xlcache import save_with_values
+    return write_atomic(path, lambda tmp: save_with_values(wb, tmp))
 
 
 def write_table(path, headers, rows):

@@ -24,6 +24,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from .. import __version__
 from ..tables import clean, is_formula_like
 from ..textable import width
+from ..xlcache import finish_workbook
+from ..xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
 from .columns import STAFF_COLUMNS, STATUS_ERROR, STATUS_OK, STATUS_WARNING, build_columns
 from .columns import is_date, matching
 from .columns import APP_ONLY, ROW_ONLY
@@ -33,8 +35,8 @@ FILL_ERROR = PatternFill("solid", fgColor="FFC7CE")
 FILL_WARNING = PatternFill("solid", fgColor="FFEB9C")
 FILL_OK = PatternFill("solid", fgColor="C6EFCE")
 FILL_HEAD = PatternFill("solid", fgColor="DDEBF7")
-FONT_HEAD = Font(bold=True)
-FONT_TITLE = Font(bold=True, size=13)
+FONT_HEAD = Font(bold=True, name=BODY_FONT)
+FONT_TITLE = Font(bold=True, size=13, name=HEADING_FONT)
 THIN = Border(*(Side(style="thin", color="BFBFBF"),) * 4)
 TOP = Alignment(vertical="top")
 WRAP = Alignment(vertical="top", wrap_text=True)
@@ -141,6 +143,7 @@ def write_master(path, result, campaign, folder, started):
         started: datetime of the run (shown in 说明).
     """
     wb = Workbook(write_only=True)
+    apply_default_font(wb)  # 宋体 (issue 11)
     entries = sorted(result.entries, key=sort_key)
     _summary(Sheet(wb, "汇总", freeze="E2", align=TOP), entries, campaign)  # 状态…企业名称 stay visible
     _issues(Sheet(wb, "问题清单"), entries, result.headers)
@@ -161,6 +164,7 @@ def write_master(path, result, campaign, folder, started):
     meta.sheet_state = "hidden"
     wb.properties.creator = "saq"
     wb.save(path)
+    finish_workbook(path)  # cached values, no recalculation on load (issue 11)
 
 
 def _summary(sh, entries, campaign):

@@ -68,8 +68,11 @@ class FastFill:
         from python_calamine import CalamineWorkbook
 
         from .. import fastread
+        from ..xlcache import without_values
         with zipfile.ZipFile(blank_path) as z:
-            self.items = {i.filename: z.read(i.filename) for i in z.infolist()}
+            # the blank's cached values would be stale once inputs are patched in: the
+            # copies ask for recalculation on load, as files saved without a calc engine
+            self.items = without_values({i.filename: z.read(i.filename) for i in z.infolist()})
             sheets, names = fastread._workbook_parts(z, blank_path)
         self.part = {name: part for name, _state, part in sheets}
         self.names = {k: fastread.parse_ref(v) for k, v in names.items()}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -77,7 +76,7 @@ def build_application(campaign=None):
     """
     c = campaign or load()
     plan = application_plan(c)
-    wb = Workbook()
+    wb = C.new_workbook()
     ws = wb.active
     ws.title = "申请表"
     wr = wb.create_sheet("自评表")
@@ -268,7 +267,7 @@ def build_application(campaign=None):
         for j in (1, 2, 3):
             cl = wl.cell(rr, j)
             cl.protection = Protection(locked=False)
-            cl.number_format = "@" if j == 3 else "General"
+            cl.number_format = "General" if j == 1 else "@"  # names, phones stay text (issue 11)
             cl.border = C.BOX  # printed with borders (issue 13)
         wl.cell(rr, 1, f'=IF(LEN(TRIM(B{rr}))>0,{rr - 3},"")')  # 序号 follows the names
     tab = Table(displayName=RESPONDENT_TABLE, ref=f"A3:C{3 + n_rows}")
@@ -396,6 +395,7 @@ def build_application(campaign=None):
     wr.print_area = f"A1:I{r - 1}"
     wo.print_area = f"A1:C{rr + 1}"
     wl.print_area = f"A1:C{3 + n_rows}"
+    C.localize_rule_references(wb)  # no sheet names in CF/DV formulas (issue 11)
     return wb
 
 

@@ -14,11 +14,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import __version__
 from ..formulas import Plan, render
+from ..xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
 CALC_SHEET = "_calc"
-FONT_NAME = "等线"  # Excel's default CJK font; LibreOffice falls back to Noto Sans CJK
+FONT_NAME = BODY_FONT  # 宋体: every Chinese Windows since XP and WPS have it (issue 11)
+HEADING_SIZE = 13  # titles from this size up use 微软雅黑
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF9DB")
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -37,7 +39,17 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 
 def font(size=10.5, bold=False, color=None):
-    return Font(name=FONT_NAME, size=size, bold=bold, color=color)
+    """The form font: 宋体, or 微软雅黑 for titles (size ≥ HEADING_SIZE)."""
+    name = HEADING_FONT if size >= HEADING_SIZE else FONT_NAME
+    return Font(name=name, size=size, bold=bold, color=color)
+
+
+def new_workbook():
+    """An empty Workbook whose default font is the form font."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    apply_default_font(wb, FONT_NAME, 10.5)
+    return wb
 
 
 def ref(ws, coord, absolute=True):
@@ -247,6 +259,66 @@ def calc_sheet(wb, plan, placed, inputs, hidden=True):
         ws.sheet_state = "hidden"
     ws.protection.sheet = True
     return ws, resolve
+
+
+def localize_rule_references(wb):
+    """Conditional formats and data validations refer to other sheets through defined names.
+
+    ECMA-376 forbids 3-D references in these formulas (Excel 2010+ keeps such rules only in
+    its x14 extension and may "repair" the file, dropping every highlight), but allows
+    defined names (issue 11). A reference to the rule's own sheet loses its sheet name; one
+    to another sheet becomes the defined name of that cell (an existing one, or a new
+    ``ref_<sheet>_<cell>``). Run on a finished workbook; idempotent.
+    """
+    import re
+
+    from ..xlcalc import Unsupported, tokenize
+    by_target = {}
+    for name, dn in wb.defined_names.items():
+        if dn.attr_text:
+            by_target.setdefault(dn.attr_text.replace("$", ""), name)
+
+    def name_for(sheet, cells):
+        target = f"{quote_sheetname(sheet)}!{cells}"
+        key = target.replace("$", "")
+        if key in by_target:
+            return by_target[key]
+        base = "ref_" + re.sub(r"\W", "", sheet).strip("_") + "_" + cells.replace("$", "").replace(":", "_")
+        name, i = base, 1
+        while name in wb.defined_names:
+            i += 1
+            name = f"{base}_{i}"
+        wb.defined_names[name] = DefinedName(name, attr_text=target)
+        by_target[key] = name
+        return name
+
+    def rewrite(formula, own):
+        try:
+            toks = tokenize(formula, spaces=True)
+        except Unsupported:
+            return formula
+        out = []
+        for kind, text in toks:
+            if kind == "sref":
+                sheet, cells = text.rsplit("!", 1)
+                sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+                if sheet == own:
+                    text = cells
+                elif cells.count("$") == 2 * (cells.count(":") + 1):  # absolute
+                    text = name_for(sheet, cells)
+            out.append(text)
+        return "".join(out)
+
+    for ws in wb.worksheets:
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                if rule.formula:
+                    rule.formula = [rewrite(f, ws.title) for f in rule.formula]
+        for dv in ws.data_validations.dataValidation:
+            for attr in ("formula1", "formula2"):
+                f = getattr(dv, attr)
+                if f and not f.startswith('"'):
+                    setattr(dv, attr, rewrite(f, ws.title))
 
 
 def protect(ws):

@@ -88,7 +88,9 @@ def fill_application(path_out, values, respondents=None, campaign=None):
         ws, c1, r1, r2, heads = _table(wb, RESPONDENT_TABLE)
         for i, (name, contact) in enumerate(respondents):
             r = r1 + 1 + i
-            ws.cell(r, c1 + heads.index("序号"), i + 1)
+            seq = ws.cell(r, c1 + heads.index("序号"))
+            if seq.data_type != "f":  # the template numbers its rows itself
+                seq.value = i + 1
             _put(ws.cell(r, c1 + heads.index("姓名")), name)
             if contact:
                 _put(ws.cell(r, c1 + heads.index("联系方式")), contact)

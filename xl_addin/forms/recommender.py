@@ -10,7 +10,6 @@ errors and warnings and checks the header (E21, E22, E28).
 
 from __future__ import annotations
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -55,7 +54,7 @@ def build_recommender(campaign=None, rows=DEFAULT_ROWS):
     """
     c = campaign or load()
     rp, hp = row_plan(c), header_plan(c)
-    wb = Workbook()
+    wb = C.new_workbook()
     ws = wb.active
     ws.title = SHEET
     wt = wb.create_sheet(TOTALS_SHEET)
@@ -217,7 +216,8 @@ def build_recommender(campaign=None, rows=DEFAULT_ROWS):
     err_col, warn_col = out_col["error_count"], out_col["warning_count"]
     empty_col = helper_col["empty"]
     sheet = f"'{SHEET}'!"
-    wt["B3"] = f"=COUNTIF({sheet}${empty_col}${first}:${empty_col}${last},FALSE)"
+    # counts the non-empty rows; the empty flags are logicals, compared, not counted (issue 11)
+    wt["B3"] = f"=SUMPRODUCT(--({sheet}${empty_col}${first}:${empty_col}${last}=FALSE))"
     wt["B4"] = f"=SUM({sheet}${err_col}${first}:${err_col}${last})+{hresolve('error_count')}"
     wt["B5"] = f"=SUM({sheet}${warn_col}${first}:${warn_col}${last})+{hresolve('warning_count')}"
     wt["B6"] = "=" + Builder(c, "recommender").status_expr("B4", "B5")
@@ -231,4 +231,5 @@ def build_recommender(campaign=None, rows=DEFAULT_ROWS):
     ws.print_area = f"A1:{last_official}{note_row}"
     ws.freeze_panes = f"C{first}"
     C.a4(wt)
+    C.localize_rule_references(wb)  # no sheet names in CF/DV formulas (issue 11)
     return wb

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..campaign import load
 from ..errors import OutputFileError, os_reason
+from ..xlcache import save_with_values
 from .application import build_application
 from .recommender import build_recommender
 
@@ -34,7 +35,7 @@ def write_templates(out_dir="workbooks", campaign=None):
     for kind, build in (("application", build_application), ("recommender", build_recommender)):
         p = d / names[kind]
         try:
-            build(c).save(p)
+            save_with_values(build(c), p)
         except OSError as e:
             raise OutputFileError(p, f"{os_reason(e)}（文件是否正在 Excel 中打开？）") from None
         out[kind] = p

@@ -58,7 +58,6 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     Returns:
         Path
     """
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.utils import column_index_from_string, get_column_letter
     from openpyxl.workbook.defined_name import DefinedName
@@ -69,7 +68,8 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     n = len(apps)
     first, last = HEADER_ROW + 1, HEADER_ROW + max(n, 1)
 
-    wb = Workbook()
+    from .sheets import new_workbook
+    wb = new_workbook()
     ws = wb.active
     ws.title = SHEET
     title_cell(ws, "A1", f"{campaign.title} 专家评分表")

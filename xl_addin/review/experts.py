@@ -34,11 +34,11 @@ def write_template(path, campaign):
     Returns:
         Path
     """
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.table import Table, TableStyleInfo
     cats = "、".join(c.name for c in campaign.categories)
-    wb = Workbook()
+    from .sheets import new_workbook
+    wb = new_workbook()
     ws = wb.active
     ws.title = "专家名单"
     title_cell(ws, "A1", f"{campaign.title} 评审专家名单")

@@ -61,8 +61,8 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         manifest: Manifest; shortfalls: assign.Shortfall list;
         problems: (source, where, message) of the inputs (master, experts.xlsx).
     """
-    from openpyxl import Workbook
-    wb = Workbook()
+    from .sheets import new_workbook
+    wb = new_workbook()
     ws = wb.active
     ws.title = "分配"
     title_cell(ws, "A1", f"{campaign.title} 专家评审分配表（每份申请 {manifest.k} 位专家）")

@@ -119,10 +119,10 @@ def write_results(path, campaign, res):
     Returns:
         Path
     """
-    from openpyxl import Workbook
     rv = res.review
     lv = campaign.level_name
-    wb = Workbook()
+    from .sheets import new_workbook
+    wb = new_workbook()
     wb.remove(wb.active)
     slots = max([len(a.scores) for a in rv.apps] + [1])
 

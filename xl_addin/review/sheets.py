@@ -8,7 +8,17 @@ from ..tables import save_workbook, set_text_safe
 HEADER_FILL = "DDEBF7"
 INPUT_FILL = "FFF9E5"
 COMPUTED_FILL = "EDEDED"
-FONT = "Noto Sans CJK SC"
+from ..xlstyle import BODY_FONT, apply_default_font
+
+FONT = BODY_FONT  # 宋体: on every Chinese Windows since XP and in WPS (issue 11)
+
+
+def new_workbook():
+    """An empty Workbook whose default font is the review workbooks' font."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    apply_default_font(wb, FONT)
+    return wb
 
 
 def verbatim(v):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 from ..tables import set_text_safe
+from ..xlcache import save_with_values
 from .expert_table import TABLE, columns
 
 DILIGENT, RECUSES, LEAVES_EMPTY, OUT_OF_RANGE, RENAMES = (
@@ -83,7 +84,7 @@ def fill_workbook(path, campaign, expert, behaviour=DILIGENT, seed=0, recuse=(),
         typed[app_id] = row
     if behaviour == RENAMES:
         ws.title = "我的评分"
-    wb.save(out or path)
+    save_with_values(wb, out or path)
     return typed
 
 

@@ -1,0 +1,181 @@
+"""Cached values (issue 11): every formula cell of every generated workbook carries the value
+Excel would compute, so Protected View, previews and phones (which never recalculate) show
+the right banner, totals, levels and highlights, and Excel does not ask "save changes?".
+
+A reader that does not calculate (openpyxl ``data_only``, python-calamine) must see the
+evaluator's values, the rules engine's results (``saq check``) and LibreOffice's
+recalculation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import zipfile
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from xl_addin.campaign import load
+from xl_addin.check import check_file
+from xl_addin.xlcache import CALC_ID, evaluate_file, finish_workbook
+from xl_addin.xlcalc import XLError
+
+WITH_FORMULAS = ["application_template", "recommender_template", "application_filled",
+                 "application_filled_2", "recommender_filled", "expert_blank", "expert_filled"]
+ALL = WITH_FORMULAS + ["master", "experts_template", "manifest", "results"]  # no formulas (yet)
+EPOCH = dt.datetime(1899, 12, 30)
+C = load()
+
+
+def norm(v):
+    """One comparable form of a cell value read by any reader."""
+    if isinstance(v, XLError):
+        return v.code
+    if isinstance(v, dt.datetime):
+        return (v - EPOCH).total_seconds() / 86400
+    if isinstance(v, dt.date):
+        return float((v - EPOCH.date()).days)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return float(v)
+    return v
+
+
+def same(a, b):
+    a, b = norm(a), norm(b)
+    if isinstance(a, float) and isinstance(b, float) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
+    return a == b and type(a) is type(b)
+
+
+def _calc_pr(path):
+    with zipfile.ZipFile(path) as z:
+        return re.search(r"<calcPr\b[^>]*/>", z.read("xl/workbook.xml").decode()).group(0)
+
+
+@pytest.mark.parametrize("kind", ALL)
+def test_values_are_current_no_recalculation_on_load(generated, kind):
+    calc = _calc_pr(generated[kind])
+    assert f'calcId="{CALC_ID}"' in calc and "fullCalcOnLoad" not in calc, calc
+
+
+@pytest.mark.parametrize("kind", ["demo_application", "demo_recommender"])
+def test_demo_inbox_files_ask_for_recalculation(generated, kind):
+    """The demo patches inputs into the blank's XML: no stale value may stay behind."""
+    path = generated[kind]
+    assert 'fullCalcOnLoad="1"' in _calc_pr(path)
+    wb = load_workbook(path, data_only=True)
+    f = load_workbook(path)
+    assert all(wb[ws.title][c.coordinate].value is None for ws in f.worksheets
+               for row in ws.iter_rows() for c in row if c.data_type == "f")
+
+
+@pytest.mark.parametrize("kind", WITH_FORMULAS)
+def test_calculation_free_readers_see_the_evaluated_values(generated, kind):
+    from python_calamine import CalamineWorkbook
+    path = generated[kind]
+    values = evaluate_file(path)
+    assert values, "a workbook of this kind has formulas"
+    wb = load_workbook(path, data_only=True)
+    cal = CalamineWorkbook.from_path(str(path))
+    sheets = {}
+    bad = []
+    for (sheet, r, c), v in values.items():
+        if sheet not in sheets:
+            sheets[sheet] = cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        rows = sheets[sheet]
+        got_cal = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else ""
+        got_opx = wb[sheet].cell(r, c).value
+        cal_ok = same(got_cal, v) or (isinstance(v, XLError) and got_cal == "")  # calamine: errors read as ""
+        if not same(got_opx, v) or not cal_ok:
+            bad.append((sheet, r, c, v, got_opx, got_cal))
+    assert not bad, bad[:10]
+
+
+def _named(path, names):
+    wb = load_workbook(path, data_only=True)
+    out = {}
+    for n in names:
+        sheet, coord = next(iter(wb.defined_names[n].destinations))
+        out[n] = wb[sheet][coord.replace("$", "")].value
+    return out
+
+
+@pytest.mark.parametrize("kind", ["application_filled", "application_filled_2"])
+def test_cached_application_results_equal_the_engine(generated, kind):
+    path = generated[kind]
+    res = check_file(path, C)
+    got = _named(path, ["se_total", "status", "error_count", "warning_count",
+                        "achievable_level", "proposed_level", "level_reason"])
+    assert got["status"] == res.status
+    assert (got["error_count"], got["warning_count"]) == (len(res.errors), len(res.warnings))
+    assert got["se_total"] == res.selfeval_total
+    assert got["achievable_level"] == res.achievable_level
+    assert (got["proposed_level"] or None) == res.proposed_level
+    assert got["level_reason"] == res.level_reason
+
+
+def test_cached_recommender_results_equal_the_engine(generated):
+    path = generated["recommender_filled"]
+    res = check_file(path, C)
+    got = _named(path, ["row_count", "error_count", "warning_count", "status"])
+    assert res.rows > 0 and res.warnings  # the demo's 附件3 has warnings to count
+    assert got == {"row_count": res.rows, "error_count": len(res.errors),
+                   "warning_count": len(res.warnings), "status": res.status}
+
+
+def test_an_unknown_function_leaves_recalculation_on_load(tmp_path):
+    wb = Workbook()
+    wb.active["A1"] = 2
+    wb.active["B1"] = "=A1*3"
+    wb.active["C1"] = "=GAMMALN(A1)"  # not known to the evaluator
+    p = tmp_path / "x.xlsx"
+    wb.save(p)
+    assert finish_workbook(p) is False
+    assert 'fullCalcOnLoad="1"' in _calc_pr(p)
+    assert load_workbook(p, data_only=True).active["B1"].value is None  # nothing half-done
+
+
+def test_finish_keeps_formulas_and_styles(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "85"
+    ws["A2"] = 15
+    ws["B1"] = '=A1+A2&" 分"'
+    ws["B1"].number_format = "@"
+    ws["B2"] = "=A2>10"
+    ws["B3"] = "=1/0"
+    p = tmp_path / "x.xlsx"
+    wb.save(p)
+    assert finish_workbook(p) is True
+    f = load_workbook(p)
+    v = load_workbook(p, data_only=True)
+    assert f.active["B1"].value == '=A1+A2&" 分"' and f.active["B1"].number_format == "@"
+    assert [v.active[c].value for c in ("B1", "B2", "B3")] == ["100 分", True, "#DIV/0!"]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("kind", ["application_filled_2", "recommender_filled", "expert_filled",
+                                  "recommender_template"])
+def test_cached_values_equal_libreoffice_recalculation(generated, kind, tmp_path):
+    import lo_diff
+    if not lo_diff.lo_available():
+        pytest.skip("LibreOffice with python3-uno is not installed")
+    path = generated[kind]
+    out = tmp_path / "lo.xlsx"
+    lo_diff.run_job({"template": str(path), "batches": [{}], "save_as": str(out)})
+    lo = load_workbook(out, data_only=True)
+    mine = load_workbook(path, data_only=True)
+    values = evaluate_file(path)
+    bad = [(s, r, c, mine[s].cell(r, c).value, lo[s].cell(r, c).value)
+           for (s, r, c) in values
+           if not (same(mine[s].cell(r, c).value, lo[s].cell(r, c).value)
+                   # LibreOffice has no logical type: TRUE is stored as 1
+                   or (isinstance(mine[s].cell(r, c).value, bool)
+                       and norm(lo[s].cell(r, c).value) == float(mine[s].cell(r, c).value)))]
+    assert not bad, bad[:10]
