@@ -1,7 +1,6 @@
 """Consolidation and the dossier (RULES.md M, issue 13): 申报材料 齐全 / 缺 N 项 where an
 application's dossier folder is present; 盖章扫描件 有/无 per recommender (M12)."""
 
-import shutil
 
 from openpyxl import load_workbook
 

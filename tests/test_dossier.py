@@ -9,7 +9,7 @@ import pytest
 
 from xl_addin.campaign import load
 from xl_addin.cli import main
-from xl_addin.dossier import checklist_name, classify, count_hanzi, material_items
+from xl_addin.dossier import classify, count_hanzi, material_items
 from xl_addin.dossier_demo import write_dossier, write_report
 
 

@@ -173,7 +173,7 @@ def test_saq_check_looks_the_applicant_up_in_the_registry(tmp_path, capsys):
     from xl_addin.forms.fill import fill_application
     values = application(C23, UNKNOWN, prior="是")
     book = fill_application(tmp_path / "申请书.xlsx", values, campaign=C23)
-    rc = cli.main(["check", str(book)])
+    assert cli.main(["check", str(book)]) in (0, 1)
     out, _ = capsys.readouterr()
     assert "E06" not in out  # no registry: the declared pass stands
     lst = write_xlsx(tmp_path / "发布名单_2022.xlsx", C23,

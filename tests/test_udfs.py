@@ -101,3 +101,14 @@ def test_xlwings_generates_a_vba_function_for_every_udf():
     assert len(re.findall(r"^Function ", vba, re.M)) == len(UDF_NAMES)
     with udfwrap.windows_udf_module("xl_addin.udfs") as (_, module):
         assert module.saq_flags.__xlfunc__["argmap"]["labels"]["options"]["ndim"] == 1
+
+
+def test_the_optional_year_argument_chooses_the_campaign():
+    """Issue 9: every campaign-bound UDF takes an optional year; blank is the current one.
+    The 2024 test campaign moves E03's cut-off, so saq_flag_text shows each year's rule."""
+    assert "10 月之后" in udfs.saq_flag_text("E03")
+    assert "9 月之后" in udfs.saq_flag_text("E03", 2024)
+    assert udfs.saq_flag_text("E03", "2024") == udfs.saq_flag_text("E03", 2024.0)
+    assert udfs.saq_star("服务类", "优良", 86, "战略", year=2024) == \
+        udfs.saq_star("服务类", "优良", 86, "战略")
+    assert udfs.saq_conclusion(85, year=1999).startswith("#SAQ! 没有 1999 年的活动配置")

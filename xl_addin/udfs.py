@@ -46,8 +46,20 @@ def _read(fn, v, what):
         raise _Bad(f"{what}无法识别: {parse.text(v)}（{e.expected}）") from None
 
 
-def _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto="否"):
-    c = load()
+def _campaign(year):
+    """The campaign of an optional year argument (issue 9): blank = the current campaign."""
+    y = _read(parse.integer, year, "活动年度")
+    if y is None:
+        return load()
+    try:
+        return load(y)
+    except SaqError:
+        raise _Bad(f"没有 {y} 年的活动配置") from None
+
+
+def _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto="否",
+               year=""):
+    c = _campaign(year)
     cat = _read(lambda v: parse.category(v, c), category, "申请类别")
     if cat is None:
         raise _Bad("申请类别未填写")
@@ -75,39 +87,41 @@ def saq_uscc_ok(code):
 
 @xw.func
 @_safe
-def saq_conclusion(score, veto="否"):
+def saq_conclusion(score, veto="否", year=""):
     """自评/专家得分的评价结论：优良 / 合格 / 不合格（S4）。"""
     s = _read(parse.number, score, "得分")
     if s is None:
         raise _Bad("得分未填写")
     v = _read(parse.yesno, veto, "否决项") or "否"
-    return rubric.conclusion(s, v, load())
+    return rubric.conclusion(s, v, _campaign(year))
 
 
 @xw.func
 @_safe
 def saq_star(category, conclusion, satisfaction, report_use, risk="无", applied_level="",
-             veto="否"):
-    """可评等级；给出申请等级时为建议等级（L1–L5）；否决项为“是”时不达标（L4）。"""
-    c, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto)
+             veto="否", year=""):
+    """可评等级；给出申请等级时为建议等级（L1–L5）；否决项为“是”时不达标（L4）；year 省略时为当前活动。"""
+    c, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto,
+                      year)
     return c.level_name(r.proposed if r.proposed is not None else r.achievable)
 
 
 @xw.func
 @_safe
 def saq_star_reason(category, conclusion, satisfaction, report_use, risk="无",
-                    applied_level="", veto="否"):
+                    applied_level="", veto="否", year=""):
     """说明由哪一条件决定了等级的一句话。"""
-    _, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto)
+    _, r = _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto,
+                      year)
     return r.reason
 
 
 @xw.func
 @xw.arg("parts", ndim=1)
 @_safe
-def saq_selfeval(parts):
+def saq_selfeval(parts, year=""):
     """自评表得分：按 FIELDS.md 顺序的各分项（可含末尾的否决项）。"""
-    c = load()
+    c = _campaign(year)
     keys = [p.key for p in c.rubric.parts]
     parts = list(parts) if isinstance(parts, (list, tuple)) else [parts]
     if len(parts) not in (len(keys), len(keys) + 1):
@@ -124,21 +138,21 @@ def saq_selfeval(parts):
 @xw.arg("labels", ndim=1)
 @xw.arg("values", ndim=1)
 @_safe
-def saq_flags(labels, values):
+def saq_flags(labels, values, year=""):
     """一份申请的问题代码（空格分隔），由表头行与数据行得出。"""
     labels = list(labels) if isinstance(labels, (list, tuple)) else [labels]
     values = list(values) if isinstance(values, (list, tuple)) else [values]
     if len(labels) != len(values):
         raise _Bad(f"表头 {len(labels)} 列与数据 {len(values)} 列不一致")
     raw = {parse.text(k): v for k, v in zip(labels, values) if parse.text(k)}
-    return evaluate_application(raw, load()).codes
+    return evaluate_application(raw, _campaign(year)).codes
 
 
 @xw.func
 @_safe
-def saq_flag_text(code):
+def saq_flag_text(code, year=""):
     """问题代码的中文说明。"""
-    c = load()
+    c = _campaign(year)
     k = (parse.text(code) or "").upper()
     if k not in c.flags:
         raise _Bad(f"没有问题代码 {k}")
@@ -152,21 +166,21 @@ def _population(population):
     return n or None
 
 
-def _sampling_args(confidence, p):
+def _sampling_args(confidence, p, year=""):
     """置信水平 and p as given, else the campaign's [sampling] defaults."""
-    d = load().sampling
+    d = _campaign(year).sampling
     return (_read(parse.number, confidence, "置信水平") or d["default_confidence"],
             _read(parse.number, p, "p") or d["default_p"])
 
 
 @xw.func
 @_safe
-def saq_sample_size(margin, confidence="", population="", p=""):
+def saq_sample_size(margin, confidence="", population="", p="", year=""):
     """所需样本量（Cochran 公式，给出总体时作有限总体校正，向上取整）；置信水平与 p 省略时取活动配置。"""
     m = _read(parse.number, margin, "抽样误差")
     if m is None:
         raise _Bad("抽样误差未填写")
-    conf, prop = _sampling_args(confidence, p)
+    conf, prop = _sampling_args(confidence, p, year)
     try:
         return sampling.sample_size(m, conf, _population(population), prop)
     except ValueError as e:
@@ -175,10 +189,10 @@ def saq_sample_size(margin, confidence="", population="", p=""):
 
 @xw.func
 @_safe
-def saq_margin(n, confidence="", population="", p=""):
+def saq_margin(n, confidence="", population="", p="", year=""):
     """样本量 n 的抽样误差（小数，0.049 即 4.9%）；置信水平与 p 省略时取活动配置。"""
     size = _read(parse.number, n, "样本量")
-    conf, prop = _sampling_args(confidence, p)
+    conf, prop = _sampling_args(confidence, p, year)
     try:
         return sampling.margin(size, conf, _population(population), prop)
     except ValueError as e:
