@@ -100,7 +100,8 @@ def test_master_shows_last_years_result_and_registry_e06(staged):
     # 企业类 declaring a pass with no 项目类 pass on record: E06 from the registry (K4)
     with registry.Registry(staged / "评价档案.sqlite") as reg:
         for r in rows:
-            if r["申请类别"] != "企业类" or r["中国质协市场质量信用A等证书（2020年以来）"] == "是":
+            if r["申请类别"] != "企业类" or r["中国质协市场质量信用A等证书（2020年以来）"] == "是" \
+                    or r["初评/复评"] == "复评":  # K4: E06 is for first applications only
                 continue
             found = registry.lookup(reg, r["统一社会信用代码"], C.year, C)
             assert ("E06" in (r["问题代码"] or "")) == (found[registry.PRIOR_PASS_KEY] == "否")

@@ -944,6 +944,17 @@ def _date(y, m, d):
         return NUM
 
 
+def _date_part(attr):
+    """DAY / MONTH / YEAR of a serial (Excel: #NUM! below 0; serial 0 is 1900-01-00)."""
+    def fn(x):
+        if x < 0:
+            return NUM
+        if int(x) == 0:
+            return {"day": 0.0, "month": 1.0, "year": 1900.0}[attr]
+        return float(getattr(serial_date(int(x)), attr))
+    return fn
+
+
 def _edate(start, months):
     if start < 0:
         return NUM
@@ -1161,6 +1172,9 @@ FUNCTIONS = {
     "CHAR": ("scalar", _num_args(_char), 1, 1),
     "DATE": ("scalar", _num_args(_date), 3, 3),
     "EDATE": ("scalar", _num_args(_edate), 2, 2),
+    "DAY": ("scalar", _num_args(_date_part("day")), 1, 1),
+    "MONTH": ("scalar", _num_args(_date_part("month")), 1, 1),
+    "YEAR": ("scalar", _num_args(_date_part("year")), 1, 1),
     "INT": ("scalar", _num_args(lambda x: float(math.floor(x))), 1, 1),
     "MOD": ("scalar", _num_args(_mod), 2, 2),
     "ABS": ("scalar", _num_args(_abs), 1, 1),

@@ -78,7 +78,9 @@ def evaluate_expert_row(raw, campaign):
 
     def read(key, fn):
         try:
-            values[key] = fn(raw.get(key))
+            got = fn(raw.get(key))
+            # 测量报告应用 reads as a UseReading (E24); the expert form offers only the choice
+            values[key] = got.value if isinstance(got, parse.UseReading) else got
         except parse.Unreadable as e:
             values[key] = None
             unreadable.add(key)

@@ -160,7 +160,7 @@ class State:
     def needs_onsite(self, app):
         r = self.rank(DELIB, app, "合议等级")
         return app.reviewed and (app.onsite or bool(r and needs_onsite_review(
-            self.c, app.category, app.level, r)))
+            self.c, app.category, app.level_applied, r)))
 
     def program_result(self, app):
         """(rank, basis): what 审定 starts from."""
