@@ -99,13 +99,16 @@ def test_pycel_sees_the_logical_warning_count(tmp_path, formula, shown):
 def test_pycel_on_the_real_recommender(generated, tmp_path, old, shown):
     """The generated 附件3, one row with a warning: with its 2023 提醒数 column pycel (like
     Excel) shows 0 warnings in 统计, where LibreOffice showed 1; today's column shows 1."""
+    import re
     wb = load_workbook(generated["recommender_template"])
     ws = wb["初审推荐意见表"]
+    # the row's warning cell, wherever the generator puts it: the one 提醒数 counts
+    warn = re.search(r'\(\$([A-Z]+)6<>""\)', ws["R6"].value).group(1)
     if old:
         for r in range(6, 56):
-            ws[f"R{r}"] = f'=IF($T{r},"",($BI{r}<>""))'
+            ws[f"R{r}"] = f'=IF($T{r},"",(${warn}{r}<>""))'
     ws["T6"] = False  # the row is filled …
-    ws["BI6"] = "等级与自评结论不符（E30）"  # … and carries a warning
+    ws[f"{warn}6"] = "等级与自评结论不符（E30）"  # … and carries a warning
     p = tmp_path / "old.xlsx"
     wb.save(p)
     frozen_copy(p, tmp_path / "frozen.xlsx")
