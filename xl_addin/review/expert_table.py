@@ -89,7 +89,7 @@ def evaluate_expert_row(raw, campaign):
                 label=labels.get(key, key), value=checks.show(e.raw), expected=e.expected)))
 
     for key in ROW_FIELDS:
-        read(key, _parser(c.field("application", key), c))
+        read(key, _strict_use(c) if key == "report_use" else _parser(c.field("application", key), c))
     for item in c.rubric.items:
         for p in item.parts + ((item.penalty,) if item.penalty else ()):
             read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
@@ -123,6 +123,21 @@ class RowState:
     @property
     def counted(self):
         return not self.recused and self.invalid == 0 and self.missing == 0
+
+
+def _strict_use(c):
+    """测量报告应用 in the expert form: one of the drop-down words (or its short value), as
+    the sheet's own validity count reads it — an expert chooses; free text is not read."""
+    words = {parse.norm(w).lower(): v for w, v in parse.report_use_words(c)["choices"].items()}
+
+    def read(v):
+        if parse.is_blank(v):
+            return None
+        got = words.get(parse.norm(v).lower())
+        if got is None:
+            raise parse.Unreadable(v, "应为 " + "、".join(c.choices["report_use_form"]))
+        return got
+    return read
 
 
 def read_row(campaign, row, app=None):
