@@ -14,8 +14,8 @@ counter. The expert form lays the plan out in hidden columns of each row.
 
 from __future__ import annotations
 
-from xl_addin.campaign import fmt_number
-from xl_addin.formulas import Builder, lit, rubric_cells
+from xl_addin.rules.campaign import fmt_number
+from xl_addin.sheet.formulas import Builder, lit, rubric_cells
 
 # Parts an expert must fill for the row to count (the penalty, error count and veto default).
 REQUIRED_KINDS = ("score", "range")

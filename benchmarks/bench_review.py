@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def write_inputs(root, n_apps, n_experts, seed=1):
     """A master (sheet 汇总 with its columns) and an experts list; a few restricted experts."""
-    from xl_addin.campaign import load
+    from xl_addin.rules.campaign import load
     c = load()
     cats = [x.name for x in c.categories]
     rnd = random.Random(seed)
@@ -105,7 +105,7 @@ def baseline_code():
     formulas, and the full application evaluation (every field, every check) of each
     expert row on collect."""
     import baseline_expert_plan
-    from xl_addin.engine import evaluate_application
+    from xl_addin.rules.engine import evaluate_application
     from xl_addin.review import expert_form, expert_table
     saved = (expert_form.expert_plan, expert_table.evaluate_expert_row)
     expert_form.expert_plan = baseline_expert_plan.expert_plan

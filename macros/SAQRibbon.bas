@@ -1,52 +1,52 @@
 Attribute VB_Name = "SAQRibbon"
-' Ribbon callbacks of SAQ.xlam (customUI.xml onAction -> Sub -> xl_addin/ribbon.py).
+' Ribbon callbacks of SAQ.xlam (customUI.xml onAction -> Sub -> xl_addin/excel/ribbon.py).
 ' Each Sub only starts Python: all logic and every message a user reads are in Python.
 ' Keep this file ASCII: the VBA project's code page is 1252.
 Option Explicit
 
 Sub NewApplication(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.new_application()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.new_application()"
 End Sub
 
 Sub NewRecommender(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.new_recommender()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.new_recommender()"
 End Sub
 
 Sub CheckWorkbook(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.check_workbook()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.check_workbook()"
 End Sub
 
 Sub ExportPdf(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.export_pdf()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.export_pdf()"
 End Sub
 
 Sub ConsolidateFolder(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.consolidate_folder()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.consolidate_folder()"
 End Sub
 
 Sub MakeExpertSheets(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.make_expert_sheets()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.make_expert_sheets()"
 End Sub
 
 Sub CollectExpertScores(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.collect_expert_scores()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.collect_expert_scores()"
 End Sub
 
 Sub ShowRules(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.show_rules()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.show_rules()"
 End Sub
 
 Sub ShowHelp(control As IRibbonControl)
     EnsureWorkbook
-    RunPython "import xl_addin.ribbon; xl_addin.ribbon.show_help()"
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.show_help()"
 End Sub
 
 Private Sub EnsureWorkbook()

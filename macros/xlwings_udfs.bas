@@ -4,10 +4,10 @@ Attribute VB_Name = "xlwings_udfs"
 Function saq_conclusion(score, Optional veto, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_conclusion = XLPy.CallUDF("xl_addin.udfs", "saq_conclusion", Array(score, veto, year), ActiveWorkbook, Application.Caller)
+        saq_conclusion = XLPy.CallUDF("xl_addin.excel.udfs", "saq_conclusion", Array(score, veto, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_conclusion = XLPy.CallUDF("xl_addin.udfs", "saq_conclusion", Array(score, veto, year))
+        saq_conclusion = XLPy.CallUDF("xl_addin.excel.udfs", "saq_conclusion", Array(score, veto, year))
         Exit Function
     #End If
 failed:
@@ -17,10 +17,10 @@ End Function
 Function saq_flag_text(code, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_flag_text = XLPy.CallUDF("xl_addin.udfs", "saq_flag_text", Array(code, year), ActiveWorkbook, Application.Caller)
+        saq_flag_text = XLPy.CallUDF("xl_addin.excel.udfs", "saq_flag_text", Array(code, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_flag_text = XLPy.CallUDF("xl_addin.udfs", "saq_flag_text", Array(code, year))
+        saq_flag_text = XLPy.CallUDF("xl_addin.excel.udfs", "saq_flag_text", Array(code, year))
         Exit Function
     #End If
 failed:
@@ -30,10 +30,10 @@ End Function
 Function saq_flags(labels, values, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_flags = XLPy.CallUDF("xl_addin.udfs", "saq_flags", Array(labels, values, year), ActiveWorkbook, Application.Caller)
+        saq_flags = XLPy.CallUDF("xl_addin.excel.udfs", "saq_flags", Array(labels, values, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_flags = XLPy.CallUDF("xl_addin.udfs", "saq_flags", Array(labels, values, year))
+        saq_flags = XLPy.CallUDF("xl_addin.excel.udfs", "saq_flags", Array(labels, values, year))
         Exit Function
     #End If
 failed:
@@ -43,10 +43,10 @@ End Function
 Function saq_margin(n, Optional confidence, Optional population, Optional p, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_margin = XLPy.CallUDF("xl_addin.udfs", "saq_margin", Array(n, confidence, population, p, year), ActiveWorkbook, Application.Caller)
+        saq_margin = XLPy.CallUDF("xl_addin.excel.udfs", "saq_margin", Array(n, confidence, population, p, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_margin = XLPy.CallUDF("xl_addin.udfs", "saq_margin", Array(n, confidence, population, p, year))
+        saq_margin = XLPy.CallUDF("xl_addin.excel.udfs", "saq_margin", Array(n, confidence, population, p, year))
         Exit Function
     #End If
 failed:
@@ -56,10 +56,10 @@ End Function
 Function saq_sample_size(margin, Optional confidence, Optional population, Optional p, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_sample_size = XLPy.CallUDF("xl_addin.udfs", "saq_sample_size", Array(margin, confidence, population, p, year), ActiveWorkbook, Application.Caller)
+        saq_sample_size = XLPy.CallUDF("xl_addin.excel.udfs", "saq_sample_size", Array(margin, confidence, population, p, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_sample_size = XLPy.CallUDF("xl_addin.udfs", "saq_sample_size", Array(margin, confidence, population, p, year))
+        saq_sample_size = XLPy.CallUDF("xl_addin.excel.udfs", "saq_sample_size", Array(margin, confidence, population, p, year))
         Exit Function
     #End If
 failed:
@@ -69,10 +69,10 @@ End Function
 Function saq_selfeval(parts, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_selfeval = XLPy.CallUDF("xl_addin.udfs", "saq_selfeval", Array(parts, year), ActiveWorkbook, Application.Caller)
+        saq_selfeval = XLPy.CallUDF("xl_addin.excel.udfs", "saq_selfeval", Array(parts, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_selfeval = XLPy.CallUDF("xl_addin.udfs", "saq_selfeval", Array(parts, year))
+        saq_selfeval = XLPy.CallUDF("xl_addin.excel.udfs", "saq_selfeval", Array(parts, year))
         Exit Function
     #End If
 failed:
@@ -82,10 +82,10 @@ End Function
 Function saq_star(category, conclusion, satisfaction, report_use, Optional risk, Optional applied_level, Optional veto, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_star = XLPy.CallUDF("xl_addin.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year), ActiveWorkbook, Application.Caller)
+        saq_star = XLPy.CallUDF("xl_addin.excel.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_star = XLPy.CallUDF("xl_addin.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year))
+        saq_star = XLPy.CallUDF("xl_addin.excel.udfs", "saq_star", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year))
         Exit Function
     #End If
 failed:
@@ -95,10 +95,10 @@ End Function
 Function saq_star_reason(category, conclusion, satisfaction, report_use, Optional risk, Optional applied_level, Optional veto, Optional year)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_star_reason = XLPy.CallUDF("xl_addin.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year), ActiveWorkbook, Application.Caller)
+        saq_star_reason = XLPy.CallUDF("xl_addin.excel.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_star_reason = XLPy.CallUDF("xl_addin.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year))
+        saq_star_reason = XLPy.CallUDF("xl_addin.excel.udfs", "saq_star_reason", Array(category, conclusion, satisfaction, report_use, risk, applied_level, veto, year))
         Exit Function
     #End If
 failed:
@@ -108,10 +108,10 @@ End Function
 Function saq_uscc_ok(code)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        saq_uscc_ok = XLPy.CallUDF("xl_addin.udfs", "saq_uscc_ok", Array(code), ActiveWorkbook, Application.Caller)
+        saq_uscc_ok = XLPy.CallUDF("xl_addin.excel.udfs", "saq_uscc_ok", Array(code), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        saq_uscc_ok = XLPy.CallUDF("xl_addin.udfs", "saq_uscc_ok", Array(code))
+        saq_uscc_ok = XLPy.CallUDF("xl_addin.excel.udfs", "saq_uscc_ok", Array(code))
         Exit Function
     #End If
 failed:

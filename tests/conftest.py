@@ -19,8 +19,13 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("saq", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("saq")
 
-from xl_addin import campaign as campaign_mod
-from xl_addin import engine, parse, rubric, sampling, stars, uscc
+from xl_addin.rules import campaign as campaign_mod
+from xl_addin.rules import engine
+from xl_addin.rules import parse
+from xl_addin.rules import rubric
+from xl_addin.rules import sampling
+from xl_addin.rules import stars
+from xl_addin.rules import uscc
 
 CASES = Path(__file__).parent / "cases"
 
@@ -157,7 +162,7 @@ def run_case(case):
     elif kind == "dossier":
         run_dossier_case(inp, exp, c)
     elif kind == "checklist":
-        from xl_addin import dossier
+        from xl_addin.read import dossier
         answers = inp.get("answers") or {}
         if answers == "all":
             answers = {it["key"]: c.dossier["provided"] for it in dossier.material_items(c)}
@@ -167,7 +172,7 @@ def run_case(case):
         assert sorted(i.code for i in issues) == sorted(exp["codes"]), [i.message for i in issues]
     elif kind == "recommender_scan":
         import tempfile
-        from xl_addin import dossier
+        from xl_addin.read import dossier
         with tempfile.TemporaryDirectory() as d:
             for name in inp["files"]:
                 (Path(d) / name).write_bytes(b"x")
@@ -185,7 +190,7 @@ _DOSSIERS = {}  # (category, answers) -> a complete dossier folder, built once p
 
 def _base_dossier(c, category, answers):
     import tempfile
-    from xl_addin.dossier_demo import write_dossier
+    from xl_addin.demo.dossier import write_dossier
     key = (category, tuple(sorted((answers or {}).items())))
     if key not in _DOSSIERS:
         d = Path(tempfile.mkdtemp(prefix="saq_dossier_")) / "申报材料"
@@ -200,8 +205,8 @@ def run_dossier_case(inp, exp, c):
     "none" for a report without headings), answers (材料清单), no_workbook."""
     import shutil
     import tempfile
-    from xl_addin.dossier import check_dossier
-    from xl_addin.dossier_demo import write_report
+    from xl_addin.read.dossier import check_dossier
+    from xl_addin.demo.dossier import write_report
     base = _base_dossier(c, inp.get("category", "服务类"), inp.get("answers"))
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp) / base.name
@@ -231,7 +236,7 @@ def run_dossier_case(inp, exp, c):
 
 
 def _dossier_files(folder, c):
-    from xl_addin.dossier import classify
+    from xl_addin.read.dossier import classify
     out = {}
     for p in folder.iterdir():
         it = classify(p.name, c)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 
 C = load()
 EXPERTS = [("王立群", "复旦大学", None, "产品类、服务类、企业类、工程类"),
@@ -89,7 +89,7 @@ def _refill(folder, apps, rec):
     """The demo's submissions written again through forms.fill (with their values)."""
     from conftest import load_base
 
-    from xl_addin import verdict
+    from xl_addin.read import verdict
     from xl_addin.forms.fill import fill_application, fill_recommender
     folder.mkdir(parents=True, exist_ok=True)
     out = {"application_filled": fill_application(folder / "申请书_base.xlsx", load_base(C.year),

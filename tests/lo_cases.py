@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from xl_addin.campaign import load
-from xl_addin.uscc import ALPHABET, make
+from xl_addin.rules.campaign import load
+from xl_addin.rules.uscc import ALPHABET, make
 
 CASES = Path(__file__).with_name("cases")
 D = dt.date
@@ -21,7 +21,7 @@ D = dt.date
 def base_values(year):
     """tests/cases/base_application.yaml for campaign ``year``: its relative dates ("{Y-1}-11-01")
     filled in and typed as dates, as a person enters them."""
-    from xl_addin.campaign import substitute_year
+    from xl_addin.rules.campaign import substitute_year
     raw = yaml.safe_load((CASES / "base_application.yaml").read_text(encoding="utf-8"))
     out = substitute_year(raw, year)
     return {k: (D.fromisoformat(v) if isinstance(v, str) and _ISO.match(v) else v)
@@ -166,7 +166,7 @@ def random_application(rng, c=None):
 
 
 def parse_add(d, months):
-    from xl_addin.parse import add_months
+    from xl_addin.rules.parse import add_months
     return add_months(d, months)
 
 
@@ -293,7 +293,7 @@ def applications(n_random=520, seed=2023, c=None):
 def checklist_answers(rng, c, i):
     """材料清单 answers (RULES.md M): every third case complete, the others a mix of
     已提供, 不适用, blank, padded and other words (only the list's words count)."""
-    from xl_addin.dossier import checklist_name, material_items
+    from xl_addin.read.dossier import checklist_name, material_items
     words = [c.dossier["provided"], c.dossier["not_applicable"], None,
              " " + c.dossier["provided"] + " ", "是", "有"]
     out = {}
@@ -455,7 +455,7 @@ def typed_variant_row(rng, c):
 
 
 def fmt(x):
-    from xl_addin.campaign import fmt_number
+    from xl_addin.rules.campaign import fmt_number
     return fmt_number(x)
 
 

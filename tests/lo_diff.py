@@ -14,9 +14,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries, get_column_letter
 
-from xl_addin.campaign import load
-from xl_addin.dossier import banner, checklist_missing, checklist_name, material_items
-from xl_addin.engine import (count_respondents, evaluate_application, evaluate_recommender,
+from xl_addin.rules.campaign import load
+from xl_addin.read.dossier import banner, checklist_missing, checklist_name, material_items
+from xl_addin.rules.engine import (count_respondents, evaluate_application, evaluate_recommender,
                              evaluate_row)
 
 RUNNER = Path(__file__).with_name("lo_runner.py")
@@ -259,8 +259,8 @@ def variant_plan(c):
     Returns:
         (plan, keys): the plan (cells v:key, u:key, why:key …) and the input keys in order.
     """
-    from xl_addin import rubric
-    from xl_addin.formulas import Builder, expected_text
+    from xl_addin.rules import rubric
+    from xl_addin.sheet.formulas import Builder, expected_text
     b = Builder(c, "application")
     keys = []
     for f in c.fields["application"]:
@@ -289,7 +289,7 @@ def build_variant_workbook(path, c, n_rows):
         within the outputs block that starts at column K+1).
     """
     from openpyxl import Workbook
-    from xl_addin.formulas import render
+    from xl_addin.sheet.formulas import render
     plan, keys = variant_plan(c)
     wb = Workbook()
     ws = wb.active
@@ -313,7 +313,8 @@ def build_variant_workbook(path, c, n_rows):
 
 def variant_expected(raw, keys, c):
     """What the engine reads from one row of typed values: key -> (value, E23 message, why)."""
-    from xl_addin import engine, parse
+    from xl_addin.rules import engine
+    from xl_addin.rules import parse
     readings = {}
     values, _, flags = engine.normalise(raw, c, "application", readings)
     msgs = {f.field: f.message for f in flags}

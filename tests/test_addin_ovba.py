@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools.olevba import decompress_stream
 
-from xl_addin.addin import cfb, ovba
-from xl_addin.addin.xlam import template_path
+from xl_addin.excel.addin import cfb, ovba
+from xl_addin.excel.addin.xlam import template_path
 
 CHUNK = ovba.CHUNK
 VBA_WORDS = ["Dim ", "As ", "String", "Function ", "End ", "If ", "Then\r\n", "Else\r\n",

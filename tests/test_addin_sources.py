@@ -1,5 +1,5 @@
 """The links of the add-in (issue 6 "How it is proven"): every onAction in customUI.xml has
-its VBA Sub, every RunPython names a function of xl_addin/ribbon.py, every UDF has its VBA
+its VBA Sub, every RunPython names a function of xl_addin/excel/ribbon.py, every UDF has its VBA
 wrapper, and the committed generated module equals a fresh generation."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import re
 import pytest
 from defusedxml import ElementTree
 
-from xl_addin import ribbon
-from xl_addin.addin import udfwrap, vbaproject
-from xl_addin.addin.xlam import MACROS
+from xl_addin.excel import ribbon
+from xl_addin.excel.addin import udfwrap, vbaproject
+from xl_addin.excel.addin.xlam import MACROS
 
 NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
 BUTTON_LABELS = ["新建申请书", "新建推荐表", "校验当前工作簿", "汇总推荐材料", "生成专家评分表",
@@ -64,7 +64,7 @@ def test_every_on_action_has_its_vba_sub():
 
 
 def test_every_run_python_names_a_ribbon_handler():
-    calls = re.findall(r'RunPython\s+"import xl_addin\.ribbon; xl_addin\.ribbon\.(\w+)\(\)"',
+    calls = re.findall(r'RunPython\s+"import xl_addin\.excel\.ribbon; xl_addin\.excel\.ribbon\.(\w+)\(\)"',
                        RIBBON_BAS)
     assert len(calls) == len(re.findall(r"^\s*RunPython\b", RIBBON_BAS, re.M)) == len(buttons())
     for name in calls:
@@ -83,16 +83,16 @@ def test_each_button_sub_runs_exactly_one_handler():
 def test_every_udf_has_its_wrapper():
     wrapper = (MACROS / "xlwings_udfs.bas").read_text(encoding="ascii")
     names = udfwrap.udf_names()
-    assert names, "xl_addin/udfs.py has no @xw.func"
+    assert names, "xl_addin/excel/udfs.py has no @xw.func"
     for n in names:
         assert re.search(rf"^Function {n}\(", wrapper, re.M), n
-        assert f'XLPy.CallUDF("xl_addin.udfs", "{n}"' in wrapper
+        assert f'XLPy.CallUDF("xl_addin.excel.udfs", "{n}"' in wrapper
     assert set(re.findall(r"^Function (\w+)\(", wrapper, re.M)) == set(names)
 
 
 def test_committed_udf_module_equals_a_fresh_generation():
     """macros/xlwings_udfs.bas is generated: after editing udfs.py, regenerate it with
-    python -c "from xl_addin.addin import udfwrap, vbaproject as v; open('macros/xlwings_udfs.bas','w',newline='').write(v.normalise_source(udfwrap.generate()))"."""
+    python -c "from xl_addin.excel.addin import udfwrap, vbaproject as v; open('macros/xlwings_udfs.bas','w',newline='').write(v.normalise_source(udfwrap.generate()))"."""
     fresh = vbaproject.normalise_source(udfwrap.generate())
     assert (MACROS / "xlwings_udfs.bas").read_bytes().decode("ascii") == fresh
 

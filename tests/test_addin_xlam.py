@@ -13,8 +13,8 @@ import pytest
 from defusedxml import ElementTree
 from oletools.olevba import VBA_Parser
 
-from xl_addin.addin import cfb, install, ovba, udfwrap, vbaproject, xlam
-from xl_addin.addin.errors import NotWindowsError
+from xl_addin.excel.addin import cfb, install, ovba, udfwrap, vbaproject, xlam
+from xl_addin.excel.addin.errors import NotWindowsError
 from xl_addin.cli import main
 
 SS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -172,7 +172,7 @@ def test_ribbon_and_config_sheet_are_ours(built):
     assert sheet.get("name") == "saq.conf"
     ws = ElementTree.fromstring(p["xl/worksheets/sheet1.xml"])
     cells = {c.get("r"): "".join(t.text or "" for t in c.iter(SS + "t")) for c in ws.iter(SS + "c")}
-    assert cells == {"A1": "UDF Modules", "B1": "xl_addin.udfs"}
+    assert cells == {"A1": "UDF Modules", "B1": "xl_addin.excel.udfs"}
     assert b"addin.macroEnabled.main+xml" in p["[Content_Types].xml"]
 
 
@@ -212,4 +212,4 @@ def test_install_on_windows_uses_xlwings_and_writes_config(tmp_path, monkeypatch
     assert conf == tmp_path / ".saq" / "saq.conf"
     lines = conf.read_text(encoding="utf-8").splitlines()
     assert lines[0] == f'"INTERPRETER_WIN","{install.sys.executable}"'
-    assert lines[1] == '"UDF MODULES","xl_addin.udfs"'
+    assert lines[1] == '"UDF MODULES","xl_addin.excel.udfs"'

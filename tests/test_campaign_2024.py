@@ -15,8 +15,10 @@ import pytest
 from lo_cases import base_values
 from master_sheets import sheet
 
-from xl_addin import cli, fastread
-from xl_addin.campaign import load
+from xl_addin import cli
+
+from xl_addin.read import workbook as fastread
+from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
 from xl_addin.forms.fill import fill_application
 

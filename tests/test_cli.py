@@ -112,7 +112,7 @@ def test_version(argv, capsys):
 
 
 def test_an_internal_bug_gives_one_message_and_a_log(capsys, monkeypatch):
-    import xl_addin.rules_text as rt
+    import xl_addin.rules.text as rt
 
     def broken(c):
         raise ZeroDivisionError("division by zero")

@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from master_sheets import sheet
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.consolidate import consolidate
 from xl_addin.consolidate.output import RunLock, RunLocked, excel_lock

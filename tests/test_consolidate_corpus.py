@@ -30,7 +30,7 @@ import pytest
 from master_sheets import sheet
 
 from xl_addin import demo
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 
 C = load(2023)
 GOOD = "good.xlsx"
@@ -1108,7 +1108,7 @@ def test_check_and_consolidation_agree_on_every_corpus_file(consolidated):
     the codes, total and levels of its master rows."""
     from verdict_paths import CROSS_FILE, from_check, from_master, without
 
-    from xl_addin import check
+    from xl_addin.read import check
     from xl_addin.errors import InputFileError
     files, folder = consolidated["files"], consolidated["folder"]
     in_master = from_master(consolidated["out"])

@@ -9,9 +9,9 @@ import pytest
 from master_sheets import sheet
 
 from xl_addin import demo
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
-from xl_addin.engine import evaluate_application
+from xl_addin.rules.engine import evaluate_application
 
 C = load(2023)
 REC = "上海市测试行业协会"

@@ -5,7 +5,7 @@ application's dossier folder is present; 盖章扫描件 有/无 per recommender
 from openpyxl import load_workbook
 
 from xl_addin.consolidate import consolidate
-from xl_addin.dossier_demo import STUBS, write_dossier
+from xl_addin.demo.dossier import STUBS, write_dossier
 from xl_addin.forms.fill import fill_recommender
 
 

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from xl_addin import fastread
+from xl_addin.read import workbook as fastread
 
 # (defined name text, expected (sheet, row, col, row2, col2) or None)
 REFS = [

@@ -20,7 +20,7 @@ import pytest
 from master_sheets import sheet
 
 from xl_addin import cli, demo
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate, walk
 from xl_addin.consolidate.output import backup, lock_path
 from xl_addin.consolidate.staff import StaffColumnsMissing
@@ -287,7 +287,7 @@ def test_display_name_never_gives_a_surrogate(raw, shown, note):
 
 
 def test_sheet_extent_counts_only_cells_with_content():
-    from xl_addin import fastread
+    from xl_addin.read import workbook as fastread
     xml = (b'<worksheet><dimension ref="A1:XFD1048576"/><sheetData>'
            b'<row r="3"><c r="C3"><v>1</v></c><c><v>2</v></c></row>'
            b'<row r="9"><c r="Z9" s="1"/></row><row><c r="B10" t="s"><v>0</v></c></row>'

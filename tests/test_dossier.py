@@ -1,5 +1,5 @@
 """`saq check 申报材料文件夹` (RULES.md M): the verdict on a whole dossier, as a user and a
-machine meet it. The folders are made from the demo (xl_addin.dossier_demo); the per-rule
+machine meet it. The folders are made from the demo (xl_addin.demo.dossier); the per-rule
 tables are in tests/cases/dossier.yaml."""
 
 import json
@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.cli import main
-from xl_addin.dossier import classify, count_hanzi, material_items
-from xl_addin.dossier_demo import write_dossier, write_report
+from xl_addin.read.dossier import classify, count_hanzi, material_items
+from xl_addin.demo.dossier import write_dossier, write_report
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_hanzi_count_ignores_punctuation_digits_and_latin():
 
 def test_recommender_prefill_rows_from_the_applications(complete, capsys, tmp_path):
     """`saq recommender prefill`: one 附件3 row per 申请书 received, read by the one reader."""
-    from xl_addin.fastread import read_submission
+    from xl_addin.read.workbook import read_submission
     src, made = complete
     inbox = tmp_path / "收到的申请书"
     inbox.mkdir()

@@ -10,10 +10,10 @@ import subprocess
 
 import pytest
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.forms.fill import fill_recommender
-from xl_addin.uscc import make
+from xl_addin.rules.uscc import make
 
 pytestmark = [pytest.mark.libreoffice,
               pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"),
@@ -53,7 +53,7 @@ def test_twelve_long_opinions_print_every_character(tmp_path):
 
 
 def test_application_prints_the_official_forms_in_order(tmp_path):
-    from xl_addin.dossier_demo import write_dossier
+    from xl_addin.demo.dossier import write_dossier
     made = write_dossier(tmp_path / "申报材料", "产品类")
     out = tmp_path / "申请书.pdf"
     assert main(["pdf", str(made["workbook"]), "-o", str(out)]) == 0

@@ -11,8 +11,8 @@ from __future__ import annotations
 from lo_cases import base_values
 from master_sheets import sheet
 
-from xl_addin import fastread
-from xl_addin.campaign import CAMPAIGN_DIR, load
+from xl_addin.read import workbook as fastread
+from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 from xl_addin.consolidate import consolidate
 from xl_addin.forms.fill import fill_application
 

@@ -18,8 +18,12 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from xl_addin import cli, engine, udfs
-from xl_addin.campaign import load
+from xl_addin import cli
+
+from xl_addin.rules import engine
+
+from xl_addin.excel import udfs
+from xl_addin.rules.campaign import load
 from xl_addin.forms.templates import template_names
 
 import conftest
@@ -120,7 +124,7 @@ def test_sheet_in_libreoffice_agrees_with_engine():
 
 # ---------------------------------------------------------------------- rules in the open
 def test_saq_rules_shows_every_rule_and_decision_in_full(capsys):
-    from xl_addin import rules_text
+    from xl_addin.rules import text as rules_text
     c = load()
     assert cli.main(["rules"]) == 0
     out = capsys.readouterr().out
@@ -143,7 +147,7 @@ def test_every_decision_of_the_campaign_file_has_a_label_in_the_open():
     """decision = true anywhere in the campaign file → a label in `saq rules`, the master's
     说明 sheet (campaign.decision_labels) and docs/rules.md; C2/C6, E03, E06, E08, L4, L6."""
     import tomllib
-    from xl_addin.campaign import CAMPAIGN_DIR
+    from xl_addin.rules.campaign import CAMPAIGN_DIR
     c = load()
     raw = tomllib.loads((CAMPAIGN_DIR / "2023.toml").read_text(encoding="utf-8"))
     marked = {k for k, v in raw["calendar"].items() if v.get("decision")}
@@ -154,7 +158,7 @@ def test_every_decision_of_the_campaign_file_has_a_label_in_the_open():
 
 
 def test_docs_rules_md_is_generated_from_the_campaign():
-    from xl_addin import rules_text
+    from xl_addin.rules import text as rules_text
     doc = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
     assert doc.read_text(encoding="utf-8") == rules_text.markdown(load()), \
         "docs/rules.md is stale: run `saq rules --markdown docs/rules.md`"

@@ -12,12 +12,12 @@ from defusedxml import ElementTree as ET
 from openpyxl import Workbook, load_workbook
 
 from xl_addin import __version__
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.forms.fill import fill_application, fill_recommender
 from xl_addin.forms.templates import template_names, write_templates
-from xl_addin.fastread import NotOurWorkbook as ReaderNotOurs
-from xl_addin.fastread import UnreadableWorkbook, read_submission
+from xl_addin.read.workbook import NotOurWorkbook as ReaderNotOurs
+from xl_addin.read.workbook import UnreadableWorkbook, read_submission
 
 from lo_cases import base_application
 
@@ -152,7 +152,7 @@ def test_fill_and_read_application(tmp_path, c):
     assert sub.values["fill_date"] == values["fill_date"]
     assert sub.values["se_R3"] == 6.5
     # the file carries the computed total (issue 11): the engine's own total
-    from xl_addin.check import check_file
+    from xl_addin.read.check import check_file
     assert sub.values["se_total"] == check_file(p, c).selfeval_total
     t = sub.tables["respondent_list"]
     names = [r[t.columns.index("姓名")] for r in t.rows if r[t.columns.index("姓名")]]

@@ -1,4 +1,4 @@
-"""The formula builder (xl_addin/formulas.py) without a spreadsheet engine: the function
+"""The formula builder (xl_addin/sheet/formulas.py) without a spreadsheet engine: the function
 subset, Excel's limits, the wording probes and the flag coverage. The values themselves are
 proven against LibreOffice in test_formulas_lo.py."""
 
@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from xl_addin import formulas as F
-from xl_addin.campaign import load
+from xl_addin.sheet import formulas as F
+from xl_addin.rules.campaign import load
 from xl_addin.forms.application import build_application
 from xl_addin.forms.recommender import build_recommender
-from xl_addin.uscc import ALPHABET, make, problem
+from xl_addin.rules.uscc import ALPHABET, make, problem
 
 # Functions that Excel 2010, WPS or LibreOffice 7.4 lack (issue 3 §2).
 FORBIDDEN = ("LET", "LAMBDA", "XLOOKUP", "XMATCH", "FILTER", "TEXTJOIN", "IFS", "CONCAT",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.forms.templates import template_names
 
 import lo_cases

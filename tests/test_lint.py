@@ -11,7 +11,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xl_addin.lint import lint_workbook
+from xl_addin.sheet.lint import lint_workbook
 
 KINDS = ["application_template", "recommender_template", "application_filled",
          "application_filled_2", "recommender_filled", "demo_application", "demo_recommender",

@@ -12,8 +12,10 @@ import zipfile
 import pytest
 from master_sheets import sheet
 
-from xl_addin import check, demo
-from xl_addin.campaign import load
+from xl_addin import demo
+
+from xl_addin.read import check
+from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
 from xl_addin.forms.fill import fill_recommender
 

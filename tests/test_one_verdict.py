@@ -16,8 +16,8 @@ from lo_recalc import available, recalculated
 from master_sheets import sheet
 from verdict_paths import CROSS_FILE, READER_ONLY, from_check, from_master, from_sheet, without
 
-from xl_addin import check
-from xl_addin.campaign import load
+from xl_addin.read import check
+from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
 from xl_addin.demo import write_campaign
 from xl_addin.errors import InputFileError

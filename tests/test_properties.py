@@ -6,8 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_addin import engine, rubric, stars
-from xl_addin.campaign import CAMPAIGN_DIR, load
+from xl_addin.rules import engine
+
+from xl_addin.rules import rubric
+
+from xl_addin.rules import stars
+from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 
 YEARS = sorted(int(p.stem) for p in CAMPAIGN_DIR.glob("[0-9]*.toml"))
 C = load(YEARS[0])

@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xl_addin import cli, registry
-from xl_addin.campaign import CAMPAIGN_DIR, load
-from xl_addin.engine import evaluate_application
-from xl_addin.history import import_history
+from xl_addin import cli
+
+from xl_addin.review import registry
+from xl_addin.rules.campaign import CAMPAIGN_DIR, load
+from xl_addin.rules.engine import evaluate_application
+from xl_addin.review.history import import_history
 from xl_addin.review.publish import Listed, write_xlsx
-from xl_addin.uscc import make
+from xl_addin.rules.uscc import make
 
 C23 = load(2023)
 CASES = Path(__file__).parent / "cases"

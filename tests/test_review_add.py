@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 from xl_addin import cli
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.review import simulate as S
 from xl_addin.review.assign import may_judge
 from xl_addin.review.collect import collect

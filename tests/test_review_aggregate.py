@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.review.aggregate import (COUNTED, NO_FILE, ExpertScore, aggregate,
                                        default_publication_start, trimmed_mean)
 from xl_addin.review.assign import Application
@@ -156,7 +156,7 @@ def test_thresholds_come_from_the_campaign(tmp_path):
 
 
 def test_campaign_review_table_is_checked(tmp_path):
-    from xl_addin.campaign import CAMPAIGN_DIR
+    from xl_addin.rules.campaign import CAMPAIGN_DIR
     from xl_addin.errors import CampaignError
     text = (CAMPAIGN_DIR / "2023.toml").read_text(encoding="utf-8")
     assert "[review]" in text

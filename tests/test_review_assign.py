@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.review.assign import Application, Expert, assign, conflict, may_judge, split_list
 from xl_addin.review.experts import read_experts, write_template
 

@@ -12,8 +12,8 @@ import statistics
 import pytest
 
 from xl_addin import cli
-from xl_addin.campaign import load
-from xl_addin.engine import evaluate_application
+from xl_addin.rules.campaign import load
+from xl_addin.rules.engine import evaluate_application
 from xl_addin.review import simulate as S
 from xl_addin.review.assign import may_judge
 from xl_addin.review.collect import IGNORED, REJECTED, USED, collect

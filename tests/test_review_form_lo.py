@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from xl_addin.campaign import load
+from xl_addin.rules.campaign import load
 from xl_addin.review import simulate as S
 from xl_addin.review.assign import Application, Expert
 from xl_addin.review.expert_form import write_expert_workbook

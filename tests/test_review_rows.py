@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from xl_addin import parse
-from xl_addin.campaign import load
-from xl_addin.engine import evaluate_application
+from xl_addin.rules import parse
+from xl_addin.rules.campaign import load
+from xl_addin.rules.engine import evaluate_application
 from xl_addin.review import simulate as S
 from xl_addin.review.expert_table import INPUT_CODES, ROW_FIELDS, evaluate_expert_row
 

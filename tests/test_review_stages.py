@@ -17,8 +17,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
-from xl_addin import cli, registry
-from xl_addin.campaign import load
+from xl_addin import cli
+
+from xl_addin.review import registry
+from xl_addin.rules.campaign import load
 
 C = load()
 LEVEL_HEADS = [f"{lv.name}（{lv.stars}）级" for lv in C.levels]
@@ -265,7 +267,7 @@ def test_publication_lists_hold_no_codes_no_scores_grouped_exact(published):
 
 
 def test_published_xlsx_reads_back_as_history(published, tmp_path):
-    from xl_addin.history import import_history
+    from xl_addin.review.history import import_history
     res = import_history(published / "发布名单.xlsx", 2023, tmp_path / "r.sqlite", C)
     n = len([r for r in rows_of(published / "评定.xlsx", "审定", "approval")
              if r["审定等级"] not in (None, "", C.no_level)])

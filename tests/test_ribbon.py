@@ -19,9 +19,9 @@ import xlwings as xw
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
-from xl_addin import ribbon
-from xl_addin.campaign import load
-from xl_addin.engine import evaluate_application, field_labels
+from xl_addin.excel import ribbon
+from xl_addin.rules.campaign import load
+from xl_addin.rules.engine import evaluate_application, field_labels
 
 
 # ---------------------------------------------------------------------- the stand-in
@@ -382,7 +382,7 @@ def test_check_workbook_on_a_foreign_workbook_says_so(tmp_path, call):
 
 def test_formula_like_text_is_written_as_text(tmp_path):
     """Design rule: text starting with = + - @ is written as text (never a formula)."""
-    from xl_addin.verdict import Finding, Verdict
+    from xl_addin.read.verdict import Finding, Verdict
     book = FakeBook(make_application(tmp_path / "a.xlsx", BASE))
     res = Verdict("application", [Finding("E23", "error", "=HYPERLINK(\"http://x\")", "org_name",
                                           "企业名称", "")])
@@ -398,7 +398,7 @@ def test_unexpected_error_gives_short_chinese_message_no_traceback(tmp_path, cal
 
     def boom(raw, campaign=None):
         raise KeyError("internal detail")
-    monkeypatch.setattr("xl_addin.verdict.evaluate_application", boom)
+    monkeypatch.setattr("xl_addin.read.verdict.evaluate_application", boom)
     call("check_workbook", book)
     (prompt, _, mode), = book.app.alerts
     assert mode == "critical" and "内部错误" in prompt
@@ -430,7 +430,7 @@ def test_cancelled_dialog_is_silent(tmp_path, call, monkeypatch):
 # ---------------------------------------------------------------------- other buttons
 def test_show_rules_writes_the_rules_sheet(tmp_path, call):
     """规则说明: the text of `saq rules`, its tables as cells; checked against the campaign."""
-    from xl_addin.rules_text import describe
+    from xl_addin.rules.text import describe
     book = FakeBook(make_application(tmp_path / "a.xlsx", BASE))
     call("show_rules", book)
     rows = sheet_rows(book, ribbon.RULES_SHEET)
@@ -528,7 +528,7 @@ def test_check_workbook_agrees_with_saq_check_on_the_real_template(tmp_path, cal
     """On the issue-3 application template, filled in part: the ribbon and `saq check` (which
     reads the saved file) report the same flags with the same wording."""
     forms = pytest.importorskip("xl_addin.forms.application")
-    check = pytest.importorskip("xl_addin.check")
+    check = pytest.importorskip("xl_addin.read.check")
     p = tmp_path / "申请书.xlsx"
     wb = forms.build_application(C)
     for key in ("org_name", "uscc", "category", "level", "satisfaction", "contact_mobile"):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xl_addin.campaign import CAMPAIGN_DIR, load
+from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 
 CASES = Path(__file__).parent / "cases"
 DOCS = Path(__file__).parents[1] / "docs" / "reference"  # the project's own rules reference

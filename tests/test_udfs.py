@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from xl_addin import udfs
-from xl_addin.addin import udfwrap
-from xl_addin.uscc import make
+from xl_addin.excel import udfs
+from xl_addin.excel.addin import udfwrap
+from xl_addin.rules.uscc import make
 
 UDF_NAMES = ["saq_uscc_ok", "saq_conclusion", "saq_star", "saq_star_reason", "saq_selfeval",
              "saq_flags", "saq_flag_text", "saq_sample_size", "saq_margin"]
@@ -57,7 +57,7 @@ def test_saq_uscc_ok():
 
 
 def test_saq_selfeval_from_a_row():
-    from xl_addin.campaign import load
+    from xl_addin.rules.campaign import load
     c = load()
     row = [float(p.max) if p.kind in ("score", "range") else (0.0 if p.kind == "errors" else "否")
            for p in c.rubric.parts]
@@ -91,15 +91,15 @@ def test_sampling_udfs():
 
 def test_xlwings_generates_a_vba_function_for_every_udf():
     """xlwings' own generator (pywin32 stand-ins, Windows decorators) accepts every UDF."""
-    vba = udfwrap.generate("xl_addin.udfs")
+    vba = udfwrap.generate("xl_addin.excel.udfs")
     for name in UDF_NAMES:
         f = getattr(udfs, name)
         params = list(inspect.signature(f).parameters.values())
         sig = ", ".join(("Optional " if p.default is not p.empty else "") + p.name for p in params)
         assert f"Function {name}({sig})" in vba, name
-        assert f'XLPy.CallUDF("xl_addin.udfs", "{name}"' in vba
+        assert f'XLPy.CallUDF("xl_addin.excel.udfs", "{name}"' in vba
     assert len(re.findall(r"^Function ", vba, re.M)) == len(UDF_NAMES)
-    with udfwrap.windows_udf_module("xl_addin.udfs") as (_, module):
+    with udfwrap.windows_udf_module("xl_addin.excel.udfs") as (_, module):
         assert module.saq_flags.__xlfunc__["argmap"]["labels"]["options"]["ndim"] == 1
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ribbon = pytest.importorskip("xl_addin.ribbon")  # needs xlwings (installed on Linux too)
+ribbon = pytest.importorskip("xl_addin.excel.ribbon")  # needs xlwings (installed on Linux too)
 
 
 def _buttons():

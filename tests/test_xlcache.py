@@ -16,10 +16,10 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from xl_addin.campaign import load
-from xl_addin.check import check_file
-from xl_addin.xlcache import CALC_ID, evaluate_file, finish_workbook
-from xl_addin.xlcalc import XLError
+from xl_addin.rules.campaign import load
+from xl_addin.read.check import check_file
+from xl_addin.sheet.xlcache import CALC_ID, evaluate_file, finish_workbook
+from xl_addin.sheet.xlcalc import XLError
 
 WITH_FORMULAS = ["application_template", "recommender_template", "application_filled",
                  "application_filled_2", "recommender_filled", "expert_blank", "expert_filled"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from xl_addin.xlcalc import Book, Unsupported, general
+from xl_addin.sheet.xlcalc import Book, Unsupported, general
 
 CELLS = {(1, 1): 85.0, (2, 1): True, (3, 1): "abc", (5, 1): "15",
          (1, 2): True, (2, 2): 1.0, (3, 2): "x"}

@@ -15,7 +15,9 @@ from collections import defaultdict
 
 from master_sheets import sheet
 
-from xl_addin import fastread, parse
+from xl_addin.read import workbook as fastread
+
+from xl_addin.rules import parse
 from xl_addin.cli import main
 
 # Codes only consolidation can give (several files) or only a reader can see (the stored

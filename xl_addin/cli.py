@@ -14,17 +14,17 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import SaqError
+from xl_addin import __version__
+from xl_addin.errors import SaqError
 
 
 def _campaign(args):
-    from .campaign import load
+    from xl_addin.rules.campaign import load
     return load(args.campaign)  # None: the current campaign (campaign.current_year)
 
 
 def cmd_rules(args):
-    from .rules_text import describe, markdown
+    from xl_addin.rules.text import describe, markdown
     c = _campaign(args)
     if args.markdown is None:
         print(describe(c))
@@ -32,7 +32,7 @@ def cmd_rules(args):
         print(markdown(c), end="")
     else:  # issue 10: docs/rules.md is generated from the campaign plus prose
         from pathlib import Path as _P
-        from .tables import write_atomic
+        from xl_addin.tables import write_atomic
         text = markdown(c)
         p = write_atomic(args.markdown, lambda tmp: _P(tmp).write_text(text, encoding="utf-8"))
         print(f"规则说明已写入 {p}")
@@ -40,8 +40,8 @@ def cmd_rules(args):
 
 
 def cmd_eval(args):
-    from .evaltable import evaluate_table
-    from .textable import render
+    from xl_addin.read.evaltable import evaluate_table
+    from xl_addin.textable import render
     res = evaluate_table(args.table, args.output, _campaign(args))
     if res.unknown_headers:
         print("未识别的表头（原样保留，不参与检查）：" + "、".join(res.unknown_headers))
@@ -60,7 +60,7 @@ CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件路径；默认
 
 # -- issue 3: live workbooks (thin: all work is in xl_addin.forms / check / pdf)
 def cmd_templates(args):
-    from .forms.templates import write_templates
+    from xl_addin.forms.templates import write_templates
     for kind, path in write_templates(args.output, _campaign(args)).items():
         print(f"已生成{'申请书' if kind == 'application' else '初审推荐意见表（附件3）'}模板：{path}")
     return 0
@@ -74,15 +74,15 @@ def cmd_check(args):
     if Path(args.file).is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
         return cmd_check_dossier(args)
     import json
-    from .check import check_file
-    from .textable import render
-    from .verdict import KINDS
+    from xl_addin.read.check import check_file
+    from xl_addin.textable import render
+    from xl_addin.read.verdict import KINDS
     res = check_file(args.file, _campaign(args), args.registry)
     if args.json:
         print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
         return 1 if res.errors else 0
     print(f"{args.file}：{KINDS[res.kind]}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
-    from .campaign import fmt_number
+    from xl_addin.rules.campaign import fmt_number
     if res.kind == "application":
         for k, v in (("评价得分", fmt_number(res.selfeval_total)), ("评价结论", res.conclusion),
                      ("可评等级", res.achievable_level), ("建议等级", res.proposed_level or ""),
@@ -100,7 +100,7 @@ def cmd_check(args):
 
 def cmd_check_dossier(args):
     import json
-    from .dossier import check_dossier, summary_lines
+    from xl_addin.read.dossier import check_dossier, summary_lines
     res = check_dossier(args.file, _campaign(args))
     if getattr(args, "json", False):
         print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
@@ -118,7 +118,7 @@ def _configure_check(sp):
 
 
 def cmd_pdf(args):
-    from .pdf import to_pdf
+    from xl_addin.forms.pdf import to_pdf
     print(f"已生成 PDF：{to_pdf(args.file, args.output)}")
     return 0
 
@@ -135,9 +135,9 @@ COMMANDS["check"] = (cmd_check, "检查一份填好的申请书或推荐表：�
 COMMANDS["pdf"] = (cmd_pdf, "把填好的工作簿（尤其是附件3）转为 A4 PDF，用于打印盖章", _configure_pdf)
 
 
-# -- issue 13: the recommender's side (thin: all work is in xl_addin.prefill)
+# -- issue 13: the recommender's side (thin: all work is in xl_addin.forms.prefill)
 def cmd_recommender(args):
-    from .prefill import prefill, summary_lines
+    from xl_addin.forms.prefill import prefill, summary_lines
     if args.rec_cmd != "prefill":
         print("请指定 prefill（从申请书预填附件3）。", file=sys.stderr)
         return 2
@@ -164,7 +164,7 @@ COMMANDS["recommender"] = (cmd_recommender, "推荐单位：prefill 从申请书
 
 # -- issue 4: consolidation and demo (thin: all work is in xl_addin.consolidate / demo)
 def cmd_consolidate(args):
-    from .consolidate import consolidate, summary_lines
+    from xl_addin.consolidate import consolidate, summary_lines
     res = consolidate(args.folder, args.output, _campaign(args),
                       progress=False if args.quiet else None, workers=args.workers,
                       registry=args.registry)
@@ -185,8 +185,8 @@ def _configure_consolidate(sp):
 
 
 def cmd_demo(args):
-    from .consolidate import summary_lines
-    from .demo import run_demo
+    from xl_addin.consolidate import summary_lines
+    from xl_addin.demo import run_demo
     c = _campaign(args)
     demo, res = run_demo(args.folder, c.year if args.seed is None else args.seed,
                          progress=False if args.quiet else None, campaign=c)
@@ -207,10 +207,10 @@ COMMANDS["consolidate"] = (cmd_consolidate, "汇总：把文件夹中的推荐�
 COMMANDS["demo"] = (cmd_demo, "生成一个示例活动（推荐表、申请书和问题文件）并汇总", _configure_demo)
 
 
-# -- issue 6: the Excel add-in (thin: all work is in xl_addin.addin)
+# -- issue 6: the Excel add-in (thin: all work is in xl_addin.excel.addin)
 def cmd_addin(args):
-    from .addin import install as addin_install
-    from .addin import xlam
+    from xl_addin.excel.addin import install as addin_install
+    from xl_addin.excel.addin import xlam
     if args.action == "build":
         res = xlam.build(args.output)
         print(f"已生成 Excel 加载项：{res.path}（{res.size // 1024} KB，VBA 模块："
@@ -236,7 +236,7 @@ COMMANDS["addin"] = (cmd_addin, "Excel 加载项：生成 SAQ.xlam（build）或
 # -- issue 5: expert review (thin: all work is in xl_addin.review.workflow)
 def cmd_review(args):
     import datetime as dt
-    from .review import workflow
+    from xl_addin.review import workflow
     c = _campaign(args)
     if args.review_cmd == "assign":
         run = workflow.run_assign(args.master, args.experts, args.output, c, args.per_application)
@@ -255,7 +255,7 @@ def cmd_review(args):
         print("\n".join(workflow.collect_summary(res, path)))
         return 0
     if args.review_cmd == "simulate":
-        from .review.simulate import simulate_folder
+        from xl_addin.review.simulate import simulate_folder
         n = simulate_folder(args.folder, c, args.seed)
         print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
         return 0
@@ -304,12 +304,12 @@ COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分�
                       _configure_review)
 
 
-# -- issue 14: history, registry and the stages after expert review (thin: xl_addin.history,
-# xl_addin.registry, xl_addin.review.stages)
+# -- issue 14: history, registry and the stages after expert review (thin: xl_addin.review.history,
+# xl_addin.review.registry, xl_addin.review.stages)
 def _date_arg(text, what):
     """A date option: None when absent; one Chinese line (exit 2) when malformed."""
     import datetime as dt
-    from .errors import SaqError
+    from xl_addin.errors import SaqError
     if text is None:
         return None
     try:
@@ -319,8 +319,8 @@ def _date_arg(text, what):
 
 
 def cmd_history(args):
-    from .history import import_history, summary_lines
-    from .registry import FILE_NAME
+    from xl_addin.review.history import import_history, summary_lines
+    from xl_addin.review.registry import FILE_NAME
     res = import_history(args.file, args.year, args.registry or FILE_NAME, _campaign(args),
                          args.by)
     print("\n".join(summary_lines(res)))
@@ -341,11 +341,11 @@ def _configure_history(sp):
 
 
 def cmd_stage(args):
-    from .review import stages
+    from xl_addin.review import stages
     c = _campaign(args)
     pdf = not getattr(args, "no_pdf", False)
     if args.stage_cmd == "example":
-        from .review.stage_demo import write_inputs
+        from xl_addin.review.stage_demo import write_inputs
         for path in write_inputs(args.folder, c):
             print(f"已生成：{path}")
         return 0
@@ -518,7 +518,7 @@ def main(argv=None):
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as e:  # the output itself failed: a full disk, a file-size limit
-        from .errors import os_reason
+        from xl_addin.errors import os_reason
         if e.errno == errno.EPIPE:
             _quiet_stdout()
             return EXIT_BROKEN_PIPE
@@ -547,7 +547,7 @@ def _main(argv):
     except (BrokenPipeError, MemoryError):
         raise
     except OSError as e:  # a full disk or a file-size limit while writing a result
-        from .errors import os_reason
+        from xl_addin.errors import os_reason
         if e.errno == errno.EPIPE:
             raise
         if e.filename:
@@ -557,7 +557,7 @@ def _main(argv):
             print(f"错误：无法输出结果（{os_reason(e)}）", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - a bug: one message for the user, details in a log
-        from .errors import as_os_error, os_reason
+        from xl_addin.errors import as_os_error, os_reason
         err = as_os_error(e)
         if err is not None:  # a writer's own name for a full disk or a size limit
             print(f"错误：无法写入（{os_reason(err)}）", file=sys.stderr)

@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .errors import InputFileError, OutputFileError, as_os_error, os_reason
+from xl_addin.errors import InputFileError, OutputFileError, as_os_error, os_reason
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -181,8 +181,8 @@ def write_atomic(path, write):
 
 def save_workbook(wb, path):
     """Save an openpyxl workbook atomically (see :func:`write_atomic`), with the value of
-    every formula cell cached in the file (:mod:`xl_addin.xlcache`, issue 11)."""
-    from .xlcache import save_with_values
+    every formula cell cached in the file (:mod:`xl_addin.sheet.xlcache`, issue 11)."""
+    from xl_addin.sheet.xlcache import save_with_values
     return write_atomic(path, lambda tmp: save_with_values(wb, tmp))
 
 

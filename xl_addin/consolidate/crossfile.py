@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .. import parse
-from ..checks import show
-from .collect import app_flags, row_flags
-from .model import Entry, FlagRecord
+from xl_addin.rules import parse
+from xl_addin.rules.checks import show
+from xl_addin.consolidate.collect import app_flags, row_flags
+from xl_addin.consolidate.model import Entry, FlagRecord
 
 SATISFACTION_TOLERANCE = 1e-6
 # E26 compares these 附件3 columns with the workbook (RULES.md E26): row key -> how to get

@@ -21,15 +21,15 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from .. import __version__
-from ..tables import clean, is_formula_like
-from ..textable import width
-from ..xlcache import finish_workbook
-from ..xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
-from .columns import STAFF_COLUMNS, STATUS_ERROR, STATUS_OK, STATUS_WARNING, build_columns
-from .columns import is_date, matching
-from .columns import APP_ONLY, ROW_ONLY
-from .staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
+from xl_addin import __version__
+from xl_addin.tables import clean, is_formula_like
+from xl_addin.textable import width
+from xl_addin.sheet.xlcache import finish_workbook
+from xl_addin.sheet.xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
+from xl_addin.consolidate.columns import STAFF_COLUMNS, STATUS_ERROR, STATUS_OK, STATUS_WARNING, build_columns
+from xl_addin.consolidate.columns import is_date, matching
+from xl_addin.consolidate.columns import APP_ONLY, ROW_ONLY
+from xl_addin.consolidate.staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
 
 FILL_ERROR = PatternFill("solid", fgColor="FFC7CE")
 FILL_WARNING = PatternFill("solid", fgColor="FFEB9C")
@@ -48,7 +48,7 @@ UNRATED = "未评定"
 def sort_key(entry):
     """Error rows first, then warnings, then clean; stable by recommender, name, source."""
     rank = {STATUS_ERROR: 0, STATUS_WARNING: 1, STATUS_OK: 2}
-    from .columns import status
+    from xl_addin.consolidate.columns import status
     v = entry.values
     src = entry.app.file.rel if entry.app else entry.row.file.rel
     row = entry.row.excel_row if entry.row else 0
@@ -153,7 +153,7 @@ def write_master(path, result, campaign, folder, started):
         _unmatched(Sheet(wb, UNMATCHED_SHEET), result.unmatched)
     stats = Sheet(wb, "统计", freeze="B4")
     _stats(stats, entries, result.headers, campaign)
-    from ..charts import add_stats_charts  # issue 14: native charts below the tables
+    from xl_addin.consolidate.charts import add_stats_charts  # issue 14: native charts below the tables
     add_stats_charts(stats, entries, campaign, lambda e: proposed_bucket(e, campaign), UNRATED)
     _about(Sheet(wb, "说明", freeze=None), result, campaign, folder, started)
     meta = wb.create_sheet("_meta")
@@ -303,7 +303,7 @@ def _stats(sh, entries, headers, campaign):
         cats.append("（未填）")
     ws = sh.ws
     # Only the levels a category can get (K3 caps: no 产品类 × 标杆), unless one has it anyway.
-    from ..charts import possible
+    from xl_addin.consolidate.charts import possible
     cb = {cat: [b for b in buckets if possible(campaign, cat, b) or
                 any(k[1] == cat and k[2] == b and n for k, n in counts.items())] for cat in cats}
     ncol = 1 + sum(len(v) for v in cb.values()) + 1
@@ -339,7 +339,7 @@ def _stats(sh, entries, headers, campaign):
              "推荐表表头问题", "缺申请书", "缺推荐表", "盖章扫描件"]
     ws.row_dimensions[sh.rows + 1].height = 30
     sh.append([head(h) for h in heads])
-    from .materials import scan_word  # issue 13: M12 per recommender
+    from xl_addin.consolidate.materials import scan_word  # issue 13: M12 per recommender
     scans = {h.name: scan_word(h) for h in headers}
     for row in per:
         cells = []

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-from ..dossier import _application_workbooks, classify, dossier_files, material_issues, scan_issue
-from .model import FlagRecord
+from xl_addin.read.dossier import _application_workbooks, classify, dossier_files, material_issues, scan_issue
+from xl_addin.consolidate.model import FlagRecord
 
 COMPLETE, MISSING = "齐全", "缺 {n} 项"
 SCAN_YES, SCAN_NO = "有", "无"

@@ -11,8 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import OutputFileError, SaqError, os_reason
-from ..tables import normal_file_mode, temp_prefix
+from xl_addin.errors import OutputFileError, SaqError, os_reason
+from xl_addin.tables import normal_file_mode, temp_prefix
 
 
 class RunLocked(SaqError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from ..textable import width
+from xl_addin.textable import width
 
 
 class Progress:

@@ -11,14 +11,14 @@ import os
 import time
 from pathlib import Path
 
-from ..campaign import load
-from ..errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
-from . import collect, crossfile, master, output, walk
-from .columns import _source, _source_row, key_text
-from .crossfile import app_key
-from .model import IMPORTED, REJECTED, RunResult
-from .progress import Progress
-from .staff import StaffColumnsMissing, StaffNotes, read_staff_notes
+from xl_addin.rules.campaign import load
+from xl_addin.errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
+from xl_addin.consolidate import collect, crossfile, master, output, walk
+from xl_addin.consolidate.columns import _source, _source_row, key_text
+from xl_addin.consolidate.crossfile import app_key
+from xl_addin.consolidate.model import IMPORTED, REJECTED, RunResult
+from xl_addin.consolidate.progress import Progress
+from xl_addin.consolidate.staff import StaffColumnsMissing, StaffNotes, read_staff_notes
 
 DEFAULT_NAME = "汇总表.xlsx"  # the master's name when -o names a folder
 
@@ -198,7 +198,7 @@ def _collect(folder, out, c, progress, workers=None, registry=None):
             rec.reason = "；".join(x for x in (rec.reason, rec.name_note) if x)
         if rec.status == REJECTED:
             rejected.append(collect.reject_file(rec))
-    from .. import registry as reg_mod
+    from xl_addin.review import registry as reg_mod
     with reg_mod.with_closing(reg_mod.open_if_exists(registry or reg_mod.default_path(out))) as reg:
         found = reg_mod.apply_to_applications(apps, reg, c)  # before the flags are listed
         entries = crossfile.build_entries(apps, rows, c)

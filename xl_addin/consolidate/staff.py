@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..errors import SaqError
-from ..tables import clean_text
-from .columns import KEY_HEADER, SOURCE_HEADER, STAFF_COLUMNS
+from xl_addin.errors import SaqError
+from xl_addin.tables import clean_text
+from xl_addin.consolidate.columns import KEY_HEADER, SOURCE_HEADER, STAFF_COLUMNS
 
 SOURCE_ROW_HEADER = "来源行"
 UNMATCHED_SHEET = "未匹配备注"
@@ -140,7 +140,7 @@ def read_staff_notes(path, backup=None):
     """
     from python_calamine import CalamineWorkbook
 
-    from .. import fastread
+    from xl_addin.read import workbook as fastread
     fastread.preflight(path)  # a master edited by hand is bounded like any submitted file
     wb = CalamineWorkbook.from_path(str(path))
     try:

@@ -13,9 +13,11 @@ import os
 import stat
 from pathlib import Path
 
-from .. import fastread, verdict
-from .model import IGNORED, IMPORTED, KIND_APPLICATION, KIND_RECOMMENDER, REJECTED, FileRecord
-from ..errors import os_reason
+from xl_addin.read import workbook as fastread
+
+from xl_addin.read import verdict
+from xl_addin.consolidate.model import IGNORED, IMPORTED, KIND_APPLICATION, KIND_RECOMMENDER, REJECTED, FileRecord
+from xl_addin.errors import os_reason
 
 EXCEL_EXTS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".csv"}
 KIND_NAMES = {"application": KIND_APPLICATION, "recommender": KIND_RECOMMENDER,
@@ -37,7 +39,7 @@ def display_name(name):
     Returns:
         (shown name, note in Chinese or "")
     """
-    from ..tables import clean_text
+    from xl_addin.tables import clean_text
     note = ""
     if any("\udc80" <= ch <= "\udcff" for ch in name):
         raw = os.fsencode(name)

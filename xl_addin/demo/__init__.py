@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..campaign import load
-from .broken import write_broken
-from .data import (DEFAULT_SEED, RECOMMENDERS, DemoApp, DemoCampaign, application, build,
+from xl_addin.rules.campaign import load
+from xl_addin.demo.broken import write_broken
+from xl_addin.demo.data import (DEFAULT_SEED, RECOMMENDERS, DemoApp, DemoCampaign, application, build,
                    row_of)
-from .writers import (FastFill, Writers, normalise, set_cell, write_plain_application,
+from xl_addin.demo.writers import (FastFill, Writers, normalise, set_cell, write_plain_application,
                       write_plain_recommender)
 
 __all__ = ["DEFAULT_SEED", "RECOMMENDERS", "DemoApp", "DemoCampaign", "FastFill", "Writers",
@@ -67,7 +67,7 @@ def run_demo(folder=None, seed=DEFAULT_SEED, progress=None, campaign=None):
     Returns:
         (DemoCampaign, RunResult)
     """
-    from ..consolidate import consolidate
+    from xl_addin.consolidate import consolidate
     c = campaign or load()
     folder = Path(folder or "saq_demo")
     inbox = folder / "收件"

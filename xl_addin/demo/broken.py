@@ -8,8 +8,8 @@ import random
 import zipfile
 from pathlib import Path
 
-from .data import RECOMMENDERS, application
-from .writers import FIXED_TIME, normalise, write_plain_application
+from xl_addin.demo.data import RECOMMENDERS, application
+from xl_addin.demo.writers import FIXED_TIME, normalise, write_plain_application
 
 def write_broken(folder, c):
     """A few files of each kind of trouble (issue 4 §4). Returns their names."""

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..uscc import ALPHABET, make
+from xl_addin.rules.uscc import ALPHABET, make
 
 DEFAULT_SEED = 2023
 
@@ -170,7 +170,7 @@ def application(c, rng, i, category, recommender):
         v["completion_date"] = min(v["completion_date"], v["acceptance_date"])
     v.update(_rubric_values(c, rng, rng.uniform(0.75, 0.97)))
     # The applicant applies for what its own figures reach (L1–L5, from the campaign's rules).
-    from ..engine import evaluate_application
+    from xl_addin.rules.engine import evaluate_application
     rank = evaluate_application(v, c).star.achievable or min(lv.rank for lv in c.levels)
     v["level"] = c.level(rank).applied
     n = v["respondents"]
@@ -302,7 +302,7 @@ def build(c, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18):
 
 def row_of(c, app, seq):
     """The 附件3 row (FIELDS.md labels) a recommender writes for ``app``."""
-    from ..engine import evaluate_application
+    from xl_addin.rules.engine import evaluate_application
     v = app.values
     ev = evaluate_application({k: x for k, x in v.items()}, c)
     row = {"seq": seq, "org_name": v.get("org_name"), "uscc": v.get("uscc"),

@@ -9,14 +9,14 @@ import re
 import zipfile
 from pathlib import Path
 
-from .. import __version__
+from xl_addin import __version__
 
 class Writers:
     """Writes the demo's workbooks: the live templates (forms.fill, sped up by FastFill);
     the small contract writer below lays out the moved and merged variants."""
 
     def __init__(self, c, workdir):
-        from ..forms import fill
+        from xl_addin.forms import fill
         self.c, self.fill = c, fill
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -67,8 +67,8 @@ class FastFill:
     def __init__(self, blank_path):
         from python_calamine import CalamineWorkbook
 
-        from .. import fastread
-        from ..xlcache import without_values
+        from xl_addin.read import workbook as fastread
+        from xl_addin.sheet.xlcache import without_values
         with zipfile.ZipFile(blank_path) as z:
             # the blank's cached values would be stale once inputs are patched in: the
             # copies ask for recalculation on load, as files saved without a calc engine
@@ -111,7 +111,7 @@ class FastFill:
 
     def _patch(self, xml, cells):
         """Rewrite the cells in place (regex, fast); cells the template lacks go via ET."""
-        from ..fastread import col_letter
+        from xl_addin.read.workbook import col_letter
         want = {f"{col_letter(c)}{r}".encode(): v for (r, c), v in cells.items()}
         done = set()
 
@@ -131,7 +131,7 @@ class FastFill:
     def _patch_tree(self, xml, cells):
         import xml.etree.ElementTree as ET
 
-        from ..fastread import col_letter
+        from xl_addin.read.workbook import col_letter
         for prefix, uri in re.findall(rb'xmlns:?(\w*)="([^"]+)"', xml):
             ET.register_namespace(prefix.decode(), uri.decode())
         root = ET.fromstring(xml)
@@ -162,7 +162,7 @@ class FastFill:
 def _cell_xml(ref, attrs, v):
     from xml.sax.saxutils import escape
 
-    from ..parse import to_serial
+    from xl_addin.rules.parse import to_serial
     head = b'<c r="' + ref + b'"' + attrs
     if v is None:
         return head + b"/>"
@@ -179,12 +179,12 @@ def _cell_xml(ref, attrs, v):
 
 
 def _col_of(ref):
-    from ..fastread import col_index
+    from xl_addin.read.workbook import col_index
     return col_index(re.match(r"[A-Z]+", ref).group(0))
 
 
 def _set_xml_value(ET, cell, q, v):
-    from ..parse import to_serial
+    from xl_addin.rules.parse import to_serial
     if v is None:
         return
     if isinstance(v, bool):
@@ -233,8 +233,8 @@ def write_plain_application(path, values, respondents, c, offset=0, merged=False
     from openpyxl import Workbook
     from openpyxl.worksheet.table import Table
 
-    from ..engine import field_labels
-    from ..tables import set_text_safe
+    from xl_addin.rules.engine import field_labels
+    from xl_addin.tables import set_text_safe
     labels = field_labels(c, "application")
     wb = Workbook()
     ws = wb.active
@@ -286,7 +286,7 @@ def write_plain_recommender(path, header, rows, c):
     from openpyxl import Workbook
     from openpyxl.worksheet.table import Table
 
-    from ..tables import set_text_safe
+    from xl_addin.tables import set_text_safe
     wb = Workbook()
     ws = wb.active
     ws.title = "附件3"
@@ -311,7 +311,7 @@ def write_plain_recommender(path, header, rows, c):
 def set_cell(path, name, cached, formula=None):
     """Rewrite the cell a defined name points to, in the sheet XML, with a cached value
     (and optionally a formula): what Excel saves when a user types over a cell."""
-    from .. import fastread
+    from xl_addin.read import workbook as fastread
     with zipfile.ZipFile(path) as z:
         items = {i.filename: z.read(i.filename) for i in z.infolist()}
         sheets, names = fastread._workbook_parts(z, path)

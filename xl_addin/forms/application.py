@@ -3,7 +3,7 @@
 Sheets: 申请表 (cover, 附件2-3 with the four category blocks, 资格自查), 自评表 (附件2-5,
 one input cell per rubric part beside the official wording), 被访者名单 (table
 ``respondent_list``), 结果 (scores, levels, flags, banner) and the hidden _calc, _lists and
-_meta. Every formula comes from :func:`xl_addin.formulas.application_plan`.
+_meta. Every formula comes from :func:`xl_addin.sheet.formulas.application_plan`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from openpyxl.styles import Alignment, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ..campaign import fmt_number, load
-from ..checks import part_label
-from .. import parse
-from ..formulas import application_plan, lit
-from . import common as C
+from xl_addin.rules.campaign import fmt_number, load
+from xl_addin.rules.checks import part_label
+from xl_addin.rules import parse
+from xl_addin.sheet.formulas import application_plan, lit
+from xl_addin.forms import common as C
 
 TEMPLATE_ID = "saq-application"
 COVER_KEYS = ("recommender", "fill_date", "category", "level")
@@ -337,7 +337,7 @@ def build_application(campaign=None):
         wo.cell(rr, 2).font = C.font(10.5, key in ("se_total", "se_conclusion", "proposed_level"))
         wo.row_dimensions[rr].height = {"flag_text": 180, "level_reason": 34}.get(key, 20)
         rr += 1
-    from .print_sheets import flag_lines  # issue 13: 问题说明 one message a row, never cut
+    from xl_addin.forms.print_sheets import flag_lines  # issue 13: 问题说明 one message a row, never cut
     rr = flag_lines(wo, rr, placed["flag_text"])
     wo["A" + str(rr + 1)] = "决定说明：" + "；".join(c.decision_labels.values())
     wo["A" + str(rr + 1)].alignment = C.WRAP_TOP
@@ -347,12 +347,12 @@ def build_application(campaign=None):
 
     # ---- formulas ------------------------------------------------------------------------
     wc, resolve = C.calc_sheet(wb, plan, placed, inputs)
-    from .checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
+    from xl_addin.forms.checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
     missing_ref = add_checklist(wb, c, resolve, lists)
     banner = "=" + banner_formula(c, resolve("error_count"), resolve("warning_count"), missing_ref)
     ws[banner_coord] = wo["A2"] = banner
     C.add_name(wb, BANNER_NAME, wo, "A2")
-    from .print_sheets import add_print_sheets  # issue 13: 附件2 print layouts
+    from xl_addin.forms.print_sheets import add_print_sheets  # issue 13: 附件2 print layouts
     add_print_sheets(wb, c, resolve, inputs)
     for key, rrow in summary_rows.items():
         wr.cell(rrow, 8).value = f"={resolve(key)}"
@@ -410,7 +410,7 @@ def _present(cell):
 
 
 def _yesno_field(c, key, label):
-    from ..campaign import Field
+    from xl_addin.rules.campaign import Field
     return Field(key, label, "choice", "yesno")
 
 

@@ -4,8 +4,8 @@ Every material item of the campaign ([materials.Mxx]) is a row: its code, name, 
 categories it applies to, the file kinds, the expected file name (a formula of 申请组织全称
 + 申报项目名称) and the applicant's answer 已提供 / 不适用 (defined name ``mat_<key>``).
 ``materials_missing`` counts the items not provided by the same rule as
-:func:`xl_addin.dossier.checklist_missing`; the banner reports 表格 and 材料 separately and
-says 可以提交 only when both are clean (:func:`xl_addin.dossier.banner`).
+:func:`xl_addin.read.dossier.checklist_missing`; the banner reports 表格 and 材料 separately and
+says 可以提交 only when both are clean (:func:`xl_addin.read.dossier.banner`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import re
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..dossier import checklist_name, material_items
-from ..formulas import lit
-from . import common as C
+from xl_addin.read.dossier import checklist_name, material_items
+from xl_addin.sheet.formulas import lit
+from xl_addin.forms import common as C
 
 SHEET = "材料清单"
 MISSING_NAME = "materials_missing"

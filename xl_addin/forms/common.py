@@ -12,9 +12,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .. import __version__
-from ..formulas import Plan, render
-from ..xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
+from xl_addin import __version__
+from xl_addin.sheet.formulas import Plan, render
+from xl_addin.sheet.xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
@@ -272,7 +272,7 @@ def localize_rule_references(wb):
     """
     import re
 
-    from ..xlcalc import Unsupported, tokenize
+    from xl_addin.sheet.xlcalc import Unsupported, tokenize
     by_target = {}
     for name, dn in wb.defined_names.items():
         if dn.attr_text:

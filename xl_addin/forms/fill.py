@@ -11,11 +11,11 @@ import datetime as dt
 
 from openpyxl.utils.cell import range_boundaries
 
-from ..campaign import load
-from ..engine import to_keys
-from ..tables import save_workbook, set_text_safe
-from .application import RESPONDENT_TABLE, build_application
-from .recommender import TABLE, build_recommender
+from xl_addin.rules.campaign import load
+from xl_addin.rules.engine import to_keys
+from xl_addin.tables import save_workbook, set_text_safe
+from xl_addin.forms.application import RESPONDENT_TABLE, build_application
+from xl_addin.forms.recommender import TABLE, build_recommender
 
 DERIVED = ("respondents_listed", "stored_total")
 
@@ -121,7 +121,7 @@ def fill_recommender(path_out, header, rows, campaign=None):
         KeyError: an unknown header key or column; OutputFileError.
     """
     c = campaign or load()
-    from .recommender import DEFAULT_ROWS
+    from xl_addin.forms.recommender import DEFAULT_ROWS
     wb = build_recommender(c, rows=max(DEFAULT_ROWS, len(rows)))
     for key, v in to_keys(header, c, "recommender").items():
         cell = _cell_of(wb, key)

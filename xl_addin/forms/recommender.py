@@ -4,7 +4,7 @@ One sheet prints as the official table for stamping: title, 推荐单位（盖�
 heading of the notice, the rows (Excel table ``recommendations``), the filler line and the
 note. Each row checks itself (E14, E15, E16, E20, E23, E30 per L5a) in computed columns
 after the official ones (not printed); hidden helper columns further right hold the
-intermediate formulas of :func:`xl_addin.formulas.row_plan`. The sheet 统计 counts rows,
+intermediate formulas of :func:`xl_addin.sheet.formulas.row_plan`. The sheet 统计 counts rows,
 errors and warnings and checks the header (E21, E22, E28).
 """
 
@@ -14,9 +14,9 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from ..campaign import load
-from ..formulas import Builder, header_plan, render, row_plan
-from . import common as C
+from xl_addin.rules.campaign import load
+from xl_addin.sheet.formulas import Builder, header_plan, render, row_plan
+from xl_addin.forms import common as C
 
 TEMPLATE_ID = "saq-recommender"
 TABLE = "recommendations"

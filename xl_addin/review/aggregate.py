@@ -17,8 +17,10 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .. import rubric, stars
-from ..campaign import fmt_number
+from xl_addin.rules import rubric
+
+from xl_addin.rules import stars
+from xl_addin.rules.campaign import fmt_number
 
 COUNTED = "已完成"
 NO_FILE = "未收到评分表"

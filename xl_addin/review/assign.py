@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..parse import norm
+from xl_addin.rules.parse import norm
 
 # Shortest avoid entry that may match by containment ("某某集团" in "某某集团有限公司");
 # shorter entries (e.g. "上海") must match exactly, or they would exclude everyone.

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 from copy import copy
 
-from .. import __version__
-from ..campaign import fmt_number
-from ..formulas import render
-from .expert_plan import expert_plan
-from .expert_table import TABLE, WORDS, columns
-from .sheets import (COMPUTED_FILL, FONT, INPUT_FILL, add_table, put, save_atomic,
+from xl_addin import __version__
+from xl_addin.rules.campaign import fmt_number
+from xl_addin.sheet.formulas import render
+from xl_addin.review.expert_plan import expert_plan
+from xl_addin.review.expert_table import TABLE, WORDS, columns
+from xl_addin.review.sheets import (COMPUTED_FILL, FONT, INPUT_FILL, add_table, put, save_atomic,
                      set_widths, style_header, title_cell, write_meta)
 
 TEMPLATE_ID = "saq-expert"
@@ -68,7 +68,7 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     n = len(apps)
     first, last = HEADER_ROW + 1, HEADER_ROW + max(n, 1)
 
-    from .sheets import new_workbook
+    from xl_addin.review.sheets import new_workbook
     wb = new_workbook()
     ws = wb.active
     ws.title = SHEET

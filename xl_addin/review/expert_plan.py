@@ -24,7 +24,7 @@ Every constant comes from the campaign; nothing about the 2023 rubric is written
 
 from __future__ import annotations
 
-from ..formulas import Builder, array_const, blank_words, conclusion_expr, lit, num, switch, \
+from xl_addin.sheet.formulas import Builder, array_const, blank_words, conclusion_expr, lit, num, switch, \
     yesno_mapping
 
 # Parts an expert must fill for the row to count (the penalty, error count and veto default).
@@ -112,7 +112,7 @@ def _words_valid(ref, words, lower=False):
 
 def _choice_words(campaign, key):
     if key == "report_use":  # the form's words and the short values (parse.report_use_words)
-        from .. import parse
+        from xl_addin.rules import parse
         return list(parse.report_use_words(campaign)["choices"])
     if key in CHOICE_INPUTS:
         return list(yesno_mapping(campaign, campaign.field("application", key).choices))

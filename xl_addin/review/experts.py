@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import parse
-from ..errors import InputFileError
-from ..tables import read_table
-from .assign import Expert, split_list
-from .sheets import save_atomic, style_header, title_cell, write_meta
-from .xlread import find_table, open_workbook, table_rows
+from xl_addin.rules import parse
+from xl_addin.errors import InputFileError
+from xl_addin.tables import read_table
+from xl_addin.review.assign import Expert, split_list
+from xl_addin.review.sheets import save_atomic, style_header, title_cell, write_meta
+from xl_addin.review.xlread import find_table, open_workbook, table_rows
 
 TABLE = "experts"
 TEMPLATE_ID = "saq-experts-list"
@@ -37,7 +37,7 @@ def write_template(path, campaign):
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.table import Table, TableStyleInfo
     cats = "、".join(c.name for c in campaign.categories)
-    from .sheets import new_workbook
+    from xl_addin.review.sheets import new_workbook
     wb = new_workbook()
     ws = wb.active
     ws.title = "专家名单"

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__, parse
-from ..errors import InputFileError
-from .assign import Application, Expert, split_list
-from .sheets import (add_table, put, save_atomic, set_widths, style_header, title_cell,
+from xl_addin import __version__
+
+from xl_addin.rules import parse
+from xl_addin.errors import InputFileError
+from xl_addin.review.assign import Application, Expert, split_list
+from xl_addin.review.sheets import (add_table, put, save_atomic, set_widths, style_header, title_cell,
                      verbatim, write_meta)
-from .xlread import find_table, open_workbook, read_meta, table_rows
+from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
 
 FILE_NAME = "分配表.xlsx"
 TEMPLATE_ID = "saq-review-assignment"
@@ -61,7 +63,7 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         manifest: Manifest; shortfalls: assign.Shortfall list;
         problems: (source, where, message) of the inputs (master, experts.xlsx).
     """
-    from .sheets import new_workbook
+    from xl_addin.review.sheets import new_workbook
     wb = new_workbook()
     ws = wb.active
     ws.title = "分配"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import parse
-from ..engine import evaluate_application
-from ..errors import InputFileError
-from .assign import Application
-from .sheets import verbatim
-from .xlread import find_table, open_workbook, table_rows
+from xl_addin.rules import parse
+from xl_addin.rules.engine import evaluate_application
+from xl_addin.errors import InputFileError
+from xl_addin.review.assign import Application
+from xl_addin.review.sheets import verbatim
+from xl_addin.review.xlread import find_table, open_workbook, table_rows
 
 SHEET = "汇总"
 ID = "申请编号"
@@ -39,7 +39,7 @@ def read_master(path, campaign):
     """
     p = Path(path)
     if p.suffix.lower() == ".csv":
-        from ..tables import read_table
+        from xl_addin.tables import read_table
         _, dict_rows = read_table(p)
         rows = list(enumerate(dict_rows, start=2))
     else:
@@ -69,7 +69,7 @@ def read_master(path, campaign):
 
 
 def _find_in(wb, sheet):
-    from .xlread import _key
+    from xl_addin.review.xlread import _key
     for r, row in enumerate(wb.rows(sheet)[:30], start=1):
         keys = {_key(v): c for c, v in enumerate(row, start=1) if v is not None}
         if "申请类别" in keys:

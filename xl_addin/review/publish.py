@@ -16,8 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import OutputFileError
-from ..tables import write_atomic
+from xl_addin.errors import OutputFileError
+from xl_addin.tables import write_atomic
 
 FONT = "Noto Sans CJK SC"  # Debian fonts-noto-cjk; Word substitutes 宋体/等线 where missing
 FONT_WORD = "宋体"
@@ -179,7 +179,7 @@ def write_xlsx(path, campaign, items, kind, window=None):
     Columns: 序号, 企业名称, 申报项目名称, 申请类别, 等级, 统一社会信用代码 (the key).
     """
     from openpyxl import Workbook
-    from .sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, \
+    from xl_addin.review.sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, \
         write_meta
     wb = Workbook()
     ws = wb.active
@@ -221,7 +221,7 @@ def docx_to_pdf(docx, pdf=None, timeout=180):
     Raises:
         OutputFileError: LibreOffice missing, failing or too slow.
     """
-    from ..pdf import soffice
+    from xl_addin.forms.pdf import soffice
     src = Path(docx)
     target = Path(pdf) if pdf else src.with_suffix(".pdf")
     exe = soffice()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from copy import copy
 
-from .. import __version__
-from ..campaign import fmt_number
-from .sheets import (FONT, add_table, fit_row_heights, put, save_atomic, set_widths,
+from xl_addin import __version__
+from xl_addin.rules.campaign import fmt_number
+from xl_addin.review.sheets import (FONT, add_table, fit_row_heights, put, save_atomic, set_widths,
                      style_header, text_width, title_cell, write_meta)
 
 TEMPLATE_ID = "saq-review-results"
@@ -98,7 +98,7 @@ def _publication_sheet(wb, campaign, rv, window):
     """公示名单 (draft): only organisation, project, category and level, grouped by level
     then category — no 申请编号, no scores, no rule codes (issue 14). The list staff publish
     comes from `saq stage publicize` after 合议, 现场评审 and 审定."""
-    from .publish import Listed, grouped, level_heading
+    from xl_addin.review.publish import Listed, grouped, level_heading
     items = [Listed(a.app.org_name, a.app.project_name or "", a.app.category or "", a.proposed)
              for a in rv.publication_list]
     rows = []
@@ -121,7 +121,7 @@ def write_results(path, campaign, res):
     """
     rv = res.review
     lv = campaign.level_name
-    from .sheets import new_workbook
+    from xl_addin.review.sheets import new_workbook
     wb = new_workbook()
     wb.remove(wb.active)
     slots = max([len(a.scores) for a in rv.apps] + [1])

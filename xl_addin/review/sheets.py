@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 
-from ..tables import save_workbook, set_text_safe
+from xl_addin.tables import save_workbook, set_text_safe
 
 HEADER_FILL = "DDEBF7"
 INPUT_FILL = "FFF9E5"
 COMPUTED_FILL = "EDEDED"
-from ..xlstyle import BODY_FONT, apply_default_font
+from xl_addin.sheet.xlstyle import BODY_FONT, apply_default_font
 
 FONT = BODY_FONT  # 宋体: on every Chinese Windows since XP and in WPS (issue 11)
 
@@ -24,7 +24,7 @@ def new_workbook():
 def verbatim(v):
     """Text exactly as typed, trimmed at the ends only: names and comments keep their
     full-width punctuation (“，” stays “，”; parse.text folds it for matching only)."""
-    from ..parse import is_blank
+    from xl_addin.rules.parse import is_blank
     if is_blank(v):
         return ""
     if isinstance(v, float) and v.is_integer():

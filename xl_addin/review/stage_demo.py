@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from .master import read_master
-from .publish import Listed, write_xlsx
+from xl_addin.review.master import read_master
+from xl_addin.review.publish import Listed, write_xlsx
 
 EXPERTS = [("王立群", "上海交通大学", "企业类、服务类"), ("李敏", "复旦大学", "全部"),
            ("张伟", "上海市质量协会", ""), ("陈静", "上海大学", "工程类、产品类"),
@@ -67,7 +67,7 @@ def write_inputs(folder, campaign):
     Returns:
         (experts path, history path)
     """
-    from ..errors import InputFileError
+    from xl_addin.errors import InputFileError
     root = Path(folder)
     master = root / "汇总表.xlsx"
     if not master.exists():

@@ -25,14 +25,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__, parse
-from .. import registry as regmod
-from ..errors import InputFileError, SaqError
-from ..stars import needs_onsite_review
-from .publish import Listed, docx_to_pdf, grouped, level_heading, write_docx, write_xlsx
-from .sheets import (FONT, INPUT_FILL, add_table, fit_row_heights, put, save_atomic,
+from xl_addin import __version__
+
+from xl_addin.rules import parse
+from xl_addin.review import registry as regmod
+from xl_addin.errors import InputFileError, SaqError
+from xl_addin.rules.stars import needs_onsite_review
+from xl_addin.review.publish import Listed, docx_to_pdf, grouped, level_heading, write_docx, write_xlsx
+from xl_addin.review.sheets import (FONT, INPUT_FILL, add_table, fit_row_heights, put, save_atomic,
                      set_widths, style_header, text_width, title_cell, write_meta)
-from .xlread import find_table, open_workbook, read_meta, table_rows
+from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
 
 TEMPLATE_ID = "saq-stage-workbook"
 SHOWN = "_shown"
@@ -119,7 +121,7 @@ def level_text(campaign, rank):
 
 def read_level(v, campaign):
     """A level word typed by staff → rank (0 = 不达标); raises parse.Unreadable."""
-    from ..history import _rank
+    from xl_addin.review.history import _rank
     return _rank(v, campaign)
 
 
@@ -499,7 +501,7 @@ def publication_items(apps, state):
 def _open(workbook, review_folder, campaign, registry_path):
     """Read the review and open the registry; the folder and registry default to those
     recorded in the workbook's _meta."""
-    from .collect import collect
+    from xl_addin.review.collect import collect
     wbp = Path(workbook)
     meta = {}
     if wbp.exists():

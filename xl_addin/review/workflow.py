@@ -6,14 +6,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputFileError, OutputFileError
-from . import manifest as mf
-from .assign import add_experts, assign
-from .collect import collect
-from .experts import read_experts, write_template
-from .expert_form import assignment_id, write_expert_workbook
-from .master import read_master
-from .results import write_results
+from xl_addin.errors import InputFileError, OutputFileError
+from xl_addin.review import manifest as mf
+from xl_addin.review.assign import add_experts, assign
+from xl_addin.review.collect import collect
+from xl_addin.review.experts import read_experts, write_template
+from xl_addin.review.expert_form import assignment_id, write_expert_workbook
+from xl_addin.review.master import read_master
+from xl_addin.review.results import write_results
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
@@ -44,7 +44,7 @@ def run_assign(master, experts_path, folder, campaign, k=None):
     Raises:
         InputFileError, OutputFileError
     """
-    from .aggregate import settings
+    from xl_addin.review.aggregate import settings
     k = settings(campaign, k)["k"]
     out = Path(folder)
     ep = Path(experts_path)

@@ -1,5 +1,5 @@
 """The review's view of a workbook — expert forms, the assignment, expert lists, the master —
-through the one reader (:mod:`xl_addin.fastread`, issue 9): bounded, defused, macros never
+through the one reader (:mod:`xl_addin.read.workbook`, issue 9): bounded, defused, macros never
 run, a table found by name or, when renamed or deleted, by its header row.
 
 Every failure is an InputFileError with a Chinese reason.
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import fastread
-from ..errors import InputFileError
-from ..parse import norm
+from xl_addin.read import workbook as fastread
+from xl_addin.errors import InputFileError
+from xl_addin.rules.parse import norm
 
 HEADER_SCAN_ROWS = 30
 META_SHEET = fastread.META_SHEET

@@ -1,0 +1,1 @@
+"""The Excel surfaces: UDFs, ribbon handlers and the .xlam add-in (thin)."""

@@ -1,0 +1,113 @@
+"""`saq pdf FILE`: render a filled workbook (above all 附件3) to an A4 PDF via LibreOffice.
+
+The print layout (A4, fit to width, repeated headings, print area) is the workbook's own;
+LibreOffice recalculates the formulas while converting. Fonts: Debian fonts-noto-cjk
+provides the CJK glyphs. Only the sheets a user prints are rendered: hidden sheets stay
+hidden, and the 统计 sheet of 附件3 is left out of the official table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from xl_addin.errors import InputFileError, OutputFileError
+
+SKIP_SHEETS = ("统计",)  # printed forms only: 附件3 totals are not part of the stamped table
+TIMEOUT = 180
+
+
+def soffice():
+    """The LibreOffice executable, or None."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(path, out=None, timeout=TIMEOUT):
+    """Convert ``path`` to PDF.
+
+    Args:
+        path: a filled .xlsx of ours.
+        out: the PDF to write (default: beside the input, same name, .pdf).
+    Returns:
+        Path of the PDF.
+    Raises:
+        InputFileError: the workbook is missing or not an .xlsx.
+        OutputFileError: LibreOffice is missing, fails or times out, or ``out`` is not writable.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "文件不存在")
+    if not zipfile.is_zipfile(p):
+        raise InputFileError(p, "不是有效的 .xlsx 工作簿")
+    target = Path(out) if out else p.with_suffix(".pdf")
+    exe = soffice()
+    if not exe:
+        raise OutputFileError(target, "未找到 LibreOffice（soffice），请安装 libreoffice-calc-nogui")
+    with tempfile.TemporaryDirectory(prefix="saq_pdf_") as d:
+        work = Path(d) / "print.xlsx"
+        _printable_copy(p, work)
+        profile = Path(d) / "profile"
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", "pdf", "--outdir", d, str(work)]
+        try:
+            r = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise OutputFileError(target, f"LibreOffice 超过 {timeout} 秒未完成转换") from None
+        pdf = Path(d) / "print.pdf"
+        if r.returncode != 0 or not pdf.exists():
+            msg = (r.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+            raise OutputFileError(target, "LibreOffice 转换失败" + (f"（{msg[-1]}）" if msg else ""))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(pdf, target)
+        except OSError as e:
+            raise OutputFileError(target, e.strerror or str(e)) from None
+    return target
+
+
+def _printable_copy(src, dst):
+    """A copy with the non-printing sheets hidden (the user's file is not touched)."""
+    from openpyxl import load_workbook
+    try:
+        wb = load_workbook(src)
+    except Exception as e:  # noqa: BLE001 - the file's problem
+        raise InputFileError(src, f"无法读取工作簿（{type(e).__name__}）") from None
+    from xl_addin.forms.print_sheets import printable_order
+    printable_order(wb)  # 申请书: the 附件2 print sheets in the notice's order (issue 13)
+    for ws in wb.worksheets:
+        if ws.title in SKIP_SHEETS and len([w for w in wb.worksheets if w.sheet_state == "visible"]) > 1:
+            ws.sheet_state = "hidden"
+        for table in ws.tables.values():
+            if table.displayName == "recommendations":
+                _compact_rows(ws, table)
+    wb.save(dst)
+    os.chmod(dst, 0o600)
+
+
+def _compact_rows(ws, table):
+    """Print only the filled rows of 附件3, on white: the official table for stamping."""
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils.cell import range_boundaries
+    c1, r1, c2, r2 = range_boundaries(table.ref)
+    last_col = c2
+    if ws.print_area:
+        area = ws.print_area if isinstance(ws.print_area, str) else ws.print_area[0]
+        last_col = min(c2, range_boundaries(area.split("!")[-1].replace("$", ""))[2])
+    filled = [r for r in range(r1 + 1, r2 + 1)
+              if any(ws.cell(r, c).value not in (None, "") for c in range(c1, last_col + 1))]
+    if filled:
+        for r in range(r1 + 1, r2 + 1):
+            if r not in filled:
+                ws.row_dimensions[r].hidden = True
+    from xl_addin.forms.print_sheets import fit_row_heights
+    fit_row_heights(ws, filled, c1, last_col)  # issue 13: 推荐意见 never cut on paper
+    for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=last_col):
+        for cell in row:
+            if cell.fill is not None and cell.fill.fgColor is not None and \
+                    cell.fill.fgColor.rgb in ("00FFF9DB", "FFFFF9DB"):
+                cell.fill = PatternFill()
+    ws.conditional_formatting = type(ws.conditional_formatting)()

@@ -1,0 +1,1 @@
+"""The one reader of submitted workbooks and the one verdict built from it."""

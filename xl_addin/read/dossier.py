@@ -1,0 +1,481 @@
+"""The 申请书 dossier (RULES.md M): the checklist of materials and `saq check 文件夹`.
+
+A dossier is the 申请书 workbook plus the files the notice (附件2 填报说明 二、三) asks for.
+Every item, its words, file kinds and categories are campaign data ([materials.Mxx]); this
+module only applies them:
+
+- :func:`checklist_issues` reads the workbook's 材料清单 answers (已提供 / 不适用) — the same
+  rule the sheet's formulas apply, so the sheet and `saq check` give one verdict;
+- :func:`check_dossier` reads a folder: the workbook (via check.check_file), the files
+  present by name and kind, the naming rule M11 and the section lengths of the 实践报告
+  .docx (M05).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xl_addin.rules import parse
+from xl_addin.rules.campaign import load
+from xl_addin.errors import InputFileError
+
+SEVERITY_WORD = {"error": "错误", "warning": "提醒"}
+SKIP_PREFIXES = ("~$", ".", "._")  # Office lock files, hidden files, macOS resource forks
+# 汉字: CJK Unified Ideographs, Extension A and the compatibility block (decision: punctuation,
+# digits and Latin letters are not 字; headings excluded — RULES.md M05).
+_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass
+class Issue:
+    """One finding of the dossier: an M code (or the workbook's E code) and its message."""
+
+    code: str
+    severity: str  # "error" | "warning"
+    message: str
+    where: str = ""  # a file name or a cell
+
+    def as_json(self):
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class DossierResult:
+    """The verdict on one dossier folder (the workbook's verdict merged in)."""
+
+    path: str
+    workbook: str | None = None
+    issues: list = field(default_factory=list)
+    files: dict = field(default_factory=dict)  # item key -> file names recognised
+    summary: dict = field(default_factory=dict)  # the workbook's scores and levels
+    sections: dict = field(default_factory=dict)  # M05: section title -> 字数 (None: not found)
+
+    @property
+    def errors(self):
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self):
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def complete(self):
+        """No material is missing or wrong (no M error and no M warning)."""
+        return not any(i.code.startswith("M") for i in self.issues)
+
+    def add(self, issue):
+        if all((i.code, i.message) != (issue.code, issue.message) for i in self.issues):
+            self.issues.append(issue)
+
+    def as_json(self):
+        """The verdict as one JSON object (the same shape as `saq check FILE --json`)."""
+        s = self.summary
+        return {"kind": "dossier", "path": self.path, "workbook": self.workbook,
+                "errors": [i.as_json() for i in self.errors],
+                "warnings": [i.as_json() for i in self.warnings],
+                "selfeval_total": s.get("评价得分"), "achievable_level": s.get("可评等级"),
+                "proposed_level": s.get("建议等级"), "complete": self.complete,
+                "report_sections": self.sections}
+
+
+# ---------------------------------------------------------------------- the items
+def material_items(campaign=None):
+    """Every material item of the campaign, in the notice's order (M01 … M10).
+
+    Returns:
+        list of dicts: key, name, short, words, kinds, categories, named, may_be_na, code.
+    """
+    c = campaign or load()
+    return [it for code in sorted(c.materials) for it in c.materials[code].get("items", ())]
+
+
+def applies(item, category):
+    """Whether an item is asked of this category (None: category unknown → only the
+    items every category needs)."""
+    return not item["categories"] or category in item["categories"]
+
+
+def _fill(spec, key, **params):
+    return spec[key].format(**params)
+
+
+def item_issue(c, item, key="message", **params):
+    spec = c.materials[item["code"]]
+    return Issue(item["code"], spec["severity"],
+                 _fill(spec, key, item=item["name"], kinds="、".join("." + k for k in item["kinds"]),
+                       **params), params.get("file", ""))
+
+
+def checklist_name(item):
+    """The defined name of an item's answer cell on the 材料清单 sheet (FIELDS.md style)."""
+    return f"mat_{item['key']}"
+
+
+def checklist_missing(values, category, campaign=None):
+    """The items the checklist does not show as provided (the sheet's 缺 N 项).
+
+    Args:
+        values: defined name -> raw value (the workbook's ``mat_*`` cells).
+        category: the application's category (parsed) or None.
+    Returns:
+        list of items; an item is missing unless its answer is 已提供, or 不适用 where
+        the item allows it (``may_be_na``). Only the list's exact words count (trimmed).
+    """
+    c = campaign or load()
+    yes, na = c.dossier["provided"], c.dossier["not_applicable"]
+    out = []
+    for it in material_items(c):
+        if not applies(it, category):
+            continue
+        ans = str(values.get(checklist_name(it)) or "").strip(" ")  # as Excel TRIM
+        if ans == yes or (ans == na and it["may_be_na"]):
+            continue
+        out.append(it)
+    return out
+
+
+def checklist_issues(values, category, campaign=None):
+    """M issues of the workbook's 材料清单 (none when the workbook has no checklist: an
+    older template says nothing about the materials).
+
+    Returns:
+        list of Issue
+    """
+    c = campaign or load()
+    items = material_items(c)
+    if not any(checklist_name(it) in values for it in items):
+        return []
+    return [item_issue(c, it) for it in checklist_missing(values, category, c)]
+
+
+def banner(errors, warnings, missing, campaign=None):
+    """The workbook's banner: 表格 and 材料 reported separately; 可以提交 only when both
+    are clean (the sheet's formula says the same, see forms/print_sheets.py)."""
+    d = (campaign or load()).dossier
+    form = d["banner_form_ok"] if errors + warnings == 0 else \
+        d["banner_form_bad"].format(errors=errors, warnings=warnings)
+    mat = d["banner_materials_ok"] if missing == 0 else \
+        d["banner_materials_bad"].format(missing=missing)
+    parts = [form, mat] + ([d["banner_ready"]] if errors + warnings + missing == 0 else [])
+    return d["banner_join"].join(parts)
+
+
+# ---------------------------------------------------------------------- file names
+def _norm(text):
+    return unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+
+
+def classify(name, campaign=None):
+    """The material item a file name names (its longest matching word wins), or None."""
+    c = campaign or load()
+    stem = _norm(Path(name).stem)
+    best, best_len = None, 0
+    for it in material_items(c):
+        for w in it["words"]:
+            w = _norm(w)
+            if w in stem and len(w) > best_len:
+                best, best_len = it, len(w)
+    return best
+
+
+def expected_stem(org, project, category, item, campaign=None):
+    """The file name the notice asks for: 申请组织全称+申报项目名称 (企业类: the full name)
+    followed by the item's word, e.g. ``上海某某公司老旧小区电梯加装代办服务-测量方案``."""
+    c = campaign or load()
+    cat = c.category(category)
+    proj = "" if (cat is not None and not cat.project_required) else str(project or "").strip()
+    return f"{str(org or '').strip()}{proj}-{item['short']}"
+
+
+def name_ok(name, org, project, category, campaign=None):
+    """M11 as RULES.md reads it: the name starts with the full organisation name, then the
+    project name (企业类: none), separators tolerated between them."""
+    c = campaign or load()
+    seps = "".join(re.escape(_norm(s) or s) for s in c.materials["M11"]["separators"])
+    stem = _norm(Path(name).stem)
+    org_n = _norm(org)
+    if not org_n or not stem.startswith(org_n):
+        return False
+    cat = c.category(category)
+    if cat is not None and not cat.project_required:
+        return True
+    rest = re.sub(f"^[{seps}]+", "", stem[len(org_n):])
+    proj = _norm(project)
+    return not proj or rest.startswith(proj)
+
+
+# ---------------------------------------------------------------------- M05 实践报告
+def count_hanzi(text):
+    """Chinese characters (汉字) in ``text``."""
+    return len(_HANZI.findall(text or ""))
+
+
+def _docx_blocks(path):
+    """The text of each paragraph of the document body, tables' paragraphs in place."""
+    import docx  # python-docx
+    from docx.oxml.ns import qn
+    doc = docx.Document(str(path))
+    out = []
+    for el in doc.element.body.iterchildren():
+        if el.tag == qn("w:p"):
+            out.append("".join(t.text or "" for t in el.iter(qn("w:t"))))
+        elif el.tag == qn("w:tbl"):
+            for p in el.iter(qn("w:p")):
+                out.append("".join(t.text or "" for t in p.iter(qn("w:t"))))
+    return out
+
+
+def report_sections(path, campaign=None):
+    """字数 of each section of the 实践报告, under the notice's four headings.
+
+    A heading is a paragraph that starts with its numeral and 、 and names its words
+    (“一、企业简介（500 字以内）”). Text before the first heading (the title) is not counted.
+
+    Args:
+        path: a .docx file.
+    Returns:
+        dict: section title -> 汉字 count, or None when its heading is not found.
+    Raises:
+        InputFileError: the file is not a readable .docx.
+    """
+    c = campaign or load()
+    secs = c.materials["M05"]["sections"]
+    try:
+        blocks = _docx_blocks(path)
+    except Exception as e:  # noqa: BLE001 - any failure is the file's problem
+        raise InputFileError(path, f"不是有效的 .docx 文件（{type(e).__name__}）") from None
+    counts = {s["title"]: None for s in secs}
+    current = None
+    for text in blocks:
+        t = _norm(text)
+        head = next((s for s in secs
+                     if re.match(rf"^{s['numeral']}\s*[、.．]", t) and _norm(s["words"]) in t), None)
+        if head is not None:
+            current = head["title"]
+            counts[current] = counts[current] or 0
+            continue
+        if current is not None:
+            counts[current] += count_hanzi(text)
+    return counts
+
+
+def report_issues(path, campaign=None):
+    """M05 issues of one 实践报告 file, and the counts."""
+    c = campaign or load()
+    spec = c.materials["M05"]
+    sev = spec["severity"]
+    name = Path(path).name
+    if Path(path).suffix.lower() != ".docx":
+        return [Issue("M05", sev, spec["not_docx"].format(file=name), name)], {}
+    try:
+        counts = report_sections(path, c)
+    except InputFileError:
+        return [Issue("M05", sev, spec["unreadable"].format(file=name, reason="不是有效的 .docx"),
+                      name)], {}
+    out = []
+    for s in spec["sections"]:
+        n = counts[s["title"]]
+        if n is None:
+            out.append(Issue("M05", sev, spec["missing"].format(section=s["title"]), name))
+        elif n > s["max"] or n < s["min"]:
+            limit = spec["over"].format(max=s["max"]) if n > s["max"] else \
+                spec["under"].format(min=s["min"])
+            out.append(Issue("M05", sev, spec["message"].format(section=s["title"], count=n,
+                                                                limit=limit), name))
+    return out, counts
+
+
+# ---------------------------------------------------------------------- the folder
+def dossier_files(folder):
+    """Files of a dossier folder (subfolders included), lock and hidden files skipped."""
+    import os
+    out = []
+    # os.walk skips what it cannot open (a folder past the path limit, no permission):
+    # consolidation's own walk lists those with their reasons; here they are no material.
+    for dirpath, _dirs, names in os.walk(folder):
+        for n in names:
+            p = Path(dirpath) / n
+            if p.is_file() and not n.startswith(SKIP_PREFIXES):
+                out.append(p)
+    return sorted(out)
+
+
+def _application_workbooks(files):
+    from xl_addin.read.workbook import probe, read_submission
+    found = []
+    for p in files:
+        if p.suffix.lower() not in (".xlsx", ".xlsm"):
+            continue
+        try:
+            pr = probe(p)
+            if pr.format == "xlsx" and read_submission(p, pr, names=()).kind == "application":
+                found.append(p)
+        except Exception:  # noqa: BLE001 - not a workbook of ours: an ordinary material file
+            continue
+    return found
+
+
+def material_issues(files, org, project, category, campaign=None, answers=None):
+    """M issues of the files present (M01–M11 except the workbook's own M03 line).
+
+    Args:
+        files: paths of the dossier (the workbook excluded).
+        answers: the 材料清单's values (``mat_*``): an item that may be 不适用 and is
+            answered so is not looked for.
+        org, project, category: the application's 企业名称, 申报项目名称, parsed category
+            (None when unknown: category items and M11 are then not judged).
+    Returns:
+        (issues, recognised): list of Issue; item key -> file names.
+    """
+    c = campaign or load()
+    by_item = {}
+    for p in files:
+        it = classify(p.name, c)
+        if it is not None:
+            by_item.setdefault(it["key"], []).append(p)
+    issues, seen = [], {}
+    for it in material_items(c):
+        if category is None and it["categories"]:
+            continue
+        if not applies(it, category):
+            continue
+        if it["may_be_na"] and str((answers or {}).get(checklist_name(it)) or "").strip(" ") \
+                == c.dossier["not_applicable"]:
+            continue
+        cands = by_item.get(it["key"], [])
+        seen[it["key"]] = [p.name for p in cands]
+        good = [p for p in cands if p.suffix.lower().lstrip(".") in it["kinds"]]
+        if not cands:
+            issues.append(item_issue(c, it))
+            continue
+        if not good:
+            issues.append(item_issue(c, it, "kind_message", file=cands[0].name))
+            continue
+        if it["named"] and org and not any(name_ok(p.name, org, project, category, c)
+                                           for p in good):
+            spec = c.materials["M11"]
+            exp = expected_stem(org, project, category, it, c) + good[0].suffix.lower()
+            issues.append(Issue("M11", spec["severity"],
+                                spec["message"].format(file=good[0].name, expected=exp),
+                                good[0].name))
+        if it["key"] == c.dossier["report"]:
+            docx = [p for p in good if p.suffix.lower() == ".docx"] or good
+            more, _ = report_issues(docx[0], c)
+            issues.extend(more)
+    return issues, seen
+
+
+def check_dossier(folder, campaign=None):
+    """Check a whole dossier folder.
+
+    Args:
+        folder: the applicant's folder: the 申请书 workbook and its materials.
+    Returns:
+        DossierResult (the workbook's findings merged in, then the materials').
+    Raises:
+        InputFileError: the folder does not exist.
+    """
+    c = campaign or load()
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(folder, "文件夹不存在")
+    res = DossierResult(str(folder))
+    files = dossier_files(folder)
+    books = _application_workbooks(files)
+    m03 = c.materials["M03"]
+    org = project = category = None
+    values = {}
+    if not books:
+        res.add(Issue("M03", m03["severity"], m03["workbook_missing"]))
+    elif len(books) > 1:
+        res.add(Issue("M03", m03["severity"], m03["workbook_many"].format(
+            count=len(books), files="、".join(p.name for p in books))))
+    if books:
+        from xl_addin.read.check import check_file
+        book = books[0]
+        res.workbook = book.name
+        wres = check_file(book, c)  # the one verdict of the workbook (verdict.py)
+        for f in wres.findings:
+            res.add(Issue(f.code, f.severity, f.message, f.where))
+        res.summary = {"评价得分": wres.selfeval_total, "评价结论": wres.conclusion,
+                       "可评等级": wres.achievable_level, "建议等级": wres.proposed_level,
+                       "等级说明": wres.level_reason}
+        values = _workbook_values(book, c)
+        org, project = values.get("org_name"), values.get("project_name")
+        try:
+            category = parse.category(values.get("category"), c)
+        except parse.Unreadable:
+            category = None
+        for i in checklist_issues(values, category, c):
+            res.add(i)
+    rest = [p for p in files if p not in books]
+    issues, res.files = material_issues(rest, org, project, category, c, values)
+    for i in issues:
+        res.add(i)
+    rep = res.files.get(c.dossier["report"]) or []
+    docx = [folder_file for folder_file in rest if folder_file.name in rep
+            and folder_file.suffix.lower() == ".docx"]
+    if docx:
+        try:
+            res.sections = report_sections(docx[0], c)
+        except InputFileError:
+            res.sections = {}
+    return res
+
+
+def _workbook_values(path, c):
+    from xl_addin.read.workbook import read_submission
+    names = ["org_name", "project_name", "category"] + [checklist_name(it)
+                                                        for it in material_items(c)]
+    return dict(read_submission(path, names=names).values)
+
+
+def summary_lines(res):
+    """The verdict in Chinese lines for the terminal."""
+    lines = [f"{res.path}：申报材料文件夹" + (f"（申请书：{res.workbook}）" if res.workbook else "")]
+    from xl_addin.rules.campaign import fmt_number
+    for k, v in res.summary.items():
+        lines.append(f"  {k}：{fmt_number(v) if isinstance(v, float) else (v or '')}")
+    for title, n in res.sections.items():
+        lines.append(f"  实践报告 {title}：{'未找到' if n is None else f'{n} 字'}")
+    for i in res.issues:
+        lines.append(f"  [{i.code} {SEVERITY_WORD[i.severity]}] {i.message}")
+    e, w = len(res.errors), len(res.warnings)
+    lines.append("材料齐全、无问题，可以提交" if not e and not w else
+                 f"有 {e} 项错误、{w} 项提醒" + ("" if res.complete else "（申报材料不齐或不符）"))
+    return lines
+
+
+# ---------------------------------------------------------------------- M12 附件3 scan
+def stamped_scans(recommender_file, campaign=None):
+    """The stamped scans of a 附件3 (RULES.md M12): PDF or image files beside it.
+
+    When the folder holds this one 附件3 only, any such file counts; beside several 附件3,
+    only a scan whose name contains the workbook's name (without extension) does.
+
+    Returns:
+        list of Path
+    """
+    c = campaign or load()
+    p = Path(recommender_file)
+    kinds = {"." + k for k in c.materials["M12"]["kinds"]}
+    here = [q for q in p.parent.iterdir() if q.is_file() and not q.name.startswith(SKIP_PREFIXES)]
+    scans = [q for q in here if q.suffix.lower() in kinds]
+    books = [q for q in here if q.suffix.lower() in (".xlsx", ".xlsm") and q != p]
+    if books:
+        stem = _norm(p.stem)
+        scans = [q for q in scans if stem in _norm(q.stem)]
+    return sorted(scans)
+
+
+def scan_issue(recommender_file, campaign=None):
+    """M12 when a 附件3 has no stamped scan beside it, else None."""
+    c = campaign or load()
+    if stamped_scans(recommender_file, c):
+        return None
+    spec = c.materials["M12"]
+    return Issue("M12", spec["severity"], spec["message"], Path(recommender_file).name)
+

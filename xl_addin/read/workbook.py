@@ -1,0 +1,694 @@
+"""A bounded, fast reader for submitted workbooks (used by consolidation).
+
+Every file is probed before it is opened: its magic bytes (a zip, an OLE container, text),
+encryption (msoffcrypto-tool), the zip's declared sizes and compression ratios (zip bombs),
+the size of each sheet (a sheet of a million rows), macros (never run: we only read XML).
+Only then are the defined names and table parts read from ``xl/workbook.xml`` with
+defusedxml, and cell values with python-calamine (much faster than openpyxl, measured in
+benchmarks/bench_consolidate.py). Data are found by defined name and table name only
+(FIELDS.md), never by cell address.
+
+Every failure is an :class:`~xl_addin.errors.InputFileError` subclass with a Chinese reason
+a person can act on; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+
+from defusedxml import ElementTree as DET
+
+from xl_addin.errors import InputFileError
+from xl_addin.errors import NotOurWorkbook as _NotOurWorkbook
+
+# Limits: a real template is < 1 MB uncompressed; these leave a wide margin (zip bombs,
+# a sheet of a million rows) while keeping time and memory bounded.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_TOTAL_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_ENTRY_UNCOMPRESSED = 60 * 1024 * 1024
+MAX_RATIO = 120  # uncompressed / compressed, checked on entries above RATIO_FLOOR
+RATIO_FLOOR = 2 * 1024 * 1024
+MAX_ENTRIES = 5000
+MAX_SHEET_XML = 30 * 1024 * 1024  # about 300 000 simple rows
+MAX_TABLE_ROWS = 5000
+# The reader (calamine) builds a dense grid from A1 to the last cell with a value, before
+# Python sees anything: one value at XFD1048576 asks for 17 billion cells. Every sheet's
+# extent is measured from its XML first (issue 12 §2); a sheet past these is not read.
+MAX_SHEET_CELLS = 1_000_000  # rows × columns from A1 (a template uses about 2 000)
+MAX_SHEET_ROWS = 200_000
+MAX_SHEET_COLS = 702  # ZZ
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+META_SHEET = "_meta"
+TEMPLATE_KINDS = {"saq-application": "application", "saq-recommender": "recommender",
+                  "saq-expert": "expert", "saq-master": "master"}
+SAVE_AS = "请另存为 .xlsx 后重新提交"
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class UnreadableWorkbook(InputFileError):
+    """The file cannot be read safely; ``reason`` is the short Chinese reason."""
+
+    def __init__(self, path, reason):
+        self.reason = reason
+        super().__init__(path, reason)
+
+
+class NotOurWorkbook(_NotOurWorkbook):
+    """A readable workbook that is not one of our templates (no ``_meta``)."""
+
+    def __init__(self, path, reason):
+        self.reason = reason
+        super().__init__(path, reason)
+
+
+@dataclass
+class Probe:
+    """What the bytes of a file say before anything parses it."""
+
+    format: str  # "xlsx", "ole", "text", "empty", "ods", "strict", "other"
+    encrypted: bool = False
+    macros: bool = False
+    note: str = ""
+
+
+@dataclass
+class Table:
+    name: str
+    sheet: str
+    columns: list  # header labels as in the workbook
+    rows: list  # lists of raw values, one per data row (bounded)
+    first_row: int  # Excel row number of the first data row
+    first_col: int  # 1-based column of the first column
+
+
+@dataclass
+class Submission:
+    """One of our workbooks, read by name (FIELDS.md)."""
+
+    path: Path
+    kind: str  # application | recommender | expert
+    meta: dict
+    values: dict  # defined name -> raw value
+    tables: dict  # table name -> Table
+    locations: dict  # defined name -> (sheet, "C5")
+    macros: bool = False
+    notes: list = field(default_factory=list)  # things a person should know (Chinese)
+    sheets: object = None  # _Sheets with every grid loaded (any_workbook reads only)
+    sheet_names: list = field(default_factory=list)
+
+    def sheet_rows(self, name):
+        """A sheet as rows of values (None for empty), from A1; [] if there is no such sheet."""
+        grid = self.sheets.grid(name) if self.sheets is not None else None
+        return [[None if v == "" else v for v in row] for row in (grid or [])]
+
+    def table_cell(self, table, row_index, column):
+        """(sheet, "C12") of a table's data row ``row_index`` (0-based) and column label."""
+        t = self.tables[table]
+        j = t.columns.index(column) if column in t.columns else 0
+        return t.sheet, f"{col_letter(t.first_col + j)}{t.first_row + row_index}"
+
+
+# ---------------------------------------------------------------------- probing
+def probe(path):
+    """Look at a file's bytes: format, encryption, macros, bomb-like zips.
+
+    Args:
+        path: the file.
+    Returns:
+        Probe
+    Raises:
+        UnreadableWorkbook: a zip that is corrupt, truncated or a zip bomb.
+    """
+    import stat as _stat
+    p = Path(path)
+    st = p.stat()
+    if not _stat.S_ISREG(st.st_mode):  # a named pipe would block the read below forever
+        raise UnreadableWorkbook(p, special_file_reason(st.st_mode))
+    size = st.st_size
+    if size == 0:
+        return Probe("empty")
+    with open(p, "rb") as f:
+        head = f.read(8)
+    if head.startswith(OLE_MAGIC):
+        return Probe("ole", encrypted=_ole_encrypted(p))
+    if head.startswith(ZIP_MAGIC):
+        if size > MAX_FILE_BYTES:
+            raise UnreadableWorkbook(p, f"文件过大（{size // 2**20} MB），超出 "
+                                        f"{MAX_FILE_BYTES // 2**20} MB 上限")
+        return _probe_zip(p)
+    if _looks_like_text(head):
+        return Probe("text")
+    return Probe("other")
+
+
+def _looks_like_text(head):
+    try:
+        head.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return head.startswith((b"\xef\xbb\xbf",)) or all(b >= 9 for b in head)
+
+
+def _ole_encrypted(p):
+    """An OLE file: an encrypted .xlsx (EncryptionInfo) or a legacy .xls/.et."""
+    try:
+        import msoffcrypto
+        with open(p, "rb") as f:
+            return bool(msoffcrypto.OfficeFile(f).is_encrypted())
+    except Exception:  # noqa: BLE001 - an OLE file msoffcrypto cannot parse is legacy/broken
+        return False
+
+
+def _probe_zip(p):
+    try:
+        with zipfile.ZipFile(p) as z:
+            infos = z.infolist()
+            if len(infos) > MAX_ENTRIES:
+                raise UnreadableWorkbook(p, f"压缩包内文件过多（{len(infos)} 个），疑似异常文件")
+            total = 0
+            for i in infos:
+                total += i.file_size
+                if i.file_size > MAX_ENTRY_UNCOMPRESSED or total > MAX_TOTAL_UNCOMPRESSED:
+                    raise UnreadableWorkbook(
+                        p, f"解压后过大（{i.filename} 声明 {i.file_size // 2**20} MB），"
+                           "疑似压缩炸弹或超大工作表，未读取")
+                if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(1, i.compress_size):
+                    raise UnreadableWorkbook(
+                        p, f"压缩比异常（{i.filename} 为 {i.file_size // max(1, i.compress_size)}"
+                           " 倍），疑似压缩炸弹，未读取")
+            names = {i.filename for i in infos}
+            other = _other_format(z, names)
+            if other:
+                return other
+            if "xl/workbook.xml" not in names:
+                return Probe("other", note="不是 .xlsx 工作簿（压缩包内没有 xl/workbook.xml），"
+                                          + SAVE_AS)
+            return Probe("xlsx", macros=any(n.lower().endswith("vbaproject.bin") for n in names))
+    except zipfile.BadZipFile:
+        raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
+    except (OSError, EOFError, ValueError, NotImplementedError) as e:
+        if isinstance(e, OSError) and not isinstance(e, zipfile.BadZipFile) and e.errno:
+            raise  # the file vanished or cannot be opened: the caller says so (races)
+        raise UnreadableWorkbook(p, "文件已损坏或不完整（压缩数据有误），" + SAVE_AS) from None
+
+
+ODS_REASON = ("这是 OpenDocument 电子表格（.ods，LibreOffice/WPS 的格式），不是 .xlsx；"
+              "请在 LibreOffice 或 WPS 中用“另存为”选择“Excel 2007-365 (.xlsx)”后重新提交")
+STRICT_REASON = ("这是“Strict Open XML 电子表格”格式的工作簿（严格模式，多数程序读不了）；"
+                 "请在 Excel 中用“另存为”选择“Excel 工作簿 (*.xlsx)”后重新提交")
+
+
+def _other_format(z, names):
+    """A zip that is a spreadsheet in another format: OpenDocument or Strict OOXML."""
+    if "mimetype" in names:
+        try:
+            with z.open("mimetype") as f:
+                mime = f.read(100)
+        except Exception:  # noqa: BLE001 - an unreadable entry: decided later as a broken zip
+            mime = b""
+        if mime.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return Probe("ods", note=ODS_REASON)
+    if "xl/workbook.xml" in names:
+        try:
+            with z.open("xl/workbook.xml") as f:
+                head = f.read(4096)
+        except Exception:  # noqa: BLE001
+            head = b""
+        if b"purl.oclc.org/ooxml/spreadsheetml" in head:
+            return Probe("strict", note=STRICT_REASON)
+    return None
+
+
+# ---------------------------------------------------------------------- workbook.xml
+_REF_RE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)"
+                     r"(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+
+
+def col_index(letters):
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def col_letter(n):
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+@lru_cache(maxsize=8192)
+def parse_ref(text):
+    """``'申请表'!$C$5`` -> ("申请表", row, col, row2, col2) 1-based; None if not a cell ref."""
+    m = _REF_RE.match((text or "").strip())
+    if not m:
+        return None
+    sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
+    r1, c1 = int(m.group(4)), col_index(m.group(3))
+    r2 = int(m.group(6)) if m.group(6) else r1
+    c2 = col_index(m.group(5)) if m.group(5) else c1
+    return sheet, r1, c1, r2, c2
+
+
+_CELL_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*?)(/?)>")
+_R_RE = re.compile(rb"\br=\"\$?([A-Z]{0,3})\$?(\d*)\"")
+_DIM_RE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\bref=\"([^\"]*)\"")
+
+
+@dataclass
+class Extent:
+    """How far a sheet reaches: the last row and column holding a value (1-based, from A1),
+    and the ``<dimension>`` the file declares (not trusted, only reported)."""
+
+    rows: int = 0
+    cols: int = 0
+    declared: str = ""
+
+    @property
+    def cells(self):
+        return self.rows * self.cols
+
+    @property
+    def last_cell(self):
+        return f"{col_letter(self.cols)}{self.rows}" if self.rows and self.cols else "A1"
+
+
+def sheet_extent(xml):
+    """The extent of a worksheet part, from its XML bytes, without building anything.
+
+    Only cells with content count (``<c …>…</c>``; an empty styled ``<c …/>`` does not,
+    as the reader skips it). Cells and rows without ``r`` follow the previous one, as the
+    reader places them.
+
+    Args:
+        xml: the bytes of ``xl/worksheets/sheetN.xml`` (already bounded in size).
+    Returns:
+        Extent
+    """
+    ext = Extent()
+    m = _DIM_RE.search(xml, 0, 4096) or _DIM_RE.search(xml)
+    if m:
+        ext.declared = m.group(1).decode("ascii", "replace")[:40]
+    row, col = 0, 0
+    for m in _CELL_RE.finditer(xml):
+        r = _R_RE.search(m.group(2))
+        if m.group(1) == b"row":
+            row = int(r.group(2)) if r and r.group(2) else row + 1
+            col = 0
+            continue
+        if r and r.group(1):
+            col = col_index(r.group(1).decode("ascii"))
+            if r.group(2):
+                row = int(r.group(2))
+        else:
+            col += 1
+        if m.group(3):  # <c …/>: no value
+            continue
+        row = max(row, 1)
+        if row > ext.rows:
+            ext.rows = row
+        if col > ext.cols:
+            ext.cols = col
+    return ext
+
+
+def extent_reason(sheet, ext):
+    """The Chinese reason a sheet is too large to read, or None when it is within bounds."""
+    if ext.rows <= MAX_SHEET_ROWS and ext.cols <= MAX_SHEET_COLS and \
+            ext.cells <= MAX_SHEET_CELLS:
+        return None
+    return (f"工作表“{sheet}”的使用区域过大（有内容的单元格一直到 {ext.last_cell}，"
+            f"约 {ext.cells:,} 个单元格，上限 {MAX_SHEET_CELLS:,}），未读取；"
+            "请删除多余的行和列（或远处误填的单元格）后重新提交")
+
+
+def check_sheets(z, p, sheets):
+    """Measure every sheet part before any reader builds a grid of it.
+
+    Args:
+        z: the open ZipFile; p: its path (for messages); sheets: from :func:`_workbook_parts`.
+    Raises:
+        UnreadableWorkbook: a sheet too large (XML size or extent).
+    """
+    sizes = {i.filename: i.file_size for i in z.infolist()}
+    for name, _state, part in sheets:
+        if not part or part not in sizes:
+            continue
+        if sizes[part] > MAX_SHEET_XML:
+            raise UnreadableWorkbook(p, f"工作表“{name}”过大（约 {sizes[part] // 2**20} MB），"
+                                        "超出读取上限；请删除多余的行后重新提交")
+        try:
+            xml = z.read(part)
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError,
+                RuntimeError):
+            raise UnreadableWorkbook(p, f"工作表“{name}”已损坏，无法读取，" + SAVE_AS) from None
+        reason = extent_reason(name, sheet_extent(xml))
+        if reason:
+            raise UnreadableWorkbook(p, reason)
+
+
+def preflight(path):
+    """Everything a reader of a submitted workbook must know before opening it: it is a
+    regular file (a named pipe would block), an .xlsx by content within size, zip-bomb and
+    sheet-extent bounds. Used by readers that are not this module (openpyxl in `saq check`
+    and `saq review collect`) so that every reader has the same bounds.
+
+    Args:
+        path: the file.
+    Returns:
+        Probe (format "xlsx").
+    Raises:
+        UnreadableWorkbook: with the Chinese reason.
+    """
+    import stat as _stat
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as e:
+        from xl_addin.errors import os_reason
+        raise UnreadableWorkbook(p, os_reason(e)) from None
+    if _stat.S_ISDIR(st.st_mode):
+        raise UnreadableWorkbook(p, "这是一个文件夹，不是工作簿")
+    if not _stat.S_ISREG(st.st_mode):
+        raise UnreadableWorkbook(p, special_file_reason(st.st_mode))
+    pr = probe(p)
+    if pr.format == "ole":
+        if pr.encrypted:
+            raise UnreadableWorkbook(p, "文件设有打开密码（已加密），无法读取；请取消密码后重新提交")
+        raise UnreadableWorkbook(p, "旧版 .xls/.et 格式无法可靠读取，" + SAVE_AS)
+    if pr.format == "empty":
+        raise UnreadableWorkbook(p, "文件为空（0 字节），" + SAVE_AS)
+    if pr.format != "xlsx":
+        raise UnreadableWorkbook(p, pr.note or "不是 Excel 工作簿（可能只是改了扩展名），" + SAVE_AS)
+    try:
+        with zipfile.ZipFile(p) as z:
+            sheets, _names = _workbook_parts(z, p)
+            check_sheets(z, p, sheets)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
+        raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
+    except OSError as e:
+        from xl_addin.errors import os_reason
+        raise UnreadableWorkbook(p, f"无法读取（{os_reason(e)}）") from None
+    return pr
+
+
+def special_file_reason(mode):
+    """Why a path that is not a regular file is not read (pipes would block a reader)."""
+    import stat as _stat
+    if _stat.S_ISFIFO(mode):
+        return "这是命名管道（FIFO），不是文件，未读取"
+    if _stat.S_ISSOCK(mode):
+        return "这是套接字，不是文件，未读取"
+    if _stat.S_ISCHR(mode) or _stat.S_ISBLK(mode):
+        return "这是设备文件，不是普通文件，未读取"
+    return "不是普通文件，未读取"
+
+
+def _workbook_parts(z, p):
+    """Sheets (name, state, part path) and workbook-level defined names from workbook.xml."""
+    try:
+        wb_xml = z.read("xl/workbook.xml")
+    except KeyError:
+        raise UnreadableWorkbook(p, "缺少 xl/workbook.xml，" + SAVE_AS) from None
+    try:
+        rels_xml = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        rels_xml = b""
+    try:
+        return _parse_parts(wb_xml, rels_xml)
+    except Exception:  # noqa: BLE001 - defusedxml refuses entities/DTDs: a hostile file
+        raise UnreadableWorkbook(p, "xl/workbook.xml 无法解析（内容有误或含不允许的 XML 实体），"
+                                    "文件可能已损坏或被篡改，" + SAVE_AS) from None
+
+
+@lru_cache(maxsize=64)
+def _parse_parts(wb_xml, rels_xml):
+    """Parsed once per distinct workbook.xml: files from one template share it (measured:
+    parsing is a fifth of the reading time otherwise)."""
+    wb = DET.fromstring(wb_xml)
+    rels = DET.fromstring(rels_xml) if rels_xml else None
+    targets = {}
+    if rels is not None:
+        for r in rels.findall("rel:Relationship", NS):
+            t = r.get("Target", "")
+            targets[r.get("Id")] = t.lstrip("/") if t.startswith("/") else \
+                posixpath.normpath(posixpath.join("xl", t))
+    sheets = []
+    for s in wb.iterfind("m:sheets/m:sheet", NS):
+        rid = s.get(f"{{{NS['r']}}}id")
+        sheets.append((s.get("name"), s.get("state", "visible"), targets.get(rid)))
+    names = {}
+    for d in wb.iterfind("m:definedNames/m:definedName", NS):
+        if d.get("localSheetId") is not None or (d.get("name") or "").startswith("_xlnm"):
+            continue  # FIELDS.md: our names are workbook-level
+        names[d.get("name")] = d.text or ""
+    return tuple(sheets), MappingProxyType(names)  # cached: read-only
+
+
+# ---------------------------------------------------------------------- reading
+def read_submission(path, probed=None, names=None, expected=None, any_workbook=False):
+    """Read one of our workbooks by defined names and table names.
+
+    Args:
+        path: an .xlsx/.xlsm (any extension; the content decides).
+        probed: the :func:`probe` result if already taken.
+        names: the defined names to read (default: all); fewer names, fewer sheets parsed.
+        expected: table name -> its column labels; a table that was renamed, converted to a
+            range or shrunk is found by these headers (issue 9), with a note saying so.
+        any_workbook: read a workbook without our ``_meta`` too (lists staff make by hand);
+            its kind is then the template id, or "".
+    Returns:
+        Submission
+    Raises:
+        UnreadableWorkbook: broken, encrypted, legacy format, too big.
+        NotOurWorkbook: a readable workbook without our ``_meta`` sheet.
+    """
+    p = Path(path)
+    pr = probed or probe(p)
+    if pr.format == "ole":
+        if pr.encrypted:
+            raise UnreadableWorkbook(p, "文件设有打开密码（已加密），无法读取；请取消密码后重新提交")
+        if p.suffix.lower() in (".xlsx", ".xlsm"):  # an .xlsx in an OLE box: most likely a password
+            raise UnreadableWorkbook(p, "文件是旧版 .xls 格式或设有打开密码（已加密），"
+                                        "请另存为 .xlsx（不设密码）后重新提交")
+        raise UnreadableWorkbook(p, "旧版 .xls/.et 格式无法可靠读取，" + SAVE_AS)
+    if pr.format != "xlsx":
+        raise UnreadableWorkbook(p, pr.note or "不是 Excel 工作簿")
+    wanted = None if names is None else set(names)
+    try:
+        with zipfile.ZipFile(p) as z:
+            sheets, names = _workbook_parts(z, p)
+            check_sheets(z, p, sheets)  # before calamine builds any grid (issue 12 §2)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
+        raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
+    if wanted is not None:
+        names = {k: v for k, v in names.items() if k in wanted}
+    try:
+        from python_calamine import CalamineWorkbook
+        with open(p, "rb") as f:  # by content: an .xlsx saved as .xls is read as .xlsx
+            wb = CalamineWorkbook.from_filelike(f, load_tables=True)
+    except Exception:  # noqa: BLE001 - the reader's failure is the file's problem
+        raise UnreadableWorkbook(p, "文件已损坏，无法读取，" + SAVE_AS) from None
+    try:
+        return _read(p, wb, sheets, names, pr, expected or {}, any_workbook)
+    finally:
+        try:
+            wb.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class _Sheets:
+    """Sheets loaded on demand, once each (absolute coordinates from A1)."""
+
+    def __init__(self, wb, p):
+        self.wb, self.p, self.cache = wb, p, {}
+
+    def grid(self, name):
+        if name not in self.cache:
+            try:
+                self.cache[name] = self.wb.get_sheet_by_name(name).to_python(
+                    skip_empty_area=False)
+            except Exception:  # noqa: BLE001 - a missing/renamed sheet: names are #REF!
+                self.cache[name] = None
+        return self.cache[name]
+
+    def cell(self, name, r, c):
+        g = self.grid(name)
+        if g is None or r > len(g) or c > len(g[r - 1]):
+            return None
+        v = g[r - 1][c - 1]
+        return None if v == "" else v
+
+
+def _read_meta(sh, sheets, p, any_id=False):
+    candidates = [s[0] for s in sheets if s[0] == META_SHEET]
+    candidates += [s[0] for s in sheets if s[0] != META_SHEET and s[1] != "visible"]
+    for name in candidates:
+        g = sh.grid(name) or []
+        meta = {}
+        for row in g[:50]:
+            if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
+                v = row[1]  # calamine gives numbers as floats: a year stays 2023, not 2023.0
+                meta[row[0].strip()] = int(v) if isinstance(v, float) and v.is_integer() else v
+        if meta.get("template_id") in TEMPLATE_KINDS or (any_id and meta.get("template_id")):
+            return meta
+    raise NotOurWorkbook(p, "不是本活动下发的模板（没有 _meta 工作表或模板标识），"
+                            "请使用下发的模板填写后重新提交")
+
+
+def _read(p, wb, sheets, names, pr, expected, any_workbook=False):
+    sh = _Sheets(wb, p)
+    try:
+        meta = _read_meta(sh, sheets, p, any_workbook)
+    except NotOurWorkbook:
+        if not any_workbook:
+            raise
+        meta = {}
+    values, locations, notes = {}, {}, []
+    for name, ref in names.items():
+        parsed = parse_ref(ref)
+        if parsed is None:
+            if "#REF" in ref:
+                notes.append(f"名称 {name} 指向的单元格已被删除（#REF!）")
+            continue
+        sheet, r1, c1, r2, c2 = parsed
+        v = None
+        # A name over a merged range: the value sits in its top-left cell.
+        for r in range(r1, min(r2, r1 + 20) + 1):
+            for c in range(c1, min(c2, c1 + 20) + 1):
+                v = sh.cell(sheet, r, c)
+                if v is not None:
+                    break
+            if v is not None:
+                break
+        values[name] = v
+        locations[name] = (sheet, f"{col_letter(c1)}{r1}")
+    tables = {}
+    for tname in _table_names(wb):
+        try:
+            t = wb.get_table_by_name(tname)
+            rows = t.to_python()
+            if len(rows) > MAX_TABLE_ROWS:
+                raise UnreadableWorkbook(p, f"表格 {tname} 有 {len(rows)} 行，超出 "
+                                            f"{MAX_TABLE_ROWS} 行上限；请删除多余的行后重新提交")
+            tables[tname] = Table(tname, t.sheet, [str(c) for c in t.columns],
+                                  [[None if v == "" else v for v in r] for r in rows],
+                                  t.start[0] + 1, t.start[1] + 1)
+        except UnreadableWorkbook:
+            raise
+        except Exception:  # noqa: BLE001 - a broken table part: report, go on
+            notes.append(f"表格 {tname} 无法读取")
+    for tname, labels in expected.items():
+        _recover_table(p, sh, sheets, tables, tname, labels, notes)
+    tid = meta.get("template_id")
+    sub = Submission(p, TEMPLATE_KINDS.get(tid, str(tid or "")), meta, values, tables, locations,
+                     pr.macros, notes)
+    sub.sheet_names = [s[0] for s in sheets]
+    if any_workbook:  # readers of whole sheets (review lists): load them before the file closes
+        for name in sub.sheet_names:
+            sh.grid(name)
+        sub.sheets = sh
+    return sub
+
+
+def _table_names(wb):
+    try:
+        return list(wb.table_names)
+    except Exception:  # noqa: BLE001
+        return []
+
+
+# ---------------------------------------------------------------------- lost tables
+def _norm_header(v):
+    return "".join(str(v).split()) if v is not None else ""
+
+
+def _matches(columns, labels):
+    """True when a header row carries most of a table's labels (a renamed or re-typed
+    table still has them; two or three stray words do not)."""
+    have = {_norm_header(c) for c in columns}
+    hits = sum(1 for lb in labels if _norm_header(lb) in have)
+    return hits >= max(2, (len(labels) * 2 + 2) // 3)
+
+
+def _blank_row(row):
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _rows_below(grid, first_row, c1, c2):
+    """Data rows from ``first_row`` (1-based) down to the first blank row, columns c1..c2."""
+    out = []
+    r = first_row
+    while r <= len(grid) and len(out) < MAX_TABLE_ROWS:
+        row = [(None if v == "" else v) for v in grid[r - 1][c1 - 1:c2]]
+        row += [None] * (c2 - c1 + 1 - len(row))
+        if _blank_row(row):
+            break
+        out.append(row)
+        r += 1
+    return out
+
+
+def _recover_table(p, sh, sheets, tables, tname, labels, notes):
+    """Find ``tname`` when the table part is gone or was cut short (issue 9/12: rows of a
+    附件3 whose table was converted to a range, renamed or shrunk are never lost)."""
+    t = tables.get(tname)
+    if t is None:
+        for other in list(tables.values()):
+            if _matches(other.columns, labels):
+                t = tables[tname] = Table(tname, other.sheet, other.columns, other.rows,
+                                          other.first_row, other.first_col)
+                notes.append(f"表格 {tname} 已被改名为 {other.name}，已按表头读取")
+                break
+    if t is None:
+        t = _find_by_header(sh, sheets, tname, labels)
+        if t is None:
+            return
+        tables[tname] = t
+        notes.append(f"表格 {tname} 已不是 Excel 表格（可能被转换为普通区域），已按表头在"
+                     f"“{t.sheet}”第 {t.first_row - 1} 行找到")
+        return
+    grid = sh.grid(t.sheet)
+    if not grid:
+        return
+    below = _rows_below(grid, t.first_row + len(t.rows), t.first_col,
+                        t.first_col + len(t.columns) - 1)
+    if below and len(t.rows) + len(below) <= MAX_TABLE_ROWS:
+        t.rows.extend(below)
+        notes.append(f"表格 {tname} 的范围比数据短，已读取表格下方紧接的 {len(below)} 行")
+
+
+def _find_by_header(sh, sheets, tname, labels, need_all=False):
+    """A header row carrying ``labels`` (most of them; all with ``need_all``), as a Table
+    whose rows run down to the first blank row."""
+    want = {_norm_header(lb) for lb in labels}
+    for name, _state, _part in sheets:
+        if name == META_SHEET:
+            continue
+        grid = sh.grid(name) or []
+        for r, row in enumerate(grid[:200], start=1):
+            cells = [c for c in row if c not in ("", None)]
+            if need_all:
+                if not want <= {_norm_header(c) for c in cells}:
+                    continue
+            elif len(cells) < 2 or not _matches(cells, labels):
+                continue
+            c1 = next(j for j, v in enumerate(row, start=1) if v not in ("", None))
+            c2 = max(j for j, v in enumerate(row, start=1) if v not in ("", None))
+            columns = ["" if v is None else str(v) for v in row[c1 - 1:c2]]
+            return Table(tname, name, columns, _rows_below(grid, r + 1, c1, c2), r + 1, c1)
+    return None

@@ -1,0 +1,261 @@
+"""Evaluate one application, one 附件3 row or one recommender header: the single source
+of every score, level and flag that the CLI, UDFs, workbooks and consolidation show.
+
+Input is a mapping of field keys (or the Chinese labels of FIELDS.md) to raw values as
+they come from Excel or a table; output is an :class:`Evaluation`. Nothing here raises on
+bad input: an unreadable value is flag E23 on its field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xl_addin.rules import checks
+
+from xl_addin.rules import parse
+
+from xl_addin.rules import rubric
+
+from xl_addin.rules import stars
+from xl_addin.rules.checks import Context, Flag, part_label
+
+
+@dataclass
+class Evaluation:
+    values: dict
+    flags: list = field(default_factory=list)
+    rubric: rubric.RubricResult | None = None
+    star: stars.StarResult | None = None
+    conclusion: str | None = None  # the conclusion the star level used
+
+    @property
+    def errors(self):
+        return [f for f in self.flags if f.severity == "error"]
+
+    @property
+    def warnings(self):
+        return [f for f in self.flags if f.severity == "warning"]
+
+    @property
+    def codes(self):
+        return " ".join(f.code for f in self.flags)
+
+    @property
+    def messages(self):
+        return "\n".join(f.message for f in self.flags)
+
+    @property
+    def status(self):
+        """The banner: 可以提交 / 有 N 项错误、M 项提醒."""
+        e, w = len(self.errors), len(self.warnings)
+        if not e and not w:
+            return "可以提交"
+        return f"有 {e} 项错误、{w} 项提醒"
+
+
+# ---------------------------------------------------------------------- keys and labels
+def field_labels(campaign, form):
+    """key -> label for a form, rubric parts included for applications."""
+    labels = {f.key: f.label for f in campaign.fields[form]}
+    if form == "application":
+        for p in campaign.rubric.parts:
+            labels[p.key] = part_label(campaign, p)
+        labels[campaign.rubric.veto_key] = campaign.rubric.veto_label
+        labels["se_total"] = "自评得分"
+    return labels
+
+
+_KEY_CACHE = {}
+
+
+def key_of(campaign, form):
+    """label or variant (normalised) -> key, so tables may be headed in either (cached)."""
+    hit = _KEY_CACHE.get((id(campaign), form))
+    if hit is not None and hit[0] is campaign:
+        return hit[1]
+    out = _key_map(campaign, form)
+    _KEY_CACHE[(id(campaign), form)] = (campaign, out)
+    return out
+
+
+def _key_map(campaign, form):
+    out = {}
+    for f in campaign.fields[form]:
+        for name in (f.key, f.label) + f.variants:
+            out[parse.norm(name).replace(" ", "")] = f.key
+    if form == "application":
+        for p in list(campaign.rubric.parts):
+            out[p.key] = p.key
+            out[parse.norm(part_label(campaign, p)).replace(" ", "")] = p.key
+        out[campaign.rubric.veto_key] = campaign.rubric.veto_key
+        out[parse.norm(campaign.rubric.veto_label).replace(" ", "")] = campaign.rubric.veto_key
+    return out
+
+
+def to_keys(raw, campaign, form):
+    """Rename a label-keyed mapping to field keys; unknown names are kept as they are."""
+    names = key_of(campaign, form)
+    out = {}
+    for k, v in raw.items():
+        key = names.get(parse.norm(k).replace(" ", ""), k) if isinstance(k, str) else k
+        if key not in out or parse.is_blank(out[key]):
+            out[key] = v
+    return out
+
+
+# ---------------------------------------------------------------------- parsing
+def _parser(f, campaign):
+    t = f.type
+    if t in ("text", "mobile", "email"):
+        return parse.text
+    if t == "uscc":
+        return lambda v: None if parse.is_blank(v) else parse.text(v).upper().replace(" ", "")
+    if t == "report_use":
+        words = parse.report_use_words(campaign)
+        return lambda v: parse.read_report_use(v, words)
+    if t == "date":
+        return parse.date
+    if t == "integer":
+        return parse.integer
+    if t == "number":
+        def number(v):
+            x = parse.number(v, unit=f.unit)
+            if x is not None and ((f.min is not None and x < f.min) or
+                                  (f.max is not None and x > f.max)):
+                raise parse.Unreadable(v, f"应为 {f.min:g} 到 {f.max:g} 之间的数字")
+            return x
+        return number
+    if t == "category":
+        return lambda v: parse.category(v, campaign)
+    if t == "level":
+        return lambda v: parse.level(v, campaign)
+    if t == "choice":
+        if f.choices == "yesno":
+            return parse.yesno
+        if f.choices in ("hasnot", "risk"):
+            return parse.hasnot
+        return lambda v: parse.choice(v, campaign.choices[f.choices])
+    raise ValueError(f"unknown field type {t}")
+
+
+def normalise(raw, campaign, form, readings=None):
+    """Parse every known field of ``form`` (and the rubric for applications).
+
+    Args:
+        readings: a dict to receive key -> (raw, parse.UseReading) for fields read from
+            free text (测量报告应用, E24); optional.
+
+    Returns:
+        (values, unreadable, flags): parsed values by key, the keys that could not be read,
+        and their E23 flags.
+    """
+    raw = to_keys(raw, campaign, form)
+    labels = field_labels(campaign, form)
+    values, unreadable, flags = {}, set(), []
+    readings = {} if readings is None else readings
+    code = campaign.decisions.get("unreadable_value_code", "E23")
+
+    def read(key, fn):
+        try:
+            got = fn(raw.get(key))
+            if isinstance(got, parse.UseReading):  # E24: keep how free text was read
+                readings[key] = (raw.get(key), got)
+                got = got.value
+            values[key] = got
+        except parse.Unreadable as e:
+            values[key] = None
+            unreadable.add(key)
+            spec = campaign.flags[code]
+            flags.append(Flag(code, spec["severity"], key, spec["message"].format(
+                label=labels.get(key, key), value=checks.show(e.raw), expected=e.expected)))
+
+    for f in campaign.fields[form]:
+        read(f.key, _parser(f, campaign))
+    if form == "application":
+        for item in campaign.rubric.items:
+            for p in item.parts + ((item.penalty,) if item.penalty else ()):
+                read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
+        read(campaign.rubric.veto_key, parse.yesno)
+    return values, unreadable, flags
+
+
+def _sorted(flags):
+    return sorted(flags, key=lambda f: (f.code, f.field))
+
+
+def count_respondents(rows):
+    """E17/F4: how many 被访者名单 rows count — those with both 姓名 and 联系方式 ("被访者名单
+    至少含姓名、联系方式"). The sheet's count formula says the same.
+
+    Args:
+        rows: (name, contact) pairs as read.
+    Returns:
+        int
+    """
+    return sum(1 for name, contact in rows
+               if not parse.is_blank(name) and not parse.is_blank(contact))
+
+
+# ---------------------------------------------------------------------- evaluations
+def evaluate_application(raw, campaign):
+    """Everything about one application: rubric score, levels, flags (E01–E23, E27–E30).
+
+    Args:
+        raw: field key or label -> raw value; may carry ``respondents_listed`` (the count of
+            the 被访者名单) and ``stored_total`` (the total the workbook showed, for E27).
+        campaign: the Campaign (required: the engine never picks a year itself).
+    Returns:
+        Evaluation
+    """
+    c = campaign
+    readings = {}
+    values, unreadable, flags = normalise(raw, c, "application", readings)
+    rub = rubric.score(values, c)
+    part_keys = [p.key for p in c.rubric.parts]
+    if values.get("stored_total") is not None and \
+            all(values.get(k) is None and k not in unreadable for k in part_keys):
+        # A table with only the total (an export of the online system): take it as given.
+        rub.base = rub.total = values["stored_total"]
+        rub.bonus, rub.from_stored = 0.0, True
+        rub.conclusion = rubric.conclusion(rub.total, rub.veto, c)
+    star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
+                          values.get("report_use"), values.get("risk"), rub.veto,
+                          values.get("level"))
+    ctx = Context(c, values, unreadable, field_labels(c, "application"), rub, star,
+                  c.application_deadline, readings)
+    for check in checks.APPLICATION_CHECKS:
+        flags.extend(check(ctx))
+    return Evaluation(values, _sorted(flags), rub, star, rub.conclusion)
+
+
+def evaluate_row(raw, campaign):
+    """One row of 附件3 (table ``recommendations``): E14, E15, E16, E20, E23, E30 (L5a).
+
+    E30 uses the best case the row allows (L5a): report used for strategy, no risk, no veto,
+    and the conclusion that the row's self-score gives.
+    """
+    c = campaign
+    values, unreadable, flags = normalise(raw, c, "recommendation_row")
+    score = values.get("self_score")
+    concl = rubric.conclusion(score, c.decisions["row_best_case"]["veto"], c) \
+        if score is not None else None
+    star = None
+    if concl is not None:
+        best = c.decisions["row_best_case"]
+        star = stars.evaluate(c, values.get("category"), concl, values.get("satisfaction"),
+                              best["report_use"], best["risk"], best["veto"], values.get("level"))
+    ctx = Context(c, values, unreadable, field_labels(c, "recommendation_row"), None, star)
+    for check in checks.ROW_CHECKS:
+        flags.extend(check(ctx))
+    return Evaluation(values, _sorted(flags), None, star, concl)
+
+
+def evaluate_recommender(raw, campaign):
+    """The header of 附件3: E21 (手机), E28 (邮箱), E22 (填表日期 after C3)."""
+    c = campaign
+    values, unreadable, flags = normalise(raw, c, "recommender")
+    ctx = Context(c, values, unreadable, field_labels(c, "recommender"),
+                  deadline=c.recommendation_deadline)
+    for check in checks.RECOMMENDER_CHECKS:
+        flags.extend(check(ctx))
+    return Evaluation(values, _sorted(flags))
