@@ -21,6 +21,7 @@ from xl_addin.read import workbook as fastread
 from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
 from xl_addin.forms.fill import fill_application
+from xl_addin.read.dossier import complete_checklist
 
 C24 = load(2024)
 
@@ -43,6 +44,7 @@ def filled(tmp_path_factory):
         if p.kind in ("score", "range"):
             values[p.key] = p.max
     values[C24.rubric.veto_key] = "否"
+    values.update(complete_checklist(values["category"], C24))  # 材料清单 complete (RULES.md M)
     people = [(f"被访者{i}", f"1380000{i:04d}") for i in range(60)]
     path = fill_application(d / "收件" / "申请书_2024.xlsx", values, people, campaign=C24)
     return d, path

@@ -208,10 +208,13 @@ def test_reader_refuses_foreign_workbook(tmp_path):
 
 # ---------------------------------------------------------------------- saq check / templates
 def test_check_exit_codes(tmp_path, capsys, c):
-    good = fill_application(tmp_path / "good.xlsx", base_application())
+    from xl_addin.read.dossier import complete_checklist
+    base = base_application()
+    good = fill_application(tmp_path / "good.xlsx",
+                            {**base, **complete_checklist(base["category"], c)})
     assert main(["check", str(good)]) == 0
     out = capsys.readouterr().out
-    assert "可以提交" in out
+    assert out.splitlines()[-1] == "表格：无误；材料：齐全；可以提交"  # the sheet's banner
     bad = fill_application(tmp_path / "bad.xlsx", dict(base_application(), satisfaction=65,
                                                        uscc="91310115MA1K3YJH35"))
     assert main(["check", str(bad)]) == 1

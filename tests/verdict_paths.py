@@ -4,6 +4,10 @@ test compares them with ==.
 
 Shape: {"codes": sorted list of codes, "total": float|None, "achievable": str|None,
 "proposed": str|None} for an application; {"codes": sorted list} for a 附件3 (header and rows).
+The sheet and `saq check` also give the application's 材料清单 (RULES.md M, issue 13):
+"materials" (items missing) and "banner" (the status line, word for word). The master has
+neither (consolidation judges materials from a dossier folder's files): compare it
+:func:`without_materials`.
 """
 
 from __future__ import annotations
@@ -45,11 +49,20 @@ def from_check(path, campaign):
         code = main(["check", str(path), "--json", "--campaign", str(campaign.year)])
     got = json.loads(buf.getvalue())
     assert code == (1 if got["errors"] else 0)
+    mat = got["materials"]
+    listed = sorted(i["code"] for i in (mat or {}).get("items", []))
     codes = sorted(f["code"] for f in got["errors"] + got["warnings"])
+    for m in listed:  # the 材料清单 items are findings too; the sheet counts them apart
+        codes.remove(m)
     if got["kind"] == "application":
-        return {"codes": codes, "total": _num(got["selfeval_total"]),
-                "achievable": _text(got["achievable_level"]),
-                "proposed": _text(got["proposed_level"])}
+        out = {"codes": codes, "total": _num(got["selfeval_total"]),
+               "achievable": _text(got["achievable_level"]),
+               "proposed": _text(got["proposed_level"])}
+        if mat is not None:
+            assert mat["missing"] == len(listed)
+            out.update(materials=mat["missing"], banner=got["status"])
+        return out
+    assert mat is None
     return {"codes": codes}
 
 
@@ -83,9 +96,12 @@ def from_sheet(recalculated):
     if "flags" not in v and "header_flags" not in v:
         return None
     if sub.kind == "application":
-        return {"codes": _codes(v.get("flags")), "total": _num(v.get("se_total")),
-                "achievable": _text(v.get("achievable_level")),
-                "proposed": _text(v.get("proposed_level"))}
+        out = {"codes": _codes(v.get("flags")), "total": _num(v.get("se_total")),
+               "achievable": _text(v.get("achievable_level")),
+               "proposed": _text(v.get("proposed_level"))}
+        if "materials_missing" in v:  # the 材料清单 and the two-part banner (issue 13)
+            out.update(materials=int(v["materials_missing"]), banner=_text(v.get("banner")))
+        return out
     codes = _codes(v.get("header_flags"))
     t = sub.tables["recommendations"]
     col = t.columns.index("问题代码")
@@ -93,6 +109,11 @@ def from_sheet(recalculated):
         if not parse.is_blank(row[col]):
             codes += _codes(row[col])
     return {"codes": sorted(codes)}
+
+
+def without_materials(verdict):
+    """The verdict less the 材料清单's part (what the master shows of a workbook)."""
+    return {k: v for k, v in verdict.items() if k not in ("materials", "banner")}
 
 
 def without(verdict, codes):

@@ -90,9 +90,15 @@ def cmd_check(args):
             print(f"  {k}：{v}")
     for note in res.notes:
         print(f"  注意：{note}")
-    if res.findings:
+    form = res.form_findings
+    if form:
         print(render(["位置", "代码", "级别", "字段", "说明"],
-                     [[f.where, f.code, f.severity_label, f.label, f.message] for f in res.findings],
+                     [[f.where, f.code, f.severity_label, f.label, f.message] for f in form],
+                     max_width=70))
+    if res.materials:  # the sheet's 材料清单, item by item (RULES.md M, issue 13)
+        print(f"材料清单：缺 {len(res.materials)} 项（未选“{res.banner_words['provided']}”）")
+        print(render(["位置", "代码", "级别", "材料"],
+                     [[f.where, f.code, f.severity_label, f.label] for f in res.materials],
                      max_width=70))
     print(res.status)
     return 1 if res.errors else 0
@@ -112,7 +118,8 @@ def cmd_check_dossier(args):
 def _configure_check(sp):
     sp.add_argument("file", help="填好的申请书或初审推荐意见表（.xlsx），或申报材料文件夹")
     sp.add_argument("--json", action="store_true",
-                    help="以 JSON 输出结论（kind、errors、warnings、selfeval_total、achievable_level、proposed_level）")
+                    help="以 JSON 输出结论（kind、status、errors、warnings、selfeval_total、achievable_level、"
+                         "proposed_level、materials）")
     sp.add_argument("--registry", default=None,
                     help="评价档案（往年结果，用于 E06、E33），默认工作簿旁的 评价档案.sqlite（如有）")
 

@@ -26,7 +26,8 @@ def check_file(path, campaign, registry=None):
         registry: the campaign registry (.sqlite) to look the applicant up in (K4/E06, E33;
             issue 14); default 评价档案.sqlite beside the workbook when it exists.
     Returns:
-        verdict.Verdict
+        verdict.Verdict: the form's findings, then the 材料清单 items not provided (M codes,
+        also in ``materials``); ``status`` is the sheet's banner.
     Raises:
         InputFileError (NotOurWorkbook included): the file cannot be read or is not taken —
         with the reason consolidation gives for the same file.
@@ -51,7 +52,10 @@ def check_file(path, campaign, registry=None):
         raise InputFileError(p, e.reason) from None
     except verdict.NotAccepted as e:
         raise NotOurWorkbook(p, e.reason) from None
-    return verdict.verdict(sub, campaign, _registry_inputs(p, registry, sub, campaign))
+    # materials=True: the 材料清单 joins the verdict, so `saq check` says what the sheet's
+    # banner says (材料：缺 N 项, RULES.md M).
+    return verdict.verdict(sub, campaign, _registry_inputs(p, registry, sub, campaign),
+                           materials=True)
 
 
 def _registry_inputs(path, registry, sub, campaign):

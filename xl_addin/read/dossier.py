@@ -114,6 +114,22 @@ def checklist_name(item):
     return f"mat_{item['key']}"
 
 
+def checklist_names(campaign=None):
+    """The defined names of every item's answer cell (``mat_*``), in the checklist's order."""
+    return [checklist_name(it) for it in material_items(campaign or load())]
+
+
+def complete_checklist(category, campaign=None):
+    """A 材料清单 with every item asked of ``category`` answered 已提供 (tests, examples).
+
+    Returns:
+        dict: defined name (``mat_*``) -> answer.
+    """
+    c = campaign or load()
+    return {checklist_name(it): c.dossier["provided"] for it in material_items(c)
+            if applies(it, category)}
+
+
 def checklist_missing(values, category, campaign=None):
     """The items the checklist does not show as provided (the sheet's 缺 N 项).
 
@@ -154,7 +170,11 @@ def checklist_issues(values, category, campaign=None):
 def banner(errors, warnings, missing, campaign=None):
     """The workbook's banner: 表格 and 材料 reported separately; 可以提交 only when both
     are clean (the sheet's formula says the same, see forms/print_sheets.py)."""
-    d = (campaign or load()).dossier
+    return banner_text((campaign or load()).dossier, errors, warnings, missing)
+
+
+def banner_text(d, errors, warnings, missing):
+    """:func:`banner` from the campaign's [dossier] words ``d``."""
     form = d["banner_form_ok"] if errors + warnings == 0 else \
         d["banner_form_bad"].format(errors=errors, warnings=warnings)
     mat = d["banner_materials_ok"] if missing == 0 else \

@@ -71,8 +71,9 @@ def read(path, campaign, probed=None):
 def wanted_names(campaign):
     """The defined names a verdict needs: inputs of both forms and the stored total (E27).
     Computed names are not read: the engine recomputes them."""
+    from xl_addin.read.dossier import checklist_names
     return frozenset(application_input_keys(campaign)) | {STORED_TOTAL_NAME} | \
-        {f.key for f in campaign.fields["recommender"]}
+        {f.key for f in campaign.fields["recommender"]} | set(checklist_names(campaign))
 
 
 def expected_tables(campaign):
@@ -225,6 +226,11 @@ class Verdict:
     proposed_level: str | None = None
     level_reason: str = ""
     notes: list = field(default_factory=list)  # reader notes (#REF! names, tables found by header)
+    # The 材料清单 items not shown as provided (RULES.md M; also in ``findings``), or None:
+    # not asked for (consolidation judges materials from a dossier folder's files) or the
+    # workbook has no 材料清单 (an older template says nothing about materials).
+    materials: list | None = None
+    banner_words: dict | None = field(default=None, repr=False)  # campaign [dossier] words
 
     @property
     def errors(self):
@@ -235,7 +241,19 @@ class Verdict:
         return [f for f in self.findings if f.severity == "warning"]
 
     @property
+    def form_findings(self):
+        """The findings of the form itself (what the sheet's 问题代码 and counts show)."""
+        return [f for f in self.findings if f not in (self.materials or ())]
+
+    @property
     def status(self):
+        """The verdict in words. With a 材料清单: the sheet's own banner, word for word
+        (表格 and 材料 separately; 可以提交 only when both are clean, issue 13)."""
+        if self.materials is not None:
+            from xl_addin.read.dossier import banner_text
+            form = self.form_findings
+            return banner_text(self.banner_words, sum(f.severity == "error" for f in form),
+                               sum(f.severity == "warning" for f in form), len(self.materials))
         if not self.findings:
             return "可以提交"
         return f"有 {len(self.errors)} 项错误、{len(self.warnings)} 项提醒"
@@ -249,7 +267,27 @@ class Verdict:
                 "errors": items(self.errors), "warnings": items(self.warnings),
                 "selfeval_total": self.selfeval_total, "conclusion": self.conclusion,
                 "achievable_level": self.achievable_level,
-                "proposed_level": self.proposed_level, "notes": list(self.notes)}
+                "proposed_level": self.proposed_level, "notes": list(self.notes),
+                "materials": None if self.materials is None else {
+                    "missing": len(self.materials),
+                    "items": [{"code": f.code, "severity": f.severity, "item": f.label,
+                               "where": f.where} for f in self.materials]}}
+
+
+def _add_materials(out, sub, category, c):
+    """The 材料清单 items the sheet counts as missing, as findings (RULES.md M): the same
+    rule and category as the sheet's ``materials_missing`` (dossier.checklist_missing)."""
+    from xl_addin.read.dossier import checklist_name, checklist_missing, item_issue, material_items
+    if not any(checklist_name(it) in sub.values for it in material_items(c)):
+        return  # no 材料清单: the sheet's banner has no 材料 part either
+    out.banner_words = c.dossier
+    out.materials = []
+    for it in checklist_missing(sub.values, category, c):
+        i = item_issue(c, it)
+        key = checklist_name(it)
+        f = Finding(i.code, i.severity, i.message, key, it["name"], _where(sub.locations.get(key)))
+        out.materials.append(f)
+        out.findings.append(f)
 
 
 def _where(loc):
@@ -261,7 +299,7 @@ def _where(loc):
     return f"{sheet}!{cell}"
 
 
-def verdict(sub, campaign, extra=None):
+def verdict(sub, campaign, extra=None, materials=False):
     """Evaluate a read workbook (after :func:`acceptance`).
 
     Args:
@@ -269,6 +307,9 @@ def verdict(sub, campaign, extra=None):
         campaign: the Campaign.
         extra: more engine input for an application — the campaign registry's answers
             (registry.engine_inputs, issue 14).
+        materials: also judge the application's 材料清单 as its own sheet does (the
+            banner's 材料：缺 N 项; `saq check FILE`, the ribbon's 校验). Consolidation leaves
+            it off: it judges materials from the files of a dossier folder.
     Returns:
         Verdict
     """
@@ -288,6 +329,8 @@ def verdict(sub, campaign, extra=None):
         out.achievable_level = c.level_name(s.achievable)
         out.proposed_level = c.level_name(s.proposed) if s.proposed is not None else None
         out.level_reason = s.reason
+        if materials:
+            _add_materials(out, sub, ev.values.get("category"), c)
         return out
     read = recommendation_rows(sub, c)
     if read.note:
