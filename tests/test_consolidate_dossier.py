@@ -38,3 +38,40 @@ def test_dossier_and_scan_columns(tmp_path):
     issues = rows_of(out, "问题清单")
     codes = [r for r in issues if r and "M12" in r]
     assert len(codes) == 1
+
+
+def test_each_folder_is_listed_once_per_run(tmp_path, monkeypatch):
+    """The dossier lookup lists a folder once per run, not once per application in it (it
+    was O(n) per application: listing, classifying and probing every workbook beside it)."""
+    from collections import Counter
+
+    from xl_addin.consolidate import materials
+    from xl_addin.demo import write_campaign
+    demo = write_campaign(tmp_path / "收件", n_apps=12, n_recommenders=2, broken=False)
+    folders = sorted({p.parent for p in demo.folder.rglob("申请书/*.xlsx")})
+    assert len(folders) == 2 and all(len(list(f.glob("*.xlsx"))) > 3 for f in folders)
+    for f in folders:  # a material-named file: the lookup must then probe the workbooks
+        (f / "营业执照.pdf").write_bytes(STUBS["pdf"])
+    listed, probed = Counter(), Counter()
+    real_files, real_books = materials.dossier_files, materials._application_workbooks
+
+    def count_files(folder):
+        listed[folder] += 1
+        return real_files(folder)
+
+    def count_books(files):
+        probed[files[0].parent if files else None] += 1
+        return real_books(files)
+    monkeypatch.setattr(materials, "dossier_files", count_files)
+    monkeypatch.setattr(materials, "_application_workbooks", count_books)
+    out = tmp_path / "汇总.xlsx"
+    consolidate(demo.folder, out, progress=False, workers=1)
+    assert dict(listed) == {f: 1 for f in folders}
+    assert dict(probed) == {f: 1 for f in folders}
+    assert materials._cache is None  # forgotten after the run: the next run lists afresh
+    summary = rows_of(out, "汇总")
+    col = list(summary[0]).index("申报材料")
+    # several applications share each folder: not one applicant's dossier, as before
+    assert {r[col] for r in summary[1:]} == {None}
+    consolidate(demo.folder, out, progress=False, workers=1)
+    assert dict(listed) == {f: 2 for f in folders}

@@ -10,11 +10,66 @@
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass, field
+
 from xl_addin.read.dossier import _application_workbooks, classify, dossier_files, material_issues, scan_issue
 from xl_addin.consolidate.model import FlagRecord
 
 COMPLETE, MISSING = "齐全", "缺 {n} 项"
 SCAN_YES, SCAN_NO = "有", "无"
+
+
+@dataclass
+class _Listing:
+    """One folder as the dossier lookup sees it, taken once per run."""
+
+    files: list  # dossier_files(folder)
+    items: dict  # path -> the material item its name names (None: not a material)
+    books: set | None = field(default=None)  # application workbooks among the non-materials
+
+
+# folder -> _Listing while a run is on (:func:`run_cache`); None: no caching (every call
+# lists afresh, as a lone caller such as a test expects).
+_cache = None
+
+
+@contextlib.contextmanager
+def run_cache():
+    """List each folder once for the whole of a consolidation run.
+
+    Every application of a folder with n files used to list it (and classify its n files,
+    and probe its workbooks) again: O(n) per application, O(n²) per folder. Within this
+    context each folder is listed once; leaving it forgets the listings, so the next run
+    sees the folder as it is then. A worker process forked inside the context starts with
+    the listings taken so far and keeps its own for the run.
+    """
+    global _cache
+    saved, _cache = _cache, {}
+    try:
+        yield
+    finally:
+        _cache = saved
+
+
+def _listing(folder, campaign):
+    key = str(folder)
+    got = None if _cache is None else _cache.get(key)
+    if got is None:
+        files = dossier_files(folder)
+        got = _Listing(files, {p: classify(p.name, campaign) for p in files})
+        if _cache is not None:
+            _cache[key] = got
+    return got
+
+
+def _books(listing):
+    """The application workbooks among a folder's files that name no material (probed once
+    per listing: probing opens every workbook)."""
+    if listing.books is None:
+        listing.books = set(_application_workbooks(
+            [p for p in listing.files if listing.items[p] is None]))
+    return listing.books
 
 
 def dossier_flags(path, values, campaign, rel=""):
@@ -27,10 +82,11 @@ def dossier_flags(path, values, campaign, rel=""):
     """
     beside = path.with_suffix("")  # 申请书_X.xlsx with its materials in 申请书_X/
     folder = beside if beside.is_dir() else path.parent
-    others = [p for p in dossier_files(folder) if p != path]
-    if not any(classify(p.name, campaign) for p in others):
+    listing = _listing(folder, campaign)  # once per folder and run (run_cache)
+    others = [p for p in listing.files if p != path]
+    if not any(listing.items[p] for p in others):
         return None
-    if _application_workbooks([p for p in others if classify(p.name, campaign) is None]):
+    if _books(listing) - {path}:
         return None  # several applications share this folder: not one applicant's dossier
     issues, _ = material_issues(others, values.get("org_name"), values.get("project_name"),
                                 values.get("category"), campaign)

@@ -182,16 +182,18 @@ def _collect(folder, out, c, progress, workers=None, registry=None):
     by_path = {r.path: i for i, r in enumerate(files)}
     apps, rows, rejected, headers = [], [], [], []
     workers = workers if workers is not None else default_workers()
-    for rec, payload in _results(todo, c, workers):
-        files[by_path[rec.path]] = rec  # a worker's copy comes back filled in
-        if payload and payload[0] == "app":
-            apps.append(payload[1])
-        elif payload:
-            h, rs, rej = payload[1]
-            headers.append(h)
-            rows.extend(rs)
-            rejected.extend(rej)
-        bar.step(rec.rel)
+    from xl_addin.consolidate.materials import run_cache  # each dossier folder listed once a run
+    with run_cache():
+        for rec, payload in _results(todo, c, workers):
+            files[by_path[rec.path]] = rec  # a worker's copy comes back filled in
+            if payload and payload[0] == "app":
+                apps.append(payload[1])
+            elif payload:
+                h, rs, rej = payload[1]
+                headers.append(h)
+                rows.extend(rs)
+                rejected.extend(rej)
+            bar.step(rec.rel)
     bar.close()
     for rec in files:
         if rec.name_note:
