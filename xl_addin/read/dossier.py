@@ -9,6 +9,11 @@ module only applies them:
 - :func:`check_dossier` reads a folder: the workbook (via check.check_file), the files
   present by name and kind, the naming rule M11 and the section lengths of the 实践报告
   .docx (M05).
+
+Only the 实践报告 is read for its content. The others — M06 营业执照, M09 竣工验收证明 among
+them — are scans: what they certify is in a picture, which needs OCR, and a text check
+would judge the rare PDF with a text layer differently from the same certificate scanned
+(decision in RULES.md M). Their name and kind are checked; their content is the experts'.
 """
 
 from __future__ import annotations
