@@ -119,3 +119,17 @@ def test_the_recalculated_banner_equals_saq_check(books, capsys):
         got = json.loads(out)
         assert v["banner"] == got["status"] == CASES[name][3], name
         assert int(v["materials_missing"]) == got["materials"]["missing"], name
+
+
+def test_a_workbook_without_a_checklist_keeps_the_old_status(books, capsys, tmp_path):
+    """An application without 材料清单 names (an older template): no 材料 part, as its sheet."""
+    from openpyxl import load_workbook
+    paths, _d = books
+    wb = load_workbook(paths["product_missing"])
+    for name in [n for n in wb.defined_names if n.startswith("mat_")]:
+        del wb.defined_names[name]
+    p = tmp_path / "old.xlsx"
+    wb.save(p)
+    code, out = check(capsys, p, "--json")
+    v = json.loads(out)
+    assert (code, v["materials"], v["status"], v["errors"]) == (0, None, "可以提交", [])
