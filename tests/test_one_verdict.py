@@ -105,5 +105,5 @@ def test_the_recalculated_sheet_equals_saq_check(campaign_run):
         with_materials += "materials" in want  # the 材料清单 count and the banner (issue 13)
         if got != want:
             differ.append((p.name, got, want))
-    assert compared > 30 and with_materials > 30
+    assert compared > 30 and with_materials > 20
     assert differ == []
