@@ -25,7 +25,7 @@ def test_rules_prints_every_part_of_the_campaign(capsys):
     code, out, err = run(capsys, "rules")
     assert code == 0 and err == ""
     for heading in ("一、时间安排（C）", "二、类别与等级（K）", "三、满意度测量项目自评表",
-                    "四、星级条件（L）", "五、问题代码（E）", "六、本年度的决定"):
+                    "四、星级条件（L）", "五、问题代码（E）", "六、申请材料（M）", "七、本年度的决定"):
         assert heading in out
     assert "C2    申请截止日期" in out
     assert "se_M1_changed_unreviewed" in out and "扣 2 分" in out
