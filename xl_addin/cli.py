@@ -373,7 +373,7 @@ def _configure_stage(sp):
     pz = sub.add_parser("publicize", help="确定公示期，生成公示名单（.docx、.pdf、.xlsx）",
                         description="确定公示期，生成公示名单（.docx、.pdf、.xlsx）")
     pz.add_argument("--start", default=None,
-                    help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；共 7 天（C5）")
+                    help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；天数见规则 C5")
     pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
                         description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
     ex = sub.add_parser("example", help="演示用：在示例活动文件夹中生成专家名单和上一年的发布名单",
