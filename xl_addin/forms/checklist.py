@@ -71,13 +71,7 @@ def add_checklist(wb, c, resolve, lists):
                 "“saq check 申报材料文件夹”按本清单核对文件。")
     ws["A2"].font = C.font(9.5, color="595959")
     ws.merge_cells("A2:G2")
-    for j, (h, w) in enumerate(zip(heads, widths), 1):
-        cl = ws.cell(3, j, h)
-        cl.font = C.font(10.5, True)
-        cl.fill = C.HEAD_FILL
-        cl.border = C.BOX
-        cl.alignment = C.CENTER
-        ws.column_dimensions[cl.column_letter].width = w
+    C.header_row(ws, 3, heads, widths)
     no_project = [x.name for x in c.categories if not x.project_required]
     proj_expr = (f"IF(OR({','.join(f'{cat}={lit(n)}' for n in no_project)}),\"\",{proj})"
                  if no_project else proj)

@@ -173,6 +173,29 @@ def style_input(cell, f=None):
             cell.number_format = "@"
 
 
+def header_row(ws, row, heads, widths, size=10.5, fill=HEAD_FILL, alignment=CENTER):
+    """A table's heading row: bold, boxed heads from column A, and the columns' widths.
+
+    Args:
+        ws: the worksheet.
+        row: the row number.
+        heads: the column heads, from column A.
+        widths: the column widths, one per head.
+        size: the font size.
+        fill: the heads' fill (None: leave it).
+        alignment: the heads' alignment (None: leave it).
+    """
+    for j, (h, w) in enumerate(zip(heads, widths), 1):
+        cl = ws.cell(row, j, h)
+        cl.font = font(size, True)
+        if fill is not None:
+            cl.fill = fill
+        cl.border = BOX
+        if alignment is not None:
+            cl.alignment = alignment
+        ws.column_dimensions[cl.column_letter].width = w
+
+
 def style_label(cell, bold=False):
     cell.font = font(bold=bold)
     cell.border = BOX
