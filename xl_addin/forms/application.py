@@ -183,11 +183,7 @@ def _form_title(ws, c):
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 56
-    ws["A1"] = f"{c.title} 申请书"
-    ws["A1"].font = C.font(16, True)
-    ws["A1"].alignment = C.CENTER
-    ws.merge_cells("A1:C1")
-    ws.row_dimensions[1].height = 30
+    C.title_row(ws, f"{c.title} 申请书", 16, "C", 30)
     ws["A2"] = ("黄色单元格为填写项；选择项请用下拉列表，日期如 2023-05-01，数字不带单位。"
                 "填写有误时单元格变红（错误）或变黄（提醒），右侧“提示”列说明原因。")
     ws["A2"].alignment = C.WRAP
@@ -238,11 +234,7 @@ def _rubric_sheet(b, wr):
     """
     rb = b.c.rubric
     C.header_row(wr, 2, RUBRIC_HEADS, RUBRIC_WIDTHS)
-    wr["A1"] = f"附件2-5 满意度测量项目自评表（{b.c.year}）"
-    wr["A1"].font = C.font(14, True)
-    wr["A1"].alignment = C.CENTER
-    wr.merge_cells("A1:I1")
-    wr.row_dimensions[1].height = 26
+    C.title_row(wr, f"附件2-5 满意度测量项目自评表（{b.c.year}）", 14, "I", 26)
     r = 3
     for sec in rb.sections:
         sec_start = r
@@ -375,11 +367,9 @@ def _respondent_sheet(b, wl):
     """
     need = b.c.flags["E17"]["threshold"]
     n_rows = need + 50
-    wl["A1"] = f"被访者名单（不超过 {need} 人须全部列出，超过 {need} 人至少列出 {need} 人）"
-    wl["A1"].font = C.font(13, True)
-    wl.merge_cells("A1:C1")
-    wl["A1"].alignment = C.CENTER  # wrapped: the title is wider than the three columns
-    wl.row_dimensions[1].height = 40
+    # centred and wrapped: the title is wider than the three columns
+    C.title_row(wl, f"被访者名单（不超过 {need} 人须全部列出，超过 {need} 人至少列出 {need} 人）",
+                13, "C", 40)
     wl["A2"] = "姓名和联系方式都填写的才计入人数（E17）；联系方式填写手机或电话。"
     wl["A2"].font = C.font(9.5, color="595959")
     C.header_row(wl, 3, RESPONDENT_COLUMNS, (8, 20, 28), fill=None, alignment=None)
@@ -429,10 +419,7 @@ def _result_sheet(b, wo):
     wo.column_dimensions["A"].width = 22
     wo.column_dimensions["B"].width = 16
     wo.column_dimensions["C"].width = 60
-    wo["A1"] = f"{b.c.title} 自评结果（随填写自动计算）"
-    wo["A1"].font = C.font(15, True)
-    wo.merge_cells("A1:C1")
-    wo.row_dimensions[1].height = 28
+    C.title_row(wo, f"{b.c.title} 自评结果（随填写自动计算）", 15, "C", 28, alignment=None)
     wo.merge_cells("A2:C2")
     wo.row_dimensions[2].height = 30
     rr = _section_scores(b, wo, 4)
