@@ -197,12 +197,17 @@ def _form_title(ws, c):
 def _block_head(ws, row, title):
     """A block's heading row; returns the row below it."""
     ws.cell(row, 1, title)
-    for j in (1, 2, 3):
-        ws.cell(row, j).fill = C.BLOCK_FILL
-        ws.cell(row, j).font = C.font(11, True)
-        ws.cell(row, j).border = C.BOX
+    _band(ws, row, (1, 2, 3), 11, C.BLOCK_FILL)
     ws.cell(row, 3, "提示")
     return row + 1
+
+
+def _band(ws, row, cols, size, fill=C.HEAD_FILL):
+    """Cells ``cols`` of ``row`` as a heading band: filled, boxed, bold."""
+    for j in cols:
+        ws.cell(row, j).fill = fill
+        ws.cell(row, j).border = C.BOX
+        ws.cell(row, j).font = C.font(size, True)
 
 
 def _form_row(b, ws, row, f, only, form):
@@ -306,10 +311,7 @@ def _section_total(b, wr, r, sec):
     wr.cell(r, 5, f"{sec.name}小计（满分 {fmt_number(sec.weight)}）")
     wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
     b.placed[f"sec:{sec.id}"] = (wr, f"H{r}")
-    for j in range(2, 10):
-        wr.cell(r, j).fill = C.HEAD_FILL
-        wr.cell(r, j).border = C.BOX
-        wr.cell(r, j).font = C.font(10, True)
+    _band(wr, r, range(2, 10), 10)
 
 
 def _section_label(wr, sec, start, end):
@@ -350,10 +352,7 @@ def _summary_rows(wr, c, r):
         wr.cell(r, 5, label)
         wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
         out[key] = r
-        for j in range(5, 9):
-            wr.cell(r, j).fill = C.HEAD_FILL
-            wr.cell(r, j).border = C.BOX
-            wr.cell(r, j).font = C.font(11, True)
+        _band(wr, r, range(5, 9), 11)
         r += 1
     return out
 
