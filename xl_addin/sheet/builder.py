@@ -433,7 +433,7 @@ class Builder:
                                     lit(after) if after else "") if p)
         return f"IF({e}+{w}=0,{lit(ok)},{body})"
 
-    # -- shared checks -------------------------------------------------------------------
+    # -- what the codes' formulas share (rules/codes) ---------------------------------
     def shown_number(self, v):
         return f"IF({v}=\"\",{lit(BLANK)},{v}&\"\")"
 
@@ -456,7 +456,6 @@ class Builder:
     def in_categories(self, cat_expr, code):
         cats = self.c.flags[code]["categories"]  # the same setting checks.applies reads
         return any_equal(cat_expr, [lit(x) for x in cats])
-
 
     def applies(self, code):
         """Excel condition: the code applies to the category (checks.Context.applies)."""
@@ -554,7 +553,6 @@ class _FakeFlag:
         self.severity = severity
 
 
-
 def _placeholders(text):
     return {n for _, n, _, _ in string.Formatter().parse(text) if n}
 
@@ -568,4 +566,3 @@ def yesno_mapping(c, choices):
         for w in sorted(variants):
             mapping.setdefault(w, lit(canon))
     return mapping
-

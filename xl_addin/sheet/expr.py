@@ -105,5 +105,3 @@ def any_equal(expr, values):
 
 def array_const(values):
     return "{" + ",".join(str(v) for v in values) + "}"
-
-
