@@ -836,7 +836,7 @@ def _build_rubric(path, raw):
                   tuple(items), tuple(concl), veto.get("key"), veto.get("label"))
 
 
-# The parameters each flag's check reads (checks.py); anything else in [flags.Exx] is a typo.
+# The parameters each flag's check and formula read (rules/codes/); anything else in [flags.Exx] is a typo.
 FLAG_PARAMS = {
     "E01": ("established_by",), "E03": ("survey_from",),
     "E06": ("credit_a_since", "exempt_review_types"),
@@ -849,10 +849,10 @@ FLAG_PARAMS = {
     "E13": ("institution_suffixes",),
     "E15": ("min",), "E17": ("threshold", "too_many_message"),
     "E20": ("required", "required_row", "required_header"),
-    "E21": ("pattern",), "E22": ("earliest", "early_message"),
+    "E21": ("shape",), "E22": ("earliest", "early_message"),
     "E24": ("negation_words", "strategy_words", "management_words", "unclear_words",
             "none_words", "negated", "unclear"),
-    "E27": ("tolerance",), "E28": ("pattern",), "E32": ("late_message",),
+    "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",),
 }
 
 _STAR_FIELDS = {"category", "veto", "conclusion", "satisfaction", "report_use", "risk"}
