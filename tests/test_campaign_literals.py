@@ -23,7 +23,7 @@ DATA_KEYS = {"variants", "words", "kinds", "separators", "pattern", "key", "id",
              "unclear_words", "none_words", "exempt_review_types", "categories", "choices",
              "start", "end", "date", "established_by", "survey_from", "credit_a_since",
              "earliest", "severity", "relaxed_severity", "other_severity", "field", "wanted",
-             "in", "extends", "report", "numeral", "type", "only", "block", "by"}
+             "in", "extends", "report", "numeral", "type", "only", "block", "by", "shape"}
 
 # Numbers that are not parameters, each with the reason. Keep this list short: anything
 # else equal to a parameter must be a placeholder.
