@@ -503,7 +503,7 @@ def typed_variant_row(rng, c):
 
 
 def fmt(x):
-    from xl_addin.rules.campaign import fmt_number
+    from xl_addin.rules.show import fmt_number
     return fmt_number(x)
 
 

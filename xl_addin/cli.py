@@ -82,7 +82,7 @@ def cmd_check(args):
         print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
         return 1 if res.errors else 0
     print(f"{args.file}：{KINDS[res.kind]}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
-    from xl_addin.rules.campaign import fmt_number
+    from xl_addin.rules.show import fmt_number
     if res.kind == "application":
         for k, v in (("评价得分", fmt_number(res.selfeval_total)), ("评价结论", res.conclusion),
                      ("可评等级", res.achievable_level), ("建议等级", res.proposed_level or ""),

@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from xl_addin.rules.show import fmt_number
 from xl_addin.errors import CampaignError
 
 CAMPAIGN_DIR = Path(__file__).parents[1] / "campaigns"
@@ -232,19 +233,6 @@ class Campaign:
         ids += list(self.flags)
         ids += list(self.materials)
         return ids
-
-
-def fmt_number(x):
-    """A number as Excel's General format shows it: 85, 83.5, 69.9."""
-    if x is None:
-        return ""
-    if isinstance(x, bool):
-        return "TRUE" if x else "FALSE"
-    if isinstance(x, int):
-        return str(x)
-    if float(x).is_integer():
-        return str(int(x))
-    return f"{float(x):.15g}"
 
 
 # ---------------------------------------------------------------------- loading

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 
 BLANK = "（空）"
 

@@ -7,7 +7,7 @@ lines instead of cutting them, the 规则说明 sheet gets whole cells, and ``sa
 
 from __future__ import annotations
 
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 from xl_addin.rules.checks import part_label
 from xl_addin.textable import render, width
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import string
 
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 from xl_addin.rules.checks import show
 
 MAX_LITERAL = 255  # Excel's limit on one string constant in a formula

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from xl_addin.rules import codes
 from xl_addin.rules import rubric as rubric_mod
-from xl_addin.rules.campaign import load
 from xl_addin.rules.codes.identity import uscc_templates
 from xl_addin.sheet.builder import (Builder, Instance, Plan, blank_words, expected_text, render,
                                     yesno_mapping)
@@ -77,13 +76,13 @@ def conclusion_expr(c, total, veto=None):
     return out
 
 
-def application_plan(campaign=None):
+def application_plan(campaign):
     """The plan of the application workbook (inputs ``in:<key>``, plus ``in:respondents_listed``).
 
     Returns:
         Plan with outputs se_base … warning_count, status and the rubric/section cells.
     """
-    c = campaign or load()
+    c = campaign
     b = Builder(c, codes.APPLICATION, deadline=c.application_deadline)
     p = b.p
     for f in c.fields["application"]:
@@ -104,13 +103,13 @@ def application_plan(campaign=None):
 
 
 # ---------------------------------------------------------------------- 附件3 rows
-def row_plan(campaign=None):
+def row_plan(campaign):
     """The plan of one ``recommendations`` row (inputs ``in:<key>`` of recommendation_row).
 
     Outputs: flags, flag_text, error_count, warning_count, status, achievable_level,
     proposed_level, level_reason, row_conclusion; every flag is "" for an empty row.
     """
-    c = campaign or load()
+    c = campaign
     b = Builder(c, codes.ROW)
     keys = [f.key for f in c.fields["recommendation_row"]]
     empty = "AND(" + ",".join(f"TRIM({b.inp(k)}&\"\")=\"\"" for k in keys) + ")"
@@ -132,9 +131,9 @@ def row_plan(campaign=None):
     return b.p
 
 
-def header_plan(campaign=None):
+def header_plan(campaign):
     """The plan of the 附件3 header: E21 (手机), E28 (邮箱), E22 (填表日期 after C3)."""
-    c = campaign or load()
+    c = campaign
     b = Builder(c, codes.RECOMMENDER, deadline=c.recommendation_deadline)
     for f in c.fields["recommender"]:
         b.parse_field(f)
