@@ -12,6 +12,19 @@ class SaqError(Exception):
 
     exit_code = 2
 
+    def __reduce__(self):
+        # Subclasses take other arguments than their message: without this, an error
+        # raised in a worker process cannot come back and the user sees BrokenProcessPool.
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild(cls, message, state):
+    """An error as it was pickled: same class, message and attributes."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class CampaignError(SaqError):
     """The campaign file is missing, unreadable or inconsistent (names file and key)."""
