@@ -229,7 +229,8 @@ def test_cli_errors_are_one_chinese_line(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert rc == 2 and "分配表" in err and "Traceback" not in err
     rc = cli.main(["review", "collect", str(tmp_path), "--publication-start", "10月8日"])
-    assert rc == 2
+    out, err = capsys.readouterr()
+    assert (rc, out, err) == (2, "", "错误：公示开始日期“10月8日”应为 2023-09-18 的形式\n")
 
 
 def test_assign_rejects_a_broken_master(tmp_path, capsys):

@@ -71,6 +71,19 @@ CASES = [
     ("UPPER(\"ab\")&LOWER(\"CD\")", "ABcd"),
     ("AND(B1:B3)", True),               # text in a range is skipped
     ("OR(A4,FALSE)", False),
+    # FIND and SEARCH share their argument checks (start within 1..LEN+1, errors first)
+    ("FIND(\"c\",A3,3)", 3.0),
+    ("FIND(\"a\",A3,2)", "#VALUE!"),
+    ("FIND(\"\",A3,4)", 4.0),             # an empty needle is found at start, up to LEN+1
+    ("FIND(\"\",A3,5)", "#VALUE!"),
+    ("FIND(\"a\",A3,0)", "#VALUE!"),
+    ("FIND(1/0,A3)", "#DIV/0!"),
+    ("SEARCH(\"B\",A3)", 2.0),            # SEARCH ignores case
+    ("SEARCH(\"?c\",A3)", 2.0),           # and knows the wildcards ? * ~
+    ("SEARCH(\"a*c\",A3,2)", "#VALUE!"),
+    ("SEARCH(\"~*\",\"a*b\")", 2.0),
+    ("SEARCH(\"b\",A3,0)", "#VALUE!"),
+    ("SEARCH(\"b\",1/0)", "#DIV/0!"),
 ]
 
 

@@ -235,7 +235,6 @@ COMMANDS["addin"] = (cmd_addin, "Excel 加载项：生成 SAQ.xlam（build）或
 
 # -- issue 5: expert review (thin: all work is in xl_addin.review.workflow)
 def cmd_review(args):
-    import datetime as dt
     from xl_addin.review import workflow
     c = _campaign(args)
     if args.review_cmd == "assign":
@@ -243,15 +242,7 @@ def cmd_review(args):
         print("\n".join(workflow.assign_summary(run)))
         return 1 if run.template or (args.strict and run.shortfalls) else 0
     if args.review_cmd == "collect":
-        start = None
-        if args.publication_start:
-            try:
-                start = dt.date.fromisoformat(args.publication_start)
-            except ValueError:
-                print(f"错误：公示开始日期“{args.publication_start}”应为 {c.year}-09-20 这样的日期",
-                      file=sys.stderr)
-                return 2
-        res, path = workflow.run_collect(args.folder, args.output, c, start)
+        res, path = workflow.run_collect(args.folder, args.output, c, args.publication_start)
         print("\n".join(workflow.collect_summary(res, path)))
         return 0
     if args.review_cmd == "simulate":
@@ -282,7 +273,7 @@ def _configure_review(sp):
                          description="收集专家交回的评分表，生成评审结果与各类名单")
     col.add_argument("folder", help="分配时的输出文件夹（专家交回的评分表放回其中）")
     col.add_argument("-o", "--output", default="评审结果.xlsx", help="结果文件，默认 评审结果.xlsx")
-    col.add_argument("--publication-start", default=None,
+    col.add_argument("--publication-start", default=None, type=_date("公示开始日期"),
                      help="公示开始日期（年-月-日），默认取活动配置 [stages]（9 月内）")
     sim = sub.add_parser("simulate", help="演示用：模拟专家填写评分表",
                          description="演示用：按固定随机种子模拟每位专家填写评分表（覆盖原文件）")
@@ -306,16 +297,24 @@ COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分�
 
 # -- issue 14: history, registry and the stages after expert review (thin: xl_addin.review.history,
 # xl_addin.review.registry, xl_addin.review.stages)
-def _date_arg(text, what):
-    """A date option: None when absent; one Chinese line (exit 2) when malformed."""
+def _date(what):
+    """argparse ``type=`` of a date option (2023-09-18).
+
+    Args:
+        what: the option in the message, e.g. 公示开始日期.
+    Returns:
+        text -> datetime.date; a malformed date raises SaqError (not ValueError, which
+        argparse would turn into its own usage message), so it is one Chinese line, exit 2.
+    """
     import datetime as dt
-    from xl_addin.errors import SaqError
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise SaqError(f"{what}“{text}”应为 2023-09-18 的形式") from None
+
+    def parse(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise SaqError(f"{what}“{text}”应为 2023-09-18 的形式") from None
+    parse.__name__ = "日期"
+    return parse
 
 
 def cmd_history(args):
@@ -353,11 +352,11 @@ def cmd_stage(args):
         run = stages.update(args.workbook, c, getattr(args, "folder", None), args.registry,
                             args.by)
     elif args.stage_cmd == "publicize":
-        run = stages.publicize(args.workbook, c, _date_arg(args.start, "公示开始日期"),
+        run = stages.publicize(args.workbook, c, args.start,
                                args.output, args.registry, args.by, pdf)
     else:
         run = stages.publish(args.workbook, c, args.output, args.registry, args.by, pdf,
-                             _date_arg(args.date, "发布日期"))
+                             args.date)
     print("\n".join(stages.summary_lines(run)))
     return 0
 
@@ -372,7 +371,7 @@ def _configure_stage(sp):
                         description="记录评定工作簿中的改动（审计记录）并刷新各工作表")
     pz = sub.add_parser("publicize", help="确定公示期，生成公示名单（.docx、.pdf、.xlsx）",
                         description="确定公示期，生成公示名单（.docx、.pdf、.xlsx）")
-    pz.add_argument("--start", default=None,
+    pz.add_argument("--start", default=None, type=_date("公示开始日期"),
                     help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；共 7 天（C5）")
     pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
                         description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
@@ -383,7 +382,7 @@ def _configure_stage(sp):
                     help=CAMPAIGN_HELP)
     for x in (up, pz, pb):
         x.add_argument("workbook", help="评定工作簿（saq stage start 生成）")
-    pb.add_argument("--date", default=None, help="发布日期（如 2023-09-28），默认今天")
+    pb.add_argument("--date", default=None, type=_date("发布日期"), help="发布日期（如 2023-09-28），默认今天")
     for x in (pz, pb):
         x.add_argument("-o", "--output", default=None, help="名单输出文件夹，默认与评定工作簿相同")
         x.add_argument("--no-pdf", action="store_true", help="不生成 PDF（无 LibreOffice 时）")
@@ -532,7 +531,11 @@ def main(argv=None):
 
 def _main(argv):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SaqError as e:  # an option's value, e.g. a malformed date (_date)
+        print(f"错误：{e}", file=sys.stderr)
+        return e.exit_code
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -4,22 +4,30 @@ Sheets: 申请表 (cover, 附件2-3 with the four category blocks, 资格自查)
 one input cell per rubric part beside the official wording), 被访者名单 (table
 ``respondent_list``), 结果 (scores, levels, flags, banner) and the hidden _calc, _lists and
 _meta. Every formula comes from :func:`xl_addin.sheet.formulas.application_plan`.
+
+:func:`build_application` only orders the steps; each sheet (and each block of a sheet) is
+laid out by its own small function below. The order of the steps is part of the output
+(defined names, merged ranges, validations and conditional formats are written in the order
+they are added), so the committed templates stay byte-stable only if it is kept.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from xl_addin.rules.campaign import fmt_number, load
+from xl_addin.rules.campaign import Field, fmt_number, load
 from xl_addin.rules.checks import part_label
 from xl_addin.rules import parse
 from xl_addin.sheet.formulas import application_plan, lit
 from xl_addin.forms import common as C
+from xl_addin.forms.checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
+from xl_addin.forms.print_sheets import add_print_sheets, flag_lines  # issue 13
 
 TEMPLATE_ID = "saq-application"
 COVER_KEYS = ("recommender", "fill_date", "category", "level")
@@ -29,6 +37,41 @@ COUNT_COL = "G"  # hidden: 1 when the row has both 姓名 and 联系方式 (E17)
 RESULT_NAMES = ("se_base", "se_bonus", "se_total", "se_conclusion", "achievable_level",
                 "proposed_level", "level_reason", "flags", "flag_text", "error_count",
                 "warning_count", "status")
+RESULT_LABELS = {"se_base": "基础分", "se_bonus": "加分项", "se_total": "评价得分（基础分 + 加分项）",
+                 "se_conclusion": "评价结论（自评）", "achievable_level": "可评等级",
+                 "proposed_level": "建议等级", "level_reason": "等级说明",
+                 "error_count": "错误项数", "warning_count": "提醒项数", "flags": "问题代码",
+                 "flag_text": "问题说明", "status": "表格检查"}
+RUBRIC_HEADS = ("部分", "序号", "项目", "评分标准（附件2-5 原文）", "分项", "允许值", "自评分",
+                "项目得分", "提示")
+RUBRIC_WIDTHS = (10, 6, 18, 44, 18, 12, 9, 9, 30)
+BANNER = "A3"  # the banner on 申请表 (the same formula stands in 结果!A2)
+
+
+@dataclass
+class _Build:
+    """What the sheet builders share while one workbook is laid out."""
+    wb: object
+    c: object  # the Campaign
+    plan: object  # sheet.formulas.Plan
+    lists: dict  # choice list name -> (range, values), from C.lists_sheet
+    inputs: dict = field(default_factory=dict)  # input key -> absolute reference
+    input_cells: dict = field(default_factory=dict)  # input key -> (worksheet, coordinate)
+    placed: dict = field(default_factory=dict)  # plan cell -> (worksheet, coordinate)
+
+    def add_input(self, key, ws, coord):
+        """Name an input cell and remember where it is (formulas, hints, formats)."""
+        C.add_name(self.wb, key, ws, coord)
+        self.inputs[key] = C.ref(ws, coord)
+        self.input_cells[key] = (ws, coord)
+
+
+@dataclass
+class _Form:
+    """What the 申请表 sheet tells the later steps."""
+    cat_ref: str | None = None  # the 申报类别 cell
+    greyed: list = field(default_factory=list)  # (cells, only-categories)
+    last_row: int = 0
 
 
 def _groups(c):
@@ -82,187 +125,253 @@ def build_application(campaign=None):
     wr = wb.create_sheet("自评表")
     wl = wb.create_sheet("被访者名单")
     wo = wb.create_sheet("结果")
-    lists = C.lists_sheet(wb, c)
+    b = _Build(wb, c, plan, C.lists_sheet(wb, c))
     C.meta_sheet(wb, TEMPLATE_ID, c)
     C.fixed_properties(wb, f"{c.title} 申请书")
 
-    inputs, input_cells, placed = {}, {}, {}
-    fields = {f.key: f for f in c.fields["application"]}
+    form = _form_sheet(b, ws)
+    summary_rows, rubric_last = _rubric_sheet(b, wr)
+    respondent_last = _respondent_sheet(b, wl)
+    result_last = _result_sheet(b, wo)
+    resolve = _formulas(b, ws, wo)
+    for key, rrow in summary_rows.items():
+        wr.cell(rrow, 8).value = f"={resolve(key)}"
+    _banner_formats(c, ws, wo)
+    _field_hints(b, ws, resolve)
+    _grey_blocks(ws, form)
+    _grey_static_hints(ws, form.last_row)
+    _pages({ws: form.last_row, wr: rubric_last, wl: respondent_last, wo: result_last})
+    C.localize_rule_references(wb)  # no sheet names in CF/DV formulas (issue 11)
+    return wb
 
-    # ---- 申请表 -------------------------------------------------------------------
+
+def _pages(last_rows):
+    """Protection, A4 page setup and print areas of 申请表, 自评表, 被访者名单 and 结果.
+
+    Args:
+        last_rows: worksheet -> its last printed row, in that order.
+    """
+    ws, wr, wl, wo = last_rows
+    for sheet in last_rows:
+        C.protect(sheet)
+    C.a4(ws, title_rows="1:1")
+    C.a4(wr, landscape=True, title_rows="1:2")
+    C.a4(wl, title_rows="3:3")
+    C.a4(wo)
+    ws.freeze_panes = "A4"
+    for sheet, last in last_rows.items():
+        sheet.print_area = f"A1:{'I' if sheet is wr else 'C'}{last}"
+
+
+# ---- 申请表 -------------------------------------------------------------------------------
+def _form_sheet(b, ws):
+    """The 申请表 sheet: title, notes, banner row, then one block per :func:`_groups` entry."""
+    _form_title(ws, b.c)
+    form = _Form()
+    row = 4
+    for title, flds, only in _groups(b.c):
+        row = _block_head(ws, row + 1, title)
+        for f in flds:
+            _form_row(b, ws, row, f, only, form)
+            row += 1
+    form.last_row = row - 1
+    return form
+
+
+def _form_title(ws, c):
+    """Rows 1–3: title, how to fill, and the (merged) banner row."""
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 56
-    ws["A1"] = f"{c.title} 申请书"
-    ws["A1"].font = C.font(16, True)
-    ws["A1"].alignment = C.CENTER
-    ws.merge_cells("A1:C1")
-    ws.row_dimensions[1].height = 30
+    C.title_row(ws, f"{c.title} 申请书", 16, "C", 30)
     ws["A2"] = ("黄色单元格为填写项；选择项请用下拉列表，日期如 2023-05-01，数字不带单位。"
                 "填写有误时单元格变红（错误）或变黄（提醒），右侧“提示”列说明原因。")
     ws["A2"].alignment = C.WRAP
     ws["A2"].font = C.font(9.5, color="595959")
     ws.merge_cells("A2:C2")
     ws.row_dimensions[2].height = 30
-    banner_coord = "A3"
-    ws.merge_cells("A3:C3")
-    ws.row_dimensions[3].height = 26
-    row = 4
-    cat_ref = None
-    greyed = []  # (cells, only)
-    for title, flds, only in _groups(c):
-        row += 1
-        ws.cell(row, 1, title)
-        for j in (1, 2, 3):
-            ws.cell(row, j).fill = C.BLOCK_FILL
-            ws.cell(row, j).font = C.font(11, True)
-            ws.cell(row, j).border = C.BOX
-        ws.cell(row, 3, "提示")
-        row += 1
-        for f in flds:
-            lab = ws.cell(row, 1, f.label)
-            C.style_label(lab)
-            cell = ws.cell(row, 2)
-            C.style_input(cell, f)
-            coord = f"B{row}"
-            C.add_name(wb, f.key, ws, coord)
-            inputs[f.key] = C.ref(ws, coord)
-            input_cells[f.key] = (ws, coord)
-            hint = ws.cell(row, 3)
-            hint.alignment = C.WRAP
-            hint.border = C.BOX
-            hint.font = C.font(9.5, color="9C0006")
-            C.validation_for(ws, f, c, lists, coord)
-            if f.key == "category":
-                cat_ref = C.ref(ws, coord)
-            if f.only or only:
-                greyed.append((f"A{row}:B{row}", f.only or only))
-            # rows whose field can be flagged get room for a two-line message
-            tall = f.key in plan.field_flags or len(f.label) > 15
-            ws.row_dimensions[row].height = 30 if tall else 20
-            row += 1
-    last_form_row = row - 1
+    ws.merge_cells(f"{BANNER}:C{BANNER[1:]}")
+    ws.row_dimensions[int(BANNER[1:])].height = 26
 
-    # ---- 自评表 -------------------------------------------------------------------
-    rb = c.rubric
-    heads = ["部分", "序号", "项目", "评分标准（附件2-5 原文）", "分项", "允许值", "自评分", "项目得分", "提示"]
-    widths = [10, 6, 18, 44, 18, 12, 9, 9, 30]
-    for j, (h, w) in enumerate(zip(heads, widths), 1):
-        cl = wr.cell(2, j, h)
-        cl.font = C.font(10.5, True)
-        cl.fill = C.HEAD_FILL
-        cl.border = C.BOX
-        cl.alignment = C.CENTER
-        wr.column_dimensions[cl.column_letter].width = w
-    wr["A1"] = f"附件2-5 满意度测量项目自评表（{c.year}）"
-    wr["A1"].font = C.font(14, True)
-    wr["A1"].alignment = C.CENTER
-    wr.merge_cells("A1:I1")
-    wr.row_dimensions[1].height = 26
+
+def _block_head(ws, row, title):
+    """A block's heading row; returns the row below it."""
+    ws.cell(row, 1, title)
+    _band(ws, row, (1, 2, 3), 11, C.BLOCK_FILL)
+    ws.cell(row, 3, "提示")
+    return row + 1
+
+
+def _band(ws, row, cols, size, fill=C.HEAD_FILL):
+    """Cells ``cols`` of ``row`` as a heading band: filled, boxed, bold."""
+    for j in cols:
+        ws.cell(row, j).fill = fill
+        ws.cell(row, j).border = C.BOX
+        ws.cell(row, j).font = C.font(size, True)
+
+
+def _form_row(b, ws, row, f, only, form):
+    """One field: label (A), input (B, named ``f.key``), 提示 (C)."""
+    C.style_label(ws.cell(row, 1, f.label))
+    C.style_input(ws.cell(row, 2), f)
+    coord = f"B{row}"
+    b.add_input(f.key, ws, coord)
+    hint = ws.cell(row, 3)
+    hint.alignment = C.WRAP
+    hint.border = C.BOX
+    hint.font = C.font(9.5, color="9C0006")
+    C.validation_for(ws, f, b.c, b.lists, coord)
+    if f.key == "category":
+        form.cat_ref = C.ref(ws, coord)
+    if f.only or only:
+        form.greyed.append((f"A{row}:B{row}", f.only or only))
+    # rows whose field can be flagged get room for a two-line message
+    tall = f.key in b.plan.field_flags or len(f.label) > 15
+    ws.row_dimensions[row].height = 30 if tall else 20
+
+
+# ---- 自评表 -------------------------------------------------------------------------------
+def _rubric_sheet(b, wr):
+    """The 自评表 sheet (附件2-5).
+
+    Returns:
+        (summary key -> row of its 项目得分 cell, last row)
+    """
+    rb = b.c.rubric
+    C.header_row(wr, 2, RUBRIC_HEADS, RUBRIC_WIDTHS)
+    C.title_row(wr, f"附件2-5 满意度测量项目自评表（{b.c.year}）", 14, "I", 26)
     r = 3
     for sec in rb.sections:
         sec_start = r
         for item in rb.items_of(sec.id):
-            parts = list(item.parts) + ([item.penalty] if item.penalty else [])
-            start = r
-            for part in parts:
-                wr.cell(r, 5, part.label if (len(item.parts) > 1 or part.kind in ("penalty", "errors"))
-                        else "—")
-                allowed = part.allowed_text(rb.step)
-                if item.hint:  # A3: say plainly that the cell wants the number of errors
-                    allowed = item.hint
-                if item.choices:
-                    allowed = "、".join(f"{k} {fmt_number(v)}" for k, v in item.choices.items())
-                wr.cell(r, 6, allowed)
-                cell = wr.cell(r, 7)
-                C.style_input(cell)
-                cell.alignment = C.CENTER
-                coord = f"G{r}"
-                C.add_name(wb, part.key, wr, coord)
-                inputs[part.key] = C.ref(wr, coord)
-                input_cells[part.key] = (wr, coord)
-                _part_validation(wr, part, item, coord, rb.step, c, lists)
-                for j in (5, 6, 9):
-                    wr.cell(r, j).border = C.BOX
-                    wr.cell(r, j).alignment = C.WRAP
-                    wr.cell(r, j).font = C.font(9.5)
-                wr.cell(r, 9).font = C.font(9, color="9C0006")
-                r += 1
-            end = r - 1
-            wr.cell(start, 2, item.id)
-            wr.cell(start, 3, f"{item.name}（{fmt_number(item.max)} 分）")
-            wr.cell(start, 4, item.text)
-            placed[f"item:{item.id}"] = (wr, f"H{start}")
-            for j in (2, 3, 4, 8):
-                cl = wr.cell(start, j)
-                cl.border = C.BOX
-                cl.alignment = C.WRAP_TOP if j == 4 else C.CENTER
-                cl.font = C.font(9.5 if j == 4 else 10)
-                if end > start:
-                    wr.merge_cells(start_row=start, start_column=j, end_row=end, end_column=j)
-            # Row heights: the official wording needs ~ (chars * 2 / width) lines.
-            lines = math.ceil(len(item.text) * 2.1 / widths[3]) + 1
-            per = max(18, lines * 14 / (end - start + 1))
-            for rr in range(start, end + 1):
-                wr.row_dimensions[rr].height = per
-        wr.cell(r, 5, f"{sec.name}小计（满分 {fmt_number(sec.weight)}）")
-        wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
-        placed[f"sec:{sec.id}"] = (wr, f"H{r}")
-        for j in range(2, 10):
-            wr.cell(r, j).fill = C.HEAD_FILL
-            wr.cell(r, j).border = C.BOX
-            wr.cell(r, j).font = C.font(10, True)
+            r = _rubric_item(b, wr, r, item)
+        _section_total(b, wr, r, sec)
+        _section_label(wr, sec, sec_start, r)
         r += 1
-        wr.cell(sec_start, 1, f"{sec.name}\n（{fmt_number(sec.weight)}）")
-        wr.cell(sec_start, 1).alignment = C.CENTER
-        wr.cell(sec_start, 1).border = C.BOX
-        wr.cell(sec_start, 1).font = C.font(10, True)
-        wr.merge_cells(start_row=sec_start, start_column=1, end_row=r - 1, end_column=1)
-    # veto
+    _veto_row(b, wr, r)
+    summary_rows = _summary_rows(wr, b.c, r + 1)
+    wr.freeze_panes = "A3"
+    return summary_rows, max(summary_rows.values())
+
+
+def _rubric_item(b, wr, r, item):
+    """One rubric item from row ``r``: a row per part (and penalty), the item's wording merged
+    beside them. Returns the row below the item."""
+    parts = list(item.parts) + ([item.penalty] if item.penalty else [])
+    start = r
+    for part in parts:
+        _part_row(b, wr, r, item, part)
+        r += 1
+    end = r - 1
+    wr.cell(start, 2, item.id)
+    wr.cell(start, 3, f"{item.name}（{fmt_number(item.max)} 分）")
+    wr.cell(start, 4, item.text)
+    b.placed[f"item:{item.id}"] = (wr, f"H{start}")
+    for j in (2, 3, 4, 8):
+        cl = wr.cell(start, j)
+        cl.border = C.BOX
+        cl.alignment = C.WRAP_TOP if j == 4 else C.CENTER
+        cl.font = C.font(9.5 if j == 4 else 10)
+        if end > start:
+            wr.merge_cells(start_row=start, start_column=j, end_row=end, end_column=j)
+    # Row heights: the official wording needs ~ (chars * 2 / width) lines.
+    lines = math.ceil(len(item.text) * 2.1 / RUBRIC_WIDTHS[3]) + 1
+    per = max(18, lines * 14 / (end - start + 1))
+    for rr in range(start, end + 1):
+        wr.row_dimensions[rr].height = per
+    return r
+
+
+def _part_row(b, wr, r, item, part):
+    """One rubric part: 分项, 允许值 and the 自评分 input (G, named ``part.key``)."""
+    rb = b.c.rubric
+    wr.cell(r, 5, part.label if (len(item.parts) > 1 or part.kind in ("penalty", "errors"))
+            else "—")
+    allowed = part.allowed_text(rb.step)
+    if item.hint:  # A3: say plainly that the cell wants the number of errors
+        allowed = item.hint
+    if item.choices:
+        allowed = "、".join(f"{k} {fmt_number(v)}" for k, v in item.choices.items())
+    wr.cell(r, 6, allowed)
+    cell = wr.cell(r, 7)
+    C.style_input(cell)
+    cell.alignment = C.CENTER
+    coord = f"G{r}"
+    b.add_input(part.key, wr, coord)
+    _part_validation(wr, part, item, coord, rb.step, b.c, b.lists)
+    for j in (5, 6, 9):
+        wr.cell(r, j).border = C.BOX
+        wr.cell(r, j).alignment = C.WRAP
+        wr.cell(r, j).font = C.font(9.5)
+    wr.cell(r, 9).font = C.font(9, color="9C0006")
+
+
+def _section_total(b, wr, r, sec):
+    """The section's 小计 row (its 项目得分 cell is the plan cell ``sec:<id>``)."""
+    wr.cell(r, 5, f"{sec.name}小计（满分 {fmt_number(sec.weight)}）")
+    wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
+    b.placed[f"sec:{sec.id}"] = (wr, f"H{r}")
+    _band(wr, r, range(2, 10), 10)
+
+
+def _section_label(wr, sec, start, end):
+    """The section's name and weight, merged down column A over its rows."""
+    wr.cell(start, 1, f"{sec.name}\n（{fmt_number(sec.weight)}）")
+    wr.cell(start, 1).alignment = C.CENTER
+    wr.cell(start, 1).border = C.BOX
+    wr.cell(start, 1).font = C.font(10, True)
+    wr.merge_cells(start_row=start, start_column=1, end_row=end, end_column=1)
+
+
+def _veto_row(b, wr, r):
+    """The 否决项 row: a yes/no input (G, named ``rubric.veto_key``)."""
+    rb = b.c.rubric
     wr.cell(r, 1, "否决项")
     wr.cell(r, 2, rb.veto_key.removeprefix("se_"))
     wr.cell(r, 3, rb.veto_label)
     wr.merge_cells(start_row=r, start_column=3, end_row=r, end_column=6)
-    cell = wr.cell(r, 7)
-    C.style_input(cell)
-    C.add_name(wb, rb.veto_key, wr, f"G{r}")
-    inputs[rb.veto_key] = C.ref(wr, f"G{r}")
-    input_cells[rb.veto_key] = (wr, f"G{r}")
-    C.validation_for(wr, _yesno_field(c, rb.veto_key, rb.veto_label), c, lists, f"G{r}")
+    C.style_input(wr.cell(r, 7))
+    b.add_input(rb.veto_key, wr, f"G{r}")
+    C.validation_for(wr, _yesno_field(b.c, rb.veto_key, rb.veto_label), b.c, b.lists, f"G{r}")
     for j in range(1, 10):
         wr.cell(r, j).border = C.BOX
         wr.cell(r, j).font = C.font(10, True)
     wr.row_dimensions[r].height = 24
-    r += 1
-    summary_rows = {}
+
+
+def _summary_rows(wr, c, r):
+    """基础分, 加分项, 评价得分, 评价结论 from row ``r`` (formulas come later).
+
+    Returns:
+        summary key -> row
+    """
+    out = {}
     base, bonus = fmt_number(c.rubric.base_total), fmt_number(c.rubric.bonus_total)
     for key, label in (("se_base", f"基础分（满分 {base}）"), ("se_bonus", f"加分项（满分 {bonus}）"),
                        ("se_total", "评价得分"), ("se_conclusion", "评价结论")):
         wr.cell(r, 5, label)
         wr.merge_cells(start_row=r, start_column=5, end_row=r, end_column=7)
-        summary_rows[key] = r
-        for j in range(5, 9):
-            wr.cell(r, j).fill = C.HEAD_FILL
-            wr.cell(r, j).border = C.BOX
-            wr.cell(r, j).font = C.font(11, True)
+        out[key] = r
+        _band(wr, r, range(5, 9), 11)
         r += 1
-    wr.freeze_panes = "A3"
+    return out
 
-    # ---- 被访者名单 -------------------------------------------------------------------
-    n_rows = c.flags["E17"]["threshold"] + 50
-    need = c.flags["E17"]["threshold"]
-    wl["A1"] = f"被访者名单（不超过 {need} 人须全部列出，超过 {need} 人至少列出 {need} 人）"
-    wl["A1"].font = C.font(13, True)
-    wl.merge_cells("A1:C1")
-    wl["A1"].alignment = C.CENTER  # wrapped: the title is wider than the three columns
-    wl.row_dimensions[1].height = 40
+
+# ---- 被访者名单 ----------------------------------------------------------------------------
+def _respondent_sheet(b, wl):
+    """The 被访者名单 sheet: table ``respondent_list`` and the counted 已列人数 (E17/F4).
+
+    Returns:
+        the last row of the table (for the print area)
+    """
+    need = b.c.flags["E17"]["threshold"]
+    n_rows = need + 50
+    # centred and wrapped: the title is wider than the three columns
+    C.title_row(wl, f"被访者名单（不超过 {need} 人须全部列出，超过 {need} 人至少列出 {need} 人）",
+                13, "C", 40)
     wl["A2"] = "姓名和联系方式都填写的才计入人数（E17）；联系方式填写手机或电话。"
     wl["A2"].font = C.font(9.5, color="595959")
-    for j, (h, w) in enumerate(zip(RESPONDENT_COLUMNS, (8, 20, 28)), 1):
-        cl = wl.cell(3, j, h)
-        cl.font = C.font(10.5, True)
-        cl.border = C.BOX
-        wl.column_dimensions[cl.column_letter].width = w
+    C.header_row(wl, 3, RESPONDENT_COLUMNS, (8, 20, 28), fill=None, alignment=None)
     for rr in range(4, 4 + n_rows):
         for j in (1, 2, 3):
             cl = wl.cell(rr, j)
@@ -274,129 +383,157 @@ def build_application(campaign=None):
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     wl.add_table(tab)
     wl.freeze_panes = "A4"
+    _respondent_count(b, wl, 3 + n_rows + 1000)
+    return 3 + n_rows
+
+
+def _respondent_count(b, wl, last):
+    """已列人数 (E4, named ``respondents_listed``) over rows 4..``last``.
+
+    E17/F4: a respondent counts only with both 姓名 and 联系方式 (engine.count_respondents);
+    one hidden helper cell per row (an empty row costs one LEN) is far cheaper to recalculate
+    than an array formula over the whole column.
+    """
     listed_coord = "E4"
     wl["E3"] = "已列人数"
     wl["E3"].font = C.font(10.5, True)
     wl.column_dimensions["E"].width = 12
-    last = 3 + n_rows + 1000
-    # E17/F4: a respondent counts only with both 姓名 and 联系方式 (engine.count_respondents)
-    # one hidden helper cell per row (an empty row costs one LEN): far cheaper to recalculate
-    # than an array formula over the whole column
     for rr in range(4, last + 1):
         wl[f"{COUNT_COL}{rr}"] = (f"=IF(OR(LEN($B{rr})=0,LEN($C{rr})=0),0,"
                                   f"IF(AND({_present(f'$B{rr}')},{_present(f'$C{rr}')}),1,0))")
     wl.column_dimensions[COUNT_COL].hidden = True
     wl[listed_coord] = f"=SUM(${COUNT_COL}$4:${COUNT_COL}${last})"
-    C.add_name(wb, "respondents_listed", wl, listed_coord)
-    inputs["respondents_listed"] = C.ref(wl, listed_coord)
+    C.add_name(b.wb, "respondents_listed", wl, listed_coord)
+    b.inputs["respondents_listed"] = C.ref(wl, listed_coord)
 
-    # ---- 结果 -------------------------------------------------------------------------
+
+# ---- 结果 ---------------------------------------------------------------------------------
+def _result_sheet(b, wo):
+    """The 结果 sheet: banner (A2), section scores, the named results, 问题说明 lines and the
+    decisions note.
+
+    Returns:
+        its last row (for the print area)
+    """
     wo.column_dimensions["A"].width = 22
     wo.column_dimensions["B"].width = 16
     wo.column_dimensions["C"].width = 60
-    wo["A1"] = f"{c.title} 自评结果（随填写自动计算）"
-    wo["A1"].font = C.font(15, True)
-    wo.merge_cells("A1:C1")
-    wo.row_dimensions[1].height = 28
+    C.title_row(wo, f"{b.c.title} 自评结果（随填写自动计算）", 15, "C", 28, alignment=None)
     wo.merge_cells("A2:C2")
     wo.row_dimensions[2].height = 30
-    rr = 4
+    rr = _section_scores(b, wo, 4)
+    rr = _result_rows(b, wo, rr + 1)
+    rr = flag_lines(wo, rr, b.placed["flag_text"])  # issue 13: 问题说明 one message a row, never cut
+    return _decisions_note(wo, b.c, rr + 1)
+
+
+def _section_scores(b, wo, rr):
+    """部分 / 满分 / 得分 from row ``rr``, one row per section; returns the row below."""
     for h, j in (("部分", 1), ("满分", 2), ("得分", 3)):
         cl = wo.cell(rr, j, h)
         cl.font = C.font(10.5, True)
         cl.fill = C.HEAD_FILL
         cl.border = C.BOX
     rr += 1
-    for sec in rb.sections:
+    for sec in b.c.rubric.sections:
         wo.cell(rr, 1, sec.name)
         wo.cell(rr, 2, sec.weight)
         for j in (1, 2, 3):
             wo.cell(rr, j).border = C.BOX
             wo.cell(rr, j).font = C.font()
             wo.cell(rr, j).alignment = Alignment(horizontal="left" if j == 1 else "center")
-        placed_sec = placed[f"sec:{sec.id}"]
+        placed_sec = b.placed[f"sec:{sec.id}"]
         wo.cell(rr, 3).value = f"={C.ref(placed_sec[0], placed_sec[1])}"
         rr += 1
-    rr += 1
-    labels = {"se_base": "基础分", "se_bonus": "加分项", "se_total": "评价得分（基础分 + 加分项）",
-              "se_conclusion": "评价结论（自评）", "achievable_level": "可评等级",
-              "proposed_level": "建议等级", "level_reason": "等级说明",
-              "error_count": "错误项数", "warning_count": "提醒项数", "flags": "问题代码",
-              "flag_text": "问题说明", "status": "表格检查"}
+    return rr
+
+
+def _result_rows(b, wo, rr):
+    """One row per RESULT_NAMES from row ``rr`` (B named, formula from the plan); returns
+    the row below."""
     for key in RESULT_NAMES:
-        wo.cell(rr, 1, labels[key])
+        wo.cell(rr, 1, RESULT_LABELS[key])
         wo.cell(rr, 1).font = C.font(10.5, True)
         wo.cell(rr, 1).alignment = Alignment(vertical="top")
         wo.cell(rr, 1).fill = C.HEAD_FILL
         wo.merge_cells(start_row=rr, start_column=2, end_row=rr, end_column=3)
-        placed[key] = (wo, f"B{rr}")
-        C.add_name(wb, key, wo, f"B{rr}")
+        b.placed[key] = (wo, f"B{rr}")
+        C.add_name(b.wb, key, wo, f"B{rr}")
         for j in (1, 2, 3):
             wo.cell(rr, j).border = C.BOX
         wo.cell(rr, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         wo.cell(rr, 2).font = C.font(10.5, key in ("se_total", "se_conclusion", "proposed_level"))
         wo.row_dimensions[rr].height = {"flag_text": 180, "level_reason": 34}.get(key, 20)
         rr += 1
-    from xl_addin.forms.print_sheets import flag_lines  # issue 13: 问题说明 one message a row, never cut
-    rr = flag_lines(wo, rr, placed["flag_text"])
-    wo["A" + str(rr + 1)] = "决定说明：" + "；".join(c.decision_labels.values())
-    wo["A" + str(rr + 1)].alignment = C.WRAP_TOP
-    wo["A" + str(rr + 1)].font = C.font(9, color="595959")
-    wo.merge_cells(start_row=rr + 1, start_column=1, end_row=rr + 1, end_column=3)
-    wo.row_dimensions[rr + 1].height = 80
+    return rr
 
-    # ---- formulas ------------------------------------------------------------------------
-    wc, resolve = C.calc_sheet(wb, plan, placed, inputs)
-    from xl_addin.forms.checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
-    missing_ref = add_checklist(wb, c, resolve, lists)
-    banner = "=" + banner_formula(c, resolve("error_count"), resolve("warning_count"), missing_ref)
-    ws[banner_coord] = wo["A2"] = banner
-    C.add_name(wb, BANNER_NAME, wo, "A2")
-    from xl_addin.forms.print_sheets import add_print_sheets  # issue 13: 附件2 print layouts
-    add_print_sheets(wb, c, resolve, inputs)
-    for key, rrow in summary_rows.items():
-        wr.cell(rrow, 8).value = f"={resolve(key)}"
-    _status_formats(ws, banner_coord, f"${banner_coord[0]}${banner_coord[1:]}")
-    _status_formats(wo, "A2", "$A$2")
-    for cl in (ws[banner_coord], wo["A2"]):
+
+def _decisions_note(wo, c, row):
+    """决定说明: the campaign's decisions, merged over A:C at ``row``; returns ``row``."""
+    wo[f"A{row}"] = "决定说明：" + "；".join(c.decision_labels.values())
+    wo[f"A{row}"].alignment = C.WRAP_TOP
+    wo[f"A{row}"].font = C.font(9, color="595959")
+    wo.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+    wo.row_dimensions[row].height = 80
+    return row
+
+
+# ---- formulas, banner, hints ----------------------------------------------------------------
+def _formulas(b, ws, wo):
+    """Lay the plan into the sheets (_calc for what is not placed), add 材料清单, the banner
+    and the 附件2 print sheets.
+
+    Returns:
+        resolve(name) -> absolute reference (forms.common.calc_sheet)
+    """
+    _wc, resolve = C.calc_sheet(b.wb, b.plan, b.placed, b.inputs)
+    missing_ref = add_checklist(b.wb, b.c, resolve, b.lists)
+    banner = "=" + banner_formula(b.c, resolve("error_count"), resolve("warning_count"), missing_ref)
+    ws[BANNER] = wo["A2"] = banner
+    C.add_name(b.wb, BANNER_NAME, wo, "A2")
+    add_print_sheets(b.wb, b.c, resolve, b.inputs)  # issue 13: 附件2 print layouts
+    return resolve
+
+
+def _banner_formats(c, ws, wo):
+    """Green / red banner on 申请表 and 结果, in the banner font."""
+    _status_formats(c, ws, BANNER, f"${BANNER[0]}${BANNER[1:]}")
+    _status_formats(c, wo, "A2", "$A$2")
+    for cl in (ws[BANNER], wo["A2"]):
         cl.font = C.font(14, True)
         cl.alignment = C.CENTER
         cl.border = C.BOX
 
-    # per-field hints, red/amber formats, greyed blocks
-    for key, (sheet, coord) in input_cells.items():
+
+def _field_hints(b, ws, resolve):
+    """Per input: the 提示 cell (flag messages, or a static hint on 申请表) and red/amber
+    conditional formats."""
+    fields = {f.key: f for f in b.c.fields["application"]}
+    for key, (sheet, coord) in b.input_cells.items():
         hint_col = "C" if sheet is ws else "I"
         rownum = int("".join(ch for ch in coord if ch.isdigit()))
-        msg = C.field_messages(plan, key, resolve)
+        msg = C.field_messages(b.plan, key, resolve)
         if msg:
             sheet[f"{hint_col}{rownum}"] = msg
         elif sheet is ws:
-            sheet[f"{hint_col}{rownum}"] = _hint(fields[key], c) if key in fields else None
-        C.add_flag_formats(sheet, coord, plan, key, resolve)
-    for cells, only in greyed:
-        cond = "OR(" + ",".join(f'{cat_ref}="{x}"' for x in only) + ")"
+            sheet[f"{hint_col}{rownum}"] = _hint(fields[key], b.c) if key in fields else None
+        C.add_flag_formats(sheet, coord, b.plan, key, resolve)
+
+
+def _grey_blocks(ws, form):
+    """Rows of another category's block turn grey once 申报类别 is chosen."""
+    for cells, only in form.greyed:
+        cond = "OR(" + ",".join(f'{form.cat_ref}="{x}"' for x in only) + ")"
         ws.conditional_formatting.add(cells, FormulaRule(
-            formula=[f'AND({cat_ref}<>"",NOT({cond}))'], fill=C.GREY_FILL,
+            formula=[f'AND({form.cat_ref}<>"",NOT({cond}))'], fill=C.GREY_FILL,
             font=C.font(color="A6A6A6")))
-    # hints for fields without flags on 申请表 (static) stay; make them grey
-    for rrow in range(5, last_form_row + 1):
+
+
+def _grey_static_hints(ws, last_row):
+    """Static hints (fields without flags) on 申请表 stay, in grey."""
+    for rrow in range(5, last_row + 1):
         if ws.cell(rrow, 3).value and not str(ws.cell(rrow, 3).value).startswith("="):
             ws.cell(rrow, 3).font = C.font(9, color="7F7F7F")
-
-    # ---- sheets: protection, print, freeze --------------------------------------------------
-    for sheet in (ws, wr, wl, wo):
-        C.protect(sheet)
-    C.a4(ws, title_rows="1:1")
-    C.a4(wr, landscape=True, title_rows="1:2")
-    C.a4(wl, title_rows="3:3")
-    C.a4(wo)
-    ws.freeze_panes = "A4"
-    ws.print_area = f"A1:C{last_form_row}"
-    wr.print_area = f"A1:I{r - 1}"
-    wo.print_area = f"A1:C{rr + 1}"
-    wl.print_area = f"A1:C{3 + n_rows}"
-    C.localize_rule_references(wb)  # no sheet names in CF/DV formulas (issue 11)
-    return wb
 
 
 def _present(cell):
@@ -410,7 +547,6 @@ def _present(cell):
 
 
 def _yesno_field(c, key, label):
-    from xl_addin.rules.campaign import Field
     return Field(key, label, "choice", "yesno")
 
 
@@ -441,9 +577,9 @@ def _part_validation(ws, part, item, coord, step, c, lists):
     ws.add_data_validation(dv)
 
 
-def _status_formats(ws, coord, banner_ref):
+def _status_formats(c, ws, coord, banner_ref):
     # green only when the banner says 可以提交 (表格 and 材料 both clean, issue 13)
-    ok = load().dossier["banner_ready"]
+    ok = c.dossier["banner_ready"]
     ws.conditional_formatting.add(coord, FormulaRule(
         formula=[f'ISNUMBER(FIND("{ok}",{banner_ref}))'], fill=C.GREEN_FILL, stopIfTrue=True))
     ws.conditional_formatting.add(coord, FormulaRule(

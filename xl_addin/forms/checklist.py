@@ -63,21 +63,12 @@ def add_checklist(wb, c, resolve, lists):
     heads = ["代码", "材料", "适用类别", "文件类型", "电子版文件名（第三方测量材料须按此命名）",
              "是否提供", "状态", ""]
     widths = [7, 36, 12, 16, 48, 11, 16, 4]
-    ws["A1"] = f"{c.title} 申报材料清单（附件2 填报说明 二、三）"
-    ws["A1"].font = C.font(14, True)
-    ws.merge_cells("A1:G1")
-    ws.row_dimensions[1].height = 26
+    C.title_row(ws, f"{c.title} 申报材料清单（附件2 填报说明 二、三）", 14, "G", 26, alignment=None)
     ws["A2"] = (f"每项选择“{d['provided']}”（可选“{d['not_applicable']}”的仅限注明者）；"
                 "“saq check 申报材料文件夹”按本清单核对文件。")
     ws["A2"].font = C.font(9.5, color="595959")
     ws.merge_cells("A2:G2")
-    for j, (h, w) in enumerate(zip(heads, widths), 1):
-        cl = ws.cell(3, j, h)
-        cl.font = C.font(10.5, True)
-        cl.fill = C.HEAD_FILL
-        cl.border = C.BOX
-        cl.alignment = C.CENTER
-        ws.column_dimensions[cl.column_letter].width = w
+    C.header_row(ws, 3, heads, widths)
     no_project = [x.name for x in c.categories if not x.project_required]
     proj_expr = (f"IF(OR({','.join(f'{cat}={lit(n)}' for n in no_project)}),\"\",{proj})"
                  if no_project else proj)

@@ -107,6 +107,14 @@ def choices_of(campaign, f):
     return f.choices
 
 
+# field type -> (length, prompt, warning) of the text-length validation
+TEXT_LENGTHS = {
+    "mobile": (11, "请填写 1 开头的 11 位手机号", "手机号应为 1 开头的 11 位数字，确定要这样填写吗？"),
+    "uscc": (18, "请填写 18 位统一社会信用代码（GB 32100-2015）",
+             "统一社会信用代码应为 18 位，确定要这样填写吗？"),
+}
+
+
 def validation_for(ws, f, campaign, lists, cells):
     """Data validation with Chinese prompt and error for one input field."""
     label = f.label
@@ -133,16 +141,12 @@ def validation_for(ws, f, campaign, lists, cells):
         dv.prompt = f"请填写{rng}{'整数' if f.type == 'integer' else '数字'}" + \
             (f"（单位：{f.unit}）" if f.unit else "") + "，不要带单位或文字"
         dv.error = f"“{label}”应为{rng}{'整数' if f.type == 'integer' else '数字'}。"
-    elif f.type == "mobile":
-        dv = DataValidation(type="textLength", operator="equal", formula1="11", allow_blank=True)
+    elif f.type in TEXT_LENGTHS:  # a warning: the user may keep it; the checks flag it
+        length, prompt, error = TEXT_LENGTHS[f.type]
+        dv = DataValidation(type="textLength", operator="equal", formula1=str(length),
+                            allow_blank=True)
         dv.errorStyle = "warning"
-        dv.prompt = "请填写 1 开头的 11 位手机号"
-        dv.error = "手机号应为 1 开头的 11 位数字，确定要这样填写吗？"
-    elif f.type == "uscc":
-        dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
-        dv.errorStyle = "warning"
-        dv.prompt = "请填写 18 位统一社会信用代码（GB 32100-2015）"
-        dv.error = "统一社会信用代码应为 18 位，确定要这样填写吗？"
+        dv.prompt, dv.error = prompt, error
     elif f.type == "email":
         dv = DataValidation(type="custom", formula1=f'ISNUMBER(FIND("@",{cells.split(":")[0]}))',
                             allow_blank=True)
@@ -171,6 +175,48 @@ def style_input(cell, f=None):
             cell.number_format = DATE_FORMAT
         elif f.type in ("text", "mobile", "email", "uscc"):
             cell.number_format = "@"
+
+
+def title_row(ws, text, size, last_col, height, alignment=CENTER):
+    """Row 1: the sheet's title, bold, merged over columns A to ``last_col``.
+
+    Args:
+        ws: the worksheet.
+        text: the title.
+        size: the font size (from HEADING_SIZE up: 微软雅黑).
+        last_col: the last column letter of the merged title.
+        height: the row height.
+        alignment: the title's alignment (None: leave it).
+    """
+    ws["A1"] = text
+    ws["A1"].font = font(size, True)
+    if alignment is not None:
+        ws["A1"].alignment = alignment
+    ws.merge_cells(f"A1:{last_col}1")
+    ws.row_dimensions[1].height = height
+
+
+def header_row(ws, row, heads, widths, size=10.5, fill=HEAD_FILL, alignment=CENTER):
+    """A table's heading row: bold, boxed heads from column A, and the columns' widths.
+
+    Args:
+        ws: the worksheet.
+        row: the row number.
+        heads: the column heads, from column A.
+        widths: the column widths, one per head.
+        size: the font size.
+        fill: the heads' fill (None: leave it).
+        alignment: the heads' alignment (None: leave it).
+    """
+    for j, (h, w) in enumerate(zip(heads, widths), 1):
+        cl = ws.cell(row, j, h)
+        cl.font = font(size, True)
+        if fill is not None:
+            cl.fill = fill
+        cl.border = BOX
+        if alignment is not None:
+            cl.alignment = alignment
+        ws.column_dimensions[cl.column_letter].width = w
 
 
 def style_label(cell, bold=False):

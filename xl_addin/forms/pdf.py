@@ -4,6 +4,9 @@ The print layout (A4, fit to width, repeated headings, print area) is the workbo
 LibreOffice recalculates the formulas while converting. Fonts: Debian fonts-noto-cjk
 provides the CJK glyphs. Only the sheets a user prints are rendered: hidden sheets stay
 hidden, and the 统计 sheet of 附件3 is left out of the official table.
+
+:func:`convert` is the one place that runs LibreOffice to convert a file; the published
+lists' PDFs (review.publish) go through it too.
 """
 
 from __future__ import annotations
@@ -16,14 +19,61 @@ import zipfile
 from pathlib import Path
 
 from xl_addin.errors import InputFileError, OutputFileError
+from xl_addin.tables import write_atomic
 
 SKIP_SHEETS = ("统计",)  # printed forms only: 附件3 totals are not part of the stamped table
 TIMEOUT = 180
+NO_SOFFICE = "未找到 LibreOffice（soffice），请安装 libreoffice-calc-nogui"
 
 
 def soffice():
     """The LibreOffice executable, or None."""
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+
+def convert(src, target, fmt="pdf", timeout=TIMEOUT, no_soffice=NO_SOFFICE, failed=None):
+    """Convert one file with LibreOffice headless and write the result to ``target``.
+
+    The conversion runs on a copy in a temporary folder, with a throw-away LibreOffice
+    profile there (so that a running LibreOffice, or another conversion, never blocks it);
+    ``target`` is written atomically (tables.write_atomic).
+
+    Args:
+        src: the file to convert (.xlsx, .docx, …).
+        target: the file to write.
+        fmt: LibreOffice's --convert-to format, also the converted file's suffix.
+        timeout: seconds LibreOffice may take.
+        no_soffice: the message when LibreOffice is not installed.
+        failed: the message when LibreOffice fails (None: "LibreOffice 转换失败" and the last
+            line LibreOffice wrote, if any).
+    Returns:
+        Path of ``target``.
+    Raises:
+        OutputFileError: LibreOffice is missing, fails or times out, or ``target`` is not
+            writable.
+    """
+    src, target = Path(src), Path(target)
+    exe = soffice()
+    if not exe:
+        raise OutputFileError(target, no_soffice)
+    with tempfile.TemporaryDirectory(prefix="saq_convert_") as d:
+        work = Path(d) / ("in" + src.suffix)  # a plain name: LibreOffice names its output after it
+        shutil.copyfile(src, work)
+        profile = Path(d) / "profile"
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", fmt, "--outdir", d, str(work)]
+        try:
+            r = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise OutputFileError(target, f"LibreOffice 超过 {timeout} 秒未完成转换") from None
+        out = work.with_suffix("." + fmt)
+        if r.returncode != 0 or not out.exists():
+            if failed is None:
+                msg = (r.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+                failed = "LibreOffice 转换失败" + (f"（{msg[-1]}）" if msg else "")
+            raise OutputFileError(target, failed)
+        return write_atomic(target, lambda tmp: shutil.copyfile(out, tmp))
 
 
 def to_pdf(path, out=None, timeout=TIMEOUT):
@@ -32,6 +82,7 @@ def to_pdf(path, out=None, timeout=TIMEOUT):
     Args:
         path: a filled .xlsx of ours.
         out: the PDF to write (default: beside the input, same name, .pdf).
+        timeout: seconds LibreOffice may take.
     Returns:
         Path of the PDF.
     Raises:
@@ -44,29 +95,12 @@ def to_pdf(path, out=None, timeout=TIMEOUT):
     if not zipfile.is_zipfile(p):
         raise InputFileError(p, "不是有效的 .xlsx 工作簿")
     target = Path(out) if out else p.with_suffix(".pdf")
-    exe = soffice()
-    if not exe:
-        raise OutputFileError(target, "未找到 LibreOffice（soffice），请安装 libreoffice-calc-nogui")
+    if not soffice():  # before reading the workbook: the same message as convert's
+        raise OutputFileError(target, NO_SOFFICE)
     with tempfile.TemporaryDirectory(prefix="saq_pdf_") as d:
         work = Path(d) / "print.xlsx"
         _printable_copy(p, work)
-        profile = Path(d) / "profile"
-        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", d, str(work)]
-        try:
-            r = subprocess.run(cmd, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise OutputFileError(target, f"LibreOffice 超过 {timeout} 秒未完成转换") from None
-        pdf = Path(d) / "print.pdf"
-        if r.returncode != 0 or not pdf.exists():
-            msg = (r.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-            raise OutputFileError(target, "LibreOffice 转换失败" + (f"（{msg[-1]}）" if msg else ""))
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(pdf, target)
-        except OSError as e:
-            raise OutputFileError(target, e.strerror or str(e)) from None
-    return target
+        return convert(work, target, "pdf", timeout)
 
 
 def _printable_copy(src, dst):

@@ -58,9 +58,10 @@ def evaluate_expert_row(raw, campaign):
     ``engine.evaluate_application`` parses all ~120 fields of an application and runs every
     application check; on an expert row all but these are blank, and that took most of
     `review collect`'s time (issue 14). This reads the same fields with the engine's own
-    parsers (E23 worded as ``engine.normalise`` words it), scores with ``rubric.score``,
-    rates with ``stars.evaluate`` and flags E29 with ``checks.e29`` — the same functions,
-    so the result equals evaluate_application's on these fields (tests/test_review_rows.py).
+    reading step (``engine.Reader``, as ``engine.normalise`` does), scores with
+    ``rubric.score``, rates with ``stars.evaluate`` and flags E29 with ``checks.e29`` — the
+    same functions, so the result equals evaluate_application's on these fields
+    (tests/test_review_rows.py).
 
     Args:
         raw: key -> value of :data:`ROW_FIELDS`, the rubric parts and the veto.
@@ -70,32 +71,19 @@ def evaluate_expert_row(raw, campaign):
     from xl_addin.rules import checks
     from xl_addin.rules import rubric
     from xl_addin.rules import stars
-    from xl_addin.rules.engine import Evaluation, _parser
+    from xl_addin.rules.engine import Evaluation, Reader
     c = campaign
     labels = _LABELS.get(id(c))
     if labels is None:
         labels = _LABELS[id(c)] = field_labels(c, "application")
-    values, unreadable, flags = {}, set(), []
-    code = c.decisions.get("unreadable_value_code", "E23")
-
-    def read(key, fn):
-        try:
-            got = fn(raw.get(key))
-            # 测量报告应用 reads as a UseReading (E24); the expert form offers only the choice
-            values[key] = got.value if isinstance(got, parse.UseReading) else got
-        except parse.Unreadable as e:
-            values[key] = None
-            unreadable.add(key)
-            spec = c.flags[code]
-            flags.append(checks.Flag(code, spec["severity"], key, spec["message"].format(
-                label=labels.get(key, key), value=checks.show(e.raw), expected=e.expected)))
-
+    reader = Reader(raw, c, labels)
     for key in ROW_FIELDS:
-        read(key, _strict_use(c) if key == "report_use" else _parser(c.field("application", key), c))
-    for item in c.rubric.items:
-        for p in item.parts + ((item.penalty,) if item.penalty else ()):
-            read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
-    read(c.rubric.veto_key, parse.yesno)
+        if key == "report_use":  # the expert form offers only the choice (no free text)
+            reader.read(key, _strict_use(c))
+        else:
+            reader.read_field(c.field("application", key))
+    reader.read_rubric()
+    values, unreadable, flags = reader.values, reader.unreadable, reader.flags
     rub = rubric.score(values, c)
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
                           values.get("report_use"), values.get("risk"), rub.veto,

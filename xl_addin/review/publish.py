@@ -10,13 +10,9 @@ objection notice, publisher) come from the campaign file's [stages] table.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from xl_addin.errors import OutputFileError
 from xl_addin.tables import write_atomic
 
 FONT = "Noto Sans CJK SC"  # Debian fonts-noto-cjk; Word substitutes 宋体/等线 where missing
@@ -216,29 +212,19 @@ def write_xlsx(path, campaign, items, kind, window=None):
 def docx_to_pdf(docx, pdf=None, timeout=180):
     """A4 PDF of a .docx through LibreOffice (the same renderer as `saq pdf`).
 
+    Args:
+        docx: the .docx written by :func:`write_docx`.
+        pdf: the PDF to write (default: beside it, same name, .pdf).
+        timeout: seconds LibreOffice may take.
     Returns:
         Path of the PDF.
     Raises:
         OutputFileError: LibreOffice missing, failing or too slow.
     """
-    from xl_addin.forms.pdf import soffice
+    from xl_addin.forms.pdf import convert
     src = Path(docx)
     target = Path(pdf) if pdf else src.with_suffix(".pdf")
-    exe = soffice()
-    if not exe:
-        raise OutputFileError(target, "未找到 LibreOffice（soffice），无法生成 PDF；.docx 已生成")
-    with tempfile.TemporaryDirectory(prefix="saq_docx_") as d:
-        work = Path(d) / "list.docx"
-        shutil.copy(src, work)
-        profile = Path(d) / "profile"
-        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-               "--convert-to", "pdf", "--outdir", d, str(work)]
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise OutputFileError(target, f"LibreOffice 超过 {timeout} 秒未完成转换") from None
-        out = Path(d) / "list.pdf"
-        if not out.exists():
-            raise OutputFileError(target, "LibreOffice 未能生成 PDF（需要 LibreOffice Writer："
-                                          "libreoffice-writer-nogui）；.docx 已生成")
-        return write_atomic(target, lambda tmp: shutil.copy(out, tmp))
+    return convert(src, target, "pdf", timeout,
+                   no_soffice="未找到 LibreOffice（soffice），无法生成 PDF；.docx 已生成",
+                   failed="LibreOffice 未能生成 PDF（需要 LibreOffice Writer："
+                          "libreoffice-writer-nogui）；.docx 已生成")

@@ -138,6 +138,54 @@ def _parser(f, campaign):
     raise ValueError(f"unknown field type {t}")
 
 
+class Reader:
+    """The reading step of :func:`normalise`, one value at a time: each key is parsed from
+    ``raw`` into :attr:`values`; a value that cannot be read is None there, its key is in
+    :attr:`unreadable` and an E23 flag (worded with ``labels``) is in :attr:`flags`.
+    review.expert_table reads its few fields with it, so both word E23 the same way.
+
+    Args:
+        raw: key -> raw value (already keyed: :func:`to_keys`).
+        campaign: the Campaign.
+        labels: key -> label for the messages (:func:`field_labels`).
+        readings: a dict to receive key -> (raw, parse.UseReading) for fields read from
+            free text (测量报告应用, E24); optional.
+    """
+
+    def __init__(self, raw, campaign, labels, readings=None):
+        self.raw, self.campaign, self.labels = raw, campaign, labels
+        self.readings = {} if readings is None else readings
+        self.values, self.unreadable, self.flags = {}, set(), []
+        self.code = campaign.decisions.get("unreadable_value_code", "E23")
+
+    def read(self, key, fn):
+        """Parse ``raw[key]`` with ``fn`` (raises parse.Unreadable on a bad value)."""
+        try:
+            got = fn(self.raw.get(key))
+            if isinstance(got, parse.UseReading):  # E24: keep how free text was read
+                self.readings[key] = (self.raw.get(key), got)
+                got = got.value
+            self.values[key] = got
+        except parse.Unreadable as e:
+            self.values[key] = None
+            self.unreadable.add(key)
+            spec = self.campaign.flags[self.code]
+            self.flags.append(Flag(self.code, spec["severity"], key, spec["message"].format(
+                label=self.labels.get(key, key), value=checks.show(e.raw), expected=e.expected)))
+
+    def read_field(self, f):
+        """One form field, with the parser of its type."""
+        self.read(f.key, _parser(f, self.campaign))
+
+    def read_rubric(self):
+        """Every rubric part (penalties included) and the veto of an application."""
+        rb = self.campaign.rubric
+        for item in rb.items:
+            for p in item.parts + ((item.penalty,) if item.penalty else ()):
+                self.read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
+        self.read(rb.veto_key, parse.yesno)
+
+
 def normalise(raw, campaign, form, readings=None):
     """Parse every known field of ``form`` (and the rubric for applications).
 
@@ -149,34 +197,12 @@ def normalise(raw, campaign, form, readings=None):
         (values, unreadable, flags): parsed values by key, the keys that could not be read,
         and their E23 flags.
     """
-    raw = to_keys(raw, campaign, form)
-    labels = field_labels(campaign, form)
-    values, unreadable, flags = {}, set(), []
-    readings = {} if readings is None else readings
-    code = campaign.decisions.get("unreadable_value_code", "E23")
-
-    def read(key, fn):
-        try:
-            got = fn(raw.get(key))
-            if isinstance(got, parse.UseReading):  # E24: keep how free text was read
-                readings[key] = (raw.get(key), got)
-                got = got.value
-            values[key] = got
-        except parse.Unreadable as e:
-            values[key] = None
-            unreadable.add(key)
-            spec = campaign.flags[code]
-            flags.append(Flag(code, spec["severity"], key, spec["message"].format(
-                label=labels.get(key, key), value=checks.show(e.raw), expected=e.expected)))
-
+    reader = Reader(to_keys(raw, campaign, form), campaign, field_labels(campaign, form), readings)
     for f in campaign.fields[form]:
-        read(f.key, _parser(f, campaign))
+        reader.read_field(f)
     if form == "application":
-        for item in campaign.rubric.items:
-            for p in item.parts + ((item.penalty,) if item.penalty else ()):
-                read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
-        read(campaign.rubric.veto_key, parse.yesno)
-    return values, unreadable, flags
+        reader.read_rubric()
+    return reader.values, reader.unreadable, reader.flags
 
 
 def _sorted(flags):

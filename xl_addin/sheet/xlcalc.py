@@ -861,26 +861,37 @@ def _right(text, n=1.0):
     return text[len(text) - int(n):] if int(n) else ""
 
 
-def _find(needle, hay, start=1.0):
+def _locate(match, needle, hay, start):
+    """FIND and SEARCH: the shared argument checks, then ``match(needle, hay, i)`` -> the
+    0-based position of the match from ``i``, or None. Returns the 1-based position or #VALUE!."""
     needle, hay, start = to_text(needle), to_text(hay), to_number(1.0 if start is None else start)
     e = _err_first(needle, hay, start)
     if e:
         return e
     if start < 1 or start > len(hay) + 1:
         return VALUE
-    i = hay.find(needle, int(start) - 1)
-    return VALUE if i < 0 else float(i + 1)
+    i = match(needle, hay, int(start) - 1)
+    return VALUE if i is None else float(i + 1)
+
+
+def _find_at(needle, hay, i):
+    """FIND: case-sensitive, no wildcards."""
+    i = hay.find(needle, i)
+    return None if i < 0 else i
+
+
+def _search_at(needle, hay, i):
+    """SEARCH: case-insensitive, with the wildcards ? * and ~."""
+    m = re.compile(_wildcard(needle), re.I | re.S).search(hay, i)
+    return None if m is None else m.start()
+
+
+def _find(needle, hay, start=1.0):
+    return _locate(_find_at, needle, hay, start)
 
 
 def _search(needle, hay, start=1.0):
-    needle, hay, start = to_text(needle), to_text(hay), to_number(1.0 if start is None else start)
-    e = _err_first(needle, hay, start)
-    if e:
-        return e
-    if start < 1 or start > len(hay) + 1:
-        return VALUE
-    m = re.compile(_wildcard(needle), re.I | re.S).search(hay, int(start) - 1)
-    return VALUE if m is None else float(m.start() + 1)
+    return _locate(_search_at, needle, hay, start)
 
 
 def _substitute(text, old, new, inst=None):
