@@ -99,7 +99,6 @@ def test_the_recalculated_sheet_equals_saq_check(campaign_run):
     # Files written without the template's formulas (moved blocks, merged cells) carry no
     # sheet verdict of their own; of the others, one file per verdict class is recalculated.
     ours = one_per_verdict_class(folder, master, files, checked)
-    assert len(ours) > 30
     copies = recalculated(ours, d / "lo")
     compared, differ = 0, []
     for p in ours:
@@ -116,7 +115,7 @@ def test_the_recalculated_sheet_equals_saq_check(campaign_run):
         compared += 1
         if got != want:
             differ.append((p.name, got, want))
-    assert compared > 30
+    assert compared > 20  # verdict classes: 65 in the 2023 demo, 27 in the smaller 2024 one
     assert differ == []
 
 
