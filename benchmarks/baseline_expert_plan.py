@@ -14,7 +14,7 @@ counter. The expert form lays the plan out in hidden columns of each row.
 
 from __future__ import annotations
 
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import Builder, lit, rubric_cells
 
 # Parts an expert must fill for the row to count (the penalty, error count and veto default).

@@ -1,13 +1,17 @@
 """Seeded generators of plausible applications and 附件3 rows for the differential test:
 random values, every boundary on both sides (RULES.md E01–E30, L1–L5, S0–S4) and every
 flag. Values are typed as Excel holds them: numbers, dates, exact Chinese choice strings;
-unreadable values are only of kinds the engine also cannot read (E23 agrees)."""
+unreadable values are only of kinds the engine also cannot read (E23 agrees).
+
+The boundaries come from the campaign (:func:`limits`), never from literals: a new campaign
+file with another threshold moves the cases with it (issue 9 §2)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -31,9 +35,34 @@ def base_values(year):
 _ISO = __import__("re").compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def base_application():
+def limits(c):
+    """The rule values the cases straddle, read from the campaign ``c``.
+
+    Returns:
+        namespace: ``sat`` (E15 and the star minimums, ascending), ``full`` (the rubric's
+        most), ``concl`` (S4 minimums above 0, ascending), ``step`` (S0), the dates of E01,
+        E03, E06 and E22, E17's ``threshold``, E08's ``area`` and ``cost``, E07's ``years``.
+    """
+    f = c.flags
+    sat = {f["E15"]["min"]} | {cd.min for s in c.stars for cd in s.conditions if cd.min is not None}
+    full = c.rubric.base_total + (c.rubric.bonus_total if c.decisions["bonus_counts"] else 0)
+    return SimpleNamespace(
+        sat=sorted(sat), full=full, step=c.rubric.step,
+        concl=sorted(m for _, m in c.rubric.conclusions if m > 0),
+        established=f["E01"]["established_by"], survey=f["E03"]["survey_from"],
+        credit=f["E06"]["credit_a_since"], earliest=f["E22"]["earliest"],
+        threshold=f["E17"]["threshold"], area=f["E08"]["min_area"], cost=f["E08"]["min_cost"],
+        years=(f["E07"]["min_years"], f["E07"]["max_years"]))
+
+
+def below(x, by=0.1):
+    """Just under a limit, as a person types it (69.9 under 70)."""
+    return round(x - by, 2)
+
+
+def base_application(c=None):
     """The clean 服务类 case of tests/cases plus a full-marks rubric."""
-    c = load()
+    c = c or load()
     base = base_values(c.year)
     for p in c.rubric.parts:
         if p.kind in ("score", "range"):
@@ -100,7 +129,8 @@ def random_application(rng, c=None):
     cat = rng.choice([x.name for x in c.categories])
     level = rng.choice([lv.applied for lv in c.levels])
     ref = c.reference_date
-    a = base_application()
+    lim = limits(c)
+    a = base_application(c)
     for k in list(a):
         if k.startswith("se_"):
             del a[k]
@@ -108,22 +138,23 @@ def random_application(rng, c=None):
     a["category"], a["level"] = cat, level
     a["uscc"] = uscc(rng)
     a["satisfaction"] = rng.choice([
-        round(rng.uniform(60, 100), 1), round(rng.uniform(65, 95)), 69.9, 70, 77.9, 78,
-        84.9, 85, 85.5, 90, 100, 0])
+        round(rng.uniform(60, 100), 1), round(rng.uniform(65, 95)),
+        *[v for m in lim.sat for v in (below(m), m)], lim.sat[-1] + 0.5, 90, 100, 0])
     a["report_use"] = rng.choice(c.choices["report_use"] + (None,))
     a["risk"] = rng.choice(["无", "无", "有", None])
     a["fill_date"] = rng.choice([around(rng, c.application_deadline), D(Y, 5, 10), None])
-    a["established_date"] = rng.choice([around(rng, D(Y - 3, 1, 1)), D(2001, 5, 6), None])
+    a["established_date"] = rng.choice([around(rng, lim.established), D(2001, 5, 6), None])
     for k in ("revenue_y1", "revenue_y2", "revenue_y3"):
         a[k] = rng.choice([52000, 0.01, 1200.5, 0, -5, None] + [rng.randint(100, 90000)] * 4)
-    a["survey_start"] = rng.choice([around(rng, D(Y - 1, 10, 1)), D(Y, 1, 3), None])
-    a["survey_end"] = rng.choice([D(Y, 2, 1), D(Y, 2, 1), D(Y - 1, 9, 1)])
+    a["survey_start"] = rng.choice([around(rng, lim.survey), D(Y, 1, 3), None])
+    a["survey_end"] = rng.choice([D(Y, 2, 1), D(Y, 2, 1), lim.survey - dt.timedelta(days=30)])
     a["surveyor_qualified"] = rng.choice(["是"] * 6 + ["否", None])
     a["incidents"] = rng.choice(["无"] * 6 + ["有", None])
     a["prior_pass"] = rng.choice(["是", "否", None])
     a["credit_a"] = rng.choice(["是", "否", None])
-    a["respondents"] = rng.choice([10, 49, 50, 51, 200, None])
-    a["respondents_listed"] = rng.choice([0, 9, 10, 49, 50, 60])
+    t = lim.threshold
+    a["respondents"] = rng.choice([10, t - 1, t, t + 1, 4 * t, None])
+    a["respondents_listed"] = rng.choice([0, 9, 10, t - 1, t, t + 10])
     a["contact_mobile"] = rng.choice(["13812345678"] * 5 + ["1381234567", "23812345678",
                                                               "1381234567a", None])
     names = {"服务类": ["轨道交通乘客热线服务", "社区卫生服务中心", "物业管理服务", "研究所"],
@@ -137,11 +168,12 @@ def random_application(rng, c=None):
         a["brand"] = "某某牌"
     if cat == "工程类":
         a["eng_type"] = rng.choice(c.choices["eng_type"] + (None,))
-        a["area"] = rng.choice([1.99, 2, 2.5, 0.5, None])
-        a["cost"] = rng.choice([4999, 5000, 8000, 100, None])
+        a["area"] = rng.choice([below(lim.area, 0.01), lim.area, lim.area + 0.5, lim.area / 4, None])
+        a["cost"] = rng.choice([lim.cost - 1, lim.cost, lim.cost * 1.6, 100, None])
+        lo, hi = lim.years
         a["delivery_date"] = rng.choice([
-            around(rng, parse_add(ref, -12)), around(rng, parse_add(ref, -36)),
-            D(Y - 2, 3, 1), D(Y, 1, 1), None])
+            around(rng, parse_add(ref, -12 * lo)), around(rng, parse_add(ref, -12 * hi)),
+            parse_add(ref, -6 * (lo + hi) - 4), D(Y, 1, 1), None])
         a["acceptance_date"] = rng.choice([D(Y - 2, 1, 10), D(Y - 1, 6, 1), None])
         a["general_contractor"] = rng.choice(["是", "是", "否", None])
         a["quality_award"] = rng.choice(["是", "是", "否", None])
@@ -173,12 +205,14 @@ def parse_add(d, months):
 def targeted_applications(c=None):
     """Boundaries on both sides and every flag, each from the clean base."""
     c = c or load()
-    Y, ref = c.year, c.reference_date
-    base = base_application()
+    Y, ref, lim = c.year, c.reference_date, limits(c)
+    day = dt.timedelta(days=1)
+    t = lim.threshold
+    base = base_application(c)
     changes = [
-        {}, {"established_date": D(Y - 3, 1, 1)}, {"established_date": D(Y - 3, 1, 2)},
+        {}, {"established_date": lim.established}, {"established_date": lim.established + day},
         {"established_date": None}, {"revenue_y1": 0}, {"revenue_y3": 0.01}, {"revenue_y2": None},
-        {"survey_start": D(Y - 1, 10, 1)}, {"survey_start": D(Y - 1, 9, 30)}, {"survey_start": None},
+        {"survey_start": lim.survey}, {"survey_start": lim.survey - day}, {"survey_start": None},
         {"surveyor_qualified": "否"}, {"surveyor_qualified": None}, {"incidents": "有"},
         {"incidents": None},
         # pasted variants of 是/否 and 有/无 (FIELDS.md): the sheet reads them as the engine does
@@ -189,12 +223,12 @@ def targeted_applications(c=None):
         {"se_V1": "√"}, {"se_V1": "不是"}, {"se_M1_changed_unreviewed": "Y"},
         {"category": "企业类", "prior_pass": "否", "credit_a": "否", "project_name": None},
         {"category": "企业类", "prior_pass": None, "credit_a": "是", "project_name": None},
-        {"satisfaction": 69.9}, {"satisfaction": 70}, {"satisfaction": 77.9}, {"satisfaction": 78},
-        {"satisfaction": 84.9}, {"satisfaction": 85}, {"satisfaction": 100}, {"satisfaction": 0},
+        *[{"satisfaction": v} for m in lim.sat for v in (below(m), m)],
+        {"satisfaction": 100}, {"satisfaction": 0},
         {"uscc": "91310115MA1K3YJH3"}, {"uscc": "91310115MA1K3YJH35"}, {"uscc": "9131O115MA1K3YJH34"},
         {"uscc": "91310115ma1k3yjh34"}, {"uscc": "91310115-MA1K3YJH34"},
-        {"respondents": 50, "respondents_listed": 49}, {"respondents": 50, "respondents_listed": 50},
-        {"respondents": 51, "respondents_listed": 50}, {"respondents": 10, "respondents_listed": 9},
+        {"respondents": t, "respondents_listed": t - 1}, {"respondents": t, "respondents_listed": t},
+        {"respondents": t + 1, "respondents_listed": t}, {"respondents": 10, "respondents_listed": 9},
         {"respondents": None}, {"se_V1": "是"}, {"contact_mobile": "1381234567"},
         {"contact_mobile": "23812345678"}, {"fill_date": c.application_deadline},
         {"fill_date": c.application_deadline + dt.timedelta(days=1)},
@@ -220,18 +254,20 @@ def targeted_applications(c=None):
         {"category": "产品类", "level": "用户满意级", "product_kind": "其他",
          "project_name": "海鸥牌 hx-200 电动自行车", "model_spec": "HX - 200"},
         {"respondents": 20, "respondents_listed": 21}, {"respondents": 20, "respondents_listed": 20},
-        {"fill_date": D(Y - 1, 12, 31)}, {"fill_date": D(Y, 1, 1)},
+        {"fill_date": lim.earliest - day}, {"fill_date": lim.earliest},
         {"survey_start": D(Y - 1, 11, 1), "survey_end": D(Y - 1, 10, 31)},
         {"survey_start": c.application_deadline, "survey_end": c.application_deadline},
         {"survey_start": c.application_deadline + dt.timedelta(days=1), "survey_end": None},
         {"level": "满意亮诺"}, {"level": "4"}, {"surveyor_qualified": "有"},
-        {"satisfaction": "８６分"}, {"fill_date": "2023.6.20"}, {"fill_date": "2023年6月20日"},
+        {"satisfaction": wide(f"{fmt(lim.sat[-1] + 1)}分")}, {"fill_date": f"{Y}.6.20"},
+        {"fill_date": f"{Y}年6月20日"},
         {"uscc": "９１３１０１１５－ＭＡ１Ｋ３ＹＪＨ３４\u3000", "contact_mobile": "１３８１２３４５６７８"},
         {"uscc": "9131A115MA1K3YJH30"}, {"uscc": "94310115MA1K3YJH3T"},
     ]
-    # total just below / at 80 and 60 (S4): take points off R3 (0–8) and R2 (0–4)
-    for drop in (30, 30.5, 50, 50.5, 49.5):
-        changes.append(_drop_points(c, base, drop))
+    # total just below / at / above each conclusion's minimum (S4): take points off
+    for m in lim.concl:
+        for drop in (lim.full - m, lim.full - m + lim.step, lim.full - m - lim.step):
+            changes.append(_drop_points(c, base, drop))
     for cat in ("产品类", "工程类"):
         changes.append({"category": cat, "level": "标杆级"})
     changes += [
@@ -240,23 +276,27 @@ def targeted_applications(c=None):
         {"category": "产品类", "product_kind": None, "project_name": "净水器系列", "model_spec": "A"},
         {"category": "服务类", "project_name": "上海第一人民医院"},
     ]
-    eng = {"category": "工程类", "level": "用户满意级", "eng_type": "公共建筑", "area": 2,
-           "cost": 100, "delivery_date": parse_add(ref, -24),
-           "acceptance_date": parse_add(ref, -25), "general_contractor": "是",
+    lo, hi = (-12 * y for y in lim.years)  # E07: months before C6
+    mid = parse_add(ref, (lo + hi) // 2)
+    eng = {"category": "工程类", "level": "用户满意级", "eng_type": "公共建筑", "area": lim.area,
+           "cost": 100, "delivery_date": mid,
+           "acceptance_date": parse_add(mid, -1), "general_contractor": "是",
            "quality_award": "是", "project_name": "某某大厦新建工程"}
+    under = below(lim.area, 0.01)
     changes += [
-        eng, dict(eng, area=1.99), dict(eng, area=1.99, cost=5000), dict(eng, area=None, cost=None),
-        dict(eng, eng_type="水利工程", area=1), dict(eng, eng_type="电力工程", area=3),
+        eng, dict(eng, area=under), dict(eng, area=under, cost=lim.cost),
+        dict(eng, area=None, cost=None),
+        dict(eng, eng_type="水利工程", area=lim.area / 2), dict(eng, eng_type="电力工程", area=lim.area + 1),
         dict(eng, eng_type="其他"), dict(eng, eng_type=None), dict(eng, eng_type="不知道"),
-        dict(eng, delivery_date=parse_add(ref, -12)),
-        dict(eng, delivery_date=parse_add(ref, -12) + dt.timedelta(days=1)),
-        dict(eng, delivery_date=parse_add(ref, -36)),
-        dict(eng, delivery_date=parse_add(ref, -36) - dt.timedelta(days=1)),
+        dict(eng, delivery_date=parse_add(ref, lo)),
+        dict(eng, delivery_date=parse_add(ref, lo) + day),
+        dict(eng, delivery_date=parse_add(ref, hi)),
+        dict(eng, delivery_date=parse_add(ref, hi) - day),
         dict(eng, delivery_date=None), dict(eng, general_contractor="否"),
         dict(eng, quality_award=None),
         # E31: 验收日期 missing / after / on the 交付使用日期
-        dict(eng, acceptance_date=None), dict(eng, acceptance_date=parse_add(ref, -24) + dt.timedelta(days=1)),
-        dict(eng, acceptance_date=parse_add(ref, -24)),
+        dict(eng, acceptance_date=None), dict(eng, acceptance_date=mid + day),
+        dict(eng, acceptance_date=mid),
     ]
     out = []
     for ch in changes:
@@ -308,12 +348,15 @@ def checklist_answers(rng, c, i):
 # ---------------------------------------------------------------------- rows
 def random_row(rng, c=None, seq=1):
     c = c or load()
+    lim = limits(c)
+    sat = [v for m in lim.sat for v in (below(m), m)]
+    score = [v for m in lim.concl for v in (m - lim.step, m)]
     r = {"seq": seq, "org_name": rng.choice(["上海某某服务有限公司", "某某集团", None]),
          "uscc": uscc(rng), "category": rng.choice([x.name for x in c.categories] + ["企业", None]),
          "level": rng.choice([lv.applied for lv in c.levels] + ["五星", None]),
          "project_name": rng.choice(["热线服务", "XYZ 空调", None]),
-         "satisfaction": rng.choice([69.9, 70, 77.9, 78, 84.9, 85, 92.5, 60, None, 101, "很好"]),
-         "self_score": rng.choice([59.5, 60, 79.5, 80, 95, 110, None, 111, "优"]),
+         "satisfaction": rng.choice(sat + [92.5, 60, None, 101, "很好"]),
+         "self_score": rng.choice(score + [95, lim.full, None, lim.full + 1, "优"]),
          "surveyor_score": rng.choice([88, None, 120]),
          "opinion": rng.choice(["同意推荐", None])}
     return r
@@ -333,8 +376,10 @@ def wide(s):
     return str(s).translate(W)
 
 
-def _number_variants(rng, unit):
-    x = rng.choice([86, 85.5, 0, 100, 5000, 2, 1.99, 12, 3])
+def _number_variants(rng, unit, c):
+    lim = limits(c)
+    top = lim.sat[-1]
+    x = rng.choice([top + 1, top + 0.5, 0, 100, lim.cost, lim.area, below(lim.area, 0.01), 12, 3])
     base = ["{x}", "{x}分", " {x} ", "{x} 分", "+{x}", "{x}%", "{x}万", "{x}人", "{x}.", ".5",
             "1,{x}", "{x}分分", "八十六", "{x}e3", "{x}-", "--{x}", "{x}.5.1", "0{x}", "{x}个",
             "{x}m2", "{x}M2", "{x}万元", "{x}元", "{x}亿", "{x}亿元", "{x}平方米", "{x}万平方米",
@@ -348,8 +393,11 @@ def _number_variants(rng, unit):
     return s
 
 
-def _date_variants(rng):
-    y, m, d = rng.choice([(2023, 5, 1), (2022, 10, 1), (2023, 7, 20), (2020, 1, 1), (2023, 2, 28)])
+def _date_variants(rng, c):
+    lim = limits(c)
+    y, m, d = rng.choice([(c.year, 5, 1)] + [
+        (x.year, x.month, x.day) for x in (lim.survey, c.application_deadline, lim.credit)]
+        + [(c.year, 2, 28)])
     forms = [f"{y}-{m:02d}-{d:02d}", f"{y}.{m}.{d}", f"{y}/{m}/{d}", f"{y}年{m}月{d}日",
              f"{y}年{m}月{d}", f"{y}{m:02d}{d:02d}", f"{y}-{m}-{d} 10:30", f"{y}-{m}-{d} 10:30:05",
              f"{y}-{m}-{d} 上午", f"{y}.{m}.{d}日", f"{y}/{m:02d}/{d:02d}", f"{y}年{m:02d}月{d:02d}日",
@@ -412,11 +460,11 @@ def typed_variant_row(rng, c):
             continue
         t = f.type
         if t == "number":
-            v = _number_variants(rng, f.unit)
+            v = _number_variants(rng, f.unit, c)
         elif t == "integer":
             v = rng.choice(["10", "10人", "１０", "10.5", 10.0, "1,200", "十", "10名", "0", "-3"])
         elif t == "date":
-            v = _date_variants(rng)
+            v = _date_variants(rng, c)
         elif t == "uscc":
             v = _uscc_variant(rng, c)
         elif t == "mobile":
@@ -455,7 +503,7 @@ def typed_variant_row(rng, c):
 
 
 def fmt(x):
-    from xl_addin.rules.campaign import fmt_number
+    from xl_addin.rules.show import fmt_number
     return fmt_number(x)
 
 

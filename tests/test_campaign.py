@@ -32,7 +32,7 @@ BROKEN = [
      "max = 3\ntext = \"项目开展的可行性", "rubric.items[1].parts", "≠ 该项满分"),
     ("a section's items do not add to its weight", 'name = "明确需求"\nweight = 5',
      'name = "明确需求"\nweight = 6', "rubric.sections.N", "≠ 权重"),
-    ("bad date", 'date = "{Y}-07-20"', 'date = "{Y}-07-35"', "calendar.C6.date", "不是有效日期"),
+    ("bad date", 'date = "{C2.end}"', 'date = "{Y}-07-35"', "calendar.C6.date", "不是有效日期"),
     ("bad severity", 'severity = "warning"\nrule = "产品类项目名称',
      'severity = "warn"\nrule = "产品类项目名称', "flags.E12.severity", "应为 error 或 warning"),
     ("unknown star field", 'field = "risk", in = ["无"]', 'field = "weather", in = ["无"]',

@@ -25,12 +25,32 @@ def test_rules_prints_every_part_of_the_campaign(capsys):
     code, out, err = run(capsys, "rules")
     assert code == 0 and err == ""
     for heading in ("一、时间安排（C）", "二、类别与等级（K）", "三、满意度测量项目自评表",
-                    "四、星级条件（L）", "五、问题代码（E）", "六、本年度的决定"):
+                    "四、星级条件（L）", "五、问题代码（E）", "六、申请材料（M）", "七、本年度的决定"):
         assert heading in out
     assert "C2    申请截止日期" in out
     assert "se_M1_changed_unreviewed" in out and "扣 2 分" in out
     assert "满意度 ≥ 85" in out
     assert "加分项计入评价得分" in out
+
+
+def test_rules_lists_the_material_codes(capsys, tmp_path):
+    """Issue 13: `saq rules` and docs/rules.md list M01–M12 with their rule and items, from
+    the campaign."""
+    from xl_addin.rules.campaign import load
+    c = load()
+    code, out, err = run(capsys, "rules")
+    assert code == 0 and err == ""
+    m_part = out.split("六、申请材料（M）")[1].split("七、本年度的决定")[0]
+    assert [ln[:3] for ln in m_part.splitlines() if ln[:1] == "M"] == sorted(c.materials)
+    target = tmp_path / "rules.md"
+    assert run(capsys, "rules", "--markdown", str(target))[0] == 0
+    md = target.read_text(encoding="utf-8")
+    for code_, m in sorted(c.materials.items()):
+        sev = "错误" if m["severity"] == "error" else "提醒"
+        assert f"| {code_} | {sev} | {m['rule']} | " in md, code_
+    assert "| M10 | 错误 | " in md and "数据库（sav/csv/xlsx/xls/dta/zip）" in md
+    sec = c.materials["M05"]["sections"][2]
+    assert f"{sec['title']}：{sec['min']}–{sec['max']} 字" in md
 
 
 def test_eval_missing_file(capsys, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.read.dossier import classify, count_hanzi, material_items
-from xl_addin.demo.dossier import write_dossier, write_report
+from xl_addin.demo.dossier import report_lengths, write_dossier, write_report
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_complete_dossier_has_no_finding(complete, capsys):
     assert v["kind"] == "dossier" and v["errors"] == [] and v["warnings"] == []
     assert v["complete"] is True and v["workbook"] == "申请书.xlsx"
     assert v["selfeval_total"] > 0 and v["achievable_level"] and v["proposed_level"]
-    assert list(v["report_sections"].values()) == [400, 1800, 6000, 1200]
+    assert tuple(v["report_sections"].values()) == report_lengths(load())
 
 
 def test_removed_misnamed_and_overlong_items_give_exactly_their_codes(complete, capsys, tmp_path):
@@ -45,7 +45,10 @@ def test_removed_misnamed_and_overlong_items_give_exactly_their_codes(complete, 
     files["plan"].unlink()                                   # M10: 测量方案 removed
     files["license"].unlink()                                # M06: 营业执照 removed
     files["questionnaire"].rename(folder / "调查问卷.pdf")    # M11: not named by org+project
-    write_report(files["report"], (400, 1800, 8001, 1600))   # M05 twice: 案例 and 下一阶段
+    secs = load().materials["M05"]["sections"]
+    ok = report_lengths(load())
+    long3, long4 = secs[2]["max"] + 1, secs[3]["max"] + 100
+    write_report(files["report"], (ok[0], ok[1], long3, long4))  # M05 twice: 案例 and 下一阶段
     code, v = run_json(capsys, folder)
     assert code == 1
     assert sorted(e["code"] for e in v["errors"]) == ["M06", "M10"]
@@ -53,8 +56,8 @@ def test_removed_misnamed_and_overlong_items_give_exactly_their_codes(complete, 
     msgs = [x["message"] for x in v["errors"] + v["warnings"]]
     assert "缺少第三方测量材料“测量方案”（M10）" in msgs
     assert "缺少营业执照复印件（M06）" in msgs
-    assert "实践报告“三、用户满意经营管理与实践工作案例”8001 字，超过 8000 字（M05）" in msgs
-    assert "实践报告“四、下一阶段用户满意工作的重点或方向”1600 字，超过 1500 字（M05）" in msgs
+    assert f"实践报告“{secs[2]['title']}”{long3} 字，超过 {secs[2]['max']} 字（M05）" in msgs
+    assert f"实践报告“{secs[3]['title']}”{long4} 字，超过 {secs[3]['max']} 字（M05）" in msgs
     org, proj = made["values"]["org_name"], made["values"]["project_name"]
     assert f"“调查问卷.pdf”未按“申请组织全称+申报项目名称”命名，应为“{org}{proj}-调查问卷.pdf”（M11）" in msgs
     assert v["complete"] is False

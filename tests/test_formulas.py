@@ -138,10 +138,10 @@ def test_instances_sorted_like_engine(c):
     assert keys == sorted(keys)
 
 
-def test_pattern_translation_refuses_unknown_regex(c):
+def test_shape_translation_refuses_unknown_shape(c):
     import dataclasses
     flags = dict(c.flags)
-    flags["E21"] = dict(flags["E21"], pattern="^[a-z]+$")
+    flags["E21"] = dict(flags["E21"], shape="a#")  # a word then a digit: no sheet formula
     other = dataclasses.replace(c, flags=flags)
     with pytest.raises(NotImplementedError):
         F.header_plan(other)

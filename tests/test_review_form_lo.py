@@ -20,6 +20,8 @@ from xl_addin.review.assign import Application, Expert
 from xl_addin.review.expert_form import write_expert_workbook
 from xl_addin.review.expert_table import TABLE, columns, read_row
 
+from lo_cases import below, limits
+
 C = load()
 FIRST = C.rubric.parts[0].key  # N1 (choice words allowed)
 SCORE = C.rubric.parts[1].key  # P1 (0, 1, 2)
@@ -79,7 +81,7 @@ BUILDER_GAP = [
 def _rows():
     rnd = random.Random(5)
     cats = [c.name for c in C.categories]
-    sats = [69.9, 70, 77.9, 78, 84.9, 85, 92.5]
+    sats = [v for m in limits(C).sat for v in (below(m), m)] + [92.5]  # each side of each limit
     cases = []
     for i, (name, edit) in enumerate(EDITS + BUILDER_GAP):
         app_id = f"{'G' if (name, edit) in BUILDER_GAP else 'T'}{i:03d}"

@@ -46,7 +46,7 @@ def test_plausible_and_mistyped_rows():
     cats = [c.name for c in C.categories]
     for i in range(40):
         row = S.expert_row(C, f"A{i}", "甲", seed=i, noise=0.3)
-        row.update(category=cats[i % 4], satisfaction=70 + i % 25, level=(i % 3) + 3)
+        row.update(category=cats[i % 4], satisfaction=C.flags["E15"]["min"] + i % 25, level=(i % 3) + 3)
         _same(row)
     mistakes = [{PARTS[1]: 3}, {PARTS[1]: "二"}, {PARTS[0]: "基本明确"}, {PARTS[0]: "-"},
                 {"risk": "可能"}, {"report_use": "用于战略规划"}, {C.rubric.veto_key: "√"},

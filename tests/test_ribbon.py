@@ -324,14 +324,15 @@ def flag_rows(book):
 
 
 # ---------------------------------------------------------------------- 校验当前工作簿
+ENOUGH = C.flags["E17"]["threshold"] + 10  # respondents listed: more than E17 asks for
 CHECK_CASES = [
     # (what, changes to BASE, respondents listed)
-    ("clean application", {}, 60),
+    ("clean application", {}, ENOUGH),
     ("bad USCC and mobile (E16, E21)", {"uscc": "91310115MA1K3YJH35",
-                                       "contact_mobile": "2381234567"}, 60),
-    ("product category applying 标杆级 (E14)", {"category": "产品类"}, 60),
+                                       "contact_mobile": "2381234567"}, ENOUGH),
+    ("product category applying 标杆级 (E14)", {"category": "产品类"}, ENOUGH),
     ("too few respondents listed (E17)", {}, 3),
-    ("satisfaction below 70 (E15)", {"satisfaction": 65}, 60),
+    ("satisfaction below the minimum (E15)", {"satisfaction": C.flags["E15"]["min"] - 5}, ENOUGH),
 ]
 
 
@@ -356,13 +357,13 @@ def test_check_workbook_writes_engine_flags(tmp_path, call, what, changes, liste
     (prompt, title, mode), = book.app.alerts
     assert title == "用户满意评价" and mode == "info"
     assert prompt.startswith("校验完成")
-    if changes or listed < 50:
+    if changes or listed < C.flags["E17"]["threshold"]:
         assert want, "each changed case must raise at least one flag"
         assert ribbon.RESULT_SHEET in prompt
 
 
 def test_check_workbook_replaces_old_results(tmp_path, call):
-    book = FakeBook(make_application(tmp_path / "a.xlsx", BASE, 60,
+    book = FakeBook(make_application(tmp_path / "a.xlsx", BASE, ENOUGH,
                                      extra_sheet=ribbon.RESULT_SHEET))
     call("check_workbook", book)
     assert "旧内容" not in str(sheet_rows(book, ribbon.RESULT_SHEET))

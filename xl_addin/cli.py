@@ -82,7 +82,7 @@ def cmd_check(args):
         print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
         return 1 if res.errors else 0
     print(f"{args.file}：{KINDS[res.kind]}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
-    from xl_addin.rules.campaign import fmt_number
+    from xl_addin.rules.show import fmt_number
     if res.kind == "application":
         for k, v in (("评价得分", fmt_number(res.selfeval_total)), ("评价结论", res.conclusion),
                      ("可评等级", res.achievable_level), ("建议等级", res.proposed_level or ""),
@@ -372,7 +372,7 @@ def _configure_stage(sp):
     pz = sub.add_parser("publicize", help="确定公示期，生成公示名单（.docx、.pdf、.xlsx）",
                         description="确定公示期，生成公示名单（.docx、.pdf、.xlsx）")
     pz.add_argument("--start", default=None, type=_date("公示开始日期"),
-                    help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；共 7 天（C5）")
+                    help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；天数见规则 C5")
     pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
                         description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
     ex = sub.add_parser("example", help="演示用：在示例活动文件夹中生成专家名单和上一年的发布名单",

@@ -173,8 +173,8 @@ def application(c, rng, i, category, recommender):
     from xl_addin.rules.engine import evaluate_application
     rank = evaluate_application(v, c).star.achievable or min(lv.rank for lv in c.levels)
     v["level"] = c.level(rank).applied
-    n = v["respondents"]
-    listed = min(n, 50) if n <= 50 else rng.choice((50, 60))
+    n, t = v["respondents"], c.flags["E17"]["threshold"]
+    listed = min(n, t) if n <= t else rng.choice((t, t + 10))  # E17: all, or at least t
     respondents = [(k + 1, _person(rng), _mobile(rng)) for k in range(listed)]
     safe = re.sub(r"[^\w\u4e00-\u9fff-]", "", v.get("project_name") or org)[:20]
     return DemoApp(v, respondents, recommender, f"申请书_{org}_{safe}_{i:03d}.xlsx")
@@ -182,14 +182,16 @@ def application(c, rng, i, category, recommender):
 
 def _apply_problem(app, kind, c, rng):
     """Give one application one problem of ``kind`` (a flag code or a file trouble)."""
-    v, Y = app.values, c.year
+    from xl_addin.rules.parse import add_months
+    v, Y, f = app.values, c.year, c.flags
     app.problem = kind
+    # Each problem is placed from the campaign's rule values, so it is one on any campaign.
     if kind == "E01":
-        v["established_date"] = dt.date(Y - 2, 3, 1)
+        v["established_date"] = add_months(f["E01"]["established_by"], 14)
     elif kind == "E02":
         v["revenue_y2"] = 0
     elif kind == "E03":
-        v["survey_start"] = dt.date(Y - 1, 6, 1)
+        v["survey_start"] = add_months(f["E03"]["survey_from"], -4)
     elif kind == "E04":
         v["surveyor_qualified"] = "否"
     elif kind == "E05":
@@ -199,7 +201,8 @@ def _apply_problem(app, kind, c, rng):
     elif kind == "E07":
         v["delivery_date"] = dt.date(Y, 3, 1)
     elif kind == "E08":
-        v.update(eng_type="公共建筑", area=0.8, cost=1200)
+        v.update(eng_type=f["E08"]["strict"][0], area=f["E08"]["min_area"] * 0.4,
+                 cost=round(f["E08"]["min_cost"] * 0.24))
     elif kind in ("E09", "E10"):
         v["general_contractor" if kind == "E09" else "quality_award"] = "否"
     elif kind == "E11":
@@ -211,13 +214,13 @@ def _apply_problem(app, kind, c, rng):
     elif kind == "E14":
         v["level"] = "标杆级"
     elif kind == "E15":
-        v["satisfaction"] = 66.5
+        v["satisfaction"] = f["E15"]["min"] - 3.5
     elif kind == "E16":
         u = v["uscc"]
         v["uscc"] = u[:17] + ALPHABET[(ALPHABET.index(u[17]) + 1) % len(ALPHABET)]
     elif kind == "E17":
-        v["respondents"] = 200
-        app.respondents = app.respondents[:12]
+        v["respondents"] = 4 * f["E17"]["threshold"]
+        app.respondents = app.respondents[:f["E17"]["threshold"] // 4]
     elif kind == "E18":
         for p in c.rubric.parts:
             if p.kind in ("score", "range"):
@@ -230,7 +233,7 @@ def _apply_problem(app, kind, c, rng):
     elif kind == "E21":
         v["contact_mobile"] = "021-6234567"
     elif kind == "E22":
-        v["fill_date"] = dt.date(Y, 8, 20)
+        v["fill_date"] = c.application_deadline + dt.timedelta(days=31)
     elif kind == "E23":
         v["satisfaction"] = "八十五分"
     elif kind == "E27":
@@ -238,7 +241,9 @@ def _apply_problem(app, kind, c, rng):
     elif kind == "E29":
         v["se_P1"] = 1.5
     elif kind == "E30":
-        v.update(satisfaction=80.5, level="标杆级")
+        four = next(s for s in c.stars if s.level == max(lv.rank for lv in c.levels) - 1)
+        floor = next(cd.min for cd in four.conditions if cd.min is not None)
+        v.update(satisfaction=floor + 2.5, level=c.level(max(lv.rank for lv in c.levels)).applied)
     elif kind == "E26":
         app.row_overrides = {"satisfaction": round(v["satisfaction"] + 3, 1)}
     elif kind == "no_row":

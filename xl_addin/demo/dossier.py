@@ -19,7 +19,17 @@ STUBS = {  # smallest recognisable content per kind (the check reads names and k
     "sav": b"$FL2@(#) SPSS DATA FILE\n",
     "csv": "编号,Q1,Q2\n1,5,4\n".encode("utf-8-sig"),
 }
-REPORT_LENGTHS = (400, 1800, 6000, 1200)  # within 500 / 2000 / 5000–8000 / 1500
+
+
+def report_lengths(campaign=None):
+    """汉字 per section of the demo 实践报告: well inside each M05 range of the campaign.
+
+    Returns:
+        tuple of ints, one per section of ``[materials.M05]``.
+    """
+    c = campaign or load()
+    return tuple(s["min"] + (s["max"] - s["min"]) * 3 // 5 // 100 * 100 or 100
+                 for s in c.materials["M05"]["sections"])
 
 
 def demo_app(category="服务类", seed=2023, campaign=None):
@@ -34,10 +44,12 @@ def demo_app(category="服务类", seed=2023, campaign=None):
     raise LookupError(category)
 
 
-def write_report(path, lengths=REPORT_LENGTHS, campaign=None, title="用户满意经营的实践报告"):
-    """A 实践报告.docx with the notice's four headings and ``lengths`` 汉字 under each."""
+def write_report(path, lengths=None, campaign=None, title="用户满意经营的实践报告"):
+    """A 实践报告.docx with the notice's four headings and ``lengths`` 汉字 under each
+    (default :func:`report_lengths`)."""
     import docx
     c = campaign or load()
+    lengths = lengths or report_lengths(c)
     doc = docx.Document()
     doc.add_heading(title, level=1)
     filler = "我们坚持以用户为中心持续改进服务质量提升用户满意"  # 24 字

@@ -21,7 +21,8 @@ from openpyxl.styles import Alignment, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from xl_addin.rules.campaign import Field, fmt_number, load
+from xl_addin.rules.campaign import Field, load
+from xl_addin.rules.show import fmt_number
 from xl_addin.rules.checks import part_label
 from xl_addin.rules import parse
 from xl_addin.sheet.formulas import application_plan, lit

@@ -13,7 +13,7 @@ import math
 
 from openpyxl.styles import Alignment, Border, Side
 
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import lit
 from xl_addin.forms import common as C
 

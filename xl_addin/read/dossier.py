@@ -436,7 +436,7 @@ def _workbook_values(path, c):
 def summary_lines(res):
     """The verdict in Chinese lines for the terminal."""
     lines = [f"{res.path}：申报材料文件夹" + (f"（申请书：{res.workbook}）" if res.workbook else "")]
-    from xl_addin.rules.campaign import fmt_number
+    from xl_addin.rules.show import fmt_number
     for k, v in res.summary.items():
         lines.append(f"  {k}：{fmt_number(v) if isinstance(v, float) else (v or '')}")
     for title, n in res.sections.items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from xl_addin.rules.campaign import fmt_number, load
+from xl_addin.rules.campaign import load
+from xl_addin.rules.show import fmt_number
 from xl_addin.rules.engine import evaluate_application, key_of
 from xl_addin.rules.parse import norm
 from xl_addin.tables import read_table, write_table

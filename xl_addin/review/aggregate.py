@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from xl_addin.rules import rubric
 
 from xl_addin.rules import stars
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 
 COUNTED = "已完成"
 NO_FILE = "未收到评分表"

@@ -10,7 +10,7 @@ import hashlib
 from copy import copy
 
 from xl_addin import __version__
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import render
 from xl_addin.review.expert_plan import expert_plan
 from xl_addin.review.expert_table import TABLE, WORDS, columns

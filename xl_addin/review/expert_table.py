@@ -59,7 +59,7 @@ def evaluate_expert_row(raw, campaign):
     application check; on an expert row all but these are blank, and that took most of
     `review collect`'s time (issue 14). This reads the same fields with the engine's own
     reading step (``engine.Reader``, as ``engine.normalise`` does), scores with
-    ``rubric.score``, rates with ``stars.evaluate`` and flags E29 with ``checks.e29`` — the
+    ``rubric.score``, rates with ``stars.evaluate`` and flags E29 with ``codes.selfeval.e29`` — the
     same functions, so the result equals evaluate_application's on these fields
     (tests/test_review_rows.py).
 
@@ -69,6 +69,7 @@ def evaluate_expert_row(raw, campaign):
         engine.Evaluation (values, the E23 / E29 flags, rubric, star, conclusion).
     """
     from xl_addin.rules import checks
+    from xl_addin.rules.codes.selfeval import e29
     from xl_addin.rules import rubric
     from xl_addin.rules import stars
     from xl_addin.rules.engine import Evaluation, Reader
@@ -88,7 +89,7 @@ def evaluate_expert_row(raw, campaign):
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
                           values.get("report_use"), values.get("risk"), rub.veto,
                           values.get("level"))
-    flags += checks.e29(checks.Context(c, values, unreadable, labels, rub, star))
+    flags += e29(checks.Context(c, values, unreadable, labels, rub, star))
     return Evaluation(values, sorted(flags, key=lambda f: (f.code, f.field)), rub, star,
                       rub.conclusion)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from copy import copy
 
 from xl_addin import __version__
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 from xl_addin.review.sheets import (FONT, add_table, fit_row_heights, put, save_atomic, set_widths,
                      style_header, text_width, title_cell, write_meta)
 

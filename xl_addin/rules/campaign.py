@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from xl_addin.rules.show import fmt_number
 from xl_addin.errors import CampaignError
 
 CAMPAIGN_DIR = Path(__file__).parents[1] / "campaigns"
@@ -234,19 +235,6 @@ class Campaign:
         return ids
 
 
-def fmt_number(x):
-    """A number as Excel's General format shows it: 85, 83.5, 69.9."""
-    if x is None:
-        return ""
-    if isinstance(x, bool):
-        return "TRUE" if x else "FALSE"
-    if isinstance(x, int):
-        return str(x)
-    if float(x).is_integer():
-        return str(int(x))
-    return f"{float(x):.15g}"
-
-
 # ---------------------------------------------------------------------- loading
 def current():
     """The current campaign's year or file: ``SAQ_CAMPAIGN`` if set, else the ``year`` of
@@ -337,6 +325,210 @@ def substitute_year(value, year):
     return value
 
 
+# ---------------------------------------------------------------------- placeholders
+# Prose in the file never repeats a rule number (issue 9 §2): "满意度不低于 {min} 分" names the
+# flag's own parameter, "最高 {rubric.total} 分" one elsewhere in the file; both are filled on
+# load, so changing a parameter changes every text that mentions it.
+_PLACEHOLDER_RE = re.compile(r"\{([^\W\d][^{}:\s]*)(?::([a-z]+))?\}")
+_TERM_RE = re.compile(r"([+-])")
+# Message templates: their other names ({value}, {limit} …) are filled when the message is
+# shown (checks.Context.flag, formulas.template, stars, dossier); only names of the template's
+# own table and campaign-wide (dotted) names are filled on load.
+RUNTIME_KEYS = {"message", "missing", "fail", "over", "under", "not_docx", "unreadable",
+                "workbook_missing", "workbook_many"}
+_NOT_TEXT = {"pattern"}  # regular expressions: their braces are not placeholders
+
+
+def _is_template(where):
+    key = where[-1]
+    return (key in RUNTIME_KEYS or key.endswith("_message") or where[0] == "star_text"
+            or (where[0] == "dossier" and key.startswith("banner_")))
+
+
+def placeholder_names(raw):
+    """The campaign-wide names a text may use, over the year-substituted TOML ``raw``.
+
+    ``C2.end``, ``C5.days`` (calendar), ``E15.min`` (flags), ``M05…`` (materials),
+    ``L1.min`` (a star rule's satisfaction minimum), ``S4.优良`` (a conclusion's minimum),
+    ``rubric.total`` (base + bonus); any table of the file by its path (``review.per_application``).
+
+    Args:
+        raw: the campaign TOML as a dict, ``{Y}`` already substituted.
+    Returns:
+        dict name -> table (dotted lookups go into it).
+    """
+    g = dict(raw)
+    g.update(raw.get("calendar") or {})
+    g.update(raw.get("flags") or {})
+    g.update(raw.get("materials") or {})
+    for s in raw.get("stars") or []:
+        if isinstance(s, dict) and isinstance(s.get("rule"), str):
+            mins = [cd["min"] for cd in s.get("conditions", []) if isinstance(cd, dict) and "min" in cd]
+            g[s["rule"]] = {"min": mins[0]} if len(mins) == 1 else {}
+    rub = raw.get("rubric") or {}
+    if isinstance(rub, dict):
+        g["S4"] = {cc.get("name"): cc.get("min") for cc in rub.get("conclusions", [])
+                   if isinstance(cc, dict)}
+        rubric = dict(rub)
+        if isinstance(rub.get("base_total"), (int, float)) and isinstance(rub.get("bonus_total"), (int, float)):
+            rubric["total"] = rub["base_total"] + rub["bonus_total"]
+        g["rubric"] = rubric
+    return g
+
+
+def _lookup(table, name):
+    """``name`` (dotted) inside ``table``; a rubric item's part key is the part's maximum."""
+    cur = table
+    for part in name.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(cur.get("parts"), list):
+            hit = [p for p in cur["parts"] if isinstance(p, list) and len(p) == 3 and p[0] == part]
+            if not hit:
+                return None
+            allowed = hit[0][2]
+            if isinstance(allowed, list) and allowed:
+                cur = max(allowed)
+            elif isinstance(allowed, str) and allowed.startswith("0-"):
+                cur = float(allowed[2:]) if "." in allowed else int(allowed[2:])
+            else:
+                cur = cur.get("max")
+        else:
+            return None
+    if isinstance(cur, str) and _DATE_RE.match(cur):
+        try:
+            return dt.date.fromisoformat(cur)
+        except ValueError:
+            return cur
+    return cur if isinstance(cur, (int, float, str, dt.date)) and not isinstance(cur, bool) else None
+
+
+def _show(value, fmt):
+    if isinstance(value, dt.date):
+        return {None: value.isoformat(), "year": str(value.year), "month": str(value.month),
+                "day": str(value.day)}.get(fmt)
+    if fmt is not None:
+        return None
+    return fmt_number(value) if isinstance(value, (int, float)) else str(value)
+
+
+def _resolve(name, fmt, scopes, names):
+    """The text for ``{name:fmt}``, or None. ``name`` may add or subtract names and whole
+    numbers (``{se_P5e+se_P5f}``, ``{days-1}``); a bare name is looked up from the innermost
+    table outwards, then among the campaign-wide names."""
+    terms = _TERM_RE.split(name)
+    values = []
+    for t in terms[::2]:
+        if t.isdigit():
+            values.append(int(t))
+            continue
+        v = None
+        for table in reversed(scopes):
+            v = _lookup(table, t)
+            if v is not None:
+                break
+        if v is None:
+            v = _lookup(names, t)
+        if v is None:
+            return None
+        values.append(v)
+    if len(values) == 1:
+        return _show(values[0], fmt)
+    if fmt is not None or not all(isinstance(v, (int, float)) for v in values):
+        return None
+    total = values[0]
+    for sign, v in zip(terms[1::2], values[1:]):
+        total = total + v if sign == "+" else total - v
+    return fmt_number(total)
+
+
+def fill_placeholders(path, raw):
+    """Fill every ``{name}`` of the campaign's prose from its parameters (see
+    :func:`placeholder_names`); message templates keep the names filled when shown.
+
+    Args:
+        path: the campaign file (for errors).
+        raw: the year-substituted TOML.
+    Returns:
+        a copy of ``raw`` with the prose filled.
+    Raises:
+        CampaignError: a prose text names a parameter that does not exist.
+    """
+    _check_dates(path, raw, [])
+    # First the parameters that are another parameter (C6 date = "{C2.end}", a field's max =
+    # "{rubric.total}"): the whole string becomes the typed value, so texts can name them too.
+    for _ in range(3):
+        raw, changed = _fill_values(raw, placeholder_names(raw))
+        if not changed:
+            break
+    names = placeholder_names(raw)
+
+    def text(s, where, scopes):
+        template = _is_template(where)
+
+        def rep(m):
+            inner = scopes[-1:] if template else scopes
+            out = _resolve(m.group(1), m.group(2), inner, names if (not template or "." in m.group(1)) else {})
+            if out is None:
+                if template:
+                    return m.group(0)
+                raise CampaignError(path, ".".join(where), f"占位符 {m.group(0)} 没有对应的参数")
+            return out
+        return _PLACEHOLDER_RE.sub(rep, s)
+
+    def walk(v, where, scopes):
+        if isinstance(v, dict):
+            inner = scopes + [v]
+            return {k: (v2 if k in _NOT_TEXT else walk(v2, where + [str(k)], inner))
+                    for k, v2 in v.items()}
+        if isinstance(v, list):
+            return [walk(x, where, scopes) for x in v]
+        if isinstance(v, str) and "{" in v:
+            return text(v, where, scopes)
+        return v
+
+    return walk(raw, [], [])
+
+
+def _check_dates(path, v, where):
+    """A date a text may name must be a date (2023-07-35 is refused at its own key)."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            _check_dates(path, x, where + [str(k)])
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            _check_dates(path, x, where + [str(i)])
+    elif isinstance(v, str) and _DATE_RE.match(v):
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise CampaignError(path, ".".join(where), f"不是有效日期：{v!r}") from None
+
+
+def _fill_values(raw, names):
+    """One pass of :func:`fill_placeholders` over parameters written as one placeholder."""
+    changed = False
+
+    def walk(v, where, scopes):
+        nonlocal changed
+        if isinstance(v, dict):
+            inner = scopes + [v]
+            return {k: (v2 if k in _NOT_TEXT else walk(v2, where + [str(k)], inner))
+                    for k, v2 in v.items()}
+        if isinstance(v, list):
+            return [walk(x, where, scopes) for x in v]
+        m = _PLACEHOLDER_RE.fullmatch(v) if isinstance(v, str) and where else None
+        if m and not m.group(2) and not _is_template(where) and _TERM_RE.search(m.group(1)) is None:
+            for table in [*reversed(scopes), names]:
+                got = _lookup(table, m.group(1))
+                if isinstance(got, (int, float, dt.date)):
+                    changed = True
+                    return got.isoformat() if isinstance(got, dt.date) else got
+        return v
+
+    return walk(raw, [], []), changed
+
+
 class _Reader:
     """Reads one table of the TOML, rejecting keys it does not know."""
 
@@ -384,7 +576,7 @@ def _build(path, raw):
     year = c.get("year")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise CampaignError(path, "campaign.year", f"应为 2000–2100 的年份：{year!r}")
-    raw = substitute_year(raw, year)
+    raw = fill_placeholders(path, substitute_year(raw, year))
     c = _Reader(path, "campaign", raw["campaign"], ["title", "reference", "template_version"],
                 ["year"])
 
@@ -632,7 +824,7 @@ def _build_rubric(path, raw):
                   tuple(items), tuple(concl), veto.get("key"), veto.get("label"))
 
 
-# The parameters each flag's check reads (checks.py); anything else in [flags.Exx] is a typo.
+# The parameters each flag's check and formula read (rules/codes/); anything else in [flags.Exx] is a typo.
 FLAG_PARAMS = {
     "E01": ("established_by",), "E03": ("survey_from",),
     "E06": ("credit_a_since", "exempt_review_types"),
@@ -645,10 +837,10 @@ FLAG_PARAMS = {
     "E13": ("institution_suffixes",),
     "E15": ("min",), "E17": ("threshold", "too_many_message"),
     "E20": ("required", "required_row", "required_header"),
-    "E21": ("pattern",), "E22": ("earliest", "early_message"),
+    "E21": ("shape",), "E22": ("earliest", "early_message"),
     "E24": ("negation_words", "strategy_words", "management_words", "unclear_words",
             "none_words", "negated", "unclear"),
-    "E27": ("tolerance",), "E28": ("pattern",), "E32": ("late_message",),
+    "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",),
 }
 
 _STAR_FIELDS = {"category", "veto", "conclusion", "satisfaction", "report_use", "risk"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xl_addin.rules import checks
+from xl_addin.rules import checks, codes
 
 from xl_addin.rules import parse
 
@@ -248,8 +248,8 @@ def evaluate_application(raw, campaign):
                           values.get("report_use"), values.get("risk"), rub.veto,
                           values.get("level"))
     ctx = Context(c, values, unreadable, field_labels(c, "application"), rub, star,
-                  c.application_deadline, readings)
-    for check in checks.APPLICATION_CHECKS:
+                  c.application_deadline, readings, form=codes.APPLICATION)
+    for check in codes.APPLICATION_CHECKS:
         flags.extend(check(ctx))
     return Evaluation(values, _sorted(flags), rub, star, rub.conclusion)
 
@@ -270,8 +270,9 @@ def evaluate_row(raw, campaign):
         best = c.decisions["row_best_case"]
         star = stars.evaluate(c, values.get("category"), concl, values.get("satisfaction"),
                               best["report_use"], best["risk"], best["veto"], values.get("level"))
-    ctx = Context(c, values, unreadable, field_labels(c, "recommendation_row"), None, star)
-    for check in checks.ROW_CHECKS:
+    ctx = Context(c, values, unreadable, field_labels(c, "recommendation_row"), None, star,
+                  form=codes.ROW)
+    for check in codes.ROW_CHECKS:
         flags.extend(check(ctx))
     return Evaluation(values, _sorted(flags), None, star, concl)
 
@@ -281,7 +282,7 @@ def evaluate_recommender(raw, campaign):
     c = campaign
     values, unreadable, flags = normalise(raw, c, "recommender")
     ctx = Context(c, values, unreadable, field_labels(c, "recommender"),
-                  deadline=c.recommendation_deadline)
-    for check in checks.RECOMMENDER_CHECKS:
+                  deadline=c.recommendation_deadline, form=codes.RECOMMENDER)
+    for check in codes.RECOMMENDER_CHECKS:
         flags.extend(check(ctx))
     return Evaluation(values, _sorted(flags))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 
 MISSING = "未填写"
 

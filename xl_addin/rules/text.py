@@ -7,7 +7,7 @@ lines instead of cutting them, the 规则说明 sheet gets whole cells, and ``sa
 
 from __future__ import annotations
 
-from xl_addin.rules.campaign import fmt_number
+from xl_addin.rules.show import fmt_number
 from xl_addin.rules.checks import part_label
 from xl_addin.textable import render, width
 
@@ -108,9 +108,38 @@ def blocks(c):
     out.table(["代码", "级别", "规则"], rows, max_width=70)
     out.text()
 
-    out.heading("六、本年度的决定（RULES.md 中标为 Decision 的条目）")
+    out.heading("六、申请材料（M）")
+    out.text(f"依据：{c.dossier.get('reference', '')}；申请书材料清单中逐项填“{c.dossier.get('provided', '')}”"
+             f"或“{c.dossier.get('not_applicable', '')}”，给出材料文件夹时按文件核对。")
+    out.text()
+    out.table(["代码", "级别", "规则", "材料与要求"], material_rows(c), max_width=44)
+    out.text()
+
+    out.heading("七、本年度的决定（RULES.md 中标为 Decision 的条目）")
     out.table(["规则或设置", "取值", "含义"], decision_rows(c), max_width=70)
     return out
+
+
+def material_rows(c):
+    """M01–M12 as rows (code, severity, rule, what is asked): the items with their file
+    kinds and categories, M05's word limits per section, M11's separators, M12's kinds."""
+    rows = []
+    for code, m in sorted(c.materials.items()):
+        detail = []
+        for it in m.get("items", ()):
+            only = f"，仅{'、'.join(it['categories'])}" if it["categories"] else ""
+            na = f"，可填“{c.dossier.get('not_applicable', '')}”" if it["may_be_na"] else ""
+            detail.append(f"{it['name']}（{'/'.join(it['kinds'])}{only}{na}）")
+        for sec in m.get("sections", ()):
+            lo, hi = fmt_number(sec["min"]), fmt_number(sec["max"])
+            detail.append(f"{sec['title']}：{lo}–{hi} 字" if sec["min"] else f"{sec['title']}：不超过 {hi} 字")
+        if m.get("separators"):
+            detail.append("名称中的分隔符：" + " ".join(f"“{x}”" for x in m["separators"]))
+        if m.get("kinds"):
+            detail.append("文件类型：" + "/".join(m["kinds"]))
+        rows.append([code, "错误" if m["severity"] == "error" else "提醒", m["rule"],
+                     "；".join(detail)])
+    return rows
 
 
 def star_rows(c):
@@ -125,12 +154,13 @@ def star_rows(c):
             elif cnd.min is not None:
                 conds.append(f"满意度 ≥ {fmt_number(cnd.min)}")
             else:
-                conds.append(f"{_FIELD_NAMES.get(cnd.field, cnd.field)} ∈ {{{'、'.join(cnd.allowed)}}}")
+                words = "或".join(f"“{v}”" for v in cnd.allowed)
+                conds.append(f"{_FIELD_NAMES.get(cnd.field, cnd.field)}为{words}")
         rows.append([s.rule, f"{lv.stars} {lv.name}", "；".join(conds)])
     lowest = min(c.stars, key=lambda s: s.level)
     floor = next((cnd.min for cnd in lowest.conditions if cnd.min is not None), None)
     rows.append(["L4", c.no_level,
-                 f"满意度低于 {fmt_number(floor)}；否决项成立时也不评任何等级（决定，见六）"])
+                 f"满意度低于 {fmt_number(floor)}；否决项成立时也不评任何等级（决定，见七）"])
     rows.append(["L5", "可评等级 / 建议等级",
                  "可评等级为条件全部满足的最高等级（受类别最高等级 K3 限制）；建议等级 = 申请等级与可评等级中"
                  "较低者；申请等级高于可评等级时提示 E30，并说明未满足的条件"])
@@ -182,18 +212,18 @@ PROSE_INTRO = """\
 （`xl_addin/campaigns/{year}.toml`）后重新生成。程序（命令行、汇总、专家评审、单元格函数）和表格里的公式
 都按同一份配置计算，下面列出的就是程序实际采用的规则。
 
-规则编号：C 时间安排，K 类别与等级，S 自评表，L 星级，E 问题代码（错误 = 不符合申请条件或缺少材料，
+规则编号：C 时间安排，K 类别与等级，S 自评表，L 星级，E 问题代码，M 申请材料（错误 = 不符合申请条件或缺少材料，
 提醒 = 需要专家或工作人员确认）。通知有歧义之处，程序采用的理解列在“本年度的决定”中，
 并在配置文件里标为 `decision = true`。"""
 
 PROSE_VARIANTS = """\
 表格与程序接受完全相同的写法（E23）：全角数字和字母（８５）、带单位的数字（85分、1.2万平方米、1.5亿元）、
-日期 2023-05-01、2023.5.1、2023/5/1、2023年5月1日、20230501、是/否与有/无的常见写法（√、×、Y、N、有、没有、不是）、
+日期 {year}-05-01、{year}.5.1、{year}/5/1、{year}年5月1日、{year}0501、是/否与有/无的常见写法（√、×、Y、N、有、没有、不是）、
 类别与等级的常见写法（企业、五星、满意亮诺、文字“4”）；统一社会信用代码和手机号中的全角字符、全角连字符和全角空格
 按半角处理。其他写法（如“八十五分”）在表格和程序中同样提示 E23。
 
 测量报告应用（E24）在申请书中是选项：用于组织战略制定/改进领域实施方案（战略）、用于管理活动（管理）、未应用（无），
-另有可选的文字说明，不影响等级。从 CSV 或在线系统导出的文字按以下方式理解：含否定词（未、不、没、非、无、尚未）时
+另有可选的文字说明，不影响等级。从 CSV 或在线系统导出的文字按以下方式理解：含否定词（{negation}）时
 按“无”评定；说法不明确（如“用于管理改进”，或未提到战略、管理）时按其中最不利的理解评定；两种情况都提示 E24，
 由专家确认，不会因此评为五星。"""
 
@@ -206,7 +236,7 @@ def markdown(c):
         if b[0] == "heading":
             lines += [f"## {b[1]}", ""]
             if b[1].startswith("五、"):
-                lines += [PROSE_VARIANTS, ""]
+                lines += [PROSE_VARIANTS.format(year=c.year, negation="、".join(c.flags["E24"]["negation_words"])), ""]
         elif b[0] == "text":
             lines.append(b[1])
         else:
