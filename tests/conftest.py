@@ -298,8 +298,70 @@ def pytest_collect_file(parent, file_path):
         return CaseFile.from_parent(parent, path=file_path)
 
 
+def shared_once(tmp_path_factory, name, build):
+    """``build(folder)`` once per test run, shared by every pytest-xdist worker.
+
+    The suite runs with ``-n 2``: a session fixture would otherwise be built once per
+    worker. The first worker to ask builds under the run's common base folder, holding a
+    lock; the others wait for it and reuse the result.
+
+    Args:
+        name: the folder's name under the run's base folder.
+        build: folder -> a JSON-able result (Paths are turned into str and back).
+    Returns:
+        what ``build`` returned, with every str value that was a Path a Path again.
+    """
+    import fcntl
+    import json
+    import os
+    import shutil
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # common to the workers of this run, removed with it
+    folder, done = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            if folder.exists():  # half-written by a worker that failed
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            result = build(folder)
+            paths = sorted(k for k, v in result.items() if isinstance(v, Path))
+            done.write_text(json.dumps({"result": {k: str(v) for k, v in result.items()},
+                                        "paths": paths}, ensure_ascii=False), encoding="utf-8")
+        saved = json.loads(done.read_text(encoding="utf-8"))
+    return {k: (Path(v) if k in saved["paths"] else v) for k, v in saved["result"].items()}
+
+
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
-    """Every kind of workbook we generate, written once (tests/generated.py, issue 11)."""
+    """Every kind of workbook we generate, written once per run (tests/generated.py, issue 11)."""
     from generated import generate_all
-    return generate_all(tmp_path_factory.mktemp("generated"))
+    return shared_once(tmp_path_factory, "generated", generate_all)
+
+
+@pytest.fixture(scope="session")
+def demo_inbox(tmp_path_factory):
+    """The inbox of `saq demo` (the current campaign, default seed, every file), written once
+    per run. Read-only: a test that writes into it works on a copy."""
+    from xl_addin.demo import DEFAULT_SEED, write_campaign
+
+    def build(folder):
+        write_campaign(folder / "in", seed=DEFAULT_SEED)
+        return {"folder": folder / "in"}
+    return shared_once(tmp_path_factory, "demo_inbox", build)["folder"]
+
+
+# The suite runs with `-n 2 --dist loadscope` (README, .ci/run): each module runs whole on
+# one worker, modules handed out in collection order. The longest go first (measured with
+# --durations on the project's 2-core machine), so that the two workers end together instead
+# of one waiting for a long module picked up last.
+LONG_FIRST = ["test_one_verdict.py", "test_consolidate_corpus.py", "test_formulas_lo.py",
+              "test_consolidate.py", "test_demo.py", "test_review_stages.py", "test_ribbon.py",
+              "test_xlcache.py", "test_lint.py", "test_second_engine.py", "test_review_collect.py",
+              "test_forms_templates.py", "test_campaign_2024.py", "test_consolidate_hostile.py"]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: others keep order

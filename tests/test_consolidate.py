@@ -38,6 +38,17 @@ def run(tmp_path_factory):
     return demo, res, out
 
 
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A small campaign of the same kind, broken files included, with its master: the
+    run's mechanics (locks, a master open in Excel, progress, the CLI summary) do not depend
+    on the folder's size, and each of those tests consolidates again."""
+    base = tmp_path_factory.mktemp("small")
+    demo = write_campaign(base / "inbox", seed=11, n_apps=12, n_recommenders=2)
+    out = base / "out" / "master.xlsx"
+    return demo, consolidate(base / "inbox", out, progress=False), out
+
+
 def _find(rows, app):
     v = app.values
     return [r for r in rows if r["统一社会信用代码"] == v["uscc"] and r["企业名称"] == v["org_name"]]
@@ -244,8 +255,8 @@ def test_staff_columns_survive_a_rerun(run, tmp_path):
         assert got[k] == v
 
 
-def test_master_open_in_excel_gets_a_copy(run, tmp_path):
-    demo, _res, out = run
+def test_master_open_in_excel_gets_a_copy(small, tmp_path):
+    demo, _res, out = small
     master = tmp_path / "m.xlsx"
     shutil.copy(out, master)
     before = master.read_bytes()
@@ -256,8 +267,8 @@ def test_master_open_in_excel_gets_a_copy(run, tmp_path):
     assert any("另存为" in m for m in res.messages)
 
 
-def test_lock_stops_a_second_run(run, tmp_path):
-    demo, _res, _out = run
+def test_lock_stops_a_second_run(small, tmp_path):
+    demo, _res, _out = small
     master = tmp_path / "m.xlsx"
     with RunLock(master):
         with pytest.raises(RunLocked) as e:
@@ -267,8 +278,8 @@ def test_lock_stops_a_second_run(run, tmp_path):
     assert res.written_to == master
 
 
-def test_stale_lock_of_a_dead_process_is_taken_over(run, tmp_path):
-    demo, _res, _out = run
+def test_stale_lock_of_a_dead_process_is_taken_over(small, tmp_path):
+    demo, _res, _out = small
     master = tmp_path / "m.xlsx"
     lock = RunLock(master).path
     lock.write_text("pid=999999999 start=2023-07-01 00:00:00")
@@ -277,8 +288,8 @@ def test_stale_lock_of_a_dead_process_is_taken_over(run, tmp_path):
 
 
 # ---------------------------------------------------------------------- CLI
-def test_cli_consolidate_prints_summary(run, tmp_path, capsys):
-    demo, _res, _out = run
+def test_cli_consolidate_prints_summary(small, tmp_path, capsys):
+    demo, _res, _out = small
     code = main(["consolidate", str(demo.folder), "-o", str(tmp_path / "x.xlsx"), "-q"])
     out = capsys.readouterr().out
     assert code == 0
@@ -291,8 +302,8 @@ def test_cli_missing_folder_is_one_message(tmp_path, capsys):
     assert code == 2 and "不是文件夹或不存在" in err and "Traceback" not in err
 
 
-def test_progress_bar_goes_to_stderr(run, tmp_path, capsys):
-    demo, _res, _out = run
+def test_progress_bar_goes_to_stderr(small, tmp_path, capsys):
+    demo, _res, _out = small
     consolidate(demo.folder, tmp_path / "p.xlsx", progress=True)
     err = capsys.readouterr().err
     assert "读取文件 [" in err and f"{len(list(Path(demo.folder).rglob('*.*')))}" in err

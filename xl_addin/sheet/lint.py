@@ -100,6 +100,8 @@ class _Types:
         self.memo = {}
         self.trees = {}
         self.busy = set()
+        self.ranges = {}  # (sheet, r1, c1, r2, c2) -> types: each range is scanned once
+        self.cut = 0  # cells answered "busy" (a cycle): a result that met one is not kept
 
     def tree(self, body):
         t = self.trees.get(body)
@@ -116,6 +118,7 @@ class _Types:
             v = self.book.cells.get(sheet, {}).get((row, col))
             return _const_type(v)
         if key in self.busy:
+            self.cut += 1
             return frozenset()
         self.busy.add(key)
         try:
@@ -128,6 +131,16 @@ class _Types:
         return t
 
     def range(self, sheet, r1, c1, r2, c2):
+        key = (sheet, r1, c1, r2, c2)
+        if key in self.ranges:
+            return self.ranges[key]
+        cut = self.cut
+        out = self._scan(sheet, r1, c1, r2, c2)
+        if self.cut == cut:  # complete: no cell of it was cut short by a cycle
+            self.ranges[key] = out
+        return out
+
+    def _scan(self, sheet, r1, c1, r2, c2):
         out = set()
         n = 0
         for (r, c) in self.book.formulas.get(sheet, {}):
