@@ -162,7 +162,7 @@ def _configure_recommender(sp):
                    help="附件3 文件，默认 附件3_初审推荐意见表.xlsx")
     p.add_argument("--recommender", default=None, help="推荐单位名称，默认取申请书中填写最多的推荐单位")
     p.add_argument("--campaign", default=argparse.SUPPRESS,
-                   help="活动年度或活动配置文件路径，默认 2023")
+                   help=CAMPAIGN_HELP)
 
 
 COMMANDS["recommender"] = (cmd_recommender, "推荐单位：prefill 从申请书预填附件3",

@@ -51,7 +51,7 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None, registr
     Args:
         folder: the folder of submissions (walked recursively).
         out: the master workbook to write (.xlsx).
-        campaign: a Campaign (default: 2023).
+        campaign: a Campaign (default: the current campaign, campaign.load()).
         progress: True/False to force the progress bar on stderr; None = when a terminal.
         workers: processes that read files (default :func:`default_workers`; 1 = serial).
         registry: the campaign registry (.sqlite) to look earlier results up in (K4/E06,
