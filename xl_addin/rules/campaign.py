@@ -476,6 +476,13 @@ def fill_placeholders(path, raw):
             return out
         return _PLACEHOLDER_RE.sub(rep, s)
 
+    return _map_leaves(raw, lambda v, where, scopes:
+                       text(v, where, scopes) if isinstance(v, str) and "{" in v else v)
+
+
+def _map_leaves(raw, leaf):
+    """``raw`` with every value outside the _NOT_TEXT keys replaced by ``leaf(value, where,
+    scopes)``: ``where`` the key path, ``scopes`` the enclosing tables, innermost last."""
     def walk(v, where, scopes):
         if isinstance(v, dict):
             inner = scopes + [v]
@@ -483,10 +490,7 @@ def fill_placeholders(path, raw):
                     for k, v2 in v.items()}
         if isinstance(v, list):
             return [walk(x, where, scopes) for x in v]
-        if isinstance(v, str) and "{" in v:
-            return text(v, where, scopes)
-        return v
-
+        return leaf(v, where, scopes)
     return walk(raw, [], [])
 
 
@@ -509,14 +513,8 @@ def _fill_values(raw, names):
     """One pass of :func:`fill_placeholders` over parameters written as one placeholder."""
     changed = False
 
-    def walk(v, where, scopes):
+    def leaf(v, where, scopes):
         nonlocal changed
-        if isinstance(v, dict):
-            inner = scopes + [v]
-            return {k: (v2 if k in _NOT_TEXT else walk(v2, where + [str(k)], inner))
-                    for k, v2 in v.items()}
-        if isinstance(v, list):
-            return [walk(x, where, scopes) for x in v]
         m = _PLACEHOLDER_RE.fullmatch(v) if isinstance(v, str) and where else None
         if m and not m.group(2) and not _is_template(where) and _TERM_RE.search(m.group(1)) is None:
             for table in [*reversed(scopes), names]:
@@ -526,7 +524,7 @@ def _fill_values(raw, names):
                     return got.isoformat() if isinstance(got, dt.date) else got
         return v
 
-    return walk(raw, [], []), changed
+    return _map_leaves(raw, leaf), changed
 
 
 class _Reader:
