@@ -21,9 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 import lo_cases  # noqa: E402
 import lo_diff  # noqa: E402
+
+from xl_addin.forms.templates import template_names  # noqa: E402
 from xl_addin.rules.campaign import load  # noqa: E402
 from xl_addin.rules.engine import evaluate_application  # noqa: E402
-from xl_addin.forms.templates import template_names  # noqa: E402
 
 
 def main(n=300):

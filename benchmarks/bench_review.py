@@ -63,6 +63,7 @@ def write_inputs(root, n_apps, n_experts, seed=1):
 def formula_cells_per_row(path):
     """Formula cells in the first data row of an expert workbook, and bytes per row."""
     from openpyxl import load_workbook
+
     from xl_addin.review.expert_table import TABLE
     wb = load_workbook(path)
     ws = next(w for w in wb.worksheets if TABLE in w.tables)
@@ -72,8 +73,8 @@ def formula_cells_per_row(path):
 
 
 def run(root, c, label, k):
-    from xl_addin.review import workflow
     from xl_addin.review import simulate as S
+    from xl_addin.review import workflow
     out = root / label
     t, cpu = time.perf_counter(), time.process_time()
     a = workflow.run_assign(root / "master.xlsx", root / "experts.csv", out, c, k)
@@ -105,8 +106,9 @@ def baseline_code():
     formulas, and the full application evaluation (every field, every check) of each
     expert row on collect."""
     import baseline_expert_plan
-    from xl_addin.rules.engine import evaluate_application
+
     from xl_addin.review import expert_form, expert_table
+    from xl_addin.rules.engine import evaluate_application
     saved = (expert_form.expert_plan, expert_table.evaluate_expert_row)
     expert_form.expert_plan = baseline_expert_plan.expert_plan
     expert_table.evaluate_expert_row = lambda raw, c: evaluate_application(raw, c)

@@ -15,17 +15,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
+from xl_addin.rules import campaign as campaign_mod
+from xl_addin.rules import engine, parse, rubric, sampling, stars, uscc
+
 # The machine is shared (LibreOffice may run beside): judge properties, not speed.
 settings.register_profile("saq", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("saq")
-
-from xl_addin.rules import campaign as campaign_mod
-from xl_addin.rules import engine
-from xl_addin.rules import parse
-from xl_addin.rules import rubric
-from xl_addin.rules import sampling
-from xl_addin.rules import stars
-from xl_addin.rules import uscc
 
 CASES = Path(__file__).parent / "cases"
 
@@ -132,7 +127,8 @@ def run_case(case):
         assert stars.needs_onsite_review(c, inp["category"], applied, proposed) is exp["onsite"]
     elif kind == "parse":
         fn = {"number": lambda v: parse.number(v, unit=inp.get("unit")), "date": parse.date,
-              "yesno": parse.yesno, "hasnot": parse.hasnot, "report_use": lambda v: parse.report_use(v, parse.report_use_words(c)),
+              "yesno": parse.yesno, "hasnot": parse.hasnot,
+              "report_use": lambda v: parse.report_use(v, parse.report_use_words(c)),
               "category": lambda v: parse.category(v, c), "level": lambda v: parse.level(v, c),
               "integer": parse.integer}[inp["type"]]
         if exp.get("unreadable"):
@@ -162,16 +158,17 @@ def run_case(case):
     elif kind == "dossier":
         run_dossier_case(inp, exp, c)
     elif kind == "checklist":
-        from xl_addin.read import dossier
+        from xl_addin.rules import materials
         answers = inp.get("answers") or {}
         if answers == "all":
-            answers = {it["key"]: c.dossier["provided"] for it in dossier.material_items(c)}
-        issues = dossier.checklist_issues(
-            {dossier.checklist_name(it): answers.get(it["key"])
-             for it in dossier.material_items(c)}, inp.get("category"), c)
+            answers = {it["key"]: c.dossier["provided"] for it in materials.material_items(c)}
+        issues = materials.checklist_issues(
+            {materials.checklist_name(it): answers.get(it["key"])
+             for it in materials.material_items(c)}, inp.get("category"), c)
         assert sorted(i.code for i in issues) == sorted(exp["codes"]), [i.message for i in issues]
     elif kind == "recommender_scan":
         import tempfile
+
         from xl_addin.read import dossier
         with tempfile.TemporaryDirectory() as d:
             for name in inp["files"]:
@@ -190,6 +187,7 @@ _DOSSIERS = {}  # (category, answers) -> a complete dossier folder, built once p
 
 def _base_dossier(c, category, answers):
     import tempfile
+
     from xl_addin.demo.dossier import write_dossier
     key = (category, tuple(sorted((answers or {}).items())))
     if key not in _DOSSIERS:
@@ -205,8 +203,9 @@ def run_dossier_case(inp, exp, c):
     "none" for a report without headings), answers (材料清单), no_workbook."""
     import shutil
     import tempfile
-    from xl_addin.read.dossier import check_dossier
+
     from xl_addin.demo.dossier import write_report
+    from xl_addin.read.dossier import check_dossier
     base = _base_dossier(c, inp.get("category", "服务类"), inp.get("answers"))
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp) / base.name

@@ -89,8 +89,8 @@ def _refill(folder, apps, rec):
     """The demo's submissions written again through forms.fill (with their values)."""
     from conftest import load_base
 
-    from xl_addin.read import verdict
     from xl_addin.forms.fill import fill_application, fill_recommender
+    from xl_addin.read import verdict
     folder.mkdir(parents=True, exist_ok=True)
     out = {"application_filled": fill_application(folder / "申请书_base.xlsx", load_base(C.year),
                                                   respondents=[("张三", "13800000000")])}

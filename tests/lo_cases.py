@@ -333,7 +333,7 @@ def applications(n_random=520, seed=2023, c=None):
 def checklist_answers(rng, c, i):
     """材料清单 answers (RULES.md M): every third case complete, the others a mix of
     已提供, 不适用, blank, padded and other words (only the list's words count)."""
-    from xl_addin.read.dossier import checklist_name, material_items
+    from xl_addin.rules.materials import checklist_name, material_items
     words = [c.dossier["provided"], c.dossier["not_applicable"], None,
              " " + c.dossier["provided"] + " ", "是", "有"]
     out = {}

@@ -12,12 +12,11 @@ import tempfile
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries, get_column_letter
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from xl_addin.rules.campaign import load
-from xl_addin.read.dossier import banner, checklist_missing, checklist_name, material_items
-from xl_addin.rules.engine import (count_respondents, evaluate_application, evaluate_recommender,
-                             evaluate_row)
+from xl_addin.rules.engine import count_respondents, evaluate_application, evaluate_recommender, evaluate_row
+from xl_addin.rules.materials import banner, checklist_missing, checklist_name, material_items
 
 RUNNER = Path(__file__).with_name("lo_runner.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -289,6 +288,7 @@ def build_variant_workbook(path, c, n_rows):
         within the outputs block that starts at column K+1).
     """
     from openpyxl import Workbook
+
     from xl_addin.sheet.formulas import render
     plan, keys = variant_plan(c)
     wb = Workbook()
@@ -313,8 +313,7 @@ def build_variant_workbook(path, c, n_rows):
 
 def variant_expected(raw, keys, c):
     """What the engine reads from one row of typed values: key -> (value, E23 message, why)."""
-    from xl_addin.rules import engine
-    from xl_addin.rules import parse
+    from xl_addin.rules import engine, parse
     readings = {}
     values, _, flags = engine.normalise(raw, c, "application", readings)
     msgs = {f.field: f.message for f in flags}

@@ -68,7 +68,7 @@ def check_directory(data):
         assert bl == br, f"black heights differ under {name}"
         return bl + (1 if color == 1 else 0)
 
-    for name, kind, color, left, right, child in entries:
+    for name, kind, _color, _left, _right, child in entries:
         if kind in (1, 5) and child != cfb.NOSTREAM:
             assert entries[child][2] == 1, f"root of {name}'s children is red"
             walk(child, None, None)

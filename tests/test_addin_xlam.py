@@ -13,9 +13,9 @@ import pytest
 from defusedxml import ElementTree
 from oletools.olevba import VBA_Parser
 
+from xl_addin.cli import main
 from xl_addin.excel.addin import cfb, install, ovba, udfwrap, vbaproject, xlam
 from xl_addin.excel.addin.errors import NotWindowsError
-from xl_addin.cli import main
 
 SS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from xl_addin.errors import CampaignError
 from xl_addin.rules import campaign as cm
 from xl_addin.rules import engine
-from xl_addin.errors import CampaignError
 
 SOURCE = cm.CAMPAIGN_DIR / "2023.toml"
 

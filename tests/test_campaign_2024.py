@@ -16,12 +16,11 @@ from lo_cases import base_values
 from master_sheets import sheet
 
 from xl_addin import cli
-
-from xl_addin.read import workbook as fastread
-from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
 from xl_addin.forms.fill import fill_application
-from xl_addin.read.dossier import complete_checklist
+from xl_addin.read import workbook as fastread
+from xl_addin.rules.campaign import load
+from xl_addin.rules.materials import complete_checklist
 
 C24 = load(2024)
 

@@ -11,13 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
+from lo_cases import random_application, random_row, targeted_applications
 from openpyxl import load_workbook
 
 from xl_addin.rules import campaign as cm
 from xl_addin.rules import engine
 from xl_addin.rules import text as rules_text
-
-from lo_cases import random_application, random_row, targeted_applications
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = sorted(int(p.stem) for p in cm.CAMPAIGN_DIR.glob("*.toml") if p.stem.isdigit())

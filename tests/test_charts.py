@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from xl_addin.rules.campaign import load
 from xl_addin.consolidate.charts import level_buckets, possible
+from xl_addin.rules.campaign import load
 
 C = load()
 

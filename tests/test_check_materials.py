@@ -17,8 +17,8 @@ from xl_addin.cli import main
 from xl_addin.demo.dossier import demo_app
 from xl_addin.forms.fill import fill_application
 from xl_addin.read import workbook as fastread
-from xl_addin.read.dossier import applies, checklist_name, material_items
 from xl_addin.rules.campaign import load
+from xl_addin.rules.materials import applies, checklist_name, material_items
 
 C = load(2023)
 YES, NA = C.dossier["provided"], C.dossier["not_applicable"]

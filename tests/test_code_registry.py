@@ -4,7 +4,7 @@ Python check and its sheet formula side by side in xl_addin/rules/codes/.
 Done-when: every E code of every campaign file is registered with both sides, or says why
 it has only one (python-only) or is checked elsewhere (E23 by the parsers, E25/E26 by
 consolidation); the engine and the formula builder take their codes from the registry;
-README's short path for an E code names files that exist. (tests/test_registry.py is the
+developer guide's short path for an E code names files that exist. (tests/test_registry.py is the
 campaign registry of issue 14, 评价档案 — another thing.)
 """
 
@@ -18,8 +18,8 @@ import pytest
 from xl_addin.rules import codes
 from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 from xl_addin.rules.codes.identity import shape_formula, shape_regex
+from xl_addin.rules.expr import lit
 from xl_addin.sheet import formulas, xlcalc
-from xl_addin.sheet.expr import lit
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = sorted(int(p.stem) for p in CAMPAIGN_DIR.glob("[0-9][0-9][0-9][0-9].toml"))
@@ -89,8 +89,8 @@ def test_shape_regex_and_formula_agree(code, text):
     assert cell is bool(re.fullmatch(shape_regex(shape), text))
 
 
-def test_readme_path_for_an_e_code_names_files_that_exist():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_developer_guide_path_for_an_e_code_names_files_that_exist():
+    text = (ROOT / "docs" / "DEVELOPING.md").read_text(encoding="utf-8")
     para = re.search(r"- \*\*An E code\*\*(.*?)\n- \*\*", text, re.S).group(1)
     paths = [p for p in re.findall(r"`([^`]+)`", para) if "/" in p]
     assert "xl_addin/rules/codes/" in paths and "tests/cases/" in paths

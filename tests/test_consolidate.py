@@ -13,15 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from master_sheets import sheet
 from python_calamine import CalamineWorkbook
 
-from master_sheets import sheet
-
-from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.consolidate import consolidate
 from xl_addin.consolidate.output import RunLock, RunLocked, excel_lock
 from xl_addin.demo import write_campaign
+from xl_addin.rules.campaign import load
 from xl_addin.tables import set_text_safe
 
 C = load(2023)

@@ -26,7 +26,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from master_sheets import sheet
 
 from xl_addin import demo
@@ -789,7 +788,7 @@ def entries_on_disk(folder):
     """Every entry under ``folder`` as 文件清单 must list it, found independently of the
     consolidation's walker: files, links (not followed), pipes and sockets; a folder that
     cannot be opened (permissions, path too long) stands for what is inside it."""
-    from xl_addin.consolidate.walk import display_name
+    from xl_addin.files import display_name
     out = []
 
     def name(path):
@@ -1108,8 +1107,8 @@ def test_check_and_consolidation_agree_on_every_corpus_file(consolidated):
     the codes, total and levels of its master rows."""
     from verdict_paths import CROSS_FILE, from_check, from_master, without
 
-    from xl_addin.read import check
     from xl_addin.errors import InputFileError
+    from xl_addin.read import check
     files, folder = consolidated["files"], consolidated["folder"]
     in_master = from_master(consolidated["out"])
     unplaced = Counter(r["文件"] for r in sheet(consolidated["out"], "拒收")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from master_sheets import sheet
 
 from xl_addin import demo
-from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
+from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application
 
 C = load(2023)

@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from master_sheets import sheet
 
 from xl_addin import cli, demo
-from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate, walk
 from xl_addin.consolidate.output import backup, lock_path
 from xl_addin.consolidate.staff import StaffColumnsMissing
+from xl_addin.files import display_name
+from xl_addin.rules.campaign import load
 
 C = load(2023)
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ def test_a_folder_that_cannot_be_opened_is_listed(folder, tmp_path, monkeypatch)
             raise PermissionError(13, "Permission denied", str(p))
         return real(p)
 
-    monkeypatch.setattr(walk.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)
     consolidate(folder, tmp_path / "m.xlsx", progress=False, workers=1)
     files = {f["文件"]: f for f in sheet(tmp_path / "m.xlsx", "文件清单")}
     assert files["私密"]["状态"] == "已拒收"
@@ -281,7 +281,7 @@ def test_check_a_master_or_an_ods_says_what_it_is(folder, tmp_path, capsys):
     (b"a\x1bb.xlsx", "a\\x1Bb.xlsx", "控制字符"),
 ])
 def test_display_name_never_gives_a_surrogate(raw, shown, note):
-    got, why = walk.display_name(os.fsdecode(raw))
+    got, why = display_name(os.fsdecode(raw))
     assert (got, note in why) == (shown, True)
     got.encode("utf-8")  # strict: no surrogate survives
 

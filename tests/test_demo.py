@@ -8,11 +8,10 @@ import hashlib
 import pytest
 
 from xl_addin import demo
-
-from xl_addin.read import workbook as fastread
-from xl_addin.demo import data as demo_data
-from xl_addin.rules.campaign import load
 from xl_addin.cli import main
+from xl_addin.demo import data as demo_data
+from xl_addin.read import workbook as fastread
+from xl_addin.rules.campaign import load
 from xl_addin.rules.uscc import is_valid
 
 C = load(2023)

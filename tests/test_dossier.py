@@ -7,10 +7,11 @@ import shutil
 
 import pytest
 
-from xl_addin.rules.campaign import load
 from xl_addin.cli import main
-from xl_addin.read.dossier import classify, count_hanzi, material_items
 from xl_addin.demo.dossier import report_lengths, write_dossier, write_report
+from xl_addin.read.dossier import classify, count_hanzi
+from xl_addin.rules.campaign import load
+from xl_addin.rules.materials import material_items
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.forms.fill import fill_recommender
+from xl_addin.rules.campaign import load
 from xl_addin.rules.uscc import make
 
 pytestmark = [pytest.mark.libreoffice,

@@ -6,8 +6,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from xl_addin.errors import (CampaignError, InputFileError, NotOurWorkbook, OutputFileError,
-                             SaqError)
+from xl_addin.errors import CampaignError, InputFileError, NotOurWorkbook, OutputFileError, SaqError
 
 ERRORS = [
     CampaignError("2023.toml", "flags.E15", "缺少 min"),

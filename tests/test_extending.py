@@ -1,4 +1,4 @@
-"""The short paths of README "For developers" (issue 9), each walked once:
+"""The short paths of docs/DEVELOPING.md (issue 9), each walked once:
 
 - a master column: one [[fields.application]] entry in the campaign file gives the form a
   named input cell and the master a column holding what was typed there;
@@ -11,10 +11,10 @@ from __future__ import annotations
 from lo_cases import base_values
 from master_sheets import sheet
 
-from xl_addin.read import workbook as fastread
-from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 from xl_addin.consolidate import consolidate
 from xl_addin.forms.fill import fill_application
+from xl_addin.read import workbook as fastread
+from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 
 NEW_FIELD = '''[[fields.application]]
 key = "website"

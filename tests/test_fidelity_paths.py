@@ -14,20 +14,17 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import conftest
+import lo_diff
 import pytest
 import yaml
 from openpyxl import load_workbook
 
 from xl_addin import cli
-
-from xl_addin.rules import engine
-
 from xl_addin.excel import udfs
-from xl_addin.rules.campaign import load
 from xl_addin.forms.templates import template_names
-
-import conftest
-import lo_diff
+from xl_addin.rules import engine
+from xl_addin.rules.campaign import load
 
 CASES = Path(__file__).with_name("cases") / "fidelity.yaml"
 WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
@@ -147,6 +144,7 @@ def test_every_decision_of_the_campaign_file_has_a_label_in_the_open():
     """decision = true anywhere in the campaign file → a label in `saq rules`, the master's
     说明 sheet (campaign.decision_labels) and docs/rules.md; C2/C6, E03, E06, E08, L4, L6."""
     import tomllib
+
     from xl_addin.rules.campaign import CAMPAIGN_DIR
     c = load()
     raw = tomllib.loads((CAMPAIGN_DIR / "2023.toml").read_text(encoding="utf-8"))

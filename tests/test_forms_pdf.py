@@ -9,12 +9,12 @@ import subprocess
 
 import pytest
 
-from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.errors import InputFileError
 from xl_addin.forms.fill import fill_recommender
-from xl_addin.forms.recommender import NOTE, form_title
 from xl_addin.forms.pdf import to_pdf
+from xl_addin.forms.recommender import NOTE, form_title
+from xl_addin.rules.campaign import load
 from xl_addin.rules.uscc import make
 
 pytestmark = [pytest.mark.libreoffice,

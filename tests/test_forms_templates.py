@@ -9,17 +9,16 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree as ET
+from lo_cases import base_application
 from openpyxl import Workbook, load_workbook
 
 from xl_addin import __version__
-from xl_addin.rules.campaign import load
 from xl_addin.cli import main
 from xl_addin.forms.fill import fill_application, fill_recommender
 from xl_addin.forms.templates import template_names, write_templates
 from xl_addin.read.workbook import NotOurWorkbook as ReaderNotOurs
 from xl_addin.read.workbook import UnreadableWorkbook, read_submission
-
-from lo_cases import base_application
+from xl_addin.rules.campaign import load
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOKS = ROOT / "workbooks"
@@ -208,7 +207,7 @@ def test_reader_refuses_foreign_workbook(tmp_path):
 
 # ---------------------------------------------------------------------- saq check / templates
 def test_check_exit_codes(tmp_path, capsys, c):
-    from xl_addin.read.dossier import complete_checklist
+    from xl_addin.rules.materials import complete_checklist
     base = base_application()
     good = fill_application(tmp_path / "good.xlsx",
                             {**base, **complete_checklist(base["category"], c)})

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from xl_addin.sheet import formulas as F
-from xl_addin.rules.campaign import load
 from xl_addin.forms.application import build_application
 from xl_addin.forms.recommender import build_recommender
+from xl_addin.rules.campaign import load
 from xl_addin.rules.uscc import ALPHABET, make, problem
+from xl_addin.sheet import formulas as F
 
 # Functions that Excel 2010, WPS or LibreOffice 7.4 lack (issue 3 §2).
 FORBIDDEN = ("LET", "LAMBDA", "XLOOKUP", "XMATCH", "FILTER", "TEXTJOIN", "IFS", "CONCAT",

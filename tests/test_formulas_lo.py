@@ -15,13 +15,12 @@ import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
-from xl_addin.rules.campaign import load
-from xl_addin.forms.templates import template_names
-
 import lo_cases
 import lo_diff
+import pytest
+
+from xl_addin.forms.templates import template_names
+from xl_addin.rules.campaign import load
 
 pytestmark = [pytest.mark.libreoffice,
               pytest.mark.skipif(not lo_diff.lo_available(), reason="LibreOffice + python3-uno")]

@@ -13,11 +13,10 @@ import pytest
 from master_sheets import sheet
 
 from xl_addin import demo
-
-from xl_addin.read import check
-from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
 from xl_addin.forms.fill import fill_recommender
+from xl_addin.read import check
+from xl_addin.rules.campaign import load
 
 C = load(2023)
 N = 9

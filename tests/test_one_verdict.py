@@ -16,14 +16,13 @@ from __future__ import annotations
 import pytest
 from lo_recalc import available, recalculated
 from master_sheets import sheet
-from verdict_paths import (CROSS_FILE, READER_ONLY, from_check, from_master, from_sheet, without,
-                           without_materials)
+from verdict_paths import CROSS_FILE, READER_ONLY, from_check, from_master, from_sheet, without, without_materials
 
-from xl_addin.read import check
-from xl_addin.rules.campaign import load
 from xl_addin.consolidate import consolidate
 from xl_addin.demo import DEFAULT_SEED, write_campaign
 from xl_addin.errors import InputFileError
+from xl_addin.read import check
+from xl_addin.rules.campaign import load
 
 # The current campaign at the size of `saq demo` (every file of the demo), the 2024 test
 # campaign smaller.

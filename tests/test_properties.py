@@ -6,11 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_addin.rules import engine
-
-from xl_addin.rules import rubric
-
-from xl_addin.rules import stars
+from xl_addin.rules import engine, rubric, stars
 from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 
 YEARS = sorted(int(p.stem) for p in CAMPAIGN_DIR.glob("[0-9]*.toml"))

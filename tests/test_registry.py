@@ -13,13 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xl_addin import cli
-
-from xl_addin.review import registry
-from xl_addin.rules.campaign import CAMPAIGN_DIR, load
-from xl_addin.rules.engine import evaluate_application
+from xl_addin import cli, registry
 from xl_addin.review.history import import_history
 from xl_addin.review.publish import Listed, write_xlsx
+from xl_addin.rules.campaign import CAMPAIGN_DIR, load
+from xl_addin.rules.engine import evaluate_application
 from xl_addin.rules.uscc import make
 
 C23 = load(2023)

@@ -9,12 +9,12 @@ import hashlib
 import pytest
 
 from xl_addin import cli
-from xl_addin.rules.campaign import load
 from xl_addin.review import simulate as S
 from xl_addin.review.assign import may_judge
 from xl_addin.review.collect import collect
 from xl_addin.review.expert_table import TABLE, columns
 from xl_addin.review.manifest import FILE_NAME, read_manifest
+from xl_addin.rules.campaign import load
 
 C = load()
 CATS = [c.name for c in C.categories]

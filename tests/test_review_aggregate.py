@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from xl_addin.rules.campaign import load
-from xl_addin.review.aggregate import (COUNTED, NO_FILE, ExpertScore, aggregate,
-                                       default_publication_start, trimmed_mean)
+from xl_addin.review.aggregate import COUNTED, NO_FILE, ExpertScore, aggregate, default_publication_start, trimmed_mean
 from xl_addin.review.assign import Application
+from xl_addin.rules.campaign import load
 
 C = load()
 
@@ -156,8 +157,8 @@ def test_thresholds_come_from_the_campaign(tmp_path):
 
 
 def test_campaign_review_table_is_checked(tmp_path):
-    from xl_addin.rules.campaign import CAMPAIGN_DIR
     from xl_addin.errors import CampaignError
+    from xl_addin.rules.campaign import CAMPAIGN_DIR
     text = (CAMPAIGN_DIR / "2023.toml").read_text(encoding="utf-8")
     assert "[review]" in text
     bad = tmp_path / "bad.toml"
@@ -169,8 +170,6 @@ def test_campaign_review_table_is_checked(tmp_path):
     with pytest.raises(CampaignError, match="shortlist_level"):
         load(str(bad))
 
-
-from hypothesis import given, strategies as st  # noqa: E402
 
 
 @given(st.lists(st.integers(0, 220).map(lambda x: x / 2), min_size=1, max_size=9),

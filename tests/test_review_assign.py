@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from xl_addin.rules.campaign import load
 from xl_addin.review.assign import Application, Expert, assign, conflict, may_judge, split_list
 from xl_addin.review.experts import read_experts, write_template
+from xl_addin.rules.campaign import load
 
 C = load()
 CATS = [c.name for c in C.categories]

@@ -12,13 +12,13 @@ import statistics
 import pytest
 
 from xl_addin import cli
-from xl_addin.rules.campaign import load
-from xl_addin.rules.engine import evaluate_application
 from xl_addin.review import simulate as S
 from xl_addin.review.assign import may_judge
 from xl_addin.review.collect import IGNORED, REJECTED, USED, collect
 from xl_addin.review.experts import read_experts, write_template
 from xl_addin.review.manifest import FILE_NAME, read_manifest
+from xl_addin.rules.campaign import load
+from xl_addin.rules.engine import evaluate_application
 
 C = load()
 N_APPS = 30  # applications of the demo campaign (small, for speed)
@@ -36,6 +36,7 @@ BEHAVIOUR = {"王立群": S.RECUSES, "李敏": S.LEAVES_EMPTY, "张伟": S.OUT_O
 def campaign_dir(tmp_path_factory):
     demo = pytest.importorskip("xl_addin.demo")
     from openpyxl import load_workbook
+
     from xl_addin.consolidate import consolidate
     root = tmp_path_factory.mktemp("review")
     # The demo campaign of issue 4, at a small size (speed), consolidated into a master.

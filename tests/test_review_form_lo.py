@@ -13,14 +13,13 @@ import shutil
 import subprocess
 
 import pytest
+from lo_cases import below, limits
 
-from xl_addin.rules.campaign import load
 from xl_addin.review import simulate as S
 from xl_addin.review.assign import Application, Expert
 from xl_addin.review.expert_form import write_expert_workbook
 from xl_addin.review.expert_table import TABLE, columns, read_row
-
-from lo_cases import below, limits
+from xl_addin.rules.campaign import load
 
 C = load()
 FIRST = C.rubric.parts[0].key  # N1 (choice words allowed)

@@ -4,13 +4,14 @@ on plausible rows, on typing mistakes, and on random rows (hypothesis)."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from xl_addin.review import simulate as S
+from xl_addin.review.expert_table import INPUT_CODES, ROW_FIELDS, evaluate_expert_row
 from xl_addin.rules import parse
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application
-from xl_addin.review import simulate as S
-from xl_addin.review.expert_table import INPUT_CODES, ROW_FIELDS, evaluate_expert_row
 
 C = load()
 PARTS = [p.key for p in C.rubric.parts]

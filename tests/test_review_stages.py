@@ -17,9 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
-from xl_addin import cli
-
-from xl_addin.review import registry
+from xl_addin import cli, registry
 from xl_addin.rules.campaign import load
 
 C = load()

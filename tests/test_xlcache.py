@@ -16,8 +16,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from xl_addin.rules.campaign import load
 from xl_addin.read.check import check_file
+from xl_addin.rules.campaign import load
 from xl_addin.sheet.xlcache import CALC_ID, evaluate_file, finish_workbook
 from xl_addin.sheet.xlcalc import XLError
 

@@ -19,10 +19,9 @@ from collections import defaultdict
 
 from master_sheets import sheet
 
-from xl_addin.read import workbook as fastread
-
-from xl_addin.rules import parse
 from xl_addin.cli import main
+from xl_addin.read import workbook as fastread
+from xl_addin.rules import parse
 
 # Codes only consolidation can give (several files) or only a reader can see (the stored
 # total of the file against its own parts): not part of a single sheet's verdict.

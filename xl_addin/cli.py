@@ -32,6 +32,7 @@ def cmd_rules(args):
         print(markdown(c), end="")
     else:  # issue 10: docs/rules.md is generated from the campaign plus prose
         from pathlib import Path as _P
+
         from xl_addin.tables import write_atomic
         text = markdown(c)
         p = write_atomic(args.markdown, lambda tmp: _P(tmp).write_text(text, encoding="utf-8"))
@@ -41,7 +42,7 @@ def cmd_rules(args):
 
 def cmd_eval(args):
     from xl_addin.read.evaltable import evaluate_table
-    from xl_addin.textable import render
+    from xl_addin.rules.textable import render
     res = evaluate_table(args.table, args.output, _campaign(args))
     if res.unknown_headers:
         print("未识别的表头（原样保留，不参与检查）：" + "、".join(res.unknown_headers))
@@ -74,9 +75,10 @@ def cmd_check(args):
     if Path(args.file).is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
         return cmd_check_dossier(args)
     import json
+
     from xl_addin.read.check import check_file
-    from xl_addin.textable import render
     from xl_addin.read.verdict import KINDS
+    from xl_addin.rules.textable import render
     res = check_file(args.file, _campaign(args), args.registry)
     if args.json:
         print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
@@ -106,6 +108,7 @@ def cmd_check(args):
 
 def cmd_check_dossier(args):
     import json
+
     from xl_addin.read.dossier import check_dossier, summary_lines
     res = check_dossier(args.file, _campaign(args))
     if getattr(args, "json", False):
@@ -303,7 +306,7 @@ COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分�
 
 
 # -- issue 14: history, registry and the stages after expert review (thin: xl_addin.review.history,
-# xl_addin.review.registry, xl_addin.review.stages)
+# xl_addin.registry, xl_addin.review.stages)
 def _date(what):
     """argparse ``type=`` of a date option (2023-09-18).
 
@@ -325,8 +328,8 @@ def _date(what):
 
 
 def cmd_history(args):
+    from xl_addin.registry import FILE_NAME
     from xl_addin.review.history import import_history, summary_lines
-    from xl_addin.review.registry import FILE_NAME
     res = import_history(args.file, args.year, args.registry or FILE_NAME, _campaign(args),
                          args.by)
     print("\n".join(summary_lines(res)))

@@ -7,10 +7,10 @@ of the workbook are used only to detect a disagreement (E27 via ``stored_total``
 
 from __future__ import annotations
 
+from xl_addin.consolidate.model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
 from xl_addin.read import verdict as V
 from xl_addin.rules.engine import evaluate_application, evaluate_recommender, evaluate_row, field_labels
 from xl_addin.tables import clean_text
-from xl_addin.consolidate.model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
 
 
 def clean_values(values, labels, rec, where=""):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from xl_addin.rules.stars import needs_onsite_review
 from xl_addin.consolidate.crossfile import app_key, key_text
+from xl_addin.rules.stars import needs_onsite_review
 
 STAFF_COLUMNS = ("审定意见", "备注")
 KEY_HEADER = "申请键"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from xl_addin.rules import parse
-from xl_addin.rules.checks import show
 from xl_addin.consolidate.collect import app_flags, row_flags
 from xl_addin.consolidate.model import Entry, FlagRecord
+from xl_addin.rules import parse
+from xl_addin.rules.checks import show
 
 SATISFACTION_TOLERANCE = 1e-6
 # E26 compares these 附件3 columns with the workbook (RULES.md E26): row key -> how to get
@@ -57,9 +57,9 @@ def match(apps, rows):
         rk = app_key(r.evaluation.values)
         if rk[0]:
             cands = [a for a in by_uscc.get(rk[0], []) if id(a) not in taken]
-            tests = (lambda a: app_key(a.evaluation.values) == rk,
-                     lambda a: app_key(a.evaluation.values)[1] == rk[1],
-                     lambda a: app_key(a.evaluation.values)[2] == rk[2])
+            tests = (lambda a, rk=rk: app_key(a.evaluation.values) == rk,
+                     lambda a, rk=rk: app_key(a.evaluation.values)[1] == rk[1],
+                     lambda a, rk=rk: app_key(a.evaluation.values)[2] == rk[2])
         else:
             cands = [a for a in by_name.get((_name(r.evaluation.values), rk[1]), [])
                      if id(a) not in taken]

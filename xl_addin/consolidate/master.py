@@ -22,14 +22,22 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from xl_addin import __version__
-from xl_addin.tables import clean, is_formula_like
-from xl_addin.textable import width
+from xl_addin.consolidate.columns import (
+    APP_ONLY,
+    ROW_ONLY,
+    STAFF_COLUMNS,
+    STATUS_ERROR,
+    STATUS_OK,
+    STATUS_WARNING,
+    build_columns,
+    is_date,
+    matching,
+)
+from xl_addin.consolidate.staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
+from xl_addin.rules.textable import width
 from xl_addin.sheet.xlcache import finish_workbook
 from xl_addin.sheet.xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
-from xl_addin.consolidate.columns import STAFF_COLUMNS, STATUS_ERROR, STATUS_OK, STATUS_WARNING, build_columns
-from xl_addin.consolidate.columns import is_date, matching
-from xl_addin.consolidate.columns import APP_ONLY, ROW_ONLY
-from xl_addin.consolidate.staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
+from xl_addin.tables import clean, is_formula_like
 
 FILL_ERROR = PatternFill("solid", fgColor="FFC7CE")
 FILL_WARNING = PatternFill("solid", fgColor="FFEB9C")
@@ -378,7 +386,8 @@ def _about(sh, result, campaign, folder, started):
     rows += [
         ("", ""),
         ("工作表说明", ""),
-        ("汇总", "每项申请一行；有错误的排在最前。程序按各项分值重新计算自评分、等级和问题，不采用提交文件中的计算结果。"
+        ("汇总", "每项申请一行；有错误的排在最前。"
+               "程序按各项分值重新计算自评分、等级和问题，不采用提交文件中的计算结果。"
                "“审定意见”“备注”两列供工作人员填写，重新汇总时按申请键（其次按来源文件）保留；"
                "对应不到申请的列入“未匹配备注”工作表，不会删除。每次汇总前，原汇总表备份为"
                "“汇总表_备份_日期_时间.xlsx”（保留最近 5 份）。请勿删除或改名“申请键”“来源文件”列。"),

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from xl_addin.read.dossier import _application_workbooks, classify, dossier_files, material_issues, scan_issue
 from xl_addin.consolidate.model import FlagRecord
+from xl_addin.read.dossier import _application_workbooks, classify, dossier_files, material_issues, scan_issue
 
 COMPLETE, MISSING = "齐全", "缺 {n} 项"
 SCAN_YES, SCAN_NO = "有", "无"

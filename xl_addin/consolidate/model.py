@@ -5,28 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# 文件清单 status words (issue 4): imported, rejected, ignored.
-IMPORTED, REJECTED, IGNORED = "已导入", "已拒收", "已忽略"
+from xl_addin.files import FileRecord
+
 KIND_APPLICATION, KIND_RECOMMENDER = "申请书", "推荐表"
 WHOLE_FILE = "整个文件"
-
-
-@dataclass
-class FileRecord:
-    """One file seen in the folder (a row of 文件清单)."""
-
-    path: Path
-    rel: str  # path relative to the folder, with "/" separators
-    size: int = 0
-    sha256: str = ""
-    kind: str = ""  # 申请书 / 推荐表 / 专家评分表 / 其他
-    status: str = ""
-    reason: str = ""
-    template_version: str = ""
-    rows_read: int = 0
-    macros: bool = False
-    name_note: str = ""  # the name was not valid text (GBK bytes, control characters)
-    stamp: tuple | None = None  # (size, mtime) when hashed: a change during the run shows
 
 
 @dataclass

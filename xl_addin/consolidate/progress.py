@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from xl_addin.textable import width
+from xl_addin.rules.textable import width
 
 
 class Progress:

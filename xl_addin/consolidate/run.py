@@ -11,14 +11,15 @@ import os
 import time
 from pathlib import Path
 
-from xl_addin.rules.campaign import load
-from xl_addin.errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
 from xl_addin.consolidate import collect, crossfile, master, output, walk
 from xl_addin.consolidate.columns import _source, _source_row, key_text
 from xl_addin.consolidate.crossfile import app_key
-from xl_addin.consolidate.model import IMPORTED, REJECTED, RunResult
+from xl_addin.consolidate.model import RunResult
 from xl_addin.consolidate.progress import Progress
 from xl_addin.consolidate.staff import StaffColumnsMissing, StaffNotes, read_staff_notes
+from xl_addin.errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
+from xl_addin.files import IMPORTED, REJECTED, changed_since, list_files, vanished_reason
+from xl_addin.rules.campaign import load
 
 DEFAULT_NAME = "汇总表.xlsx"  # the master's name when -o names a folder
 
@@ -124,7 +125,7 @@ def _read_one(rec, c):
             payload = ("app", collect.read_application(sub, rec, c))
         else:
             payload = ("rec", collect.read_recommender(sub, rec, c))
-        if walk.changed_since(rec):  # issue 12 §6: not the file that was hashed
+        if changed_since(rec):  # issue 12 §6: not the file that was hashed
             rec.kind = rec.kind or "其他"
             rec.status, rec.rows_read, rec.reason = REJECTED, 0, (
                 "文件在汇总过程中被修改，本次未导入；请在文件不再变动时重新汇总")
@@ -132,7 +133,7 @@ def _read_one(rec, c):
         return rec, payload
     except OSError as e:  # vanished or locked during the run (issue 12 §6)
         rec.kind = rec.kind or "其他"
-        rec.status, rec.rows_read, rec.reason = REJECTED, 0, walk.vanished_reason(e)
+        rec.status, rec.rows_read, rec.reason = REJECTED, 0, vanished_reason(e)
         return rec, None
     except MemoryError:
         rec.status, rec.rows_read = REJECTED, 0
@@ -171,7 +172,7 @@ def _results(todo, c, workers):
 
 
 def _collect(folder, out, c, progress, workers=None, registry=None):
-    files = walk.list_files(folder, skip=(out, output.lock_path(out)))
+    files = list_files(folder, skip=(out, output.lock_path(out)))
     bar = Progress(len(files), enabled=progress)
     seen, todo = {}, []
     for rec in files:
@@ -200,7 +201,7 @@ def _collect(folder, out, c, progress, workers=None, registry=None):
             rec.reason = "；".join(x for x in (rec.reason, rec.name_note) if x)
         if rec.status == REJECTED:
             rejected.append(collect.reject_file(rec))
-    from xl_addin.review import registry as reg_mod
+    from xl_addin import registry as reg_mod
     with reg_mod.with_closing(reg_mod.open_if_exists(registry or reg_mod.default_path(out))) as reg:
         found = reg_mod.apply_to_applications(apps, reg, c)  # before the flags are listed
         entries = crossfile.build_entries(apps, rows, c)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from xl_addin.consolidate.columns import KEY_HEADER, SOURCE_HEADER, STAFF_COLUMNS
 from xl_addin.errors import SaqError
 from xl_addin.tables import clean_text
-from xl_addin.consolidate.columns import KEY_HEADER, SOURCE_HEADER, STAFF_COLUMNS
 
 SOURCE_ROW_HEADER = "来源行"
 UNMATCHED_SHEET = "未匹配备注"

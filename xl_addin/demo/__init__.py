@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xl_addin.rules.campaign import load
 from xl_addin.demo.broken import write_broken
-from xl_addin.demo.data import (DEFAULT_SEED, RECOMMENDERS, DemoApp, DemoCampaign, application, build,
-                   row_of)
-from xl_addin.demo.writers import (FastFill, Writers, normalise, set_cell, write_plain_application,
-                      write_plain_recommender)
+from xl_addin.demo.data import DEFAULT_SEED, RECOMMENDERS, DemoApp, DemoCampaign, application, build, row_of
+from xl_addin.demo.writers import (
+    FastFill,
+    Writers,
+    normalise,
+    set_cell,
+    write_plain_application,
+    write_plain_recommender,
+)
+from xl_addin.rules.campaign import load
 
 __all__ = ["DEFAULT_SEED", "RECOMMENDERS", "DemoApp", "DemoCampaign", "FastFill", "Writers",
            "application", "build", "normalise", "row_of", "run_demo", "set_cell",

@@ -11,6 +11,7 @@ from pathlib import Path
 from xl_addin.demo.data import RECOMMENDERS, application
 from xl_addin.demo.writers import FIXED_TIME, normalise, write_plain_application
 
+
 def write_broken(folder, c):
     """A few files of each kind of trouble (issue 4 §4). Returns their names."""
     folder = Path(folder)
@@ -46,8 +47,8 @@ def write_broken(folder, c):
     put("申请书_压缩炸弹.xlsx", bomb.getvalue())
     try:
         import msoffcrypto.format.ooxml as ox
-        import msoffcrypto.method.ecma376_agile as agile
         import msoffcrypto.method.container.ecma376_encrypted as container
+        import msoffcrypto.method.ecma376_agile as agile
 
         class _Fixed(dt.datetime):
             @classmethod

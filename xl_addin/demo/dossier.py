@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xl_addin.read.dossier import expected_stem
 from xl_addin.rules.campaign import load
-from xl_addin.read.dossier import applies, checklist_name, expected_stem, material_items
+from xl_addin.rules.materials import applies, checklist_name, material_items
 
 STUBS = {  # smallest recognisable content per kind (the check reads names and kinds only)
     "pdf": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",

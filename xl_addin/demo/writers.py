@@ -11,6 +11,7 @@ from pathlib import Path
 
 from xl_addin import __version__
 
+
 class Writers:
     """Writes the demo's workbooks: the live templates (forms.fill, sped up by FastFill);
     the small contract writer below lays out the moved and merged variants."""

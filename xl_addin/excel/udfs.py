@@ -11,16 +11,10 @@ import functools
 
 import xlwings as xw
 
-from xl_addin.rules import parse
-
-from xl_addin.rules import rubric
-
-from xl_addin.rules import sampling
-
-from xl_addin.rules import stars
+from xl_addin.errors import SaqError
+from xl_addin.rules import parse, rubric, sampling, stars
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application
-from xl_addin.errors import SaqError
 from xl_addin.rules.uscc import is_valid
 
 ERR = "#SAQ! "

@@ -21,14 +21,14 @@ from openpyxl.styles import Alignment, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from xl_addin.rules.campaign import Field, load
-from xl_addin.rules.show import fmt_number
-from xl_addin.rules.checks import part_label
-from xl_addin.rules import parse
-from xl_addin.sheet.formulas import application_plan, lit
 from xl_addin.forms import common as C
 from xl_addin.forms.checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
 from xl_addin.forms.print_sheets import add_print_sheets, flag_lines  # issue 13
+from xl_addin.rules import parse
+from xl_addin.rules.campaign import Field, load
+from xl_addin.rules.checks import part_label
+from xl_addin.rules.show import fmt_number
+from xl_addin.sheet.formulas import application_plan, lit
 
 TEMPLATE_ID = "saq-application"
 COVER_KEYS = ("recommender", "fill_date", "category", "level")

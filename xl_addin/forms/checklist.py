@@ -4,8 +4,8 @@ Every material item of the campaign ([materials.Mxx]) is a row: its code, name, 
 categories it applies to, the file kinds, the expected file name (a formula of 申请组织全称
 + 申报项目名称) and the applicant's answer 已提供 / 不适用 (defined name ``mat_<key>``).
 ``materials_missing`` counts the items not provided by the same rule as
-:func:`xl_addin.read.dossier.checklist_missing`; the banner reports 表格 and 材料 separately and
-says 可以提交 only when both are clean (:func:`xl_addin.read.dossier.banner`).
+:func:`xl_addin.rules.materials.checklist_missing`; the banner reports 表格 and 材料 separately and
+says 可以提交 only when both are clean (:func:`xl_addin.rules.materials.banner`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import re
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xl_addin.read.dossier import checklist_name, material_items
-from xl_addin.sheet.formulas import lit
 from xl_addin.forms import common as C
+from xl_addin.rules.materials import checklist_name, material_items
+from xl_addin.sheet.formulas import lit
 
 SHEET = "材料清单"
 MISSING_NAME = "materials_missing"
@@ -36,7 +36,7 @@ def _concat(text, params):
 
 
 def banner_formula(c, errors, warnings, missing):
-    """The banner (without "="): the same words as dossier.banner, from the campaign."""
+    """The banner (without "="): the same words as rules.materials.banner, from the campaign."""
     d = c.dossier
     form = (f"IF({errors}+{warnings}=0,{lit(d['banner_form_ok'])},"
             f"{_concat(d['banner_form_bad'], {'errors': errors, 'warnings': warnings})})")

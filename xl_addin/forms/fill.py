@@ -11,11 +11,11 @@ import datetime as dt
 
 from openpyxl.utils.cell import range_boundaries
 
+from xl_addin.forms.application import RESPONDENT_TABLE, build_application
+from xl_addin.forms.recommender import TABLE, build_recommender
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import to_keys
 from xl_addin.tables import save_workbook, set_text_safe
-from xl_addin.forms.application import RESPONDENT_TABLE, build_application
-from xl_addin.forms.recommender import TABLE, build_recommender
 
 DERIVED = ("respondents_listed", "stored_total")
 

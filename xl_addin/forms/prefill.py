@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_addin.rules.campaign import load
 from xl_addin.errors import InputFileError
+from xl_addin.rules.campaign import load
 
 SKIP_PREFIXES = ("~$", ".")
 
@@ -29,8 +29,8 @@ class PrefillResult:
 
 def application_row(sub, campaign, seq):
     """The 附件3 row of one application workbook (fastread Submission)."""
-    from xl_addin.rules.engine import evaluate_application
     from xl_addin.read.verdict import application_input
+    from xl_addin.rules.engine import evaluate_application
     c = campaign
     raw = application_input(sub, c)  # the same engine input as `saq check` (verdict.py)
     ev = evaluate_application(raw, c)
@@ -55,9 +55,9 @@ def prefill(folder, out, campaign=None, recommender=None):
     Raises:
         InputFileError: the folder does not exist; OutputFileError: ``out`` not writable.
     """
-    from xl_addin.read import workbook as fastread
-    from xl_addin.read import verdict
     from xl_addin.forms.fill import fill_recommender
+    from xl_addin.read import verdict
+    from xl_addin.read import workbook as fastread
     c = campaign or load()
     folder = Path(folder)
     if not folder.is_dir():

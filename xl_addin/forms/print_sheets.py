@@ -13,9 +13,9 @@ import math
 
 from openpyxl.styles import Alignment, Border, Side
 
+from xl_addin.forms import common as C
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import lit
-from xl_addin.forms import common as C
 
 # sheet titles in the notice's order (附件2 填报说明 二)
 COVER, CONTENTS, PLEDGE, DECLARATION, FORM, FORM_CONT, RUBRIC = (

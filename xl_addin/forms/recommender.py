@@ -14,9 +14,9 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from xl_addin.forms import common as C
 from xl_addin.rules.campaign import load
 from xl_addin.sheet.formulas import Builder, header_plan, render, row_plan
-from xl_addin.forms import common as C
 
 TEMPLATE_ID = "saq-recommender"
 TABLE = "recommendations"
@@ -159,7 +159,7 @@ def build_recommender(campaign=None, rows=DEFAULT_ROWS):
             C.add_flag_formats(ws, f"{in_col[f.key]}{r}", rp, f.key, resolve)
     for f in fields:
         C.validation_for(ws, f, c, lists, f"{in_col[f.key]}{first}:{in_col[f.key]}{last}")
-    for name, col in helper_col.items():
+    for col in helper_col.values():
         ws.column_dimensions[col].hidden = True
 
     # ---- filler line and note ----------------------------------------------------------

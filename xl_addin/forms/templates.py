@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xl_addin.rules.campaign import load
 from xl_addin.errors import OutputFileError, os_reason
-from xl_addin.sheet.xlcache import save_with_values
 from xl_addin.forms.application import build_application
 from xl_addin.forms.recommender import build_recommender
+from xl_addin.rules.campaign import load
+from xl_addin.sheet.xlcache import save_with_values
 
 
 def template_names(c):

@@ -11,10 +11,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from xl_addin.read import workbook as fastread
-
-from xl_addin.read import verdict
 from xl_addin.errors import InputFileError, NotOurWorkbook
+from xl_addin.read import verdict
+from xl_addin.read import workbook as fastread
 
 
 def check_file(path, campaign, registry=None):
@@ -60,7 +59,7 @@ def check_file(path, campaign, registry=None):
 
 def _registry_inputs(path, registry, sub, campaign):
     """What the registry knows of the applicant (issue 14); {} without a registry."""
-    from xl_addin.review import registry as regmod
+    from xl_addin import registry as regmod
     from xl_addin.rules.parse import text
     if sub.kind != "application":
         return {}

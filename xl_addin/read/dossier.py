@@ -20,172 +20,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from xl_addin.errors import InputFileError
 from xl_addin.rules import parse
 from xl_addin.rules.campaign import load
-from xl_addin.errors import InputFileError
+from xl_addin.rules.materials import (
+    SEVERITY_WORD,
+    DossierResult,
+    Issue,
+    applies,
+    checklist_issues,
+    checklist_name,
+    item_issue,
+    material_items,
+)
 
-SEVERITY_WORD = {"error": "错误", "warning": "提醒"}
 SKIP_PREFIXES = ("~$", ".", "._")  # Office lock files, hidden files, macOS resource forks
 # 汉字: CJK Unified Ideographs, Extension A and the compatibility block (decision: punctuation,
 # digits and Latin letters are not 字; headings excluded — RULES.md M05).
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-@dataclass
-class Issue:
-    """One finding of the dossier: an M code (or the workbook's E code) and its message."""
-
-    code: str
-    severity: str  # "error" | "warning"
-    message: str
-    where: str = ""  # a file name or a cell
-
-    def as_json(self):
-        return {"code": self.code, "message": self.message}
-
-
-@dataclass
-class DossierResult:
-    """The verdict on one dossier folder (the workbook's verdict merged in)."""
-
-    path: str
-    workbook: str | None = None
-    issues: list = field(default_factory=list)
-    files: dict = field(default_factory=dict)  # item key -> file names recognised
-    summary: dict = field(default_factory=dict)  # the workbook's scores and levels
-    sections: dict = field(default_factory=dict)  # M05: section title -> 字数 (None: not found)
-
-    @property
-    def errors(self):
-        return [i for i in self.issues if i.severity == "error"]
-
-    @property
-    def warnings(self):
-        return [i for i in self.issues if i.severity == "warning"]
-
-    @property
-    def complete(self):
-        """No material is missing or wrong (no M error and no M warning)."""
-        return not any(i.code.startswith("M") for i in self.issues)
-
-    def add(self, issue):
-        if all((i.code, i.message) != (issue.code, issue.message) for i in self.issues):
-            self.issues.append(issue)
-
-    def as_json(self):
-        """The verdict as one JSON object (the same shape as `saq check FILE --json`)."""
-        s = self.summary
-        return {"kind": "dossier", "path": self.path, "workbook": self.workbook,
-                "errors": [i.as_json() for i in self.errors],
-                "warnings": [i.as_json() for i in self.warnings],
-                "selfeval_total": s.get("评价得分"), "achievable_level": s.get("可评等级"),
-                "proposed_level": s.get("建议等级"), "complete": self.complete,
-                "report_sections": self.sections}
-
-
-# ---------------------------------------------------------------------- the items
-def material_items(campaign=None):
-    """Every material item of the campaign, in the notice's order (M01 … M10).
-
-    Returns:
-        list of dicts: key, name, short, words, kinds, categories, named, may_be_na, code.
-    """
-    c = campaign or load()
-    return [it for code in sorted(c.materials) for it in c.materials[code].get("items", ())]
-
-
-def applies(item, category):
-    """Whether an item is asked of this category (None: category unknown → only the
-    items every category needs)."""
-    return not item["categories"] or category in item["categories"]
-
-
-def _fill(spec, key, **params):
-    return spec[key].format(**params)
-
-
-def item_issue(c, item, key="message", **params):
-    spec = c.materials[item["code"]]
-    return Issue(item["code"], spec["severity"],
-                 _fill(spec, key, item=item["name"], kinds="、".join("." + k for k in item["kinds"]),
-                       **params), params.get("file", ""))
-
-
-def checklist_name(item):
-    """The defined name of an item's answer cell on the 材料清单 sheet (FIELDS.md style)."""
-    return f"mat_{item['key']}"
-
-
-def checklist_names(campaign=None):
-    """The defined names of every item's answer cell (``mat_*``), in the checklist's order."""
-    return [checklist_name(it) for it in material_items(campaign or load())]
-
-
-def complete_checklist(category, campaign=None):
-    """A 材料清单 with every item asked of ``category`` answered 已提供 (tests, examples).
-
-    Returns:
-        dict: defined name (``mat_*``) -> answer.
-    """
-    c = campaign or load()
-    return {checklist_name(it): c.dossier["provided"] for it in material_items(c)
-            if applies(it, category)}
-
-
-def checklist_missing(values, category, campaign=None):
-    """The items the checklist does not show as provided (the sheet's 缺 N 项).
-
-    Args:
-        values: defined name -> raw value (the workbook's ``mat_*`` cells).
-        category: the application's category (parsed) or None.
-    Returns:
-        list of items; an item is missing unless its answer is 已提供, or 不适用 where
-        the item allows it (``may_be_na``). Only the list's exact words count (trimmed).
-    """
-    c = campaign or load()
-    yes, na = c.dossier["provided"], c.dossier["not_applicable"]
-    out = []
-    for it in material_items(c):
-        if not applies(it, category):
-            continue
-        ans = str(values.get(checklist_name(it)) or "").strip(" ")  # as Excel TRIM
-        if ans == yes or (ans == na and it["may_be_na"]):
-            continue
-        out.append(it)
-    return out
-
-
-def checklist_issues(values, category, campaign=None):
-    """M issues of the workbook's 材料清单 (none when the workbook has no checklist: an
-    older template says nothing about the materials).
-
-    Returns:
-        list of Issue
-    """
-    c = campaign or load()
-    items = material_items(c)
-    if not any(checklist_name(it) in values for it in items):
-        return []
-    return [item_issue(c, it) for it in checklist_missing(values, category, c)]
-
-
-def banner(errors, warnings, missing, campaign=None):
-    """The workbook's banner: 表格 and 材料 reported separately; 可以提交 only when both
-    are clean (the sheet's formula says the same, see forms/print_sheets.py)."""
-    return banner_text((campaign or load()).dossier, errors, warnings, missing)
-
-
-def banner_text(d, errors, warnings, missing):
-    """:func:`banner` from the campaign's [dossier] words ``d``."""
-    form = d["banner_form_ok"] if errors + warnings == 0 else \
-        d["banner_form_bad"].format(errors=errors, warnings=warnings)
-    mat = d["banner_materials_ok"] if missing == 0 else \
-        d["banner_materials_bad"].format(missing=missing)
-    parts = [form, mat] + ([d["banner_ready"]] if errors + warnings + missing == 0 else [])
-    return d["banner_join"].join(parts)
 
 
 # ---------------------------------------------------------------------- file names

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xl_addin.rules.campaign import load
-from xl_addin.rules.show import fmt_number
 from xl_addin.rules.engine import evaluate_application, key_of
 from xl_addin.rules.parse import norm
+from xl_addin.rules.show import fmt_number
 from xl_addin.tables import read_table, write_table
 
 ADDED = ("自评分", "自评结论", "可评等级", "建议等级", "问题代码", "问题说明")

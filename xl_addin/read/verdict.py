@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin.read import workbook as fastread
-
 from xl_addin.rules import parse
-from xl_addin.rules.engine import (count_respondents, evaluate_application, evaluate_recommender,
-                     evaluate_row, field_labels)
+from xl_addin.rules.engine import (
+    count_respondents,
+    evaluate_application,
+    evaluate_recommender,
+    evaluate_row,
+    field_labels,
+)
 
 RESPONDENT_TABLE = "respondent_list"
 RECOMMENDATION_TABLE = "recommendations"
@@ -71,7 +75,7 @@ def read(path, campaign, probed=None):
 def wanted_names(campaign):
     """The defined names a verdict needs: inputs of both forms and the stored total (E27).
     Computed names are not read: the engine recomputes them."""
-    from xl_addin.read.dossier import checklist_names
+    from xl_addin.rules.materials import checklist_names
     return frozenset(application_input_keys(campaign)) | {STORED_TOTAL_NAME} | \
         {f.key for f in campaign.fields["recommender"]} | set(checklist_names(campaign))
 
@@ -250,7 +254,7 @@ class Verdict:
         """The verdict in words. With a 材料清单: the sheet's own banner, word for word
         (表格 and 材料 separately; 可以提交 only when both are clean, issue 13)."""
         if self.materials is not None:
-            from xl_addin.read.dossier import banner_text
+            from xl_addin.rules.materials import banner_text
             form = self.form_findings
             return banner_text(self.banner_words, sum(f.severity == "error" for f in form),
                                sum(f.severity == "warning" for f in form), len(self.materials))
@@ -276,8 +280,8 @@ class Verdict:
 
 def _add_materials(out, sub, category, c):
     """The 材料清单 items the sheet counts as missing, as findings (RULES.md M): the same
-    rule and category as the sheet's ``materials_missing`` (dossier.checklist_missing)."""
-    from xl_addin.read.dossier import checklist_name, checklist_missing, item_issue, material_items
+    rule and category as the sheet's ``materials_missing`` (rules.materials.checklist_missing)."""
+    from xl_addin.rules.materials import checklist_missing, checklist_name, item_issue, material_items
     if not any(checklist_name(it) in sub.values for it in material_items(c)):
         return  # no 材料清单: the sheet's banner has no 材料 part either
     out.banner_words = c.dossier

@@ -26,6 +26,7 @@ from defusedxml import ElementTree as DET
 
 from xl_addin.errors import InputFileError
 from xl_addin.errors import NotOurWorkbook as _NotOurWorkbook
+from xl_addin.files import special_file_reason
 
 # Limits: a real template is < 1 MB uncompressed; these leave a wide margin (zip bombs,
 # a sheet of a million rows) while keeping time and memory bounded.
@@ -403,18 +404,6 @@ def preflight(path):
         from xl_addin.errors import os_reason
         raise UnreadableWorkbook(p, f"无法读取（{os_reason(e)}）") from None
     return pr
-
-
-def special_file_reason(mode):
-    """Why a path that is not a regular file is not read (pipes would block a reader)."""
-    import stat as _stat
-    if _stat.S_ISFIFO(mode):
-        return "这是命名管道（FIFO），不是文件，未读取"
-    if _stat.S_ISSOCK(mode):
-        return "这是套接字，不是文件，未读取"
-    if _stat.S_ISCHR(mode) or _stat.S_ISBLK(mode):
-        return "这是设备文件，不是普通文件，未读取"
-    return "不是普通文件，未读取"
 
 
 def _workbook_parts(z, p):

@@ -17,9 +17,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from xl_addin.rules import rubric
-
-from xl_addin.rules import stars
+from xl_addin.rules import rubric, stars
 from xl_addin.rules.show import fmt_number
 
 COUNTED = "已完成"

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_addin.rules import parse
 from xl_addin.errors import InputFileError
 from xl_addin.review import manifest as mf
 from xl_addin.review.aggregate import COUNTED, NO_ROW, ExpertScore, aggregate
 from xl_addin.review.expert_form import TEMPLATE_ID
 from xl_addin.review.expert_table import TABLE, WORDS, columns, read_row
 from xl_addin.review.xlread import _key, find_table, open_workbook, read_meta, table_rows
+from xl_addin.rules import parse
 
 USED, IGNORED, REJECTED = "已使用", "已忽略", "已拒收"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
@@ -76,7 +76,7 @@ def collect(folder, campaign, publication_start=None, skip=()):
     apps = {a.id: a for a in man.apps}
     skip = {Path(s).resolve() for s in skip}
     files, books = [], []
-    from xl_addin.consolidate.walk import list_files
+    from xl_addin.files import list_files
     for rec in list_files(root):  # every entry, names made showable (issue 12 §5, §8)
         p, rel = rec.path, rec.rel
         if rec.status:  # a link, a pipe, a folder that cannot be opened, a path too long

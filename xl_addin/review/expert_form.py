@@ -10,12 +10,22 @@ import hashlib
 from copy import copy
 
 from xl_addin import __version__
-from xl_addin.rules.show import fmt_number
-from xl_addin.sheet.formulas import render
 from xl_addin.review.expert_plan import expert_plan
 from xl_addin.review.expert_table import TABLE, WORDS, columns
-from xl_addin.review.sheets import (COMPUTED_FILL, FONT, INPUT_FILL, add_table, put, save_atomic,
-                     set_widths, style_header, title_cell, write_meta)
+from xl_addin.review.sheets import (
+    COMPUTED_FILL,
+    FONT,
+    INPUT_FILL,
+    add_table,
+    put,
+    save_atomic,
+    set_widths,
+    style_header,
+    title_cell,
+    write_meta,
+)
+from xl_addin.rules.show import fmt_number
+from xl_addin.sheet.formulas import render
 
 TEMPLATE_ID = "saq-expert"
 SHEET = "专家评分"

@@ -24,8 +24,7 @@ Every constant comes from the campaign; nothing about the 2023 rubric is written
 
 from __future__ import annotations
 
-from xl_addin.sheet.formulas import Builder, array_const, blank_words, conclusion_expr, lit, num, switch, \
-    yesno_mapping
+from xl_addin.sheet.formulas import Builder, array_const, blank_words, conclusion_expr, lit, num, switch, yesno_mapping
 
 # Parts an expert must fill for the row to count (the penalty, error count and veto default).
 REQUIRED_KINDS = ("score", "range")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from xl_addin.review.expert_plan import required_keys
 from xl_addin.rules import parse
 from xl_addin.rules.engine import field_labels
-from xl_addin.review.expert_plan import required_keys
 
 TABLE = "expert_scores"
 WORDS = {"recused": "回避", "complete": "已完成", "empty": "未填写"}
@@ -68,10 +68,8 @@ def evaluate_expert_row(raw, campaign):
     Returns:
         engine.Evaluation (values, the E23 / E29 flags, rubric, star, conclusion).
     """
-    from xl_addin.rules import checks
+    from xl_addin.rules import checks, rubric, stars
     from xl_addin.rules.codes.selfeval import e29
-    from xl_addin.rules import rubric
-    from xl_addin.rules import stars
     from xl_addin.rules.engine import Evaluation, Reader
     c = campaign
     labels = _LABELS.get(id(c))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_addin.rules import parse
 from xl_addin.errors import InputFileError
-from xl_addin.tables import read_table
 from xl_addin.review.assign import Expert, split_list
 from xl_addin.review.sheets import save_atomic, style_header, title_cell, write_meta
 from xl_addin.review.xlread import find_table, open_workbook, table_rows
+from xl_addin.rules import parse
+from xl_addin.tables import read_table
 
 TABLE = "experts"
 TEMPLATE_ID = "saq-experts-list"

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_addin.rules import parse
 from xl_addin.errors import InputFileError
-from xl_addin.review.registry import Registry, current_user
+from xl_addin.registry import Registry, current_user
 from xl_addin.review.sheets import verbatim
+from xl_addin.rules import parse
 from xl_addin.rules.uscc import problem as uscc_problem
 
 HEADERS = {

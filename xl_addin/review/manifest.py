@@ -10,13 +10,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin import __version__
-
-from xl_addin.rules import parse
 from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Application, Expert, split_list
-from xl_addin.review.sheets import (add_table, put, save_atomic, set_widths, style_header, title_cell,
-                     verbatim, write_meta)
+from xl_addin.review.sheets import (
+    add_table,
+    put,
+    save_atomic,
+    set_widths,
+    style_header,
+    title_cell,
+    verbatim,
+    write_meta,
+)
 from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
+from xl_addin.rules import parse
 
 FILE_NAME = "分配表.xlsx"
 TEMPLATE_ID = "saq-review-assignment"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xl_addin.rules import parse
-from xl_addin.rules.engine import evaluate_application
 from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Application
 from xl_addin.review.sheets import verbatim
 from xl_addin.review.xlread import find_table, open_workbook, table_rows
+from xl_addin.rules import parse
+from xl_addin.rules.engine import evaluate_application
 
 SHEET = "汇总"
 ID = "申请编号"

@@ -175,8 +175,8 @@ def write_xlsx(path, campaign, items, kind, window=None):
     Columns: 序号, 企业名称, 申报项目名称, 申请类别, 等级, 统一社会信用代码 (the key).
     """
     from openpyxl import Workbook
-    from xl_addin.review.sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, \
-        write_meta
+
+    from xl_addin.review.sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, write_meta
     wb = Workbook()
     ws = wb.active
     ws.title = f"{kind}名单"

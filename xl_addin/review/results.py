@@ -10,9 +10,19 @@ from __future__ import annotations
 from copy import copy
 
 from xl_addin import __version__
+from xl_addin.review.sheets import (
+    FONT,
+    add_table,
+    fit_row_heights,
+    put,
+    save_atomic,
+    set_widths,
+    style_header,
+    text_width,
+    title_cell,
+    write_meta,
+)
 from xl_addin.rules.show import fmt_number
-from xl_addin.review.sheets import (FONT, add_table, fit_row_heights, put, save_atomic, set_widths,
-                     style_header, text_width, title_cell, write_meta)
 
 TEMPLATE_ID = "saq-review-results"
 WIDE = 200  # total column width above which a sheet prints on several pages across

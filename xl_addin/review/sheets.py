@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
+from xl_addin.sheet.xlstyle import BODY_FONT, apply_default_font
 from xl_addin.tables import save_workbook, set_text_safe
 
 HEADER_FILL = "DDEBF7"
 INPUT_FILL = "FFF9E5"
 COMPUTED_FILL = "EDEDED"
-from xl_addin.sheet.xlstyle import BODY_FONT, apply_default_font
 
 FONT = BODY_FONT  # 宋体: on every Chinese Windows since XP and in WPS (issue 11)
 
@@ -41,8 +40,9 @@ def title_cell(ws, ref, text, size=14):
 
 
 def style_header(ws, row, ncols, first_col=1, height=None, wrap=True):
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from copy import copy
+
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     thin = Side(style="thin", color="9BB7D4")
     first = ws.cell(row, first_col)
     first.font = Font(bold=True, name=FONT)

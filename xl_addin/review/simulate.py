@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import random
 
-from xl_addin.tables import set_text_safe
-from xl_addin.sheet.xlcache import save_with_values
 from xl_addin.review.expert_table import TABLE, columns
+from xl_addin.sheet.xlcache import save_with_values
+from xl_addin.tables import set_text_safe
 
 DILIGENT, RECUSES, LEAVES_EMPTY, OUT_OF_RANGE, RENAMES = (
     "diligent", "recuses", "leaves_empty", "out_of_range", "renames")
@@ -95,6 +95,7 @@ def simulate_folder(folder, campaign, seed=0):
         the number of workbooks filled.
     """
     from pathlib import Path
+
     from xl_addin.review.manifest import FILE_NAME, read_manifest
     root = Path(folder)
     man = read_manifest(root / FILE_NAME, campaign)

@@ -26,15 +26,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin import __version__
-
-from xl_addin.rules import parse
-from xl_addin.review import registry as regmod
+from xl_addin import registry as regmod
 from xl_addin.errors import InputFileError, SaqError
-from xl_addin.rules.stars import needs_onsite_review
 from xl_addin.review.publish import Listed, docx_to_pdf, grouped, level_heading, write_docx, write_xlsx
-from xl_addin.review.sheets import (FONT, INPUT_FILL, add_table, fit_row_heights, put, save_atomic,
-                     set_widths, style_header, text_width, title_cell, write_meta)
+from xl_addin.review.sheets import (
+    FONT,
+    INPUT_FILL,
+    add_table,
+    fit_row_heights,
+    put,
+    save_atomic,
+    set_widths,
+    style_header,
+    text_width,
+    title_cell,
+    write_meta,
+)
 from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
+from xl_addin.rules import parse
+from xl_addin.rules.stars import needs_onsite_review
 
 TEMPLATE_ID = "saq-stage-workbook"
 SHOWN = "_shown"

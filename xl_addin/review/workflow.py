@@ -10,8 +10,8 @@ from xl_addin.errors import InputFileError, OutputFileError
 from xl_addin.review import manifest as mf
 from xl_addin.review.assign import add_experts, assign
 from xl_addin.review.collect import collect
-from xl_addin.review.experts import read_experts, write_template
 from xl_addin.review.expert_form import assignment_id, write_expert_workbook
+from xl_addin.review.experts import read_experts, write_template
 from xl_addin.review.master import read_master
 from xl_addin.review.results import write_results
 

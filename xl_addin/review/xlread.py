@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xl_addin.read import workbook as fastread
 from xl_addin.errors import InputFileError
+from xl_addin.read import workbook as fastread
 from xl_addin.rules.parse import norm
 
 HEADER_SCAN_ROWS = 30

@@ -16,8 +16,8 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from xl_addin.rules.errors import CampaignError
 from xl_addin.rules.show import fmt_number
-from xl_addin.errors import CampaignError
 
 CAMPAIGN_DIR = Path(__file__).parents[1] / "campaigns"
 CURRENT_FILE = CAMPAIGN_DIR / "current.toml"  # the one "current campaign" setting (issue 9)
@@ -701,7 +701,8 @@ def _rule_decisions(path, raw):
             continue
         label = t.get("decision_label")
         if not isinstance(label, str) or not label:
-            raise CampaignError(path, f"{where}.decision_label", "标为决定（decision = true）的规则须写明 decision_label")
+            raise CampaignError(path, f"{where}.decision_label",
+                                "标为决定（decision = true）的规则须写明 decision_label")
         out[rid] = label
     return out
 

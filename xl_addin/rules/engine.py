@@ -10,13 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xl_addin.rules import checks, codes
-
-from xl_addin.rules import parse
-
-from xl_addin.rules import rubric
-
-from xl_addin.rules import stars
+from xl_addin.rules import checks, codes, parse, rubric, stars
 from xl_addin.rules.checks import Context, Flag, part_label
 
 

@@ -7,9 +7,9 @@ lines instead of cutting them, the 规则说明 sheet gets whole cells, and ``sa
 
 from __future__ import annotations
 
-from xl_addin.rules.show import fmt_number
 from xl_addin.rules.checks import part_label
-from xl_addin.textable import render, width
+from xl_addin.rules.show import fmt_number
+from xl_addin.rules.textable import render, width
 
 WRAP = 60  # terminal columns of a wrapped table cell
 

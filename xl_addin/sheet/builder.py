@@ -26,9 +26,21 @@ from dataclasses import dataclass, field
 from xl_addin.rules import parse
 from xl_addin.rules.checks import BLANK
 from xl_addin.rules.engine import _parser, field_labels
+from xl_addin.rules.expr import (
+    DATE_FMT,
+    DIGITS,
+    LEN_MAX,
+    NL,
+    Const,
+    any_equal,
+    array_const,
+    is_const,
+    lit,
+    num,
+    switch,
+    template,
+)
 from xl_addin.rules.stars import MISSING
-from xl_addin.sheet.expr import (DATE_FMT, DIGITS, LEN_MAX, NL, Const, any_equal, array_const,
-                                 is_const, lit, num, switch, template)
 
 _REF = re.compile(r"\[\[([^\]]+)\]\]")
 CHUNK = 40  # flag instances per helper cell (Excel formulas ≤ 8192 chars)
@@ -312,7 +324,8 @@ class Builder:
                                               "management_words", "unclear_words"))
         why = self.p.add(f"why:{key}", f"IF({b},\"\",IF({exact},\"\",IF({neg},\"negated\","
                                         f"IF(OR({un},NOT(OR({st},{mg}))),\"unclear\",\"\"))))")
-        return (f"IF({b},\"\",IF({exact},{switch(k, {lit(w): val for w, val in mapping.items()})},IF({why}=\"negated\",\"无\","
+        typed = switch(k, {lit(w): val for w, val in mapping.items()})
+        return (f"IF({b},\"\",IF({exact},{typed},IF({why}=\"negated\",\"无\","
                 f"IF({why}=\"unclear\",IF({mg},\"管理\",\"无\"),IF({st},\"战略\",\"管理\")))))")
 
     def unreadable(self, key):

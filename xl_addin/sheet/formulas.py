@@ -19,9 +19,8 @@ from __future__ import annotations
 from xl_addin.rules import codes
 from xl_addin.rules import rubric as rubric_mod
 from xl_addin.rules.codes.identity import uscc_templates
-from xl_addin.sheet.builder import (Builder, Instance, Plan, blank_words, expected_text, render,
-                                    yesno_mapping)
-from xl_addin.sheet.expr import Const, array_const, lit, num, switch, template
+from xl_addin.rules.expr import Const, array_const, lit, num, switch, template
+from xl_addin.sheet.builder import Builder, Instance, Plan, blank_words, expected_text, render, yesno_mapping
 
 # What the forms, the expert form and the tests import from here besides the plans.
 __all__ = ["application_plan", "row_plan", "header_plan", "rubric_cells", "conclusion_expr",

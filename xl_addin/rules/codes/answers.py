@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xl_addin.rules.checks import show
 from xl_addin.rules.codes.base import APPLICATION, Rule
-from xl_addin.sheet.expr import Const, any_equal, lit
+from xl_addin.rules.expr import Const, any_equal, lit
 
 
 def _must_be(code):

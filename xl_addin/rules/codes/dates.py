@@ -9,7 +9,7 @@ from __future__ import annotations
 from xl_addin.rules import parse
 from xl_addin.rules.checks import show
 from xl_addin.rules.codes.base import APPLICATION, RECOMMENDER, Rule
-from xl_addin.sheet.expr import DATE_FMT, Const, date_lit
+from xl_addin.rules.expr import DATE_FMT, Const, date_lit
 
 
 def _date_bound(code, key, param, too_early):

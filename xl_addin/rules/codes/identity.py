@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from xl_addin.rules.codes.base import APPLICATION, RECOMMENDER, ROW, Rule
+from xl_addin.rules.expr import DIGITS, LEN_MAX, array_const, lit, template
 from xl_addin.rules.uscc import ALPHABET, DIVISION, LENGTH, PAIRS, WEIGHTS, check_char, problem
-from xl_addin.sheet.expr import DIGITS, LEN_MAX, array_const, lit, template
 
 
 # ---------------------------------------------------------------------- E16
@@ -58,7 +58,8 @@ def e16_sheet(b):
     pairs = lit("," + ",".join(PAIRS) + ",")
     pair_ok = f"ISNUMBER(FIND(\",\"&LEFT({u},2)&\",\",{pairs}))"
     div = f"MID({u},{DIVISION.start + 1},{DIVISION.stop - DIVISION.start})"
-    div_ok = f"SUMPRODUCT(--ISERROR(FIND(MID({div},{array_const(range(1, DIVISION.stop - DIVISION.start + 1))},1),\"0123456789\")))=0"
+    positions = array_const(range(1, DIVISION.stop - DIVISION.start + 1))
+    div_ok = f"SUMPRODUCT(--ISERROR(FIND(MID({div},{positions},1),\"0123456789\")))=0"
     first_bad = f"({LENGTH + 1}-SUMPRODUCT(MAX(ISERROR(FIND(MID({u},{idx},1),{alpha}))*{rev})))"
     total = (f"SUMPRODUCT((FIND(MID({u},{array_const(range(1, LENGTH))},1),{alpha})-1)"
              f"*{array_const(WEIGHTS)})")

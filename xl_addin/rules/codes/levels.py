@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xl_addin.rules import parse
 from xl_addin.rules.codes.base import APPLICATION, ROW, Rule
-from xl_addin.sheet.expr import AMP_EMPTY, lit, num
+from xl_addin.rules.expr import AMP_EMPTY, lit, num
 
 
 def e14(x):

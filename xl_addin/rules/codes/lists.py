@@ -7,7 +7,7 @@ Each code: its Python check (``check(x)``, x a checks.Context) and its sheet for
 from __future__ import annotations
 
 from xl_addin.rules.codes.base import APPLICATION, RECOMMENDER, ROW, Rule
-from xl_addin.sheet.expr import AMP_EMPTY, Const, any_equal, lit, num
+from xl_addin.rules.expr import AMP_EMPTY, Const, any_equal, lit, num
 
 REVENUE_KEYS = ("revenue_y1", "revenue_y2", "revenue_y3")  # years Y-3, Y-2, Y-1
 

@@ -7,7 +7,7 @@ Each code: its Python check (``check(x)``, x a checks.Context) and its sheet for
 from __future__ import annotations
 
 from xl_addin.rules.codes.base import APPLICATION, Rule
-from xl_addin.sheet.expr import any_equal, lit, num
+from xl_addin.rules.expr import any_equal, lit, num
 
 
 def e08(x):

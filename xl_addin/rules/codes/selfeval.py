@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xl_addin.rules.checks import part_label
 from xl_addin.rules.codes.base import APPLICATION, Rule
-from xl_addin.sheet.expr import Const, num
+from xl_addin.rules.expr import Const, num
 
 
 def e27(x):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import string
 
-from xl_addin.rules.show import fmt_number
 from xl_addin.rules.checks import show
+from xl_addin.rules.show import fmt_number
 
 MAX_LITERAL = 255  # Excel's limit on one string constant in a formula
 DATE_FMT = "yyyy-mm-dd"
