@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ class FileRecord:
     macros: bool = False
     name_note: str = ""  # the name was not valid text (GBK bytes, control characters)
     stamp: tuple | None = None  # (size, mtime) when hashed: a change during the run shows
+    other_year: int | None = None  # refused as another campaign year's template (issue 20 §7)
 
 
 MAX_DEPTH = 64  # folder levels below the input folder
@@ -167,12 +169,84 @@ def _link_record(p, parts, root_real, note):
     return rec
 
 
-def sha256(path):
+# Hashing is bounded (issue 19 §7): consolidation hashes every file it lists to set exact
+# copies aside, and a 256 GB sparse file in a dossier was read byte by byte. No workbook we
+# read is larger than read/workbook.MAX_FILE_BYTES (50 MB); past this cap a file is not
+# hashed at all and is recorded as huge (or sparse) instead.
+HASH_MAX_BYTES = 64 * 1024 * 1024
+# A sparse file: its size is mostly holes (st_blocks counts what is really on disk). Only
+# large files are judged, with a wide margin, so a file on a compressing file system (ZFS,
+# btrfs) or a small file stored inline in its inode is never taken for one.
+SPARSE_MIN_BYTES = 64 * 1024 * 1024
+SPARSE_RATIO = 64
+
+
+def sha256(path, max_bytes=HASH_MAX_BYTES):
+    """The SHA-256 of a file of at most ``max_bytes`` bytes.
+
+    Returns:
+        hex digest, or None when the file holds more than ``max_bytes`` (it is then not
+        hashed: reading stops one chunk past the cap, whatever its size says).
+    """
     h = hashlib.sha256()
+    seen = 0
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
+            seen += len(chunk)
+            if seen > max_bytes:
+                return None
             h.update(chunk)
     return h.hexdigest()
+
+
+def human_size(n):
+    """Bytes as a person reads them: 512 字节, 3.2 MB, 256 GB."""
+    for unit, k in (("TB", 40), ("GB", 30), ("MB", 20), ("KB", 10)):
+        if n >= 1 << k:
+            x = n / (1 << k)
+            return f"{x:.0f} {unit}" if x >= 100 or x == int(x) else f"{x:.1f} {unit}"
+    return f"{n} 字节"
+
+
+def is_sparse(st):
+    """True when the file's size is mostly holes (a sparse file: nothing real to read)."""
+    blocks = getattr(st, "st_blocks", None)  # not on Windows: never judged sparse there
+    return blocks is not None and st.st_size >= SPARSE_MIN_BYTES and \
+        blocks * 512 * SPARSE_RATIO < st.st_size
+
+
+def size_note(st, max_bytes=HASH_MAX_BYTES):
+    """Why a file is not hashed or read, from its stat: sparse or huge; "" otherwise."""
+    if is_sparse(st):
+        return (f"稀疏文件（标称 {human_size(st.st_size)}，实际只占 "
+                f"{human_size(st.st_blocks * 512)}），不是真实的文件内容")
+    if st.st_size > max_bytes:
+        return f"文件过大（{human_size(st.st_size)}，超过 {human_size(max_bytes)}）"
+    return ""
+
+
+# Characters that must not reach a terminal raw (issue 19 §10): C0 and C1 controls (CR
+# rewrites the line, ESC starts a sequence that can recolour or erase it), DEL, lone
+# surrogates, and the bidirectional overrides that make a name read differently than it is.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text):
+    """``text`` as it can be printed: every unsafe character shown as an escape (\\r, \\x1B,
+    \\u202E); a name that is not valid text (GBK bytes) decoded as :func:`display_name` does."""
+    text = str(text)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = display_name(text)[0]
+    return _TERMINAL_UNSAFE.sub(_escape_char, text)
+
+
+def _escape_char(m):
+    ch = m.group()
+    named = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+    if ch in named:
+        return named[ch]
+    n = ord(ch)
+    return f"\\x{n:02X}" if n < 0x100 else f"\\u{n:04X}"
 
 
 def vanished_reason(e):
