@@ -172,7 +172,13 @@ def run_case(case):
         from xl_addin.read import dossier
         with tempfile.TemporaryDirectory() as d:
             for name in inp["files"]:
-                (Path(d) / name).write_bytes(b"x")
+                f = Path(d) / name
+                if name in (inp.get("empty") or []):
+                    f.write_bytes(b"")
+                elif f.suffix.lower() in (".pdf", ".jpg", ".png"):
+                    _real_file(f)  # a scan counts only when it is real (issue 19 §9)
+                else:
+                    f.write_bytes(b"x")
             issue = dossier.scan_issue(Path(d) / inp["recommender"], c)
             assert ([issue.code] if issue else []) == exp["codes"]
     elif kind == "category":
@@ -215,6 +221,11 @@ def run_dossier_case(inp, exp, c):
             files[key].unlink()
         for key, new in (inp.get("rename") or {}).items():
             files[key].rename(d / new)
+        for key, new in (inp.get("replace") or {}).items():  # a real file of another kind
+            files[key].unlink()
+            files[key] = d / new
+            _real_file(files[key])
+        _make_unreal(d, files, inp)
         if "report" in inp:
             lengths = inp["report"]
             files["report"].unlink()
@@ -224,7 +235,7 @@ def run_dossier_case(inp, exp, c):
                 doc.add_paragraph("用户满意经营的实践报告：正文没有分部分标题")
                 doc.save(str(files["report"]))
             else:
-                write_report(files["report"], lengths, c)
+                write_report(files["report"], lengths, campaign=c)
         if inp.get("no_workbook"):
             (d / "申请书.xlsx").unlink()
         res = check_dossier(d, c)
@@ -232,6 +243,38 @@ def run_dossier_case(inp, exp, c):
         assert got == sorted(exp["codes"]), [i.message for i in res.issues]
         for text in exp.get("message_contains", []):
             assert any(text in i.message for i in res.issues), (text, [i.message for i in res.issues])
+
+
+def _real_file(path):
+    from xl_addin.demo.dossier import STUBS, pdf_bytes
+    kind = path.suffix.lower().lstrip(".")
+    path.write_bytes(pdf_bytes(path.stem) if kind == "pdf" else STUBS[kind])
+
+
+# Files that name an item but are not real (RULES.md M; issue 19 §9): what replaces them.
+UNREAL = {"exe": b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(48),
+          "html": "<!DOCTYPE html><html><head><title>登录</title></head><body>会话已过期</body></html>"
+          .encode("utf-8"),
+          "zip": b"PK\x03\x04" + bytes(26)}
+
+
+def _make_unreal(d, files, inp):
+    """empty: item keys made zero bytes; content: item key -> exe | html | zip (the bytes
+    of another kind under the item's name); link_outside: item keys replaced by a link to
+    a copy outside the folder; link_broken: by a link to nothing."""
+    import os
+    for key in inp.get("empty") or []:
+        files[key].write_bytes(b"")
+    for key, kind in (inp.get("content") or {}).items():
+        files[key].write_bytes(UNREAL[kind])
+    for key in inp.get("link_outside") or []:
+        outside = d.parent / ("外部_" + files[key].name)
+        outside.write_bytes(files[key].read_bytes())  # a real file, but not in the folder
+        files[key].unlink()
+        os.symlink(outside, files[key])
+    for key in inp.get("link_broken") or []:
+        files[key].unlink()
+        os.symlink(d / "不存在的文件.pdf", files[key])
 
 
 def _dossier_files(folder, c):
@@ -346,7 +389,7 @@ def demo_inbox(tmp_path_factory):
     from xl_addin.demo import DEFAULT_SEED, write_campaign
 
     def build(folder):
-        write_campaign(folder / "in", seed=DEFAULT_SEED)
+        write_campaign(folder / "in", seed=DEFAULT_SEED, campaign=campaign_mod.load())
         return {"folder": folder / "in"}
     return shared_once(tmp_path_factory, "demo_inbox", build)["folder"]
 

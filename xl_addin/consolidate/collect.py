@@ -49,8 +49,10 @@ def read_application(sub, rec, campaign):
         rec.reason = "；".join(x for x in (rec.reason, "未找到被访者名单表格") if x)
     rec.rows_read = 1
     from xl_addin.consolidate.materials import dossier_flags  # issue 13: the dossier folder, when there is one
+    from xl_addin.rules.materials import checklist_names  # the 材料清单: its 不适用 answers only
+    answers = {k: sub.values[k] for k in checklist_names(campaign) if k in sub.values}
     return AppSource(rec, ev, raw, dict(sub.locations), raw["respondents_listed"],
-                     dossier_flags(rec.path, ev.values, campaign, rec.rel))
+                     dossier_flags(rec.path, ev.values, campaign, rec.rel, answers))
 
 
 def app_flags(src):

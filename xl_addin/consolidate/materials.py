@@ -72,11 +72,23 @@ def _books(listing):
     return listing.books
 
 
-def dossier_flags(path, values, campaign, rel=""):
+def _other_workbooks(listing, path):
+    """Whether the folder holds a workbook besides ``path`` that names no material (only
+    then need the workbooks be probed: an applicant's own folder holds one)."""
+    return any(p != path and listing.items[p] is None and p.suffix.lower() in (".xlsx", ".xlsm")
+               for p in listing.files)
+
+
+def dossier_flags(path, values, campaign, rel="", answers=None):
     """M findings of the dossier folder around an application workbook.
+
+    The files are the evidence (RULES.md M): each item is judged by its file, never by the
+    workbook's 材料清单, whose answers only say which items are 不适用.
 
     Args:
         path: the workbook; values: the engine's parsed values (org_name, category …).
+        campaign: the Campaign; rel: the workbook's path in the inbox (for the flags).
+        answers: the workbook's 材料清单 cells (``mat_*``), for the items answered 不适用.
     Returns:
         list of FlagRecord, or None when the workbook is not in a dossier folder.
     """
@@ -86,10 +98,10 @@ def dossier_flags(path, values, campaign, rel=""):
     others = [p for p in listing.files if p != path]
     if not any(listing.items[p] for p in others):
         return None
-    if _books(listing) - {path}:
+    if _other_workbooks(listing, path) and _books(listing) - {path}:
         return None  # several applications share this folder: not one applicant's dossier
     issues, _ = material_issues(others, values.get("org_name"), values.get("project_name"),
-                                values.get("category"), campaign)
+                                values.get("category"), campaign, answers, folder)
     return [FlagRecord(i.code, i.severity, i.message, "", rel, "", i.where) for i in issues]
 
 

@@ -16,7 +16,7 @@ from xl_addin.read import verdict
 from xl_addin.read import workbook as fastread
 
 
-def check_file(path, campaign, registry=None):
+def check_file(path, campaign, registry=None, materials=True):
     """Read and evaluate one workbook.
 
     Args:
@@ -24,6 +24,8 @@ def check_file(path, campaign, registry=None):
         campaign: the Campaign of the run.
         registry: the campaign registry (.sqlite) to look the applicant up in (K4/E06, E33;
             issue 14); default 评价档案.sqlite beside the workbook when it exists.
+        materials: judge the 材料清单 as the sheet does (`saq check FILE`); False where a
+            dossier folder's files are the evidence instead (`saq check 文件夹`, RULES.md M).
     Returns:
         verdict.Verdict: the form's findings, then the 材料清单 items not provided (M codes,
         also in ``materials``); ``status`` is the sheet's banner.
@@ -54,7 +56,7 @@ def check_file(path, campaign, registry=None):
     # materials=True: the 材料清单 joins the verdict, so `saq check` says what the sheet's
     # banner says (材料：缺 N 项, RULES.md M).
     return verdict.verdict(sub, campaign, _registry_inputs(p, registry, sub, campaign),
-                           materials=True)
+                           materials=materials)
 
 
 def _registry_inputs(path, registry, sub, campaign):

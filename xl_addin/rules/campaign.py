@@ -876,7 +876,7 @@ MATERIAL_PARAMS = {
 _ITEM_KEYS = ("key", "name", "short", "words", "kinds", "categories", "named", "may_be_na")
 _DOSSIER_KEYS = ("reference", "provided", "not_applicable", "report", "banner_form_ok",
                  "banner_form_bad", "banner_materials_ok", "banner_materials_bad",
-                 "banner_ready", "banner_join", "print")
+                 "banner_ready", "banner_join", "print", "not_real_message")
 
 
 def _build_materials(path, raw, categories):

@@ -33,6 +33,7 @@ class DossierResult:
     files: dict = field(default_factory=dict)  # item key -> file names recognised
     summary: dict = field(default_factory=dict)  # the workbook's scores and levels
     sections: dict = field(default_factory=dict)  # M05: section title -> 字数 (None: not found)
+    notes: list = field(default_factory=list)  # where the 材料清单 and the files disagree
 
     @property
     def errors(self):
@@ -59,7 +60,7 @@ class DossierResult:
                 "warnings": [i.as_json() for i in self.warnings],
                 "selfeval_total": s.get("评价得分"), "achievable_level": s.get("可评等级"),
                 "proposed_level": s.get("建议等级"), "complete": self.complete,
-                "report_sections": self.sections}
+                "report_sections": self.sections, "notes": list(self.notes)}
 
 
 # ---------------------------------------------------------------------- the items
