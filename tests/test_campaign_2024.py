@@ -66,11 +66,16 @@ def test_check_uses_2024_rules(filled):
     assert got["proposed_level"] == C24.level_name(5)
 
 
-def test_the_current_campaign_refuses_a_2024_workbook_as_consolidation_does(filled):
+def test_the_2023_campaign_refuses_a_2024_workbook_as_consolidation_does(filled):
     d, path = filled
-    code, _, err = run("check", str(path))  # current campaign: 2023
+    code, _, err = run("check", str(path), "--campaign", "2023")
     assert code == 2
-    assert err == f"错误：无法读取文件 {path}：这是 2024 年的模板，请使用 2023 年模板重新填写后提交\n"
+    assert err == (f"错误：无法读取文件 {path}：这是 2024 年活动的模板，本次按 2023 年活动处理，未读取；"
+                   "如本次应为 2024 年活动，请加 --campaign 2024 重新运行（或用 saq init 2024 写明文件夹的年度）；"
+                   "如确是 2023 年的申报，请用 2023 年模板重新填写后提交\n")
+    code, out, err = run("check", str(path))  # no flag: the year follows the file (issue 20 §7)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "活动年度：2024（取自文件中的模板年度，1 个文件一致）"
 
 
 def test_consolidation_and_review_on_2024(filled, tmp_path):
@@ -108,5 +113,10 @@ def test_consolidation_and_review_on_2024(filled, tmp_path):
         .meta["campaign_year"] == 2024
     # the 2023 campaign refuses the 2024 assignment
     code, _, err = run("review", "collect", str(tmp_path / "out"), "-o",
-                       str(tmp_path / "x.xlsx"))
+                       str(tmp_path / "x.xlsx"), "--campaign", "2023")
     assert code == 2 and "2024 年" in err
+    # without the flag, review takes the year of the 分配表 (issue 20 §7)
+    code, out, err = run("review", "collect", str(tmp_path / "out"), "-o",
+                         str(tmp_path / "y.xlsx"))
+    assert code == 0, err
+    assert out.splitlines()[0] == "活动年度：2024（取自文件中的模板年度，1 个文件一致）"

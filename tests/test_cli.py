@@ -78,7 +78,8 @@ def test_eval_broken_xlsx(capsys, tmp_path):
 def test_eval_unknown_campaign(capsys, tmp_path):
     code, _, err = run(capsys, "eval", str(EXAMPLE), "--campaign", "1999")
     assert code == 2
-    assert err.startswith("错误：活动配置文件 ") and err.endswith("1999.toml：文件不存在\n")
+    assert err == ("错误：--campaign 指定的 1999 年没有活动配置：本程序只有 2023、2024 年的活动配置；"
+                   "请安装支持该年度的新版本，或用 --campaign 指定活动配置文件（.toml）\n")
 
 
 def test_eval_example_writes_the_table_with_results(capsys, tmp_path):

@@ -18,9 +18,26 @@ from xl_addin import __version__
 from xl_addin.errors import SaqError
 
 
-def _campaign(args):
-    from xl_addin.rules.campaign import load
-    return load(args.campaign)  # None: the current campaign (campaign.current_year)
+def _campaign(args, where=None):
+    """The campaign of a command that reads no submissions: ``--campaign``, else the nearest
+    活动.toml from ``where`` (default: the current folder) upwards, else the program's current
+    campaign (read/year.py)."""
+    from xl_addin.read.year import choose
+    return choose(getattr(args, "campaign", None), where).campaign
+
+
+def _choose(args, where, years, command):
+    """The campaign of a command that reads submissions: as :func:`_campaign`, then the
+    year the files say (``years``, read/year.py), refusing files of mixed years."""
+    from xl_addin.read.year import choose
+    return choose(getattr(args, "campaign", None), where, years, command)
+
+
+def _arg(text):
+    """A path as it is typed in a suggested command (quoted when it holds a space)."""
+    from xl_addin.files import terminal_text
+    text = terminal_text(text)
+    return f'"{text}"' if any(ch in text for ch in " \t'\"&|;<>()") else text
 
 
 def cmd_rules(args):
@@ -43,7 +60,7 @@ def cmd_rules(args):
 def cmd_eval(args):
     from xl_addin.read.evaltable import evaluate_table
     from xl_addin.rules.textable import render
-    res = evaluate_table(args.table, args.output, _campaign(args))
+    res = evaluate_table(args.table, args.output, _campaign(args, args.table))
     if res.unknown_headers:
         print("未识别的表头（原样保留，不参与检查）：" + "、".join(res.unknown_headers))
     print(render(["行", "企业名称", "自评分", "自评结论", "可评等级", "建议等级", "问题代码"],
@@ -55,14 +72,14 @@ def cmd_eval(args):
 
 
 COMMANDS = {}
-CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件路径；默认为当前活动"
-                 "（xl_addin/campaigns/current.toml，或环境变量 SAQ_CAMPAIGN）")
+CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件路径；不指定时依次取：文件夹（或其上级）中的 活动.toml"
+                 "（saq init 写入）、所读文件中的模板年度、程序的当前活动")
 
 
 # -- issue 3: live workbooks (thin: all work is in xl_addin.forms / check / pdf)
 def cmd_templates(args):
     from xl_addin.forms.templates import write_templates
-    for kind, path in write_templates(args.output, _campaign(args)).items():
+    for kind, path in write_templates(args.output, _campaign(args, args.output)).items():
         print(f"已生成{'申请书' if kind == 'application' else '初审推荐意见表（附件3）'}模板：{path}")
     return 0
 
@@ -72,18 +89,29 @@ def _configure_templates(sp):
 
 
 def cmd_check(args):
-    if Path(args.file).is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
-        return cmd_check_dossier(args)
+    from xl_addin.read import year
+    where = Path(args.file)
+    if where.is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
+        years = year.folder_years(where, kinds=("application",))
+    else:
+        years = year.file_years(where, kinds=("application", "recommender"))
+    choice = _choose(args, where, years, f"saq check {_arg(args.file)} --campaign {{year}}")
+    if where.is_dir():
+        return cmd_check_dossier(args, choice)
     import json
 
+    from xl_addin.files import terminal_text
     from xl_addin.read.check import check_file
     from xl_addin.read.verdict import KINDS
     from xl_addin.rules.textable import render
-    res = check_file(args.file, _campaign(args), args.registry)
+    res = check_file(args.file, choice.campaign, args.registry)
     if args.json:
-        print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
+        print(json.dumps({**res.as_json(), "campaign_year": choice.campaign.year},
+                         ensure_ascii=False, indent=2))
         return 1 if res.errors else 0
-    print(f"{args.file}：{KINDS[res.kind]}" + (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
+    print(choice.line())
+    print(f"{terminal_text(args.file)}：{KINDS[res.kind]}" +
+          (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
     from xl_addin.rules.show import fmt_number
     if res.kind == "application":
         for k, v in (("评价得分", fmt_number(res.selfeval_total)), ("评价结论", res.conclusion),
@@ -106,14 +134,16 @@ def cmd_check(args):
     return 1 if res.errors else 0
 
 
-def cmd_check_dossier(args):
+def cmd_check_dossier(args, choice):
     import json
 
     from xl_addin.read.dossier import check_dossier, summary_lines
-    res = check_dossier(args.file, _campaign(args))
+    res = check_dossier(args.file, choice.campaign)
     if getattr(args, "json", False):
-        print(json.dumps(res.as_json(), ensure_ascii=False, indent=2))
+        print(json.dumps({**res.as_json(), "campaign_year": choice.campaign.year},
+                         ensure_ascii=False, indent=2))
     else:
+        print(choice.line())
         print("\n".join(summary_lines(res)))
     return 1 if res.errors else 0
 
@@ -151,7 +181,12 @@ def cmd_recommender(args):
     if args.rec_cmd != "prefill":
         print("请指定 prefill（从申请书预填附件3）。", file=sys.stderr)
         return 2
-    res = prefill(args.folder, args.output, _campaign(args), args.recommender)
+    from xl_addin.read import year
+    years = year.folder_years(args.folder, kinds=("application",)) \
+        if Path(args.folder).is_dir() else None
+    c = _choose(args, Path(args.folder), years,
+                f"saq recommender prefill {_arg(args.folder)} --campaign {{year}}").campaign
+    res = prefill(args.folder, args.output, c, args.recommender)
     print("\n".join(summary_lines(res)))
     return 0
 
@@ -175,10 +210,22 @@ COMMANDS["recommender"] = (cmd_recommender, "推荐单位：prefill 从申请书
 # -- issue 4: consolidation and demo (thin: all work is in xl_addin.consolidate / demo)
 def cmd_consolidate(args):
     from xl_addin.consolidate import consolidate, summary_lines
-    res = consolidate(args.folder, args.output, _campaign(args),
+    from xl_addin.consolidate.run import master_path, rejection_lines
+    from xl_addin.read import year
+    folder = Path(args.folder)
+    years = year.folder_years(folder, skip=(master_path(args.output),)) if folder.is_dir() else None
+    out = "" if args.output == "汇总表.xlsx" else f" -o {_arg(args.output)}"
+    again = f"saq consolidate {_arg(args.folder)}{out} --campaign {{year}}"
+    choice = _choose(args, folder, years, again)
+    print(choice.line())
+    res = consolidate(args.folder, args.output, choice.campaign,
                       progress=False if args.quiet else None, workers=args.workers,
                       registry=args.registry)
     print("\n".join(summary_lines(res)))
+    alarm = rejection_lines(res, again)  # issue 20 §7: a run that rejects most files fails
+    if alarm:
+        print("\n".join(alarm))
+        return 1
     return 1 if args.strict and res.errors else 0
 
 
@@ -197,11 +244,16 @@ def _configure_consolidate(sp):
 def cmd_demo(args):
     from xl_addin.consolidate import summary_lines
     from xl_addin.demo import run_demo
-    c = _campaign(args)
+    from xl_addin.files import terminal_text
+    from xl_addin.read.year import SETTING_FILE
+    c = _campaign(args, args.folder)
     demo, res = run_demo(args.folder, c.year if args.seed is None else args.seed,
                          progress=False if args.quiet else None, campaign=c)
-    print(f"示例活动已生成：{demo.folder}（{len(demo.recommenders)} 个推荐单位、"
-          f"{sum(1 for a in demo.apps if a.write_workbook)} 份申请书、{len(demo.broken)} 个问题文件）")
+    print(f"示例活动已生成：{terminal_text(demo.folder)}（{len(demo.recommenders)} 个推荐单位、"
+          f"{sum(1 for a in demo.apps if a.write_workbook)} 份申请书（各有申报材料文件夹）、"
+          f"{len(demo.broken)} 个问题文件）")
+    print(f"活动年度：{c.year}（已写入 {terminal_text(Path(args.folder) / SETTING_FILE)}，"
+          "在该文件夹中运行的 saq 命令都按此年度）")
     print("\n".join(summary_lines(res)))
     print("请用 Excel 打开上面的汇总表；示例文件在同一文件夹的“收件”中。")
     return 0
@@ -215,6 +267,48 @@ def _configure_demo(sp):
 
 COMMANDS["consolidate"] = (cmd_consolidate, "汇总：把文件夹中的推荐表和申请书汇总为一个汇总表", _configure_consolidate)
 COMMANDS["demo"] = (cmd_demo, "生成一个示例活动（推荐表、申请书和问题文件）并汇总", _configure_demo)
+
+
+# -- issue 20 §7: the year follows the data; a folder says its year in 活动.toml
+def cmd_init(args):
+    from xl_addin.files import terminal_text
+    from xl_addin.read import year
+    from xl_addin.rules.campaign import CAMPAIGN_DIR
+    c = year.load_year(args.year)  # refuses a year this program has no campaign file for
+    folder = Path(args.folder)
+    if folder.exists() and not folder.is_dir():
+        raise SaqError(f"{terminal_text(folder)} 不是文件夹")
+    setting = folder / year.SETTING_FILE
+    before = None
+    if setting.is_file():
+        try:
+            before = year.read_setting(setting)
+        except SaqError:
+            before = "（无法读取）"
+    own = Path(c.path).resolve().parent == CAMPAIGN_DIR.resolve()
+    path = year.write_setting(folder, c.year if own else c.path)
+    print(f"已写入 {terminal_text(path)}：在 {terminal_text(folder.resolve())} 及其子文件夹中运行的 saq 命令"
+          f"按 {c.year} 年活动（命令行的 --campaign 仍可临时改用其他年度）")
+    if before is not None and str(before) != str(c.year if own else c.path):
+        print(f"  原设置为：{terminal_text(before)}")
+    others = {y: v for y, v in year.folder_years(folder).items() if y != c.year} \
+        if folder.is_dir() else {}
+    if others:
+        n = sum(len(v) for v in others.values())
+        which = "、".join(f"{y} 年 {len(v)} 个" for y, v in sorted(others.items()))
+        print(f"  注意：文件夹中有 {n} 个文件是其他年度活动的模板（{which}），"
+              f"按 {c.year} 年处理时它们将被拒收")
+    return 0
+
+
+def _configure_init(sp):
+    sp.add_argument("year", metavar="年度", help="活动年度（如 2024），或活动配置文件（.toml）")
+    sp.add_argument("folder", nargs="?", default=".",
+                    help="活动文件夹（放收件、汇总表、专家评审的文件夹），默认当前文件夹")
+
+
+COMMANDS["init"] = (cmd_init, "设定文件夹的活动年度：写入 活动.toml，此后在其中运行的命令都按该年度",
+                    _configure_init)
 
 
 # -- issue 6: the Excel add-in (thin: all work is in xl_addin.excel.addin)
@@ -245,8 +339,24 @@ COMMANDS["addin"] = (cmd_addin, "Excel 加载项：生成 SAQ.xlam（build）或
 
 # -- issue 5: expert review (thin: all work is in xl_addin.review.workflow)
 def cmd_review(args):
+    from xl_addin.read import year
     from xl_addin.review import workflow
-    c = _campaign(args)
+    from xl_addin.review.manifest import FILE_NAME
+    from xl_addin.review.manifest import TEMPLATE_ID as ASSIGNMENT
+    if args.review_cmd == "assign":
+        where = Path(args.master)
+        years = year.file_years(where, kinds=("master",))
+        again = f"saq review assign {_arg(args.master)} --experts {_arg(args.experts)} --campaign {{year}}"
+    elif args.review_cmd in ("collect", "simulate", "add"):
+        where = Path(args.folder)
+        years = year.file_years(where / FILE_NAME, kinds=(ASSIGNMENT,))
+        again = f"saq review {args.review_cmd} {_arg(args.folder)} --campaign {{year}}"
+    else:
+        print("请指定 assign（分配专家）、collect（收集评分）或 add（增派专家）。", file=sys.stderr)
+        return 2
+    choice = _choose(args, where, years, again)
+    print(choice.line())
+    c = choice.campaign
     if args.review_cmd == "assign":
         run = workflow.run_assign(args.master, args.experts, args.output, c, args.per_application)
         print("\n".join(workflow.assign_summary(run)))
@@ -330,8 +440,8 @@ def _date(what):
 def cmd_history(args):
     from xl_addin.registry import FILE_NAME
     from xl_addin.review.history import import_history, summary_lines
-    res = import_history(args.file, args.year, args.registry or FILE_NAME, _campaign(args),
-                         args.by)
+    res = import_history(args.file, args.year, args.registry or FILE_NAME,
+                         _campaign(args, args.file), args.by)
     print("\n".join(summary_lines(res)))
     return 0
 
@@ -350,8 +460,19 @@ def _configure_history(sp):
 
 
 def cmd_stage(args):
+    from xl_addin.read import year
     from xl_addin.review import stages
-    c = _campaign(args)
+    if args.stage_cmd == "start":
+        from xl_addin.review.manifest import FILE_NAME
+        from xl_addin.review.manifest import TEMPLATE_ID as ASSIGNMENT
+        where = Path(args.folder)
+        years = year.file_years(where / FILE_NAME, kinds=(ASSIGNMENT,))
+    elif args.stage_cmd == "example":
+        where, years = Path(args.folder), None
+    else:
+        where = Path(args.workbook)
+        years = year.file_years(where, kinds=(stages.TEMPLATE_ID,))
+    c = _choose(args, where, years, f"saq stage {args.stage_cmd} … --campaign {{year}}").campaign
     pdf = not getattr(args, "no_pdf", False)
     if args.stage_cmd == "example":
         from xl_addin.review.stage_demo import write_inputs

@@ -120,6 +120,7 @@ class RunResult:
     seconds: float = 0.0
     messages: list = field(default_factory=list)  # notes for the user (Chinese)
     unmatched: list = field(default_factory=list)  # staff.Note no entry took (未匹配备注)
+    campaign_year: int | None = None  # the year the run was made for
 
     @property
     def errors(self):

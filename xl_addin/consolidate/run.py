@@ -46,13 +46,14 @@ def master_path(out):
     return out
 
 
-def consolidate(folder, out, campaign=None, progress=None, workers=None, registry=None):
+def consolidate(folder, out, campaign, progress=None, workers=None, registry=None):
     """Consolidate every submission under ``folder`` into the master workbook ``out``.
 
     Args:
         folder: the folder of submissions (walked recursively).
         out: the master workbook to write (.xlsx).
-        campaign: a Campaign (default: the current campaign, campaign.load()).
+        campaign: the Campaign of the run (chosen by the caller: cli.py, the ribbon;
+            read/year.py).
         progress: True/False to force the progress bar on stderr; None = when a terminal.
         workers: processes that read files (default :func:`default_workers`; 1 = serial).
         registry: the campaign registry (.sqlite) to look earlier results up in (K4/E06,
@@ -66,7 +67,7 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None, registr
         StaffColumnsMissing: the old master lost its key columns (left unchanged).
         OutputFileError: the master cannot be written at all.
     """
-    c = campaign or load()
+    c = campaign
     folder, out = Path(folder), master_path(out)
     if not folder.is_dir():
         raise InputFileError(folder, "不是文件夹或不存在")
@@ -97,6 +98,7 @@ def consolidate(folder, out, campaign=None, progress=None, workers=None, registr
             except OSError:
                 pass  # published (renamed away) or never made
     result.written_to = written
+    result.campaign_year = c.year
     result.messages = messages + ([msg] if msg else [])
     if cleaned:
         result.messages.append(f"已清理上次中断的汇总留下的临时文件 {cleaned} 个。")
@@ -242,6 +244,34 @@ def _attach_staff(out, result, started):
         messages.append(f"有 {len(result.unmatched)} 条审定意见/备注对应不到本次的申请，"
                         "已列在“未匹配备注”工作表中（没有删除）。")
     return messages
+
+
+def rejection_lines(result, again=None):
+    """When a run refused most of the workbooks it read (issue 20 §7: forgetting the year
+    refused 185 of 188 files, and the run said nothing and exited 0): the lines saying so,
+    and why when it is the campaign year; [] otherwise.
+
+    Args:
+        again: the command that reruns this one, with ``{year}`` for the year.
+    Returns:
+        list of str (the caller exits non-zero when there are any).
+    """
+    files = result.files
+    taken = sum(1 for f in files if f.status == IMPORTED)
+    refused = [f for f in files if f.status == REJECTED]
+    if len(refused) <= taken:
+        return []
+    lines = [f"多数文件被拒收：拒收 {len(refused)} 个，只导入 {taken} 个；请查看汇总表的“文件清单”和“拒收”工作表"]
+    by_year = {}
+    for f in refused:
+        if f.other_year:
+            by_year.setdefault(f.other_year, []).append(f)
+    if by_year:
+        y, fs = max(by_year.items(), key=lambda kv: len(kv[1]))
+        lines.append(f"其中 {len(fs)} 个是 {y} 年活动的模板，而本次按 {result.campaign_year} 年汇总。"
+                     f"如本次应为 {y} 年活动，请运行：")
+        lines.append("  " + (again or "saq consolidate 文件夹 --campaign {year}").replace("{year}", str(y)))
+    return lines
 
 
 def summary_lines(result):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application, key_of
 from xl_addin.rules.parse import norm
 from xl_addin.rules.show import fmt_number
@@ -30,18 +29,19 @@ def default_output(path):
     return p.with_name(f"{p.stem}_评估结果.xlsx")  # staff open it in Excel
 
 
-def evaluate_table(path, out=None, campaign=None):
+def evaluate_table(path, out, campaign):
     """Evaluate every row of ``path`` and write the table with the added columns.
 
     Args:
         path: a CSV or xlsx whose first row holds FIELDS.md labels (or keys).
-        out: where to write; default ``<name>_评估结果.xlsx`` beside the input.
+        out: where to write; None: ``<name>_评估结果.xlsx`` beside the input.
+        campaign: the Campaign (chosen by the caller).
     Returns:
         TableResult
     Raises:
         InputFileError, OutputFileError
     """
-    c = campaign or load()
+    c = campaign
     headers, rows = read_table(path)
     known = key_of(c, "application")
     unknown = [h for h in headers if norm(h).replace(" ", "") not in known and h not in ADDED]

@@ -36,9 +36,19 @@ KINDS = {"application": "申请书", "recommender": "初审推荐意见表（附
 class NotAccepted(Exception):
     """A readable workbook of ours that this campaign does not take (kind or year)."""
 
-    def __init__(self, reason, kind=""):
+    def __init__(self, reason, kind="", year=None):
         super().__init__(reason)
         self.reason, self.kind = reason, kind  # kind: application | recommender | expert | master
+        self.year = year  # the file's campaign year when that is why (int), else None
+
+
+def wrong_year_reason(file_year, year):
+    """Why a file of another campaign year is not taken, naming both years and both fixes
+    (issue 20 §7: the old words told every sender to refill, when the run had the wrong year)."""
+    return (f"这是 {file_year} 年活动的模板，本次按 {year} 年活动处理，未读取；"
+            f"如本次应为 {file_year} 年活动，请加 --campaign {file_year} 重新运行"
+            f"（或用 saq init {file_year} 写明文件夹的年度）；"
+            f"如确是 {year} 年的申报，请用 {year} 年模板重新填写后提交")
 
 
 # ---------------------------------------------------------------------- reading
@@ -101,8 +111,8 @@ def acceptance(sub, campaign):
         raise NotAccepted("这是专家评分表，请用“saq review collect”汇总；申请汇总不读取它", sub.kind)
     year = str(sub.meta.get("campaign_year") or "").split(".")[0]
     if year and year != str(campaign.year):
-        raise NotAccepted(f"这是 {year} 年的模板，请使用 {campaign.year} 年模板重新填写后提交",
-                          sub.kind)
+        raise NotAccepted(wrong_year_reason(year, campaign.year), sub.kind,
+                          int(year) if year.isdigit() else None)
 
 
 def application_input_keys(campaign):
