@@ -27,8 +27,9 @@ from pathlib import Path
 CONSOLIDATE = """
 import json, resource, sys, time
 from xl_addin.consolidate import consolidate
+from xl_addin.rules.campaign import load
 t = time.perf_counter()
-res = consolidate(sys.argv[1], sys.argv[2], progress=False, workers=int(sys.argv[3]))
+res = consolidate(sys.argv[1], sys.argv[2], load(2023), progress=False, workers=int(sys.argv[3]))
 dt = time.perf_counter() - t
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest worker
@@ -59,9 +60,11 @@ print(json.dumps({"seconds": dt, "rows": len(out), "files": len(frames),
 def generate(folder, n):
     """``n`` submissions: about 1 recommender per 16 applications, no broken files."""
     from xl_addin.demo import write_campaign
+    from xl_addin.rules.campaign import load
     n_rec = max(16, round(n / 17))
     t = time.perf_counter()
-    write_campaign(folder, seed=2023, n_apps=n - n_rec, n_recommenders=n_rec, broken=False)
+    write_campaign(folder, seed=2023, n_apps=n - n_rec, n_recommenders=n_rec, broken=False,
+                   campaign=load(2023))
     files = sum(1 for p in Path(folder).rglob("*.xlsx"))
     print(f"生成 {files} 个提交文件（{n_rec} 个推荐表），用时 {time.perf_counter() - t:.1f} 秒")
 

@@ -45,7 +45,7 @@ def generate_all(root):
     out["application_template"] = t["application"]
     out["recommender_template"] = t["recommender"]
     inbox = root / "inbox"
-    write_campaign(inbox, n_apps=12, n_recommenders=2, broken=False)
+    write_campaign(inbox, n_apps=12, n_recommenders=2, broken=False, campaign=C)
     apps = sorted(p for p in inbox.rglob("*.xlsx") if "申请" in p.name)
     recs = sorted(p for p in inbox.rglob("*.xlsx") if "推荐" in p.name or "附件3" in p.name)
     out["demo_application"] = apps[0]

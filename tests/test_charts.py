@@ -18,7 +18,7 @@ def master(tmp_path_factory):
     demo = pytest.importorskip("xl_addin.demo")
     from xl_addin.consolidate import consolidate
     root = tmp_path_factory.mktemp("charts")
-    demo.write_campaign(root / "inbox", n_apps=40, n_recommenders=5, broken=False)
+    demo.write_campaign(root / "inbox", n_apps=40, n_recommenders=5, broken=False, campaign=C)
     return consolidate(root / "inbox", root / "master.xlsx", C, progress=False).written_to
 
 

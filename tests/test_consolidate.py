@@ -31,9 +31,9 @@ C = load(2023)
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     base = tmp_path_factory.mktemp("campaign")
-    demo = write_campaign(base / "inbox", seed=11)
+    demo = write_campaign(base / "inbox", seed=11, campaign=C)
     out = base / "out" / "master.xlsx"
-    res = consolidate(base / "inbox", out, progress=False)
+    res = consolidate(base / "inbox", out, C, progress=False)
     return demo, res, out
 
 
@@ -43,9 +43,9 @@ def small(tmp_path_factory):
     run's mechanics (locks, a master open in Excel, progress, the CLI summary) do not depend
     on the folder's size, and each of those tests consolidates again."""
     base = tmp_path_factory.mktemp("small")
-    demo = write_campaign(base / "inbox", seed=11, n_apps=12, n_recommenders=2)
+    demo = write_campaign(base / "inbox", seed=11, n_apps=12, n_recommenders=2, campaign=C)
     out = base / "out" / "master.xlsx"
-    return demo, consolidate(base / "inbox", out, progress=False), out
+    return demo, consolidate(base / "inbox", out, C, progress=False), out
 
 
 def _find(rows, app):
@@ -227,7 +227,7 @@ def _content(path, skip_about=True):
 def test_same_inputs_same_master(run, tmp_path):
     demo, _res, out = run
     again = tmp_path / "again.xlsx"
-    consolidate(demo.folder, again, progress=False, workers=1)  # serial vs the pool
+    consolidate(demo.folder, again, C, progress=False, workers=1)  # serial vs the pool
     assert _content(again) == _content(out)
 
 
@@ -247,7 +247,7 @@ def test_staff_columns_survive_a_rerun(run, tmp_path):
         written[(ws.cell(r, ik).value, ws.cell(r, head.index("来源文件") + 1).value)] = \
             (f"同意{r}", "=已电话核实" if r == 2 else f"备注{r}")
     wb.save(master)
-    consolidate(demo.folder, master, progress=False)
+    consolidate(demo.folder, master, C, progress=False)
     rows = sheet(master, "汇总")
     got = {(r["申请键"], r["来源文件"]): (r["审定意见"], r["备注"]) for r in rows}
     for k, v in written.items():
@@ -260,7 +260,7 @@ def test_master_open_in_excel_gets_a_copy(small, tmp_path):
     shutil.copy(out, master)
     before = master.read_bytes()
     excel_lock(master).write_bytes(b"\x00" * 10)
-    res = consolidate(demo.folder, master, progress=False)
+    res = consolidate(demo.folder, master, C, progress=False)
     assert master.read_bytes() == before
     assert res.written_to != master and res.written_to.exists()
     assert any("另存为" in m for m in res.messages)
@@ -271,9 +271,9 @@ def test_lock_stops_a_second_run(small, tmp_path):
     master = tmp_path / "m.xlsx"
     with RunLock(master):
         with pytest.raises(RunLocked) as e:
-            consolidate(demo.folder, master, progress=False)
+            consolidate(demo.folder, master, C, progress=False)
     assert "另一个汇总" in str(e.value)
-    res = consolidate(demo.folder, master, progress=False)  # the lock is gone afterwards
+    res = consolidate(demo.folder, master, C, progress=False)  # the lock is gone afterwards
     assert res.written_to == master
 
 
@@ -282,7 +282,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(small, tmp_path):
     master = tmp_path / "m.xlsx"
     lock = RunLock(master).path
     lock.write_text("pid=999999999 start=2023-07-01 00:00:00")
-    assert consolidate(demo.folder, master, progress=False).written_to == master
+    assert consolidate(demo.folder, master, C, progress=False).written_to == master
     assert not lock.exists()
 
 
@@ -303,7 +303,7 @@ def test_cli_missing_folder_is_one_message(tmp_path, capsys):
 
 def test_progress_bar_goes_to_stderr(small, tmp_path, capsys):
     demo, _res, _out = small
-    consolidate(demo.folder, tmp_path / "p.xlsx", progress=True)
+    consolidate(demo.folder, tmp_path / "p.xlsx", C, progress=True)
     err = capsys.readouterr().err
     assert "读取文件 [" in err and f"{len(list(Path(demo.folder).rglob('*.*')))}" in err
 

@@ -1018,7 +1018,7 @@ def _expert_forms_folder(root):
     """A small campaign consolidated and assigned: the folder `review collect` reads."""
     from xl_addin.consolidate import consolidate as run
     inbox = root / "inbox"
-    demo.write_campaign(inbox, n_apps=6, n_recommenders=2, broken=False)
+    demo.write_campaign(inbox, n_apps=6, n_recommenders=2, broken=False, campaign=C)
     master = run(inbox, root / "m.xlsx", C, progress=False, workers=1).written_to
     experts = root / "experts.csv"
     experts.write_text("姓名,单位,回避单位,专业\n" + "".join(

@@ -42,7 +42,7 @@ def run(tmp_path, apps, rows):
     for i, r in enumerate(rows, 1):
         r["序号"] = i
     demo.write_plain_recommender(folder / "rec.xlsx", {"recommender": REC}, rows, C)
-    consolidate(folder, tmp_path / "m.xlsx", progress=False)
+    consolidate(folder, tmp_path / "m.xlsx", C, progress=False)
     return sheet(tmp_path / "m.xlsx", "汇总"), sheet(tmp_path / "m.xlsx", "问题清单")
 
 
@@ -114,7 +114,7 @@ def test_unreadable_master_is_backed_up_not_lost(tmp_path):
                             a.respondents, C)
     master = tmp_path / "m.xlsx"
     master.write_bytes(b"not a workbook, but staff notes live here")
-    res = consolidate(folder, master, progress=False)
+    res = consolidate(folder, master, C, progress=False)
     backups = list(tmp_path.glob("m_备份_*.xlsx"))
     assert len(backups) == 1 and backups[0].read_bytes().startswith(b"not a workbook")
     assert any("备份" in m for m in res.messages)

@@ -7,6 +7,9 @@ from openpyxl import load_workbook
 from xl_addin.consolidate import consolidate
 from xl_addin.demo.dossier import STUBS, write_dossier
 from xl_addin.forms.fill import fill_recommender
+from xl_addin.rules.campaign import load
+
+C = load(2023)
 
 
 def rows_of(path, sheet):
@@ -17,14 +20,14 @@ def rows_of(path, sheet):
 
 def test_dossier_and_scan_columns(tmp_path):
     inbox = tmp_path / "收件"
-    a = write_dossier(inbox / "浦东" / "甲" , "服务类")
-    b = write_dossier(inbox / "浦东" / "乙", "产品类")
+    a = write_dossier(inbox / "浦东" / "甲", "服务类", campaign=C)
+    b = write_dossier(inbox / "浦东" / "乙", "产品类", campaign=C)
     b["files"]["trademark"].unlink()                        # 乙: M08
     fill_recommender(inbox / "浦东" / "附件3_浦东.xlsx", {"recommender": "浦东推荐单位"}, [])
     (inbox / "浦东" / "附件3_浦东.pdf").write_bytes(STUBS["pdf"])
     fill_recommender(inbox / "闵行" / "附件3_闵行.xlsx", {"recommender": "闵行推荐单位"}, [])
     out = tmp_path / "汇总.xlsx"
-    consolidate(inbox, out, progress=False, workers=1)
+    consolidate(inbox, out, C, progress=False, workers=1)
     summary = rows_of(out, "汇总")
     head = list(summary[0])
     col, org = head.index("申报材料"), head.index("企业名称")
@@ -47,7 +50,7 @@ def test_each_folder_is_listed_once_per_run(tmp_path, monkeypatch):
 
     from xl_addin.consolidate import materials
     from xl_addin.demo import write_campaign
-    demo = write_campaign(tmp_path / "收件", n_apps=12, n_recommenders=2, broken=False)
+    demo = write_campaign(tmp_path / "收件", n_apps=12, n_recommenders=2, broken=False, campaign=C)
     folders = sorted({p.parent for p in demo.folder.rglob("申请书/*.xlsx")})
     assert len(folders) == 2 and all(len(list(f.glob("*.xlsx"))) > 3 for f in folders)
     for f in folders:  # a material-named file: the lookup must then probe the workbooks
@@ -65,7 +68,7 @@ def test_each_folder_is_listed_once_per_run(tmp_path, monkeypatch):
     monkeypatch.setattr(materials, "dossier_files", count_files)
     monkeypatch.setattr(materials, "_application_workbooks", count_books)
     out = tmp_path / "汇总.xlsx"
-    consolidate(demo.folder, out, progress=False, workers=1)
+    consolidate(demo.folder, out, C, progress=False, workers=1)
     assert dict(listed) == {f: 1 for f in folders}
     assert dict(probed) == {f: 1 for f in folders}
     assert materials._cache is None  # forgotten after the run: the next run lists afresh
@@ -73,5 +76,5 @@ def test_each_folder_is_listed_once_per_run(tmp_path, monkeypatch):
     col = list(summary[0]).index("申报材料")
     # several applications share each folder: not one applicant's dossier, as before
     assert {r[col] for r in summary[1:]} == {None}
-    consolidate(demo.folder, out, progress=False, workers=1)
+    consolidate(demo.folder, out, C, progress=False, workers=1)
     assert dict(listed) == {f: 2 for f in folders}

@@ -67,11 +67,11 @@ def notes_of(master):
 # ---------------------------------------------------------------------- staff notes
 def test_notes_follow_a_corrected_key_and_unmatched_ones_are_kept(folder, tmp_path):
     master = tmp_path / "m.xlsx"
-    consolidate(folder, master, progress=False, workers=1)
+    consolidate(folder, master, C, progress=False, workers=1)
     # A note pasted from Word carries a vertical tab: saved by Excel as _x000B_.
     write_notes(master, {"a.xlsx": ("同意", "已电话核实_x000B_第二段"), "b.xlsx": ("退回", "缺盖章")})
     write_app(folder / "a.xlsx", 1, project_name="甲项目（更正）")  # the key changes
-    res = consolidate(folder, master, progress=False, workers=1)
+    res = consolidate(folder, master, C, progress=False, workers=1)
     got = notes_of(master)
     assert got["a.xlsx"] == ("同意", "已电话核实\\x0B第二段")  # by source file, made visible
     assert got["b.xlsx"] == ("退回", "缺盖章")  # by key
@@ -79,7 +79,7 @@ def test_notes_follow_a_corrected_key_and_unmatched_ones_are_kept(folder, tmp_pa
     # The applicant withdraws b: its note is listed, not dropped, run after run.
     (folder / "b.xlsx").unlink()
     for _ in range(2):
-        res = consolidate(folder, master, progress=False, workers=1)
+        res = consolidate(folder, master, C, progress=False, workers=1)
         kept = sheet(master, "未匹配备注")
         assert [(r["来源文件"], r["审定意见"], r["备注"]) for r in kept] == \
             [("b.xlsx", "退回", "缺盖章")]
@@ -92,7 +92,7 @@ def test_notes_follow_a_corrected_key_and_unmatched_ones_are_kept(folder, tmp_pa
 @pytest.mark.parametrize("gone", ["申请键", "来源文件", "备注"])
 def test_master_without_key_columns_is_refused_and_left_unchanged(folder, tmp_path, gone):
     master = tmp_path / "m.xlsx"
-    consolidate(folder, master, progress=False, workers=1)
+    consolidate(folder, master, C, progress=False, workers=1)
     write_notes(master, {"a.xlsx": ("同意", "重要")})
     from openpyxl import load_workbook
     wb = load_workbook(master)
@@ -103,7 +103,7 @@ def test_master_without_key_columns_is_refused_and_left_unchanged(folder, tmp_pa
     wb.save(master)
     before = master.read_bytes()
     with pytest.raises(StaffColumnsMissing) as e:
-        consolidate(folder, master, progress=False, workers=1)
+        consolidate(folder, master, C, progress=False, workers=1)
     assert f"缺少 “{gone}” 列" in str(e.value) and "本次没有改动汇总表" in str(e.value)
     assert master.read_bytes() == before
     assert not lock_path(master).exists()
@@ -130,7 +130,7 @@ def test_a_file_deleted_during_the_run_is_listed(folder, tmp_path, monkeypatch):
         return real(p)
 
     monkeypatch.setattr(walk.fastread, "probe", probe)
-    res = consolidate(folder, tmp_path / "m.xlsx", progress=False, workers=1)
+    res = consolidate(folder, tmp_path / "m.xlsx", C, progress=False, workers=1)
     files = {f["文件"]: f for f in sheet(tmp_path / "m.xlsx", "文件清单")}
     assert files["a.xlsx"]["状态"] == "已拒收"
     assert "在汇总过程中被删除" in files["a.xlsx"]["原因/说明"]
@@ -147,7 +147,7 @@ def test_a_file_changed_during_the_run_is_listed(folder, tmp_path, monkeypatch):
         return real(p)
 
     monkeypatch.setattr(walk.fastread, "probe", probe)
-    consolidate(folder, tmp_path / "m.xlsx", progress=False, workers=1)
+    consolidate(folder, tmp_path / "m.xlsx", C, progress=False, workers=1)
     files = {f["文件"]: f for f in sheet(tmp_path / "m.xlsx", "文件清单")}
     assert files["b.xlsx"]["状态"] == "已拒收"
     assert "在汇总过程中被修改" in files["b.xlsx"]["原因/说明"]
@@ -164,7 +164,7 @@ def test_a_folder_that_cannot_be_opened_is_listed(folder, tmp_path, monkeypatch)
         return real(p)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    consolidate(folder, tmp_path / "m.xlsx", progress=False, workers=1)
+    consolidate(folder, tmp_path / "m.xlsx", C, progress=False, workers=1)
     files = {f["文件"]: f for f in sheet(tmp_path / "m.xlsx", "文件清单")}
     assert files["私密"]["状态"] == "已拒收"
     assert files["私密"]["原因/说明"] == ("无法打开文件夹（没有权限（Permission denied）），"
@@ -181,7 +181,7 @@ def test_stale_temp_files_and_lock_of_a_killed_run_are_removed(folder, tmp_path)
     live = tmp_path / f".saq-{os.getpid()}-abcd.xlsx"  # a live writer's: kept
     live.write_bytes(b"being written")
     lock_path(master).write_text("pid=999999999 start=2023-07-01 00:00:00")
-    res = consolidate(folder, master, progress=False, workers=1)
+    res = consolidate(folder, master, C, progress=False, workers=1)
     assert not stale.exists() and live.exists() and not lock_path(master).exists()
     assert "已清理上次中断的汇总留下的临时文件 1 个。" in res.messages
     assert res.written_to == master
@@ -261,7 +261,7 @@ def test_file_size_limit_while_writing_the_master_is_one_message(folder, tmp_pat
 
 def test_check_a_master_or_an_ods_says_what_it_is(folder, tmp_path, capsys):
     master = tmp_path / "m.xlsx"
-    consolidate(folder, master, progress=False, workers=1)
+    consolidate(folder, master, C, progress=False, workers=1)
     assert cli.main(["check", str(master)]) == 2
     assert capsys.readouterr().err == (
         f"错误：无法读取文件 {master}：这是本程序生成的汇总表，不是申请书或推荐表，未读取\n")

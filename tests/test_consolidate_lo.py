@@ -10,16 +10,18 @@ import pytest
 
 from xl_addin.consolidate import consolidate
 from xl_addin.demo import write_campaign
+from xl_addin.rules.campaign import load
 
 pytestmark = pytest.mark.libreoffice
+C = load(2023)
 
 
 @pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"),
                     reason="LibreOffice / poppler not installed")
 def test_master_renders_in_libreoffice(tmp_path):
-    demo = write_campaign(tmp_path / "in", seed=3, n_apps=24, n_recommenders=3, broken=False)
+    demo = write_campaign(tmp_path / "in", seed=3, n_apps=24, n_recommenders=3, broken=False, campaign=C)
     master = tmp_path / "master.xlsx"
-    consolidate(demo.folder, master, progress=False)
+    consolidate(demo.folder, master, C, progress=False)
     profile = f"file://{tmp_path}/lo_profile"
     subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(master)],

@@ -17,7 +17,7 @@ from xl_addin.rules.materials import material_items
 @pytest.fixture(scope="module")
 def complete(tmp_path_factory):
     d = tmp_path_factory.mktemp("dossier") / "申报材料"
-    made = write_dossier(d, "服务类")
+    made = write_dossier(d, "服务类", campaign=load())
     return d, made
 
 
@@ -49,7 +49,7 @@ def test_removed_misnamed_and_overlong_items_give_exactly_their_codes(complete, 
     secs = load().materials["M05"]["sections"]
     ok = report_lengths(load())
     long3, long4 = secs[2]["max"] + 1, secs[3]["max"] + 100
-    write_report(files["report"], (ok[0], ok[1], long3, long4))  # M05 twice: 案例 and 下一阶段
+    write_report(files["report"], (ok[0], ok[1], long3, long4), campaign=load())  # M05 twice: 案例 and 下一阶段
     code, v = run_json(capsys, folder)
     assert code == 1
     assert sorted(e["code"] for e in v["errors"]) == ["M06", "M10"]

@@ -54,7 +54,7 @@ def test_twelve_long_opinions_print_every_character(tmp_path):
 
 def test_application_prints_the_official_forms_in_order(tmp_path):
     from xl_addin.demo.dossier import write_dossier
-    made = write_dossier(tmp_path / "申报材料", "产品类")
+    made = write_dossier(tmp_path / "申报材料", "产品类", campaign=load())
     out = tmp_path / "申请书.pdf"
     assert main(["pdf", str(made["workbook"]), "-o", str(out)]) == 0
     pages = [re.sub(r"\s+", "", p) for p in pdf_text(out).split("\f")]

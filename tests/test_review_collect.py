@@ -40,7 +40,7 @@ def campaign_dir(tmp_path_factory):
     from xl_addin.consolidate import consolidate
     root = tmp_path_factory.mktemp("review")
     # The demo campaign of issue 4, at a small size (speed), consolidated into a master.
-    demo.write_campaign(root / "inbox", n_apps=N_APPS, n_recommenders=4, broken=False)
+    demo.write_campaign(root / "inbox", n_apps=N_APPS, n_recommenders=4, broken=False, campaign=C)
     res = consolidate(root / "inbox", root / "master.xlsx", C, progress=False)
     master = res.written_to
     ws = load_workbook(master)["汇总"]

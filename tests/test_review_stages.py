@@ -69,7 +69,7 @@ def campaign(tmp_path_factory):
     from xl_addin.consolidate import consolidate
     from xl_addin.review.stage_demo import write_inputs
     root = tmp_path_factory.mktemp("stages")
-    demo.write_campaign(root / "收件", n_apps=40, n_recommenders=4, broken=False)
+    demo.write_campaign(root / "收件", n_apps=40, n_recommenders=4, broken=False, campaign=C)
     consolidate(root / "收件", root / "汇总表.xlsx", C, progress=False)
     experts, history = write_inputs(root, C)
     return {"root": root, "experts": experts, "history": history}
