@@ -23,9 +23,10 @@ def _hashes(folder):
 
 
 def test_same_seed_same_files_other_seed_other_files(tmp_path):
-    a = demo.write_campaign(tmp_path / "a", seed=5, n_apps=12, n_recommenders=3)
-    b = demo.write_campaign(tmp_path / "b", seed=5, n_apps=12, n_recommenders=3)
-    c = demo.write_campaign(tmp_path / "c", seed=6, n_apps=12, n_recommenders=3, broken=False)
+    a = demo.write_campaign(tmp_path / "a", seed=5, n_apps=12, n_recommenders=3, campaign=C)
+    b = demo.write_campaign(tmp_path / "b", seed=5, n_apps=12, n_recommenders=3, campaign=C)
+    c = demo.write_campaign(tmp_path / "c", seed=6, n_apps=12, n_recommenders=3, broken=False,
+                             campaign=C)
     ha, hb, hc = _hashes(a.folder), _hashes(b.folder), _hashes(c.folder)
     assert ha == hb
     assert {k: v for k, v in ha.items() if "邮件附件" not in k} != hc

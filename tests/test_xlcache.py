@@ -65,14 +65,18 @@ def test_values_are_current_no_recalculation_on_load(generated, kind):
 
 
 @pytest.mark.parametrize("kind", ["demo_application", "demo_recommender"])
-def test_demo_inbox_files_ask_for_recalculation(generated, kind):
-    """The demo patches inputs into the blank's XML: no stale value may stay behind."""
+def test_demo_inbox_files_carry_the_values_of_their_own_inputs(generated, kind):
+    """The demo patches inputs into the blank's XML and evaluates the blank's formulas with
+    them (issue 20 §6): each file says its values are current, and every formula cell holds
+    what a fresh evaluation of the saved file gives — no blank, no value of the blank."""
     path = generated[kind]
-    assert 'fullCalcOnLoad="1"' in _calc_pr(path)
+    calc = _calc_pr(path)
+    assert f'calcId="{CALC_ID}"' in calc and "fullCalcOnLoad" not in calc, calc
+    values = evaluate_file(path)
     wb = load_workbook(path, data_only=True)
-    f = load_workbook(path)
-    assert all(wb[ws.title][c.coordinate].value is None for ws in f.worksheets
-               for row in ws.iter_rows() for c in row if c.data_type == "f")
+    bad = [(s, r, c, v, wb[s].cell(r, c).value) for (s, r, c), v in values.items()
+           if not same(wb[s].cell(r, c).value, v)]
+    assert len(values) > 1000 and not bad, bad[:10]
 
 
 @pytest.mark.parametrize("kind", WITH_FORMULAS)

@@ -24,7 +24,7 @@ from xl_addin.demo.writers import (
     write_plain_application,
     write_plain_recommender,
 )
-from xl_addin.rules.campaign import load
+from xl_addin.rules.campaign import CAMPAIGN_DIR
 
 __all__ = ["DEFAULT_SEED", "RECOMMENDERS", "DemoApp", "DemoCampaign", "FastFill", "Writers",
            "application", "build", "normalise", "row_of", "run_demo", "set_cell",
@@ -32,14 +32,24 @@ __all__ = ["DEFAULT_SEED", "RECOMMENDERS", "DemoApp", "DemoCampaign", "FastFill"
            "write_plain_recommender"]
 
 
-def write_campaign(folder, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18, campaign=None,
-                   broken=True):
+def write_campaign(folder, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18, *, campaign,
+                   broken=True, dossiers=False):
     """Write the demo campaign's files into ``folder``.
 
+    Every 申请书's 材料清单 is ticked to match its dossier (RULES.md M): 已提供 for each item
+    its category needs, except the few items an application is made to lack.
+
+    Args:
+        campaign: the Campaign.
+        broken: also write the odd files of 邮件附件 (issue 4 §4).
+        dossiers: give each application its own 申报材料文件夹 — ``推荐单位/申请书_…/`` with
+            the workbook and one file per material item (`saq demo`); otherwise the
+            workbooks of a recommender share ``推荐单位/申请书/`` (the tests' corpora).
     Returns:
         DemoCampaign
     """
-    c = campaign or load()
+    from xl_addin.demo.dossier import write_materials
+    c = campaign
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     apps, headers = build(c, seed, n_apps, n_recommenders)
@@ -48,10 +58,17 @@ def write_campaign(folder, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18, cam
         w = Writers(c, tmp)
     rows = {r: [] for r in headers}
     for app in apps:
-        d = folder / app.recommender / "申请书"
         if app.write_workbook:
+            if dossiers:
+                d = folder / app.recommender / Path(app.file_name).stem
+            else:
+                d = folder / app.recommender / "申请书"
             d.mkdir(parents=True, exist_ok=True)
             w.application(d / app.file_name, app)
+            if dossiers:
+                people = [(n, t) for _s, n, t in app.respondents]
+                write_materials(d, app.values, people, c,
+                                skip=app.dossier_missing + app.dossier_na)
         if app.in_row:
             rows[app.recommender].append(row_of(c, app, len(rows[app.recommender]) + 1))
     first = next(iter(rows))
@@ -64,18 +81,24 @@ def write_campaign(folder, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18, cam
     return DemoCampaign(folder, apps, headers, names)
 
 
-def run_demo(folder=None, seed=DEFAULT_SEED, progress=None, campaign=None):
+def run_demo(folder=None, seed=DEFAULT_SEED, progress=None, *, campaign):
     """Generate the demo campaign in ``folder`` (default ./saq_demo), consolidate it.
 
+    The folder gets its ``活动.toml`` (the campaign's year, read/year.py), so every `saq`
+    command run on it later uses that year; each application comes with its own dossier.
+
     Args:
-        campaign: the Campaign (default: the current one).
+        campaign: the Campaign.
     Returns:
         (DemoCampaign, RunResult)
     """
     from xl_addin.consolidate import consolidate
-    c = campaign or load()
+    from xl_addin.read.year import write_setting
+    c = campaign
     folder = Path(folder or "saq_demo")
     inbox = folder / "收件"
-    demo = write_campaign(inbox, seed, campaign=c)
+    demo = write_campaign(inbox, seed, campaign=c, dossiers=True)
+    own = Path(c.path).resolve().parent == CAMPAIGN_DIR.resolve()  # one of the program's years
+    write_setting(folder, c.year if own else c.path)
     result = consolidate(inbox, folder / "汇总表.xlsx", c, progress=progress)
     return demo, result

@@ -71,6 +71,10 @@ class DemoApp:
     layout: int = 0  # rows the blocks are moved down (a user inserted rows)
     merged: bool = False
     formula: str | None = None  # a formula typed over satisfaction, with its cached value
+    # Its dossier (RULES.md M): the items applicable to its category are all there, except
+    # these (no file; the 材料清单 leaves them unticked) and these answered 不适用.
+    dossier_missing: tuple = ()
+    dossier_na: tuple = ()
 
 
 @dataclass
@@ -261,6 +265,49 @@ def _apply_problem(app, kind, c, rng):
         app.formula = ("80+5", 85)
 
 
+# One application in DOSSIER_EVERY of those without another problem has a gap in its
+# dossier, cycling through these (item key, how): an item not sent (M06, M10, M07), awards
+# answered 不适用 (no finding). Drawn apart from the main sequence: the campaign's other
+# data stay as they were.
+DOSSIER_PROBLEMS = (("license", "missing"), ("awards", "na"), ("database", "missing"),
+                    ("awards", "missing"))
+DOSSIER_EVERY = 25
+
+
+def checklist_answers(c, app):
+    """The 材料清单 of an application, ticked to match its dossier: 已提供 for every item
+    applicable to its category that is there, 不适用 where so answered, blank where missing.
+
+    Returns:
+        dict: defined name (``mat_*``) -> answer.
+    """
+    from xl_addin.rules import parse
+    from xl_addin.rules.materials import applies, checklist_name, material_items
+    try:
+        category = parse.category(app.values.get("category"), c)
+    except parse.Unreadable:
+        category = None
+    out = {}
+    for it in material_items(c):
+        if not applies(it, category):
+            continue
+        if it["key"] in app.dossier_na:
+            out[checklist_name(it)] = c.dossier["not_applicable"]
+        elif it["key"] not in app.dossier_missing:
+            out[checklist_name(it)] = c.dossier["provided"]
+    return out
+
+
+def _dossier_gaps(apps, seed):
+    plain = [a for a in apps if not a.problem]
+    for k, a in enumerate(plain[DOSSIER_EVERY // 2::DOSSIER_EVERY]):
+        key, how = DOSSIER_PROBLEMS[k % len(DOSSIER_PROBLEMS)]
+        if how == "na":
+            a.dossier_na = (key,)
+        else:
+            a.dossier_missing = (key,)
+
+
 def build(c, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18):
     """The demo campaign as data (no files): applications, recommender headers.
 
@@ -285,6 +332,7 @@ def build(c, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18):
         if fits:
             free.remove(fits[0])
             _apply_problem(apps[fits[0]], kind, c, rng)
+    _dossier_gaps(apps, seed)
     # E25: the same application sent again by another recommender (a changed copy).
     dups = [a for a in apps if a.problem == "E25"]
     for a in dups:

@@ -30,21 +30,27 @@ class Writers:
 
     def application(self, path, app):
         """One applicant workbook, then the file-level trouble the app was given."""
+        from xl_addin.demo.data import checklist_answers
         c = self.c
         values = {k: v for k, v in app.values.items() if v is not None}
-        if app.formula:
-            values.pop("satisfaction", None)
+        if app.formula:  # typed over by a formula below; its value is the formula's
+            values["satisfaction"] = app.formula[1]
         people = [{"姓名": name, "联系方式": tel} for _seq, name, tel in app.respondents]
         if not app.layout and not app.merged and \
                 len(people) <= self.app.capacity("respondent_list"):
-            self.app.write(path, values, {"respondent_list": people})  # already normalised
+            # the 材料清单 ticked to match the dossier (RULES.md M); a total typed over the
+            # sheet's own formula (E27) is a typed value: the sheet's cells follow it
+            typed = {**values, **checklist_answers(c, app)}
+            if app.stored_total is not None:
+                typed["se_total"] = app.stored_total
+            self.app.write(path, typed, {"respondent_list": people})  # already normalised
         else:  # moved blocks and merged cells: the contract writer lays the sheet out itself
             write_plain_application(path, values, app.respondents, c, app.layout, app.merged)
             normalise(path)
+            if app.stored_total is not None:
+                set_cell(path, "se_total", cached=app.stored_total)
         if app.formula:
             set_cell(path, "satisfaction", formula=app.formula[0], cached=app.formula[1])
-        if app.stored_total is not None:
-            set_cell(path, "se_total", cached=app.stored_total)
 
     def recommender(self, path, header, rows):
         c = self.c
@@ -69,12 +75,13 @@ class FastFill:
         from python_calamine import CalamineWorkbook
 
         from xl_addin.read import workbook as fastread
-        from xl_addin.sheet.xlcache import without_values
+        from xl_addin.sheet.xlcache import book_from_parts
         with zipfile.ZipFile(blank_path) as z:
-            # the blank's cached values would be stale once inputs are patched in: the
-            # copies ask for recalculation on load, as files saved without a calc engine
-            self.items = without_values({i.filename: z.read(i.filename) for i in z.infolist()})
+            self.items = {i.filename: z.read(i.filename) for i in z.infolist()}
             sheets, names = fastread._workbook_parts(z, blank_path)
+        # The blank's cells and formulas, parsed once: each copy is evaluated with its own
+        # inputs and saved with every formula's value, as Excel saves a file (issue 20 §6).
+        self.book, _sheets = book_from_parts(self.items)
         self.part = {name: part for name, _state, part in sheets}
         self.names = {k: fastread.parse_ref(v) for k, v in names.items()}
         wb = CalamineWorkbook.from_path(str(blank_path), load_tables=True)
@@ -84,6 +91,39 @@ class FastFill:
             self.tables[t] = (tb.sheet, tb.start[0] + 1, tb.start[1] + 1, list(tb.columns),
                               tb.end[0] - tb.start[0] + 1)
         wb.close()
+        self.layouts = {sheet: self._layout(sheet) for sheet in self.part
+                        if self.book.formulas.get(sheet) or self._inputs(sheet)}
+
+    def _inputs(self, sheet):
+        """The cells of ``sheet`` a copy may type into: named cells and tables' data rows."""
+        out = {(r, c) for s, r, c, r2, c2 in self.names.values() if s == sheet and (r, c) == (r2, c2)}
+        for s, r0, c0, cols, cap in self.tables.values():
+            if s == sheet:
+                out |= {(r0 + i, c0 + j) for i in range(1, cap) for j in range(len(cols))}
+        return out
+
+    def _layout(self, sheet):
+        """The blank's sheet XML cut at every cell a copy changes (its inputs, its formulas):
+        [bytes, or (row, col) of a cell] — a copy is then one join, with no regular
+        expression run over the sheet again (the 被访者名单 sheet is 1 MB of XML)."""
+        from xl_addin.read.workbook import col_index
+        xml = self.items[self.part[sheet]]
+        wanted = self._inputs(sheet) | set(self.book.formulas.get(sheet, {}))
+        pieces, cells, last = [], {}, 0
+        for m in self._CELL.finditer(xml):
+            ref = m.group(1).decode()
+            col = re.match(r"[A-Z]+", ref).group(0)
+            key = (int(ref[len(col):]), col_index(col))
+            if key not in wanted:
+                continue
+            pieces.append(xml[last:m.start()])
+            pieces.append(key)
+            attrs = re.sub(rb'\s+t="[^"]*"', b"", m.group(2))
+            f = _F_XML.search(m.group(0))
+            cells[key] = (m.group(1), attrs, f.group(0) if f else None, m.group(0))
+            last = m.end()
+        pieces.append(xml[last:])
+        return pieces, cells
 
     def capacity(self, table):
         return self.tables[table][4]
@@ -103,10 +143,46 @@ class FastFill:
                 for j, h in enumerate(cols):
                     if row.get(h) is not None:
                         edits.setdefault(sheet, {})[(r0 + i, c0 + j)] = row[h]
-        items = dict(self.items)
+        if all(k in self.layouts.get(sheet, ((), {}))[1] for sheet, cells in edits.items()
+               for k in cells):
+            _rewrite(path, self._filled(edits))
+            return
+        items = dict(self.items)  # a cell the blank lacks: patch the XML, then the values
         for sheet, cells in edits.items():
             items[self.part[sheet]] = self._patch(items[self.part[sheet]], cells)
-        _rewrite(path, items)
+        _rewrite(path, _cached(items, self.book, edits))
+
+    def _filled(self, edits):
+        """The copy's parts: inputs typed in, every formula cell with its value (issue 20 §6)."""
+        from xl_addin.sheet.xlcache import Unsupported, cached_value_xml, evaluate_edited, without_values
+        try:
+            values = evaluate_edited(self.book, edits)
+        except Unsupported:  # a formula the evaluator does not know: recalculated on load
+            items = dict(self.items)
+            for sheet, cells in edits.items():
+                items[self.part[sheet]] = self._patch(items[self.part[sheet]], cells)
+            return without_values(items)
+        items = dict(self.items)
+        for sheet, (pieces, cells) in self.layouts.items():
+            typed = edits.get(sheet, {})
+            out = []
+            for x in pieces:
+                if isinstance(x, bytes):
+                    out.append(x)
+                    continue
+                ref, attrs, f, blank = cells[x]
+                if x in typed:
+                    out.append(_cell_xml(ref, attrs, typed[x]))
+                elif f is not None:
+                    t, text = cached_value_xml(values[(sheet, *x)])
+                    out.append(b'<c r="' + ref + b'"' + attrs + (f' t="{t}"'.encode() if t else b"") +
+                               b">" + f + b"<v>" + text.encode("utf-8") + b"</v></c>")
+                else:  # an input cell left as the blank has it
+                    out.append(blank)
+            items[self.part[sheet]] = b"".join(out)
+        from xl_addin.sheet.xlcache import calc_current
+        items["xl/workbook.xml"] = calc_current(items["xl/workbook.xml"])
+        return items
 
     _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)\s*(?:/>|>(?:.*?)</c>)', re.S)
 
@@ -158,6 +234,20 @@ class FastFill:
             cell.attrib.pop("t", None)
             _set_xml_value(ET, cell, q, v)
         return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+_F_XML = re.compile(rb"<f\b[^>]*>.*?</f>|<f\b[^>]*/>", re.S)
+
+
+def _cached(items, book, edits):
+    """The copy's parts with every formula cell's value (the template's formulas evaluated
+    with the copy's inputs); a formula the evaluator does not know leaves the copy asking
+    for recalculation on load instead, as before."""
+    from xl_addin.sheet.xlcache import Unsupported, evaluate_edited, with_values, without_values
+    try:
+        return with_values(items, evaluate_edited(book, edits))
+    except Unsupported:
+        return without_values(items)
 
 
 def _cell_xml(ref, attrs, v):

@@ -120,32 +120,54 @@ def read_book(path):
         (book, sheets) where sheets is [(name, part path, xml text)].
     """
     with zipfile.ZipFile(path) as z:
-        paths, names = _sheet_paths(z)
-        sst = _shared_strings(z)
-        sheets, cells, formulas = [], {}, {}
-        for name, part in paths:
-            xml = z.read(part).decode("utf-8")
-            sheets.append((name, part, xml))
-            vals, fs = {}, {}
-            for m in _CELL.finditer(xml):
-                attrs = dict(_ATTR.findall(m.group(1)))
-                am = _ADDR.fullmatch(attrs.get("r", ""))
-                if not am:
-                    raise Unsupported("a cell without an address")
-                key = (int(am.group(2)), col_index(am.group(1)))
-                inner = m.group(2) or ""
-                fm = _F.search(inner)
-                if fm:
-                    fattrs = dict(_ATTR.findall(fm.group(1) or ""))
-                    if fattrs.get("t") or fm.group(2) is None:  # shared/array formulas
-                        raise Unsupported("shared or array formula")
-                    fs[key] = unescape(fm.group(2))
-                else:
-                    v = _cell_value(attrs, inner, sst)
-                    if v is not None:
-                        vals[key] = v
-            cells[name] = vals
-            formulas[name] = fs
+        return _read_book(z)
+
+
+class _Parts:
+    """The parts of an xlsx held in memory (name -> bytes), read as a zip is."""
+
+    def __init__(self, parts):
+        self.parts = parts
+
+    def read(self, name):
+        return self.parts[name]
+
+    def namelist(self):
+        return list(self.parts)
+
+
+def book_from_parts(parts):
+    """:func:`read_book` of an xlsx held in memory (part name -> bytes)."""
+    return _read_book(_Parts(parts))
+
+
+def _read_book(z):
+    paths, names = _sheet_paths(z)
+    sst = _shared_strings(z)
+    sheets, cells, formulas = [], {}, {}
+    for name, part in paths:
+        xml = z.read(part).decode("utf-8")
+        sheets.append((name, part, xml))
+        vals, fs = {}, {}
+        for m in _CELL.finditer(xml):
+            attrs = dict(_ATTR.findall(m.group(1)))
+            am = _ADDR.fullmatch(attrs.get("r", ""))
+            if not am:
+                raise Unsupported("a cell without an address")
+            key = (int(am.group(2)), col_index(am.group(1)))
+            inner = m.group(2) or ""
+            fm = _F.search(inner)
+            if fm:
+                fattrs = dict(_ATTR.findall(fm.group(1) or ""))
+                if fattrs.get("t") or fm.group(2) is None:  # shared/array formulas
+                    raise Unsupported("shared or array formula")
+                fs[key] = unescape(fm.group(2))
+            else:
+                v = _cell_value(attrs, inner, sst)
+                if v is not None:
+                    vals[key] = v
+        cells[name] = vals
+        formulas[name] = fs
     return Book(cells, formulas, names), sheets
 
 
@@ -182,6 +204,15 @@ def _v_xml(v):
     if x == int(x) and abs(x) < 1e15:
         return None, str(int(x))
     return None, repr(x)
+
+
+cached_value_xml = _v_xml  # public: writers that place values themselves (demo.writers)
+
+
+def calc_current(workbook_xml):
+    """``xl/workbook.xml`` (bytes) saying its cached values are current (no recalculation on
+    load, as Excel saves a calculated file)."""
+    return _calc_pr(workbook_xml.decode("utf-8"), True).encode("utf-8")
 
 
 def _rewrite_sheet(xml, sheet, values):
@@ -269,6 +300,66 @@ def _rewrite(path, parts, workbook_fn):
 
 _F_V = re.compile(r"(<c\b[^>]*?)(\st=\"(?:str|b|e|n)\")?(>\s*(?:<f\b[^>]*>.*?</f>|<f\b[^>]*/>))"
                   r"\s*<v>.*?</v>", re.S)
+
+
+def cell_value(v):
+    """A Python value as a cell of :class:`xlcalc.Book` holds it (dates as serials)."""
+    import datetime as dt
+    if v is None or isinstance(v, (bool, str, XLError)):
+        return v
+    if isinstance(v, (dt.date, dt.datetime)):
+        from xl_addin.rules.parse import to_serial
+        return float(to_serial(v.date() if isinstance(v, dt.datetime) else v))
+    return float(v)
+
+
+def evaluate_edited(book, edits):
+    """Values of every formula cell of ``book`` once ``edits`` are typed in: the filled
+    copies of one template are evaluated without parsing each copy again.
+
+    Args:
+        book: the template's Book (:func:`book_from_parts`); left unchanged.
+        edits: sheet -> {(row, col): value}; a value typed over a formula replaces it.
+    Returns:
+        {(sheet, row, col): value} of the formula cells that remain.
+    Raises:
+        Unsupported: a formula this evaluator does not know.
+    """
+    from xl_addin.sheet.xlcalc import Book
+    cells = dict(book.cells)
+    formulas = dict(book.formulas)
+    for sheet, typed in edits.items():
+        cells[sheet] = dict(cells.get(sheet, {}))
+        fs = formulas.get(sheet, {})
+        if any(k in fs for k in typed):
+            formulas[sheet] = fs = {k: f for k, f in fs.items() if k not in typed}
+        for k, v in typed.items():
+            v = cell_value(v)
+            if v is None:
+                cells[sheet].pop(k, None)
+            else:
+                cells[sheet][k] = v
+    copy = Book(cells, formulas)
+    copy.names = book.names
+    return _evaluate(copy)
+
+
+def with_values(parts, values):
+    """The parts of an xlsx with ``values`` (:func:`evaluate_edited`) as every formula
+    cell's cached value, and the calculation properties saying they are current — what
+    Excel saves (issue 20 §6: Protected View shows these, it never recalculates).
+
+    Returns:
+        a new dict name -> bytes.
+    """
+    out = dict(parts)
+    paths, _names = _sheet_paths(_Parts(parts))
+    sheets_with = {s for s, _r, _c in values}
+    for name, part in paths:
+        if name in sheets_with:
+            out[part] = _rewrite_sheet(parts[part].decode("utf-8"), name, values).encode("utf-8")
+    out["xl/workbook.xml"] = _calc_pr(parts["xl/workbook.xml"].decode("utf-8"), True).encode("utf-8")
+    return out
 
 
 def without_values(parts):
