@@ -78,3 +78,41 @@ def test_each_folder_is_listed_once_per_run(tmp_path, monkeypatch):
     assert {r[col] for r in summary[1:]} == {None}
     consolidate(demo.folder, out, C, progress=False, workers=1)
     assert dict(listed) == {f: 2 for f in folders}
+
+
+def test_a_sparse_file_in_a_dossier_is_recorded_never_hashed(tmp_path, monkeypatch):
+    """Issue 19 §7: a 256 GB sparse file inside the inbox used to be hashed byte by byte
+    (killed at 120 s). It is now recorded as sparse from its stat, and its item is missing
+    (its M code with the reason), in the 文件清单 and the dossier's findings alike."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bombs import sparse_file
+    from master_sheets import sheet
+
+    from xl_addin.consolidate import walk
+    inbox = tmp_path / "收件"
+    made = write_dossier(inbox / "浦东" / "甲", "服务类", campaign=C)
+    db = made["files"]["database"]
+    db.unlink()
+    sparse_file(db)
+    sparse_file(inbox / "浦东" / "大表格.xlsx", 2**40)  # 1 TB, named as a workbook
+    hashed = []
+    real = walk.sha256
+    monkeypatch.setattr(walk, "sha256", lambda p, *a: hashed.append(p.name) or real(p, *a))
+    out = tmp_path / "汇总.xlsx"
+    consolidate(inbox, out, C, progress=False, workers=1)
+    assert db.name not in hashed and "大表格.xlsx" not in hashed and "申请书.xlsx" in hashed
+    files = {r["文件"]: r for r in sheet(out, "文件清单")}
+    row = files[f"浦东/甲/{db.name}"]
+    assert (row["状态"], row["原因/说明"], row["SHA-256"]) == (
+        "已忽略", "稀疏文件（标称 256 GB，实际只占 0 字节），不是真实的文件内容，未读取", "")
+    row = files["浦东/大表格.xlsx"]
+    assert (row["状态"], row["原因/说明"]) == (
+        "已拒收", "稀疏文件（标称 1 TB，实际只占 0 字节），不是真实的文件内容，未读取；"
+                 "请提交正常大小的 .xlsx 工作簿")
+    issues = [r["问题说明"] for r in sheet(out, "问题清单") if r.get("问题代码") == "M10"]
+    assert issues == [f"“{db.name}”是稀疏文件（标称 256 GB，实际只占 0 字节），不是真实的文件内容，"
+                      "不能算作数据库（M10）"]
+    summary = sheet(out, "汇总")
+    assert [r["申报材料"] for r in summary if r["企业名称"]] == ["缺 1 项"]

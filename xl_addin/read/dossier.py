@@ -335,7 +335,9 @@ def check_dossier(folder, campaign):
                     if it["key"] in have]
         if unticked:
             res.notes.append(f"材料清单中有 {len(unticked)} 项未选“{c.dossier['provided']}”，"
-                             f"但文件夹中有其文件，以文件为准：{'、'.join(unticked)}")
+                             f"但文件夹中有其文件，以文件为准：{'、'.join(unticked)}"
+                             f"（请在申请书的材料清单中改选“{c.dossier['provided']}”，"
+                             "表格中的提示才会一致）")
     rep = res.files.get(c.dossier["report"]) or []
     docx = [folder_file for folder_file in rest if folder_file.name in rep
             and folder_file.suffix.lower() == ".docx" and problem(folder_file, folder) is None]
