@@ -104,9 +104,44 @@ def _read_csv(p):
     return _to_dicts(p, rows)
 
 
+# The bounds of read/workbook.py (issue 19 §7: zip member sizes are checked before any .xlsx
+# is parsed); a table staff export is far below them.
+ZIP_MAX_ENTRIES = 5000
+ZIP_MAX_ENTRY = 60 * 1024 * 1024
+ZIP_MAX_TOTAL = 200 * 1024 * 1024
+ZIP_MAX_RATIO = 120  # inflated / compressed, above ZIP_RATIO_FLOOR
+ZIP_RATIO_FLOOR = 2 * 1024 * 1024
+
+
+def zip_bounds_reason(path):
+    """Why a zip (an .xlsx) is not to be inflated — too many parts, a part or the whole too
+    large once inflated, a compression ratio no real file has — or "" when it is fine.
+    Only the zip's directory is read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return "不是有效的 .xlsx 文件（可能已损坏或已加密）"
+    if len(infos) > ZIP_MAX_ENTRIES:
+        return f"压缩包内文件过多（{len(infos)} 个），疑似异常文件，未读取"
+    total = 0
+    for i in infos:
+        total += i.file_size
+        if i.file_size > ZIP_MAX_ENTRY or total > ZIP_MAX_TOTAL:
+            return (f"解压后过大（{i.filename} 声明 {i.file_size // 2**20} MB），"
+                    "疑似压缩炸弹或超大工作表，未读取")
+        if i.file_size > ZIP_RATIO_FLOOR and i.file_size > ZIP_MAX_RATIO * max(1, i.compress_size):
+            return (f"压缩比异常（{i.filename} 为 {i.file_size // max(1, i.compress_size)} 倍），"
+                    "疑似压缩炸弹，未读取")
+    return ""
+
+
 def _read_xlsx(p):
     if not zipfile.is_zipfile(p):
         raise InputFileError(p, "不是有效的 .xlsx 文件（可能已损坏或已加密）")
+    bad = zip_bounds_reason(p)
+    if bad:
+        raise InputFileError(p, bad)
     try:
         from python_calamine import CalamineWorkbook
         wb = CalamineWorkbook.from_path(str(p))

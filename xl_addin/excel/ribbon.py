@@ -106,9 +106,11 @@ def _safe_alert(book, text, critical=False):
         _log_exception()
 
 
-def _campaign():
-    from xl_addin.rules.campaign import load
-    return load()
+def _campaign(where=None, years=None):
+    """The campaign a button runs for, as `saq` chooses it (read/year.py): the folder's
+    活动.toml, else the year the files say (``years``), else the program's current one."""
+    from xl_addin.read.year import choose
+    return choose(None, where, years, "在“活动.toml”中写明年度（saq init {year}）后重试").campaign
 
 
 def _folder_of(book):
@@ -192,7 +194,9 @@ def check_workbook(book):
     from xl_addin.read.check import check_file
     with tempfile.TemporaryDirectory(prefix="saq-check-") as folder:
         try:
-            res = check_file(saved_copy(book, folder), _campaign())
+            from xl_addin.read.year import file_years
+            copy = saved_copy(book, folder)
+            res = check_file(copy, _campaign(_folder_of(book), file_years(copy)))
         except InputFileError as e:
             raise SaqError(f"当前工作簿“{book.name}”无法校验：{e.reason}") from None
     rows = write_check_sheet(book, res)
@@ -299,7 +303,9 @@ def consolidate_folder(book):
     from xl_addin.consolidate import consolidate, summary_lines
     folder = ask_folder(book, "选择存放申请书和推荐表的文件夹")
     out = folder / f"汇总_{dt.date.today():%Y%m%d}.xlsx"
-    result = consolidate(folder, out, _campaign(), progress=False)
+    from xl_addin.read.year import folder_years
+    result = consolidate(folder, out, _campaign(folder, folder_years(folder, skip=(out,))),
+                         progress=False)
     lines = summary_lines(result) + list(result.messages)
     _open(book, result.written_to)
     _alert(book, "汇总完成。\n" + "\n".join(lines) + f"\n总表：{result.written_to}")
@@ -315,7 +321,9 @@ def make_expert_sheets(book):
     except Cancelled:
         experts = master.parent / "专家名单.xlsx"
     out = master.parent / "专家评审"
-    run = workflow.run_assign(master, experts, out, _campaign())
+    from xl_addin.read.year import file_years
+    run = workflow.run_assign(master, experts, out,
+                              _campaign(master, file_years(master, kinds=("master",))))
     if run.template:
         _open(book, run.template)
         _alert(book, f"已生成空白专家名单：{run.template}\n"
@@ -329,7 +337,10 @@ def collect_expert_scores(book):
     """汇总专家评分: the review folder with the returned workbooks → results, opened (issue 5)."""
     from xl_addin.review import workflow
     folder = ask_folder(book, "选择专家评审文件夹（生成评分表时的“专家评审”文件夹）")
-    res, path = workflow.run_collect(folder, folder.parent / "评审结果.xlsx", _campaign())
+    from xl_addin.read.year import file_years
+    from xl_addin.review.manifest import FILE_NAME, TEMPLATE_ID
+    c = _campaign(folder, file_years(folder / FILE_NAME, kinds=(TEMPLATE_ID,)))
+    res, path = workflow.run_collect(folder, folder.parent / "评审结果.xlsx", c)
     _open(book, path)
     _alert(book, "\n".join(workflow.collect_summary(res, path)))
 

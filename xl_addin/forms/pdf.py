@@ -97,6 +97,8 @@ def to_pdf(path, out=None, timeout=TIMEOUT):
     target = Path(out) if out else p.with_suffix(".pdf")
     if not soffice():  # before reading the workbook: the same message as convert's
         raise OutputFileError(target, NO_SOFFICE)
+    from xl_addin.read.workbook import preflight
+    preflight(p)  # size, zip members, sheet extents: before openpyxl parses it (issue 19 §7)
     with tempfile.TemporaryDirectory(prefix="saq_pdf_") as d:
         work = Path(d) / "print.xlsx"
         _printable_copy(p, work)
