@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import io
+import re
+import zipfile
 
 import pytest
 
@@ -89,10 +93,98 @@ def test_fast_filled_values_are_what_was_asked(written):
         assert len(listed) == len(a.respondents)
 
 
-def test_cli_demo_runs_and_says_where_the_master_is(tmp_path, capsys):
-    code = main(["demo", str(tmp_path / "d"), "-q"])
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def cli_demo(tmp_path_factory):
+    """`saq demo` once: (folder, its output, exit code)."""
+    d = tmp_path_factory.mktemp("demo") / "d"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["demo", str(d), "-q"])
+    return d, out.getvalue(), code
+
+
+def test_cli_demo_runs_and_says_where_the_master_is(cli_demo):
+    d, out, code = cli_demo
     assert code == 0
-    master = tmp_path / "d" / "汇总表.xlsx"
-    assert master.exists() and str(master) in out
-    assert "申请" in out and "拒收" in out
+    master = d / "汇总表.xlsx"
+    inbox = d / "收件"
+    files = sum(1 for p in inbox.rglob("*") if p.is_file())
+    lines = out.splitlines()
+    assert lines[:3] == [
+        f"示例活动已生成：{inbox}（18 个推荐单位、160 份申请书（各有申报材料文件夹）、10 个问题文件）",
+        f"活动年度：2023（已写入 {d / '活动.toml'}，在该文件夹中运行的 saq 命令都按此年度）",
+        f"文件 {files} 个：已导入 178，已拒收 8，已忽略 {files - 186}"]
+    assert master.exists() and f"汇总表：{master}" in lines
+    assert lines[-1] == "请用 Excel 打开上面的汇总表；示例文件在同一文件夹的“收件”中。"
+
+
+def test_demo_folder_says_its_year(cli_demo):
+    """Issue 20 §7: the demo writes 活动.toml, so saq run on it later uses its year."""
+    from xl_addin.read.year import find_setting, read_setting
+    d, _out, _code = cli_demo
+    assert read_setting(d / "活动.toml") == 2023
+    assert find_setting(next((d / "收件").rglob("申请书_*.xlsx"))) == d / "活动.toml"
+
+
+_FORMULA_CELL = re.compile(rb"<c\b[^>]*?(?:/>|>(.*?)</c>)", re.S)
+
+
+def _formulas_without_value(path):
+    n = 0
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                for m in _FORMULA_CELL.finditer(z.read(name)):
+                    inner = m.group(1) or b""
+                    n += b"<f" in inner and b"<v>" not in inner
+    return n
+
+
+def test_demo_workbooks_carry_cached_values(cli_demo):
+    """Issue 20 §6: Protected View never recalculates; every formula cell of every workbook
+    of the demo has its value, as files saved by Excel do (there were 7,214 without)."""
+    d, _out, _code = cli_demo
+    books = [p for p in (d / "收件").rglob("*.xlsx") if "邮件附件" not in p.parts
+             and "被访者名单" not in p.name]
+    assert len(books) == 178
+    assert {p.name: _formulas_without_value(p) for p in books
+            if _formulas_without_value(p)} == {}
+
+
+def test_demo_checklists_match_their_dossiers(cli_demo, capsys):
+    """Issue 20 §6: each 申请书's 材料清单 is ticked to match its dossier — every demo
+    申请书 used to say 材料：缺 15 项. The dossiers: complete, but for the planted gaps."""
+    from collections import Counter
+
+    from master_sheets import sheet
+
+    from xl_addin.rules.materials import checklist_names
+    d, _out, _code = cli_demo
+    apps, _headers = demo.build(C)
+    written = [a for a in apps if a.write_workbook]
+    gaps = [a for a in written if a.dossier_missing]
+    assert len(gaps) == 3 and [a for a in written if a.dossier_na]
+    got = Counter(r["申报材料"] for r in sheet(d / "汇总表.xlsx", "汇总"))
+    assert got == Counter({"齐全": len(written) - len(gaps), "缺 1 项": len(gaps),
+                           "": len(apps) - len(written)})  # a 附件3 row with no 申请书
+    names = checklist_names(C)
+    for a in written:
+        path = next((d / "收件" / a.recommender).glob(f"*/{a.file_name}"))
+        if a.layout or a.merged:
+            continue  # the hand-laid-out workbooks carry no 材料清单
+        values = fastread.read_submission(path, names=names).values
+        assert {k: v for k, v in values.items() if v} == demo_data.checklist_answers(C, a), a.file_name
+    # `saq check 文件夹` of a dossier with a gap: exactly that item (an unticked one)
+    a = next(g for g in gaps if g.dossier_missing == ("license",))
+    folder = next((d / "收件" / a.recommender).glob(f"*/{a.file_name}")).parent
+    assert main(["check", str(folder)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"活动年度：2023（按 {d / '活动.toml'} 的设置）"
+    assert lines[-2:] == ["  [M06 错误] 缺少营业执照复印件（M06）",
+                          "有 1 项错误、0 项提醒（申报材料不齐或不符）"]
+    ok = next(a for a in written if not a.problem and not a.dossier_missing)
+    folder = next((d / "收件" / ok.recommender).glob(f"*/{ok.file_name}")).parent
+    assert main(["check", str(folder)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "材料齐全、无问题，可以提交"
+    assert main(["check", str(folder / ok.file_name)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "表格：无误；材料：齐全；可以提交"

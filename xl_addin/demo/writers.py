@@ -99,7 +99,7 @@ class FastFill:
         out = {(r, c) for s, r, c, r2, c2 in self.names.values() if s == sheet and (r, c) == (r2, c2)}
         for s, r0, c0, cols, cap in self.tables.values():
             if s == sheet:
-                out |= {(r0 + i, c0 + j) for i in range(1, cap) for j in range(len(cols))}
+                out |= {(r0 + i, c0 + j) for i in range(cap) for j in range(len(cols))}
         return out
 
     def _layout(self, sheet):
