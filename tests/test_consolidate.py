@@ -289,9 +289,15 @@ def test_stale_lock_of_a_dead_process_is_taken_over(small, tmp_path):
 # ---------------------------------------------------------------------- CLI
 def test_cli_consolidate_prints_summary(small, tmp_path, capsys):
     demo, _res, _out = small
+    # the demo's odd files include last year's template: the year must be said (issue 20 §7)
     code = main(["consolidate", str(demo.folder), "-o", str(tmp_path / "x.xlsx"), "-q"])
+    assert code == 2 and capsys.readouterr().err.startswith(
+        "错误：这些文件属于不同年度的活动（2023 年、2022 年），无法确定按哪一年处理，本次未处理：\n")
+    code = main(["consolidate", str(demo.folder), "-o", str(tmp_path / "x.xlsx"), "-q",
+                 "--campaign", "2023"])
     out = capsys.readouterr().out
     assert code == 0
+    assert out.splitlines()[0] == "活动年度：2023（按命令行 --campaign 指定）"
     assert "申请" in out and "拒收" in out and str(tmp_path / "x.xlsx") in out
 
 

@@ -144,7 +144,9 @@ def test_add_gives_recused_applications_new_experts_and_touches_nothing(folder, 
     # Nothing left to add: a second run says so and writes nothing.
     capsys.readouterr()
     assert cli.main(["review", "add", str(folder)]) == 0
-    assert capsys.readouterr().out.strip() == "没有需要增派专家的申请。"
+    assert capsys.readouterr().out.splitlines() == [
+        "活动年度：2023（取自文件中的模板年度，1 个文件一致）",  # the 分配表's (issue 20 §7)
+        "没有需要增派专家的申请。"]
 
 
 def test_add_with_a_new_expert_list(folder, tmp_path, capsys):

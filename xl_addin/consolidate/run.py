@@ -18,7 +18,7 @@ from xl_addin.consolidate.model import RunResult
 from xl_addin.consolidate.progress import Progress
 from xl_addin.consolidate.staff import StaffColumnsMissing, StaffNotes, read_staff_notes
 from xl_addin.errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
-from xl_addin.files import IMPORTED, REJECTED, changed_since, list_files, vanished_reason
+from xl_addin.files import IMPORTED, REJECTED, changed_since, list_files, terminal_text, vanished_reason
 from xl_addin.rules.campaign import load
 
 DEFAULT_NAME = "汇总表.xlsx"  # the master's name when -o names a folder
@@ -285,5 +285,5 @@ def summary_lines(result):
         f"{result.warnings} 个提醒",
         f"拒收 {len(result.rejected)} 条（见“拒收”工作表）",
         f"用时 {result.seconds:.1f} 秒",
-        f"汇总表：{result.written_to}",
+        f"汇总表：{terminal_text(result.written_to)}",
     ] + list(result.messages)
