@@ -246,7 +246,7 @@ CASES = [
     (case_million_rows, "已拒收", "过大"),
     (case_entity_bomb, "已拒收", "无法解析"),
     (case_not_ours, "已拒收", "不是本活动下发的模板"),
-    (case_last_year, "已拒收", f"{C.year - 1} 年的模板"),
+    (case_last_year, "已拒收", f"这是 {C.year - 1} 年活动的模板，本次按 {C.year} 年活动处理"),
     (case_older_version, "已导入", "模板版本 2023.0"),
     (case_renamed_sheet, "已导入", ""),
     (case_macro, "已导入", "含宏（未运行）"),
@@ -865,7 +865,9 @@ def consolidated(corpus):
     root, folder, made = corpus
     out = root / "master.xlsx"
     t0 = time.perf_counter()
-    code, stdout, stderr, rss = run_measured(["consolidate", folder, "-o", out, "-q", "-j", "1"])
+    # the corpus holds last year's template among this year's: the year is said (issue 20 §7)
+    code, stdout, stderr, rss = run_measured(["consolidate", folder, "-o", out, "-q", "-j", "1",
+                                              "--campaign", "2023"])
     seconds = time.perf_counter() - t0
     files = {f["文件"]: f for f in sheet(out, "文件清单")} if out.exists() else {}
     return {"out": out, "code": code, "stdout": stdout, "stderr": stderr, "rss": rss,
@@ -888,7 +890,8 @@ def test_whole_corpus_lists_every_entry(consolidated):
     assert sorted(files) == entries_on_disk(consolidated["folder"])
     assert {f["状态"] for f in files.values()} <= {"已导入", "已拒收", "已忽略"}
     n = Counter(f["状态"] for f in files.values())
-    line = consolidated["stdout"].splitlines()[0]
+    year, line = consolidated["stdout"].splitlines()[:2]
+    assert year == "活动年度：2023（按命令行 --campaign 指定）"
     assert line == (f"文件 {len(files)} 个：已导入 {n['已导入']}，已拒收 {n['已拒收']}，"
                     f"已忽略 {n['已忽略']}")
 

@@ -61,9 +61,9 @@ class MixedYears(SaqError):
         rows = []
         for y in order:
             names = [terminal_text(n) for n in years[y][:SHOWN_PER_YEAR]]
-            more = len(years[y]) - len(names)
-            rows.append([f"{y} 年", len(years[y]), "、".join(names) + (f" 等 {len(years[y])} 个" if more else "")])
-        table = "\n".join("  " + ln for ln in render(["年度", "文件数", "文件"], rows, 70).splitlines())
+            more = len(years[y]) > len(names)
+            rows.append([f"{y} 年", len(years[y]), "、".join(names) + ("、…" if more else "")])
+        table = "\n".join("  " + ln for ln in render(["年度", "文件数", "文件"], rows, 160).splitlines())
         top = order[0]
         which = "、".join(f"{y} 年" for y in order)
         lines = [f"这些文件属于不同年度的活动（{which}），无法确定按哪一年处理，本次未处理：",
