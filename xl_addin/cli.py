@@ -673,7 +673,8 @@ def _main(argv):
     try:
         return args.func(args)
     except SaqError as e:
-        print(f"错误：{e}", file=sys.stderr)
+        from xl_addin.files import terminal_text  # a file name's CR or ESC never reaches the terminal raw
+        print(f"错误：{terminal_text(e, lines=True)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)

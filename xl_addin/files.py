@@ -231,12 +231,19 @@ def size_note(st, max_bytes=HASH_MAX_BYTES):
 _TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
-def terminal_text(text):
+def terminal_text(text, lines=False):
     """``text`` as it can be printed: every unsafe character shown as an escape (\\r, \\x1B,
-    \\u202E); a name that is not valid text (GBK bytes) decoded as :func:`display_name` does."""
+    \\u202E); a name that is not valid text (GBK bytes) decoded as :func:`display_name` does.
+    Idempotent (a backslash is left as it is).
+
+    Args:
+        lines: keep line breaks (a message of several lines); else "\\n" is escaped too.
+    """
     text = str(text)
     if any("\udc80" <= ch <= "\udcff" for ch in text):
         text = display_name(text)[0]
+    if lines:
+        return "\n".join(_TERMINAL_UNSAFE.sub(_escape_char, ln) for ln in text.split("\n"))
     return _TERMINAL_UNSAFE.sub(_escape_char, text)
 
 
