@@ -100,6 +100,12 @@ def test_blank_lines_are_no_findings():
     assert len(D.findings_from_text("\n满意度 65 低于 70 分（E15）\n\n", C)) == 1
 
 
+def test_problems_run_together_on_one_line_are_cut_after_each_code():
+    got = D.findings_from_text("满意度 65 低于 70 分（E15）必填项“企业名称”未填写（E20） 提醒：某某（E06）", C)
+    assert [(f.code, f.severity, f.field) for f in got] == [
+        ("E15", "error", ""), ("E20", "error", "org_name"), ("E06", "warning", "")]
+
+
 def test_an_override_names_the_errors_it_overrules():
     found = D.findings_from_text("满意度 65 低于 70 分（E15）\n必填项“联系人”未填写（E20）\n"
                                  "手机号“123”不是 1 开头的 11 位数字（E21）", C)

@@ -159,11 +159,17 @@ def finding_from_line(line, campaign):
     return Finding(code, severity or base, text, fld)
 
 
+# A message ends with its code in brackets: text run together without a line break (a cell
+# pasted into one line) is cut after each code.
+_AFTER_CODE = re.compile(r"(?<=[（(][EM]\d{2}[）)])(?=\s*\S)")
+
+
 def findings_from_text(text, campaign):
     """Every line of a 问题说明 cell as Findings (blank lines left out), in their order."""
     if text is None:
         return ()
-    out = (finding_from_line(x, campaign) for x in str(text).split("\n"))
+    lines = [part for line in str(text).split("\n") for part in _AFTER_CODE.split(line)]
+    out = (finding_from_line(x, campaign) for x in lines)
     return tuple(f for f in out if f is not None)
 
 
