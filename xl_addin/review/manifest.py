@@ -14,6 +14,7 @@ from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Application, Expert, split_list
 from xl_addin.review.sheets import (
     add_table,
+    fit_row_heights,
     put,
     save_atomic,
     set_widths,
@@ -72,8 +73,6 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         manifest: Manifest; shortfalls: assign.Shortfall list;
         problems: (source, where, message) of the inputs (master, experts.xlsx).
     """
-    from openpyxl.styles import Alignment
-
     from xl_addin.review.sheets import new_workbook
     wb = new_workbook()
     ws = wb.active
@@ -99,7 +98,10 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
                               start=1):
             put(ws, r, j, v)
     add_table(ws, APPS_TABLE, 3, 1, r, len(APP_HEADERS))
-    set_widths(ws, [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50, 30, 60])
+    widths = [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50, 30, 60]
+    _wrap(ws, len(APP_HEADERS), 4, r)
+    set_widths(ws, widths)
+    fit_row_heights(ws, 4, r, widths, max_lines=12)
     ws.freeze_panes = "C4"
 
     we = wb.create_sheet("专家")
@@ -132,10 +134,10 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         for j, v in enumerate([a.id, a.org_name, a.category, why, a.uscc, a.project_name,
                                a.recommender, lvl], start=1):
             put(wn, i, j, v)
-    for row in wn.iter_rows(min_row=2, min_col=4, max_col=4):
-        for c in row:
-            c.alignment = Alignment(vertical="top", wrap_text=True)
-    set_widths(wn, [11, 26, 8, 80, 21, 22, 20, 11])
+    widths = [11, 26, 8, 80, 21, 22, 20, 11]
+    _wrap(wn, 4, 2, len(manifest.not_assigned) + 1)
+    set_widths(wn, widths)
+    fit_row_heights(wn, 2, len(manifest.not_assigned) + 1, widths, max_lines=12)
 
     wb_ = wb.create_sheet(BATCH_SHEET)
     for j, h in enumerate(BATCH_HEADERS, start=1):
@@ -161,6 +163,15 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
                     "generator_version": __version__, "per_application": manifest.k})
     return save_atomic(wb, path)
+
+
+def _wrap(ws, col, first, last):
+    """Wrap the column that holds one problem a line (P2); the rows read from the top."""
+    from openpyxl.styles import Alignment
+    top, wrap = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
+    for r in range(first, last + 1):
+        for c in range(1, ws.max_column + 1):
+            ws.cell(r, c).alignment = wrap if c == col else top
 
 
 def read_manifest(path, campaign):

@@ -53,7 +53,7 @@ def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=()):
         for j, v in enumerate(row, start=1):
             c = ws.cell(i, j)
             width = widths[j - 1] if j <= len(widths) else 10
-            long_text = isinstance(v, str) and text_width(v) > width - 1
+            long_text = isinstance(v, str) and (text_width(v) > width - 1 or "\n" in v)
             wide = j in wide_cols  # names and sentences read better left-aligned
             look = (long_text, wide)
             if look not in styles:
