@@ -60,10 +60,14 @@ def _fill(folder, man):
     S.fill_workbook(folder / man.files["丙"], C, "丙", S.OUT_OF_RANGE)
 
 
+# review says first which campaign year it used: the 分配表's (issue 20 §7)
+YEAR = "活动年度：2023（取自文件中的模板年度，1 个文件一致）"
+
+
 def test_nothing_is_added_before_any_workbook_comes_back(folder, capsys):
     rc, out = run(capsys, "review", "add", folder)
-    assert (rc, out) == (0, "尚未收到任何专家评分表：专家交回评分表后，再为回避、未交回或未完成的评分增派专家"
-                            "（P4）。\n")
+    assert (rc, out) == (0, YEAR + "\n尚未收到任何专家评分表：专家交回评分表后，再为回避、未交回或未完成的"
+                            "评分增派专家（P4）。\n")
     assert read_manifest(folder / FILE_NAME, C).batches == []
 
 
@@ -77,6 +81,7 @@ def test_add_replaces_a_missing_workbook_and_an_invalid_row(folder, capsys):
     rc, out = run(capsys, "review", "add", folder)
     assert rc == 0
     assert out.splitlines() == [
+        YEAR,
         f"已为 2 份申请增派 2 人次专家（缺少的评分：未交回 1 人次、未完成或填写无效 1 人次）；"
         f"2 份增派评分表已写入 {folder}。",
         "已有的评分表与已填的评分未改动。",
@@ -100,6 +105,7 @@ def test_a_second_run_waits_for_the_added_experts(folder, capsys):
     before = sorted(p.name for p in folder.iterdir())
     rc, out = run(capsys, "review", "add", folder)
     assert (rc, out.splitlines()) == (0, [
+        YEAR,
         "没有需要增派专家的申请。",
         "2 份申请已增派的专家尚未交回评分表（如 申请 A01：戊），暂不另派；如需另派，请加 --again。"])
     assert sorted(p.name for p in folder.iterdir()) == before  # nothing written
@@ -112,6 +118,7 @@ def test_again_replaces_the_added_experts_too_but_never_one_who_owes(folder, cap
     rc, out = run(capsys, "review", "add", folder, "--again", "--strict")
     assert rc == 1
     assert out.splitlines() == [
+        YEAR,
         "未增派给尚欠评分的专家（未交回或未完成自己的评分）：甲、戊、丙、己。",
         "注意：申请 A01 仍缺专家（已分配 3 位，需 4 位）：可评服务类的专家 1 人，另有 4 位专家尚欠评分未选，"
         "已分配过的专家不重复分配",

@@ -303,10 +303,17 @@ def consolidate_folder(book):
     from xl_addin.consolidate import consolidate, summary_lines
     folder = ask_folder(book, "选择存放申请书和推荐表的文件夹")
     out = folder / f"汇总_{dt.date.today():%Y%m%d}.xlsx"
-    from xl_addin.read.year import folder_years
-    result = consolidate(folder, out, _campaign(folder, folder_years(folder, skip=(out,))),
-                         progress=False)
-    lines = summary_lines(result) + list(result.messages)
+    from xl_addin.read.year import MixedYears, folder_years
+    note = []
+    try:
+        c = _campaign(folder, folder_years(folder, skip=(out,)))
+    except MixedYears as e:  # no --campaign in Excel: the folder's or program's year, said
+        c = _campaign(folder)
+        note = [f"注意：文件夹中的文件属于不同年度的活动（{'、'.join(f'{y} 年' for y in sorted(e.years))}），"
+                f"本次按 {c.year} 年汇总，其他年度的文件已拒收（见“文件清单”）；如应按其他年度，"
+                "请在活动文件夹中运行 saq init 年度 写明年度后重试。"]
+    result = consolidate(folder, out, c, progress=False)
+    lines = summary_lines(result) + list(result.messages) + note
     _open(book, result.written_to)
     _alert(book, "汇总完成。\n" + "\n".join(lines) + f"\n总表：{result.written_to}")
 
