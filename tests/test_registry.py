@@ -37,6 +37,14 @@ def campaign_2024(tmp_path):
     return c
 
 
+def as_year(c, year):
+    """The campaign ``c`` relabelled as ``year`` (its lists then state that year, P7)."""
+    import dataclasses
+    y, y0 = str(c.year), str(year)
+    return dataclasses.replace(c, year=year, title=c.title.replace(y, y0), stages={
+        k: (v.replace(y, y0) if isinstance(v, str) else v) for k, v in c.stages.items()})
+
+
 def code(n):
     return make(f"9131011{n:010d}"[:17])
 
@@ -74,8 +82,10 @@ def reg_2023(tmp_path, capsys):
                    "--by", "测试员"])
     out, err = capsys.readouterr()
     assert rc == 0 and err == ""
-    assert out.splitlines()[0] == (f"2023 年结果已导入评价档案 {reg}：新增 2 项，与档案相同 0 项，"
-                                   "等级变更 0 项（已记入审计记录）。")
+    # P8: a registry is made only by saying so
+    assert out.splitlines()[:2] == [f"已新建评价档案：{reg}（此前没有评价档案）。",
+                                    f"2023 年结果已导入评价档案 {reg}：新增 2 项，与档案相同 0 项，"
+                                    "等级变更 0 项（已记入审计记录）。"]
     return reg
 
 
@@ -133,13 +143,19 @@ def test_simple_table_import_lists_every_row_it_skips(tmp_path):
 
 
 def test_reimport_with_a_changed_level_leaves_an_audit_line(tmp_path):
+    """P7: a changed level of a year already held needs --replace; then it is audited."""
+    from xl_addin.review.history import NeedsReplace
     reg = tmp_path / "r.sqlite"
     for level in ("用户满意", "用户满意亮诺"):
         lst = write_xlsx(tmp_path / "l.xlsx", C23,
                          [Listed("甲公司", "甲服务", "服务类", C23.levels[[lv.name for lv in
                                                                      C23.levels].index(level)].rank,
                                  PASSED)], "发布")
-        res = import_history(lst, 2023, reg, C23, who="测试员")
+        try:
+            res = import_history(lst, 2023, reg, C23, who="测试员")
+        except NeedsReplace as e:
+            assert e.details == ["  变更：甲公司（服务类·甲服务）：“用户满意” → “用户满意亮诺”"]
+            res = import_history(lst, 2023, reg, C23, who="测试员", replace=True)
     assert res.changed == 1
     with registry.Registry(reg) as r:
         trail = [a for a in r.audit_rows() if a["field"] == "等级"]
@@ -176,7 +192,7 @@ def test_saq_check_looks_the_applicant_up_in_the_registry(tmp_path, capsys):
     assert cli.main(["check", str(book)]) in (0, 1)
     out, _ = capsys.readouterr()
     assert "E06" not in out  # no registry: the declared pass stands
-    lst = write_xlsx(tmp_path / "发布名单_2022.xlsx", C23,
+    lst = write_xlsx(tmp_path / "发布名单_2022.xlsx", as_year(C23, 2022),  # P7: a 2022 list
                      [Listed("别的公司", "别的服务", "服务类", 4, PASSED)], "发布")
     reg = tmp_path / "档案" / "评价档案.sqlite"
     assert cli.main(["history", "import", str(lst), "--year", "2022", "--registry",

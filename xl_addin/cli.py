@@ -329,10 +329,19 @@ def _date(what):
 
 def cmd_history(args):
     from xl_addin.registry import FILE_NAME
-    from xl_addin.review.history import import_history, summary_lines
-    res = import_history(args.file, args.year, args.registry or FILE_NAME, _campaign(args),
-                         args.by)
-    print("\n".join(summary_lines(res)))
+    from xl_addin.review import history
+    reg = args.registry or FILE_NAME
+    if args.history_cmd == "verify":  # issue 19: the audit's hash chain
+        lines, code = history.verify(reg, getattr(args, "by", None))
+        print("\n".join(lines))
+        return code
+    if args.history_cmd == "audit":
+        path, n = history.export_audit(reg, args.output, args.year)
+        print(f"已导出审计记录 {n} 条：{path}")
+        return 0
+    res = history.import_history(args.file, args.year, reg, _campaign(args), args.by,
+                                 replace=args.replace)
+    print("\n".join(history.summary_lines(res)))
     return 0
 
 
@@ -345,8 +354,20 @@ def _configure_history(sp):
     i.add_argument("--year", type=int, required=True, help="名单所属年度，如 2022")
     i.add_argument("--registry", default=None, help="评价档案文件，默认当前文件夹的 评价档案.sqlite")
     i.add_argument("--by", default=None, help="操作人（默认为系统登录名）")
+    i.add_argument("--replace", action="store_true",
+                   help="档案中已有该年度结果时，以本名单为准（新增、变更、撤销，逐项记入审计记录）")
     i.add_argument("--campaign", default=argparse.SUPPRESS,
                    help=CAMPAIGN_HELP)
+    v = sub.add_parser("verify", help="检查审计记录的哈希链：报告第一处被改动或删除的记录",
+                       description="检查审计记录的哈希链：报告第一处被改动或删除的记录（退出码 0 完整，1 有断开）")
+    v.add_argument("--registry", default=None, help="评价档案文件，默认当前文件夹的 评价档案.sqlite")
+    a = sub.add_parser("audit", help="把全部审计记录导出为 .xlsx（评定工作簿只列最近的记录）",
+                       description="把全部审计记录导出为 .xlsx（评定工作簿只列最近的记录）")
+    a.add_argument("--registry", default=None, help="评价档案文件，默认当前文件夹的 评价档案.sqlite")
+    a.add_argument("--year", type=int, default=None, help="只导出该年度的记录")
+    a.add_argument("-o", "--output", default="审计记录.xlsx", help="输出文件，默认 审计记录.xlsx")
+    for x in (v, a):
+        x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)
 
 
 def cmd_stage(args):
@@ -360,7 +381,9 @@ def cmd_stage(args):
         return 0
     if args.stage_cmd in ("start", "update"):
         run = stages.update(args.workbook, c, getattr(args, "folder", None), args.registry,
-                            args.by)
+                            args.by, create=args.stage_cmd == "start", refresh=args.refresh)
+    elif args.stage_cmd == "reopen":
+        run = stages.reopen(args.workbook, c, args.reason, args.registry, args.by)
     elif args.stage_cmd == "publicize":
         run = stages.publicize(args.workbook, c, args.start,
                                args.output, args.registry, args.by, pdf)
@@ -385,18 +408,25 @@ def _configure_stage(sp):
                     help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；天数见规则 C5")
     pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
                         description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
+    ro = sub.add_parser("reopen", help="发布后重新开放（须说明理由，记入审计记录），之后才能更改结果",
+                        description="发布后本年度结果冻结（规则 P5）；重新开放须说明理由，记入审计记录，"
+                                    "改动后须重新发布")
+    ro.add_argument("--reason", required=True, help="重新开放的理由（记入审计记录）")
     ex = sub.add_parser("example", help="演示用：在示例活动文件夹中生成专家名单和上一年的发布名单",
                         description="演示用：在示例活动文件夹（saq demo 生成）中生成专家名单.xlsx 和上一年的发布名单")
     ex.add_argument("folder", nargs="?", default="saq_demo", help="示例活动文件夹，默认 saq_demo")
     ex.add_argument("--campaign", default=argparse.SUPPRESS,
                     help=CAMPAIGN_HELP)
-    for x in (up, pz, pb):
+    for x in (up, pz, pb, ro):
         x.add_argument("workbook", help="评定工作簿（saq stage start 生成）")
+    for x in (st, up):
+        x.add_argument("--refresh", action="store_true",
+                       help="按评价档案重写评定工作簿，放弃其中未记录的改动（旧副本、表格被改坏时）")
     pb.add_argument("--date", default=None, type=_date("发布日期"), help="发布日期（如 2023-09-28），默认今天")
     for x in (pz, pb):
         x.add_argument("-o", "--output", default=None, help="名单输出文件夹，默认与评定工作簿相同")
         x.add_argument("--no-pdf", action="store_true", help="不生成 PDF（无 LibreOffice 时）")
-    for x in (st, up, pz, pb):
+    for x in (st, up, pz, pb, ro):
         x.add_argument("--registry", default=None,
                        help="评价档案文件，默认评定工作簿所在文件夹的 评价档案.sqlite")
         x.add_argument("--by", default=None, help="操作人（默认为系统登录名），记入审计记录")
@@ -404,9 +434,11 @@ def _configure_stage(sp):
                        help=CAMPAIGN_HELP)
 
 
-COMMANDS["history"] = (cmd_history, "评价档案：import 导入往年发布名单", _configure_history)
+COMMANDS["history"] = (cmd_history, "评价档案：import 导入往年发布名单，verify 检查审计记录，audit 导出审计记录",
+                       _configure_history)
 COMMANDS["stage"] = (cmd_stage, "专家评审之后的阶段：start、update（合议、现场评审、审定）、"
-                                "publicize（公示）、publish（发布）", _configure_stage)
+                                "publicize（公示）、publish（发布）、reopen（发布后重新开放）",
+                     _configure_stage)
 
 
 def build_parser():
@@ -516,10 +548,52 @@ def _quiet_stdout():
 EXIT_BROKEN_PIPE = 141  # as a shell reports a command ended by SIGPIPE
 
 
+# Characters that move the cursor, recolour or rewrite the terminal (CR, ESC, the other
+# C0/C1 controls, DEL) or reorder text (bidi overrides): shown as escapes, never sent raw
+# (issue 19 §10: a carriage return in a name could overwrite the verdict line).
+_TERMINAL_CONTROL = None
+
+
+def terminal_text(text):
+    """``text`` with every control character but newline and tab shown as an escape."""
+    global _TERMINAL_CONTROL
+    if _TERMINAL_CONTROL is None:
+        import re
+        _TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    if not _TERMINAL_CONTROL.search(text):
+        return text
+    # \x1B for C0 (as the workbooks show them); \u0085 from DEL up, which JSON reads back
+    return _TERMINAL_CONTROL.sub(lambda m: (f"\\x{ord(m.group()):02X}" if m.group() < "\x20"
+                                            else f"\\u{ord(m.group()):04X}"), text)
+
+
+class _SafeStream:
+    """A text stream whose writes are :func:`terminal_text`-ed (stdout of the CLI)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(terminal_text(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _safe_stdout():
+    old = sys.stdout
+    sys.stdout = _SafeStream(old)
+    try:
+        yield
+    finally:
+        sys.stdout = old
+
+
 def main(argv=None):
     """The `saq` command. Returns the exit code; never a traceback (issue 12 §9)."""
     try:
-        with chinese_argparse():
+        with chinese_argparse(), _safe_stdout():
             code = _main(argv)
         sys.stdout.flush()
         return code
@@ -552,7 +626,9 @@ def _main(argv):
     try:
         return args.func(args)
     except SaqError as e:
-        print(f"错误：{e}", file=sys.stderr)
+        for line in getattr(e, "details", ()):  # e.g. a stale copy's conflicts (issue 19)
+            print(line)
+        print(f"错误：{terminal_text(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
