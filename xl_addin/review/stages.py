@@ -63,7 +63,7 @@ from xl_addin.review.sheets import (
     write_meta,
 )
 from xl_addin.review.staging import Staging, open_by, remove_stale_temps
-from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
+from xl_addin.review.xlread import open_workbook, read_meta, table_rows
 from xl_addin.rules import parse
 from xl_addin.rules.stars import needs_onsite_review
 from xl_addin.tables import clean_text
@@ -139,6 +139,7 @@ SHEETS = {
     PUBLICATION: Sheet("公示", "publication", {"异议与处理": "text"}, "异议与处理"),
 }
 KEY_COLUMN = "申请编号"
+EMPTY = "（无）"  # written under the header of a sheet without rows
 
 
 @dataclass
@@ -342,12 +343,23 @@ class Reading:
 
 
 def _locate(book, sh):
-    """(sheet, header row, {header: column}) of a stage table, with the headers as the cells
-    read now (a renamed header is renamed here even when the table's own list is not)."""
-    where = find_table(book, sh.table, [KEY_COLUMN] + list(sh.inputs)[:1])
-    if where is None:
+    """(sheet, header row, {header: column}) of a stage table: the Excel table by its name,
+    else (a table turned into a range) the header row of the sheet of the same title that
+    holds 申请编号. The headers are the cells as read now: a renamed header is renamed here
+    even when the table's own column list is not."""
+    found = None
+    for name, t in book.sub.tables.items():
+        if name.lower() == sh.table.lower():
+            found = (t.sheet, t.first_row - 1)
+            break
+    if found is None and sh.title in book.sheetnames:
+        for r, row in enumerate(book.rows(sh.title)[:30], start=1):
+            if any(_key(v) == _key(KEY_COLUMN) for v in row):
+                found = (sh.title, r)
+                break
+    if found is None:
         return None
-    sheet, hr, _cols = where
+    sheet, hr = found
     grid = book.rows(sheet)
     header = grid[hr - 1] if 0 < hr <= len(grid) else []
     cols = {}
@@ -402,6 +414,9 @@ def _read_sheet(book, where, stage, sh, expect, byid, campaign, baseline, out):
     seen, unknown, blank_id = {}, [], []
     for r, raw in table_rows(book, where, stop_blank=False):
         app_id = parse.text(raw.get(_key(KEY_COLUMN)))
+        if app_id == parse.text(EMPTY) and all(parse.is_blank(raw.get(_key(h)))
+                                                for h in sh.inputs):
+            continue  # the placeholder under the header of an empty sheet
         if not app_id:
             if any(not parse.is_blank(raw.get(_key(h))) for h in sh.inputs):
                 blank_id.append(r)
@@ -593,7 +608,7 @@ def _write_sheet(wb, title, heading, notes, headers, rows, widths, table, inputs
     if rows:
         add_table(ws, table, hr, 1, last, len(headers), style="TableStyleLight1")
     else:
-        put(ws, hr + 1, 1, "（无）")
+        put(ws, hr + 1, 1, EMPTY)
     for h, choices in (validations or {}).items():
         if h in headers and rows:
             col = ws.cell(hr, headers.index(h) + 1).column_letter
@@ -983,6 +998,9 @@ def _run(workbook, campaign, command, act=None, review_folder=None, registry=Non
         raise InputFileError(wbp, "评定工作簿不存在；请先运行 saq stage start 专家评审文件夹 -o 评定.xlsx")
     rp = _registry_path(wbp, found.meta, registry)
     _check_present(rp, found, create)
+    if rp.exists():  # fail fast, before the review is read (checked again under the lock)
+        with regmod.Registry(rp, create=False, readonly=True) as peek:
+            _check_identity(peek, found)
     folder = Path(folder)
     if not folder.is_absolute() and not review_folder:
         folder = wbp.parent / folder  # recorded relative to the workbook
