@@ -22,7 +22,7 @@ class OutputFileError(SaqError):
     """A result cannot be written where the user asked."""
 
     def __init__(self, path, message):
-        self.path = str(path)
+        self.path, self.reason = str(path), message
         super().__init__(f"无法写入文件 {self.path}：{message}")
 
 

@@ -145,7 +145,17 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
     para(st.get("publisher", ""), align="right", space_after=2)
     if issued:
         para(_fmt_date(issued), align="right")
-    return write_atomic(path, doc.save)
+    return write_atomic(path, lambda tmp: _save_docx(doc, tmp))
+
+
+def _save_docx(doc, path):
+    """Save through memory: python-docx writing straight to a file that fails (a full
+    disk) leaves a zip file open, whose clean-up later prints a traceback."""
+    import io
+    buf = io.BytesIO()
+    doc.save(buf)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
 
 
 def _set_widths(table, widths):

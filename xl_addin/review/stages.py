@@ -1193,15 +1193,20 @@ def publicize(workbook, campaign, start=None, out_dir=None, registry=None, who=N
 
 
 def _write_lists(s, items, kind, window, issued):
-    """公示名单 / 发布名单 (.docx, .xlsx, .pdf) to staged temporary files."""
+    """公示名单 / 发布名单 (.docx, .xlsx, .pdf) to staged temporary files; a failure names
+    the list and says that nothing changed (the transaction is rolled back)."""
     name = f"{kind}名单"
-    docx_final = s.out_dir / f"{name}.docx"
+    undone = f"本次未{kind}，评价档案和文件夹都未改动"
+    docx_final, xlsx_final = s.out_dir / f"{name}.docx", s.out_dir / f"{name}.xlsx"
     docx_tmp = s.staging.temp_for(docx_final)
-    write_docx(docx_tmp, s.campaign, items, kind, window if kind == "公示" else None,
-               issued=issued)
-    xlsx_final = s.out_dir / f"{name}.xlsx"
-    write_xlsx(s.staging.temp_for(xlsx_final), s.campaign, items, kind,
-               window if kind == "公示" else None)
+    try:
+        write_docx(docx_tmp, s.campaign, items, kind, window if kind == "公示" else None,
+                   issued=issued)
+        write_xlsx(s.staging.temp_for(xlsx_final), s.campaign, items, kind,
+                   window if kind == "公示" else None)
+    except OutputFileError as e:
+        final = xlsx_final if Path(e.path).suffix == ".xlsx" else docx_final
+        raise OutputFileError(final, f"{e.reason}；{undone}") from None
     outs = [docx_final, xlsx_final]
     if s.pdf:
         pdf_final = s.out_dir / f"{name}.pdf"
@@ -1209,10 +1214,9 @@ def _write_lists(s, items, kind, window, issued):
         try:
             docx_to_pdf(docx_tmp, pdf_tmp)
         except OutputFileError as e:
-            why = str(e).split("：", 1)[-1].split("；")[0]
-            raise StageError(f"{name}的 PDF 无法生成（{why}）；本次未{'发布' if kind == '发布' else '公示'}，"
-                             "评价档案和文件夹都未改动。可安装 LibreOffice（libreoffice-writer-nogui）后"
-                             "重新运行，或加 --no-pdf 只生成 .docx 和 .xlsx") from None
+            why = e.reason.split("；")[0]
+            raise StageError(f"{name}的 PDF 无法生成（{why}）；{undone}。可安装 LibreOffice"
+                             "（libreoffice-writer-nogui）后重新运行，或加 --no-pdf 只生成 .docx 和 .xlsx") from None
         outs.insert(1, pdf_final)
     s.run.outputs += outs
 
