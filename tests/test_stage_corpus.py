@@ -31,6 +31,7 @@ from xl_addin import registry as regmod
 
 TRACEBACK = re.compile(r"Traceback|\b[A-Z][A-Za-z]+(?:Error|Exception)\b")
 CHINESE = re.compile("[\u4e00-\u9fff]")
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def reg_state(p):
     if not p.exists():
         return None
     data = p.read_bytes()
-    if not data.startswith(regmod.SQLITE_MAGIC):
+    if not data.startswith(SQLITE_MAGIC):
         return hashlib.sha256(data).hexdigest()
     db = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
     try:
@@ -864,7 +865,7 @@ def test_stage_case(bases, tmp_path, make, monkeypatch):
 
 
 def _is_registry(p):
-    if not Path(p).exists() or Path(p).read_bytes()[:16] != regmod.SQLITE_MAGIC:
+    if not Path(p).exists() or Path(p).read_bytes()[:16] != SQLITE_MAGIC:
         return False
     try:
         return bool(q(p, "SELECT 1 FROM sqlite_master WHERE name='decisions'"))

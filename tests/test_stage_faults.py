@@ -147,7 +147,7 @@ def _big_history(path, n, year):
     for i in range(n):
         lines.append(f"{make(f'91310000{i:09d}')},上海测试{i}有限公司,服务类,服务{i},"
                      f"{rnd.choice(levels)}")
-    path.write_text(f"{year}年测试名单\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def test_killed_history_import_leaves_all_or_nothing(bases, tmp_path):
