@@ -24,7 +24,9 @@ trail (the stage workbook shows the newest lines only).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import re
 from dataclasses import dataclass, field
@@ -129,7 +131,7 @@ def _from_grid(p, grid, meta=None, best=None):
             out = []
             for n, vals in enumerate(grid[r:], start=r + 1):
                 item = {k: (vals[j] if j < len(vals) else None) for k, j in cols.items()}
-                if all(parse.is_blank(v) for v in item.values()):
+                if _blank_row(item.values()):
                     continue
                 out.append((n, item))
                 if len(out) > MAX_ROWS:
@@ -233,6 +235,26 @@ class _Reader:
         return got
 
 
+_CODE = re.compile("[0-9A-Z]{18}")
+
+
+def _text(v):
+    """:func:`verbatim`, quicker for the common case: text of 4 characters or more after
+    trimming cannot be a blank spelling (parse.BLANK_WORDS), so it is only trimmed."""
+    if type(v) is str:
+        t = v.strip()
+        if len(t.strip(" \u3000")) >= 4:
+            return t
+    return verbatim(v)
+
+
+def _blank_row(values):
+    for v in values:  # most rows: a long text decides at once
+        if v is not None and (type(v) is not str or len(v) > 4 or _text(v) != ""):
+            return False
+    return True
+
+
 def _results(table, campaign, res):
     """{(uscc, category, project): (org, level name, rank, row)}; every other row goes to
     ``res.skipped`` with its reason."""
@@ -240,11 +262,13 @@ def _results(table, campaign, res):
     rd = _Reader(campaign)
     confirm = table.template == MATCH_TEMPLATE
     for r, item in table.rows:
-        name = verbatim(item.get("org_name"))
+        name = _text(item.get("org_name"))
         if confirm and parse.norm(verbatim(item.get("confirm"))) != "是":
             res.skipped.append((r, f"{name or '（无名称）'}：“确认”列不是“是”，未导入"))
             continue
-        uscc = parse.norm(verbatim(item.get("uscc"))).upper().replace(" ", "")
+        uscc = _text(item.get("uscc"))
+        if not _CODE.fullmatch(uscc):
+            uscc = parse.norm(uscc).upper().replace(" ", "")
         if not uscc:
             res.skipped.append((r, f"{name or '（无名称）'}：统一社会信用代码为空，未导入"))
             continue
@@ -261,7 +285,7 @@ def _results(table, campaign, res):
         if cat is None or rank is None:
             res.skipped.append((r, f"{name}：申请类别或等级为空，未导入"))
             continue
-        project = verbatim(item.get("project_name"))
+        project = _text(item.get("project_name"))
         key = (uscc, cat, project)
         if key in seen:
             res.skipped.append((r, f"{name}：与第 {seen[key]} 行重复，未重复导入"))
@@ -293,6 +317,22 @@ def import_history(path, year, registry_path, campaign, who=None, replace=False)
     """
     p = Path(path)
     res = ImportResult(p, int(year), Path(registry_path))
+    with _no_gc():  # bounded input, no cycles: the collector would only rescan the rows
+        return _import(p, res, campaign, who, replace)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _import(p, res, campaign, who, replace):
     table = _read(p)
     if table.stated and table.stated[0] != res.year:
         raise InputFileError(p, f"名单写明是 {table.stated[0]} 年（{table.stated[1]}），与 --year "
@@ -314,9 +354,9 @@ def import_history(path, year, registry_path, campaign, who=None, replace=False)
             if held and (new or changed) and not replace:
                 raise NeedsReplace(_replace_message(res, held, new, changed, gone),
                                    _change_lines(held, listed, new, changed, gone))
+            put = set(new) | set(changed)
             reg.put_results(res.year, [(k[0], v[0], k[1], k[2], v[1], v[2])
-                                       for k, v in listed.items()
-                                       if k in new or k in changed], source)
+                                       for k, v in listed.items() if k in put], source)
             lines, at = [], regmod.now()
             if replace and held:
                 res.replaced = True
