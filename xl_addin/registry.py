@@ -671,18 +671,22 @@ class Registry:
             last: only the newest ``last`` lines (the stage workbook shows a bounded trail;
                 a command reads only the lines it needs, issue 19 §7).
         """
-        q = "SELECT " + ",".join(AUDIT_COLUMNS) + " FROM audit"
-        args = []
-        if year is not None:
-            q += " WHERE (year=? OR year IS NULL)"
-            args.append(year)
-        if last is not None:
-            q += " ORDER BY id DESC LIMIT ?"
-            args.append(int(last))
-            rows = self.db.execute(q, args).fetchall()[::-1]
-        else:
+        cols = "SELECT id, " + ",".join(AUDIT_COLUMNS) + " FROM audit"
+        if last is None:
+            q, args = cols, ()
+            if year is not None:
+                q, args = cols + " WHERE year=? OR year IS NULL", (year,)
             rows = self.db.execute(q + " ORDER BY id", args).fetchall()
-        return [dict(zip(AUDIT_COLUMNS, r)) for r in rows]
+        elif year is None:
+            rows = self.db.execute(cols + " ORDER BY id DESC LIMIT ?", (int(last),)).fetchall()
+        else:  # each part walks its index backwards and stops: no sort of the whole trail
+            rows = self.db.execute(cols + " WHERE year=? ORDER BY id DESC LIMIT ?",
+                                   (year, int(last))).fetchall()
+            rows += self.db.execute(cols + " WHERE year IS NULL ORDER BY id DESC LIMIT ?",
+                                    (int(last),)).fetchall()
+            rows = sorted(rows, reverse=True)[:int(last)]
+        rows.sort()
+        return [dict(zip(AUDIT_COLUMNS, r[1:])) for r in rows]
 
     @_guarded
     def audit_count(self, year=None):

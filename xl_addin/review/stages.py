@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -578,16 +579,25 @@ def _write_sheet(wb, title, heading, notes, headers, rows, widths, table, inputs
     fill = PatternFill("solid", fgColor=INPUT_FILL)
     mark = PatternFill("solid", fgColor="FCE4D6")
     in_cols = {headers.index(h) + 1 for h in inputs if h in headers}
+    marked = set(mark_rows)
+    styles = {}  # a style made once, then copied: styling each cell is slow in openpyxl
     for i, row in enumerate(rows, start=hr + 1):
         for j, v in enumerate(row, start=1):
-            c = put(ws, i, j, v)
+            c = ws.cell(i, j)
             long_text = isinstance(v, str) and text_width(v) > widths[j - 1] - 1
-            c.font = Font(name=FONT)
-            c.alignment = Alignment(vertical="top", wrap_text=long_text)
-            if j in in_cols:
-                c.fill = fill
-            elif (i - hr - 1) in mark_rows:
-                c.fill = mark
+            kind = (long_text, "in" if j in in_cols else "mark" if (i - hr - 1) in marked
+                    else "")
+            if kind in styles:
+                c._style = copy(styles[kind])
+            else:
+                c.font = Font(name=FONT)
+                c.alignment = Alignment(vertical="top", wrap_text=long_text)
+                if kind[1] == "in":
+                    c.fill = fill
+                elif kind[1] == "mark":
+                    c.fill = mark
+                styles[kind] = copy(c._style)
+            put(ws, i, j, v)  # the value last: a quote prefix stays with this cell
         if stage is not None:
             app_id = str(row[0])
             computed = {}
