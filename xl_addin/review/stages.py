@@ -696,7 +696,7 @@ def build_workbook(campaign, apps, state, reg):
         "保存后运行 saq stage update 评定.xlsx：每一处改动连同操作人、时间、原值和新值记入审计记录。"],
         ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "有效评分", "评审得分",
          "专家建议等级", "分歧 / 评分情况", "合议等级", "合议理由", REFUSED], rows,
-        [11, 36, 28, 8, 10, 7, 8, 13, 34, 13, 34, 30], "deliberation",
+        [11, 36, 28, 8, 10, 7, 8, 13, 34, 13, 34, 40], "deliberation",
         inputs=SHEETS[DELIB].inputs, validations={"合议等级": levels}, mark_rows=marks,
         stage=DELIB, shown=shown, refused=refused)
 
@@ -713,7 +713,7 @@ def build_workbook(campaign, apps, state, reg):
         "黄色列录入现场评审结果；结论为“不通过”且未填现场评审后等级时，审定取不需现场评审的最高等级。"],
         ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "合议等级"] +
         list(SHEETS[ONSITE].inputs) + [REFUSED], rows,
-        [11, 36, 28, 8, 10, 13, 12, 16, 12, 13, 30, 30],
+        [11, 36, 28, 8, 10, 13, 12, 16, 12, 13, 30, 40],
         "onsite_results", inputs=SHEETS[ONSITE].inputs,
         validations={"现场评审结论": c.stages.get("onsite_results", ["通过", "不通过"]),
                      "现场评审后等级": levels}, stage=ONSITE, shown=shown, refused=refused)
@@ -738,7 +738,7 @@ def build_workbook(campaign, apps, state, reg):
         "每一处改动记入审计记录；重新运行不会丢失已记录的决定。"],
         ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "程序结果", "依据",
          "审定等级", "审定理由", "推翻自动排除", REFUSED], rows,
-        [11, 36, 28, 8, 10, 13, 36, 13, 34, 12, 30], "approval", inputs=SHEETS[APPROVAL].inputs,
+        [11, 36, 28, 8, 10, 13, 36, 13, 34, 12, 40], "approval", inputs=SHEETS[APPROVAL].inputs,
         validations={"审定等级": levels}, mark_rows=marks, stage=APPROVAL, shown=shown,
         refused=refused)
 
@@ -762,7 +762,7 @@ def build_workbook(campaign, apps, state, reg):
         window, "公示名单只列组织名称、项目名称、类别和等级；公示期间收到的异议及处理结果填在黄色列，"
         "如需改变等级，请在“审定”工作表修改。"],
         ["申请编号", "序号", "组织名称", "项目名称", "申请类别", "等级", "异议与处理", REFUSED], rows,
-        [11, 6, 34, 30, 9, 22, 36, 30], "publication", inputs=SHEETS[PUBLICATION].inputs,
+        [11, 6, 34, 30, 9, 22, 36, 40], "publication", inputs=SHEETS[PUBLICATION].inputs,
         stage=PUBLICATION, shown=shown, refused=refused)
 
     # 审计记录: the newest lines of the year (a command reads only what it shows, issue 19 §7)
