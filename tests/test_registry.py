@@ -378,3 +378,29 @@ def test_history_import_csv_title_and_meta_state_the_year(tmp_path, capsys):
     assert err == (f"错误：无法读取文件 {csv}：名单写明是 2021 年（标题“2021年上海市用户满意等级评价结果”），"
                    "与 --year 2022 不符；未导入任何内容（规则 P7）。请确认年度后重新运行\n")
     assert not (tmp_path / "r.sqlite").exists()
+
+
+def test_history_verify_reports_the_first_broken_link_exactly(tmp_path, capsys):
+    """Issue 19 §6: the exact words and exit codes of `saq history verify`."""
+    p = tmp_path / "评价档案.sqlite"
+    with registry.Registry(p) as r:
+        for i in range(4):
+            r.audit("审定", f"2023-00{i}", "甲", "审定理由", None, f"理由{i}", "", "测试员", 2023,
+                    f"2023-09-2{i} 10:00:00")
+    rc = cli.main(["history", "verify", "--registry", str(p)])
+    assert (rc, capsys.readouterr().out) == (0, f"审计记录完整：评价档案 {p} 共 4 条审计记录，每一条都与"
+                                                "前一条相连（哈希链未断）。\n")
+    db = sqlite3.connect(p)
+    db.execute("DROP TRIGGER audit_no_update")
+    db.execute("UPDATE audit SET new='改过' WHERE id=3")
+    db.commit()
+    db.close()
+    rc = cli.main(["history", "verify", "--registry", str(p)])
+    assert (rc, capsys.readouterr().out) == (1, f"审计记录在第 3 条断开（编号 3，2023-09-22 10:00:00，测试员，"
+                                                f"审定）：这一条或它之前的一条在程序之外被改动或删除。评价档案 {p}。\n")
+    rc = cli.main(["history", "verify", "--registry", str(tmp_path / "无.sqlite")])
+    out, err = capsys.readouterr()
+    assert (rc, out) == (2, "")
+    assert err == (f"错误：评价档案 {tmp_path / '无.sqlite'} 不存在；评价档案不会自动重建，"
+                   "请用 --registry 指定\n")
+    assert not (tmp_path / "无.sqlite").exists()

@@ -1002,6 +1002,8 @@ def _run(workbook, campaign, command, act=None, review_folder=None, registry=Non
     from xl_addin.review.collect import collect
     wbp = Path(workbook)
     cleaned = remove_stale_temps(wbp.parent)
+    if out_dir and Path(out_dir).resolve() != wbp.parent.resolve():
+        cleaned += remove_stale_temps(out_dir)
     found = _read_book(wbp, campaign)
     folder = review_folder or found.meta.get("review_folder")
     if not folder:
