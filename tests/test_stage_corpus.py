@@ -123,7 +123,7 @@ def bases(tmp_path_factory, memo_collect):
 # ---------------------------------------------------------------------- the cases
 # Each case: ``case_x(d)`` prepares the copy ``d`` and returns what to run and expect:
 #   argv, rc, words (each in stdout + stderr), registry ("same", "changed" or a check
-#   ``f(d, before)``), workbook ("same", "rewritten" or None: not checked), check (more).
+#   ``f(d, before)``), workbook ("same" — the default — or "rewritten"), check (more).
 # ``BASE[case]`` names the base it starts from (default "staged").
 BASE = {}
 
@@ -852,7 +852,7 @@ def test_stage_case(bases, tmp_path, make, monkeypatch):
     elif callable(want):
         assert want(d, before)
     got = (d / WB).read_bytes() if (d / WB).exists() else None
-    if exp.get("workbook") == "same":
+    if exp.get("workbook", "same") == "same":  # unless the case says it is rewritten
         assert got == before["workbook"]
     elif exp.get("workbook") == "rewritten":
         assert got != before["workbook"]

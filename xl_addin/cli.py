@@ -471,7 +471,7 @@ def build_parser():
 _METAVARS = {"campaign": "年度或配置文件", "output": "输出", "workers": "进程数",
              "folder": "文件夹", "file": "文件", "table": "表格", "master": "汇总表",
              "experts": "专家名单", "per_application": "人数", "publication_start": "日期",
-             "seed": "种子"}
+             "seed": "种子", "reason": "理由"}
 
 
 def _chinese_metavars(parser):
