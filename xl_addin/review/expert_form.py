@@ -26,6 +26,7 @@ from xl_addin.review.sheets import (
 )
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import render
+from xl_addin.sheet.paper import print_table
 
 TEMPLATE_ID = "saq-expert"
 SHEET = "专家评分"
@@ -215,11 +216,12 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     ws.protection.sheet = True  # no password: guards the formulas against slips only
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    # ~80 columns cannot fit one readable page: A3 pages across, the application columns
-    # and the header rows repeated on each; the hidden plan columns are not printed.
+    # ~80 columns cannot fit one readable page: A4 pages across, the application columns
+    # and the header rows repeated on each; the hidden plan columns are not printed (the
+    # one sheet not printed one page wide, issue 22: docs/printing.md).
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.scale = 80
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.scale = 60
     ws.print_title_rows = f"4:{HEADER_ROW}"
     ws.print_title_cols = f"A:{get_column_letter(keys.index('recused') + 1)}"
     ws.print_area = f"A1:{get_column_letter(len(cols))}{last}"
@@ -333,9 +335,10 @@ def _guide(ws, campaign):
             put(ws, r, j, v)
         r += 1
     put(ws, r, 1, "否决项")
-    put(ws, r, 4, campaign.rubric.veto_label + "：选“是”则评价结论为不合格（S4）。")
+    put(ws, r, 4, campaign.rubric.veto_label + "：选“是”则评价结论为不合格。")
     concl = "；".join(f"{name} ≥ {fmt_number(m)}" for name, m in campaign.rubric.conclusions[:-1])
     put(ws, r + 1, 4, f"评价结论：{concl}，其余为{campaign.rubric.conclusions[-1][0]}。"
                       + ("专家总分 = 基础分 + 加分项。" if campaign.decisions.get("bonus_counts")
                          else ""))
-    set_widths(ws, [6, 26, 6, 70, 50])
+    set_widths(ws, [6, 24, 6, 62, 40])
+    print_table(ws, 3, 5, r + 1)  # issue 22: one page wide, the heading on every page

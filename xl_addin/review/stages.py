@@ -33,7 +33,6 @@ from xl_addin.review.sheets import (
     FONT,
     INPUT_FILL,
     add_table,
-    fit_row_heights,
     put,
     save_atomic,
     set_widths,
@@ -45,6 +44,7 @@ from xl_addin.review.sheets import (
 from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
 from xl_addin.rules import parse
 from xl_addin.rules.stars import needs_onsite_review
+from xl_addin.sheet.paper import print_table
 
 TEMPLATE_ID = "saq-stage-workbook"
 SHOWN = "_shown"
@@ -341,14 +341,8 @@ def _write_sheet(wb, title, heading, notes, headers, rows, widths, table, inputs
             dv.add(f"{col}{hr + 1}:{col}{last}")
             ws.add_data_validation(dv)
     set_widths(ws, widths)
-    fit_row_heights(ws, hr + 1, last, widths)
     ws.freeze_panes = ws.cell(hr + 1, 3)
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_title_rows = f"{hr}:{hr}"
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    print_table(ws, hr, len(headers), last)  # issue 22: A4, one page wide, rows fit their text
     return ws
 
 
