@@ -123,6 +123,7 @@ def prepare(src, work, printable=False):
             continue
         wv = values[ws.title]
         ws.conditional_formatting = ConditionalFormattingList()
+        ws._charts = []  # a chart's words are in no cell (the cells under it are checked)
         covered = set()
         for m in ws.merged_cells.ranges:
             for r in range(m.min_row, m.max_row + 1):
@@ -238,8 +239,12 @@ def clipped(lay, pdf):
             hgt = y1 - y0
             ya, yb = int((y0 + 0.3 * hgt) * scale), int((y1 - 0.3 * hgt) * scale) + 1
             xa, xb = int(x0 * scale) + 1, max(int(x1 * scale) - 1, int(x0 * scale) + 2)
-            box = img[max(ya, 0):yb, max(xa, 0):xb].reshape(-1, 3)
-            ids = {cell_of(px) for px in {tuple(p) for p in np.unique(box, axis=0)}} - {None}
+            ids = set()
+            for grow in (0, 2, 4):  # a thin glyph ("|", "1") may cover its whole box
+                box = img[max(ya, 0):yb, max(xa - grow, 0):xb + grow].reshape(-1, 3)
+                ids = {cell_of(px) for px in {tuple(p) for p in np.unique(box, axis=0)}} - {None}
+                if ids:
+                    break
             if len(ids) != 1:
                 where = "、".join(f"{lay.cells[i].sheet}!{lay.cells[i].coord}" for i in sorted(ids)
                                  if i < len(lay.cells)) or "页边"

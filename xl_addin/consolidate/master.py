@@ -18,6 +18,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from xl_addin import __version__
@@ -79,6 +80,8 @@ class Sheet:
         self.rows = 0
         self.widths = []  # column widths, for row heights and the page (sheet.paper)
         self.header_row = None
+        # sheetPr is streamed before the first row: fit-to-page must be known now.
+        self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
     def widths_from(self, widths):
         """Set the columns' widths (when a sheet has no single header row)."""

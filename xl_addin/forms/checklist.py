@@ -121,8 +121,8 @@ def add_checklist(wb, c, resolve, lists):
     for rr in range(first, r):
         ws.conditional_formatting.add(f"G{rr}", _red_rule(f"$H{rr}=1"))
     C.protect(ws)
-    C.a4(ws, landscape=True, title_rows="3:3")
-    ws.print_area = f"A1:G{r}"
+    from xl_addin.sheet.paper import page_setup
+    page_setup(ws, 7, r, (3, 3), landscape=True)
     ws.freeze_panes = "A4"
     return C.ref(ws, f"G{r}")
 

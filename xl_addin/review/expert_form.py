@@ -227,6 +227,7 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     ws.print_area = f"A1:{get_column_letter(len(cols))}{last}"
 
     _guide(wb.create_sheet(GUIDE), campaign)
+    wb.properties.title = f"{campaign.title} 专家评分表（{expert.name}）"
     write_meta(wb, {"template_id": TEMPLATE_ID, "template_version": campaign.template_version,
                     "campaign_year": campaign.year, "generator_version": __version__,
                     "expert_name": expert.name, "expert_unit": expert.unit,

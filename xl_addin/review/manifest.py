@@ -160,6 +160,7 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
             put(wp, i, j, v)
     set_widths(wp, [24, 14, 90])
     print_table(wp, 1, 3, len(rows) + 1)
+    wb.properties.title = f"{campaign.title} 专家评审分配表"
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
                     "generator_version": __version__, "per_application": manifest.k})
     return save_atomic(wb, path)

@@ -146,7 +146,7 @@ def write_results(path, campaign, res):
             else:
                 row += ["", "", "", ""]
         rows.append(row)
-    widths = [11, 28, 7, 10, 7, 7, 8, 8, 16, 20, 7, 7, 18,
+    widths = [11, 28, 7, 10, 7, 7, 8, 8, 19, 20, 7, 7, 14,
               7, 8, 6, 9, 6, 6, 18, 34] + [8, 9, 6, 7] * slots
     k = rv.settings["k"]
     _sheet(wb, "评审结果", f"{campaign.title} 专家评审结果", heads, rows, widths,
@@ -245,6 +245,7 @@ def write_results(path, campaign, res):
               window.removeprefix("公示期：")],
              ["活动", campaign.title], ["生成程序版本", __version__]]
     _sheet(wb, "说明", "计算说明", ["项目", "取值"], about, [28, 70])
+    wb.properties.title = f"{campaign.title} 专家评审结果"
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
                     "generator_version": __version__})
     return save_atomic(wb, path)

@@ -9,11 +9,11 @@ a print area over the filled rows and printed columns only, so Excel, WPS and Li
 text needs — no application sizes rows by itself on opening a file we wrote — and
 :func:`fit_title` makes a title or a note as wide as the printed columns.
 
-Widths are Excel column units (the width of "0" in the body font, 宋体 11): a CJK character
-is two units at 11 pt. LibreOffice draws the same text narrower (its CJK face is 1 em wide
-and a unit is wider there), so a height that fits Excel's 宋体 fits LibreOffice's too
-(``tests/test_print.py`` checks every printed cell in LibreOffice's PDF). Line height:
-1.46 × the font size (Noto Sans CJK's ascent + descent; 宋体 needs 1.23).
+Widths are Excel column units (the width of "0" in the body font, 宋体 11, about 8 pixels):
+a CJK character is about 1.85 units at 11 pt. LibreOffice draws the same text narrower (a
+unit is 7 points there, its CJK face 1 em wide), so a height that fits Excel's 宋体 fits
+LibreOffice's too (``tests/test_print.py`` checks every printed cell in LibreOffice's PDF).
+Line height: 1.46 × the font size (Noto Sans CJK's ascent + descent; 宋体 needs 1.23).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ ORG = "上海市质量协会"
 def char_units(ch, size=BODY_SIZE):
     """Width of one character in column units at ``size`` points."""
     wide = unicodedata.east_asian_width(ch) in "WFA" and ord(ch) > 0x2000
-    return (2.0 if wide else 1.1) * size / BODY_SIZE
+    return (1.85 if wide else 1.0) * size / BODY_SIZE
 
 
 def text_units(text, size=BODY_SIZE):
@@ -139,11 +139,12 @@ def fit_rows(ws, first_row, last_row, last_col, min_height=None, wrap_long=True,
             size = _size(cell)
             al = cell.alignment
             wrap = bool(al and al.wrap_text)
-            if not wrap and text_units(text, size) > width - 1.2 and wrap_long:
+            long = not wrap and text_units(text, size) > width - 1.2 and wrap_long
+            if long or not (al and al.vertical):  # one baseline: every cell from the top
                 cell.alignment = Alignment(horizontal=al.horizontal if al else None,
                                            vertical=(al.vertical if al and al.vertical else "top"),
-                                           wrap_text=True, indent=al.indent if al else 0)
-                wrap = True
+                                           wrap_text=wrap or long, indent=al.indent if al else 0)
+                wrap = wrap or long
             lines = lines_needed(text, width, size) if wrap else text.count("\n") + 1
             h = height_for(lines, size)
             if r1 > r:
