@@ -95,9 +95,10 @@ class Layout:
     cells: list = field(default_factory=list)  # Printed, by palette number
 
 
-def prepare(src, work, printable=False):
+def prepare(src, work, printable=False, recalc=False):
     """Copy ``src`` into ``work`` (as ``saq pdf`` prints it when ``printable``) and write its
-    coloured twin. Returns a Layout."""
+    coloured twin. ``recalc``: cache every formula's value first (a file filled by openpyxl
+    has none; Excel and WPS would show the calculated ones). Returns a Layout."""
     from openpyxl import load_workbook
     from openpyxl.formatting.formatting import ConditionalFormattingList
     from openpyxl.styles import PatternFill
@@ -110,9 +111,18 @@ def prepare(src, work, printable=False):
     if src.suffix != ".xlsx":
         shutil.copyfile(src, plain)
         return Layout(src, plain, None)
-    if printable:
+    if printable:  # what `saq pdf` converts, with every formula's value cached (xlcache)
+        from openpyxl import load_workbook as _load
+
         from xl_addin.forms.pdf import _printable_copy
+        from xl_addin.sheet.xlcache import save_with_values
         _printable_copy(src, plain)
+        save_with_values(_load(plain), plain)
+    elif recalc:
+        from openpyxl import load_workbook as _load
+
+        from xl_addin.sheet.xlcache import save_with_values
+        save_with_values(_load(src), plain)
     else:
         shutil.copyfile(src, plain)
     values = load_workbook(plain, data_only=True)

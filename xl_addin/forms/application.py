@@ -29,7 +29,7 @@ from xl_addin.rules.campaign import Field, load
 from xl_addin.rules.checks import part_label
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import application_plan, lit
-from xl_addin.sheet.paper import page_setup
+from xl_addin.sheet.paper import fit_rows, fit_title, page_setup
 
 TEMPLATE_ID = "saq-application"
 COVER_KEYS = ("recommender", "fill_date", "category", "level")
@@ -155,8 +155,10 @@ def _pages(last_rows):
         last_rows: worksheet -> its last printed row, in that order.
     """
     ws, wr, wl, wo = last_rows
-    for sheet in last_rows:
+    for sheet, last in last_rows.items():
         C.protect(sheet)
+        fit_rows(sheet, 1, last, 9 if sheet is wr else 3)  # labels and notes never cut
+    fit_title(wl, 2, 3)
     page_setup(ws, 3, last_rows[ws], (1, 1))
     page_setup(wr, 9, last_rows[wr], (1, 2))
     page_setup(wl, 3, last_rows[wl], (3, 3))

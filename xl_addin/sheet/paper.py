@@ -201,7 +201,7 @@ def last_filled_row(ws, last_col, first_row=1):
 
 
 def page_setup(ws, last_col, last_row=None, header_rows=None, landscape=None, widths=None,
-               margins=(0.5, 0.6), center=True):
+               margins=(0.5, 0.6), center=True, breaks=True):
     """A4, orientation by width, one page wide, heading rows repeated, print area set.
 
     Works on write-only sheets too (give ``last_row`` and ``widths``).
@@ -216,6 +216,7 @@ def page_setup(ws, last_col, last_row=None, header_rows=None, landscape=None, wi
         widths: the printed columns' widths (a write-only sheet cannot read them back).
         margins: (left/right, top/bottom) in inches.
         center: centre the printed block horizontally.
+        breaks: set the page breaks (:func:`page_breaks`; not on write-only sheets).
     Returns:
         the print area ("A1:K40").
     """
@@ -243,7 +244,69 @@ def page_setup(ws, last_col, last_row=None, header_rows=None, landscape=None, wi
         ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
     area = f"A1:{get_column_letter(last_col)}{max(last_row, 1)}"
     ws.print_area = area
+    if breaks and not getattr(ws, "_write_only", False) and hasattr(ws, "merged_cells") \
+            and hasattr(ws, "cell"):
+        page_breaks(ws, last_row, width, landscape, header_rows, margins[1])
     return area
+
+
+PAGE_POINTS = {False: (595.3, 841.9), True: (841.9, 595.3)}  # A4 (width, height)
+UNIT_POINTS = 5.5  # a column unit on paper at 100 % (Excel: 7–8 pixels; LibreOffice: 7 pt)
+ROW_POINTS = 15.0  # a row without a height of its own
+SAFETY = 0.95  # of a page's height: what a page may hold by our count
+
+
+def page_breaks(ws, last_row, width, landscape, header_rows=None, margin_tb=0.6):
+    """Manual page breaks, so that every application breaks the pages alike and no block
+    of merged rows (a section of 附件2-5, an item's wording over its parts) is cut in two.
+
+    The scale is the one fit-to-width gives with the widest column unit of the three
+    applications (UNIT_POINTS): Excel's pages, the fullest, hold what we count, LibreOffice's
+    a little more; both break where we say. A block taller than a page starts a page.
+
+    Args:
+        ws: the worksheet (rows sized already).
+        last_row: the last printed row.
+        width: the printed columns' width in units.
+        landscape: the orientation.
+        header_rows: (first, last) rows repeated on every page, or None.
+        margin_tb: top and bottom margin (inches).
+    Returns:
+        the number of pages by this count.
+    """
+    from openpyxl.worksheet.pagebreak import Break, RowBreak
+    page_w, page_h = PAGE_POINTS[bool(landscape)]
+    scale = min(1.0, (page_w - 72) / max(width * UNIT_POINTS, 1))
+    cap = (page_h - 2 * 72 * margin_tb) / scale * SAFETY
+
+    def h(r):
+        dim = ws.row_dimensions.get(r) if hasattr(ws.row_dimensions, "get") else None
+        if dim is None:
+            return ROW_POINTS
+        return 0.0 if dim.hidden else (dim.height or ROW_POINTS)
+
+    titles = sum(h(r) for r in range(header_rows[0], header_rows[1] + 1)) if header_rows else 0
+    block_end = {}
+    for m in ws.merged_cells.ranges:
+        if m.max_row > m.min_row:
+            block_end[m.min_row] = max(block_end.get(m.min_row, 0), m.max_row)
+    ws.row_breaks = RowBreak()
+    used, pages, r = 0.0, 1, 1
+    while r <= last_row:
+        end = r
+        scan = r  # a block may hold another that reaches further down
+        while scan <= end:
+            end = max(end, block_end.get(scan, scan))
+            scan += 1
+        end = min(end, last_row)
+        height = sum(h(x) for x in range(r, end + 1))
+        if used > 0 and used + height > cap:
+            ws.row_breaks.append(Break(id=r - 1))
+            pages += 1
+            used = titles if header_rows and r > header_rows[1] else 0.0
+        used += height
+        r = end + 1
+    return pages
 
 
 def set_properties(props, title, when=None):
