@@ -189,7 +189,7 @@ def _configure_consolidate(sp):
     sp.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
     sp.add_argument("--strict", action="store_true", help="有错误时以退出码 1 结束")
     sp.add_argument("-j", "--workers", type=_int, default=None,
-                    help="同时读取文件的进程数（默认按 CPU 核数，最多 4；Windows 上不并行；1 = 不并行）")
+                    help="同时读取文件的进程数（默认按处理器核数，最多 4；Windows 上不并行；1 = 不并行）")
     sp.add_argument("--registry", default=None,
                     help="评价档案（往年结果，用于 E06、复评和“上年结果”列），默认汇总表旁的 评价档案.sqlite")
     sp.add_argument("--feedback", default=None,
@@ -263,11 +263,17 @@ def cmd_review(args):
         n = simulate_folder(args.folder, c, args.seed)
         print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
         return 0
+    if args.review_cmd == "experts-template":
+        from xl_addin.review.experts import write_template
+        print(f"已生成专家名单模板：{write_template(args.output, c)}"
+              "（每行一位专家：姓名、单位、回避单位、专业；专业空白表示可评审所有类别）")
+        return 0
     if args.review_cmd == "add":
         run = workflow.run_add(args.folder, c, args.experts)
         print("\n".join(workflow.add_summary(run)))
         return 1 if (args.strict and run.shortfalls) else 0
-    print("请指定 assign（分配专家）、collect（收集评分）或 add（增派专家）。", file=sys.stderr)
+    print("请指定 assign（分配专家）、collect（收集评分）、add（增派专家）或 experts-template"
+          "（专家名单模板）。", file=sys.stderr)
     return 2
 
 
@@ -300,12 +306,16 @@ def _configure_review(sp):
     ad.add_argument("--experts", default=None,
                     help="专家名单（.xlsx）：可加入新专家，默认只用分配表中的专家")
     ad.add_argument("--strict", action="store_true", help="仍有申请缺专家时以退出码 1 结束")
-    for x in (a, col, sim, ad):
+    et = sub.add_parser("experts-template", help="生成空白的专家名单（姓名、单位、回避单位、专业）",
+                        description="生成空白的专家名单（姓名、单位、回避单位、专业），填写后用于 "
+                                    "saq review assign --experts")
+    et.add_argument("-o", "--output", default="专家名单.xlsx", help="专家名单文件，默认 专家名单.xlsx")
+    for x in (a, col, sim, ad, et):
         x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)
 
 
 COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单，"
-                                  "add 增派专家",
+                                  "add 增派专家，experts-template 专家名单模板",
                       _configure_review)
 
 
