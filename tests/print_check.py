@@ -233,6 +233,26 @@ def _reading_order(words):
 def clipped(lay, pdf):
     """Problems of the coloured PDF of ``lay``: one line per cell whose text is not drawn
     whole inside its own box. An empty list means every printed cell is whole."""
+    return inspect(lay, pdf)[0]
+
+
+def pages_by_sheet(lay, pdf):
+    """{sheet: pages} of the coloured PDF of ``lay``, in print order."""
+    return inspect(lay, pdf)[1]
+
+
+_INSPECTED = {}
+
+
+def inspect(lay, pdf):
+    """(problems, {sheet: pages}) of the coloured PDF of ``lay`` (computed once)."""
+    key = (str(pdf), id(lay))
+    if key not in _INSPECTED:
+        _INSPECTED[key] = _inspect(lay, pdf)
+    return _INSPECTED[key]
+
+
+def _inspect(lay, pdf):
     import numpy as np
     problems = []
     scale = DPI / 72
@@ -241,6 +261,7 @@ def clipped(lay, pdf):
                         f"{d}/p"], check=True)
         images = sorted(Path(d).glob("p-*.ppm"), key=lambda p: int(p.stem.split("-")[-1]))
         found = {}  # (cell number, page) -> [(y, x, word)]
+        sheet_of = {}  # page -> {sheet: words}
         words = _words(pdf)
         current, img = None, None
         for page, x0, y0, x1, y1, word in words:
@@ -262,6 +283,16 @@ def clipped(lay, pdf):
                 continue
             i = ids.pop()
             found.setdefault((i, page), []).append(((y0 + y1) / 2, hgt, x0, word))
+            if i < len(lay.cells):
+                sheet_of.setdefault(page, {}).setdefault(lay.cells[i].sheet, 0)
+                sheet_of[page][lay.cells[i].sheet] += 1
+    sheets, last = {}, None
+    for page in range(1, len(images) + 1):
+        counts = sheet_of.get(page)
+        if counts:
+            last = max(counts, key=counts.get)
+        if last is not None:
+            sheets[last] = sheets.get(last, 0) + 1
     seen = {}
     for (i, page), ws in found.items():
         seen.setdefault(i, []).append(norm("".join(_reading_order(ws))))
@@ -273,4 +304,27 @@ def clipped(lay, pdf):
             if g != cell.text:
                 problems.append(f"{cell.sheet}!{cell.coord}：应为“{cell.text[:60]}”，"
                                 f"打印为“{g[:60]}”")
-    return problems
+    return problems, sheets
+
+
+# ---------------------------------------------------------------------- words on paper
+CODE = re.compile(r"(?<![A-Za-z0-9_])(?:E\d\d|M\d\d|[KLCF]\d[a-z]?|S[04]|P[6-9])(?![A-Za-z0-9_])")
+OURS = re.compile(r"RULES\.md|FIELDS\.md|\.toml\b|\.py\b|xl_addin|campaigns/")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def bare_codes(text):
+    """Rule codes in ``text`` that do not stand in brackets after words ("…未填写（E20）" is
+    right; "E20" alone, "问题代码 E20 E23", "（K3）" at the start are not), and file names of
+    ours ("RULES.md F5"). Rubric item numbers (N1, P3a, S2c …) are the form's, not codes."""
+    out = [m.group() for m in OURS.finditer(text)]
+    for m in CODE.finditer(text):
+        stack = []  # open brackets before the code, nested
+        for i, ch in enumerate(text[:m.start()]):
+            if ch in "（(":
+                stack.append(i)
+            elif ch in "）)" and stack:
+                stack.pop()
+        if not stack or not CJK.search(text[:stack[0]]):
+            out.append(m.group())
+    return out

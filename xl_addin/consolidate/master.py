@@ -80,6 +80,7 @@ class Sheet:
         self.rows = 0
         self.widths = []  # column widths, for row heights and the page (sheet.paper)
         self.header_row = None
+        self.sized = None  # column indexes (0-based) that size the rows; None: all
         # sheetPr is streamed before the first row: fit-to-page must be known now.
         self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
@@ -151,6 +152,8 @@ class Sheet:
                 c = self.cell(c)
             v = c.value if isinstance(c, Cell) else c
             width = self.widths[j] if j < len(self.widths) else None
+            if self.sized is not None and j not in self.sized:
+                width = None
             if isinstance(v, str) and v and width and self.rows + 1 != self.header_row:
                 size = float(c.font.sz) if isinstance(c, Cell) and c.font and \
                     c.font.sz else 11.0
@@ -247,6 +250,9 @@ def write_master(path, result, campaign, folder, started):
 def _summary(sh, entries, campaign):
     cols = build_columns(campaign)
     sh.header([c.header for c in cols], [c.width for c in cols])
+    # rows fit the printed columns and the columns that wrap on screen (等级说明 …); the
+    # others keep one line on screen, as before
+    sh.sized = {j for j, c in enumerate(cols) if j < PRINTED or c.wrap}
     key_cols = defaultdict(list)
     for j, col in enumerate(cols):
         for k in col.keys:

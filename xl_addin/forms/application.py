@@ -418,9 +418,9 @@ def _result_sheet(b, wo):
     Returns:
         its last row (for the print area)
     """
-    wo.column_dimensions["A"].width = 20
-    wo.column_dimensions["B"].width = 16
-    wo.column_dimensions["C"].width = 62  # A:C fit a portrait page (sheet.paper)
+    wo.column_dimensions["A"].width = 24
+    wo.column_dimensions["B"].width = 14
+    wo.column_dimensions["C"].width = 60  # A:C fit a portrait page (sheet.paper)
     C.title_row(wo, f"{b.c.title} 自评结果（随填写自动计算）", 15, "C", 28, alignment=None)
     wo.merge_cells("A2:C2")
     wo.row_dimensions[2].height = 30

@@ -502,7 +502,7 @@ def flag_lines(ws, row, flag_text_at, n=FLAG_LINES):
         for j in (1, 2, 3):
             ws.cell(r, j).border = C.BOX
         ws.row_dimensions[r].height = height_for(2, FLAG_SIZE)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row + n - 1, end_column=1)
+    # column A is not merged down: the lines flow over the page break like any rows
     return row + n
 
 

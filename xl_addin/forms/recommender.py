@@ -278,6 +278,8 @@ def _write_totals(b, rp, hp):
         wt.cell(i, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         C.add_name(b.wb, name, wt, f"B{i}")
         wt.row_dimensions[i].height = 60 if name == "header_flag_text" else 20
+        if name == "header_flags":  # the codes alone: the messages below carry them
+            wt.row_dimensions[i].hidden = True
     placed["flags"] = (wt, "B7")
     placed["flag_text"] = (wt, "B8")
     _, hresolve = C.calc_sheet(b.wb, hp, placed, b.inputs)

@@ -26,7 +26,7 @@ from xl_addin.review.sheets import (
 )
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import render
-from xl_addin.sheet.paper import print_table
+from xl_addin.sheet.paper import fit_rows, fit_title, print_table
 
 TEMPLATE_ID = "saq-expert"
 SHEET = "专家评分"
@@ -225,6 +225,11 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     ws.print_title_rows = f"4:{HEADER_ROW}"
     ws.print_title_cols = f"A:{get_column_letter(keys.index('recused') + 1)}"
     ws.print_area = f"A1:{get_column_letter(len(cols))}{last}"
+    # sheet.paper (issue 22): the title lines as wide as the repeated columns, names and
+    # projects wrapped in rows as tall as they need
+    for r in (1, 3):
+        fit_title(ws, r, keys.index("recused") + 1)
+    fit_rows(ws, first, last, len(cols))
 
     _guide(wb.create_sheet(GUIDE), campaign)
     wb.properties.title = f"{campaign.title} 专家评分表（{expert.name}）"
