@@ -294,7 +294,7 @@ def _inspect(lay, pdf):
         if last is not None:
             sheets[last] = sheets.get(last, 0) + 1
     seen = {}
-    for (i, page), ws in found.items():
+    for (i, _page), ws in found.items():
         seen.setdefault(i, []).append(norm("".join(_reading_order(ws))))
     for i, cell in enumerate(lay.cells):
         got = seen.get(i, [""] if not cell.text else [])

@@ -128,7 +128,7 @@ def pictures(printed, folder, dpi=60):
             written += pc.png(p.pdf, folder / f"{p.output.key}.png", 1, p.pages, dpi)
             continue
         first = 1
-        for i, (sheet, n) in enumerate(p.sheets.items()):
+        for i, n in enumerate(p.sheets.values()):
             name = folder / f"{p.output.key}_{i + 1}.png"
             written += pc.png(p.pdf, name, first, first, dpi)
             first += n

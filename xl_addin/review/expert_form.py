@@ -216,20 +216,21 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     ws.protection.sheet = True  # no password: guards the formulas against slips only
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    # ~80 columns cannot fit one readable page: A4 pages across, the application columns
-    # and the header rows repeated on each; the hidden plan columns are not printed (the
+    # ~80 columns cannot fit one readable page: A4 pages across, the application's number
+    # and name and the header rows repeated on each; the hidden plan columns are not printed (the
     # one sheet not printed one page wide, issue 22: docs/printing.md).
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.scale = 60
     ws.print_title_rows = f"4:{HEADER_ROW}"
-    ws.print_title_cols = f"A:{get_column_letter(keys.index('recused') + 1)}"
+    ws.print_title_cols = "A:B"  # 申请编号, 申请组织名称 on every page across
     ws.print_area = f"A1:{get_column_letter(len(cols))}{last}"
     # sheet.paper (issue 22): the title lines as wide as the repeated columns, names and
     # projects wrapped in rows as tall as they need
-    for r in (1, 3):
-        fit_title(ws, r, keys.index("recused") + 1)
-    fit_rows(ws, first, last, len(cols))
+    for r in (1, 3):  # within the columns repeated on every page across
+        fit_title(ws, r, 2)
+    fit_rows(ws, HEADER_ROW, last, len(cols))  # the part labels and the names, whole
+    _column_breaks(ws, campaign, cols, part_cols, 2)
 
     _guide(wb.create_sheet(GUIDE), campaign)
     wb.properties.title = f"{campaign.title} 专家评分表（{expert.name}）"
@@ -242,6 +243,41 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
 
 
 _PLANS = {}
+UNIT_ON_PAPER = 7.0  # points per column unit at 100 % (LibreOffice's, the widest)
+
+
+def _column_breaks(ws, campaign, cols, part_cols, n_title):
+    """Pages across end between the rubric's sections, never inside one: a section's band
+    (row 4) is merged over its parts and would be cut in two (sheet.paper, issue 22)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break, ColBreak
+    scale = (ws.page_setup.scale or 100) / 100
+    page = (PAGE_WIDTH - 72) / (UNIT_ON_PAPER * scale) * 0.97
+    width = [ws.column_dimensions[get_column_letter(i)].width or 8.43
+             for i in range(1, len(cols) + 1)]
+    room = page - sum(width[:n_title])  # the repeated columns stand on every page
+    starts = set()
+    for sec in campaign.rubric.sections:
+        idx = [part_cols[p.key] for it in campaign.rubric.items_of(sec.id)
+               for p in it.parts + ((it.penalty,) if it.penalty else ())]
+        starts.add(min(idx))
+    ws.col_breaks = ColBreak()
+    last_part = max(part_cols.values())
+    used, j = 0.0, n_title + 1
+    while j <= len(cols):
+        end = j  # a block: a section's part columns, or one column outside them
+        if j in starts:
+            nxt = sorted(i for i in starts if i > j)
+            end = (nxt[0] - 1) if nxt else last_part
+        block = sum(width[j - 1:end])
+        if used and used + block > room:
+            ws.col_breaks.append(Break(id=j - 1))
+            used = 0.0
+        used += block
+        j = end + 1
+
+
+PAGE_WIDTH = 841.9  # A4 landscape, points
 
 
 def _plan(campaign, keys):
