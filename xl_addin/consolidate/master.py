@@ -225,12 +225,13 @@ def write_master(path, result, campaign, folder, started):
     apply_default_font(wb)  # 宋体 (issue 11)
     entries = sorted(result.entries, key=sort_key)
     _summary(Sheet(wb, "汇总", freeze="E2", align=TOP), entries, campaign)  # 状态…企业名称 stay visible
-    _issues(Sheet(wb, "问题清单"), entries, result.headers)
-    _files(Sheet(wb, "文件清单"), result.files)
-    _rejected(Sheet(wb, "拒收"), result.rejected)
+    # every cell from the top of its row (issue 22: one baseline when a neighbour wraps)
+    _issues(Sheet(wb, "问题清单", align=TOP), entries, result.headers)
+    _files(Sheet(wb, "文件清单", align=TOP), result.files)
+    _rejected(Sheet(wb, "拒收", align=TOP), result.rejected)
     if result.unmatched:  # only when there are some: the usual layout stays as it was
-        _unmatched(Sheet(wb, UNMATCHED_SHEET), result.unmatched)
-    stats = Sheet(wb, "统计", freeze="B4")
+        _unmatched(Sheet(wb, UNMATCHED_SHEET, align=TOP), result.unmatched)
+    stats = Sheet(wb, "统计", freeze="B4", align=TOP)
     _stats(stats, entries, result.headers, campaign)
     from xl_addin.consolidate.charts import add_stats_charts  # issue 14: native charts below the tables
     add_stats_charts(stats, entries, campaign, lambda e: proposed_bucket(e, campaign), UNRATED)

@@ -320,7 +320,8 @@ def _section_total(b, wr, r, sec):
 def _section_label(wr, sec, start, end):
     """The section's name and weight, merged down column A over its rows."""
     wr.cell(start, 1, f"{sec.name}\n（{fmt_number(sec.weight)}）")
-    wr.cell(start, 1).alignment = C.CENTER
+    # at the top: a section may go over a page break, its name stays on the first page
+    wr.cell(start, 1).alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
     wr.cell(start, 1).border = C.BOX
     wr.cell(start, 1).font = C.font(10, True)
     wr.merge_cells(start_row=start, start_column=1, end_row=end, end_column=1)

@@ -256,6 +256,26 @@ ROW_POINTS = 15.0  # a row without a height of its own
 SAFETY = 0.95  # of a page's height: what a page may hold by our count
 
 
+def _bound(ws, m, h):
+    """The last row a merged range keeps on the page of its first: all of them, unless its
+    text stands at the top — then only the rows its lines need."""
+    cell = ws.cell(m.min_row, m.min_col)
+    al = cell.alignment
+    text = shown_text(cell)
+    if not text or not al or al.vertical != "top":
+        return m.max_row
+    width = printed_width(ws, m.max_col, m.min_col)
+    need = height_for(lines_needed(text, width, _size(cell)), _size(cell)) if al.wrap_text \
+        else height_for(text.count("\n") + 1, _size(cell))
+    have, r = 0.0, m.min_row
+    while r < m.max_row:
+        have += h(r)
+        if have >= need:
+            break
+        r += 1
+    return r
+
+
 def page_breaks(ws, last_row, width, landscape, header_rows=None, margin_tb=0.6):
     """Manual page breaks, so that every application breaks the pages alike and no block
     of merged rows (a section of 附件2-5, an item's wording over its parts) is cut in two.
@@ -289,7 +309,7 @@ def page_breaks(ws, last_row, width, landscape, header_rows=None, margin_tb=0.6)
     block_end = {}
     for m in ws.merged_cells.ranges:
         if m.max_row > m.min_row:
-            block_end[m.min_row] = max(block_end.get(m.min_row, 0), m.max_row)
+            block_end[m.min_row] = max(block_end.get(m.min_row, 0), _bound(ws, m, h))
     ws.row_breaks = RowBreak()
     used, pages, r = 0.0, 1, 1
     while r <= last_row:
