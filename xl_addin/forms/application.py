@@ -320,11 +320,15 @@ def _section_total(b, wr, r, sec):
 def _section_label(wr, sec, start, end):
     """The section's name and weight, merged down column A over its rows."""
     wr.cell(start, 1, f"{sec.name}\n（{fmt_number(sec.weight)}）")
-    # at the top: a section may go over a page break, its name stays on the first page
+    # in its first row, not merged down: a section may go over a page break, and a merged
+    # name would be drawn across it (issue 22); the rows below keep the box
     wr.cell(start, 1).alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
-    wr.cell(start, 1).border = C.BOX
     wr.cell(start, 1).font = C.font(10, True)
-    wr.merge_cells(start_row=start, start_column=1, end_row=end, end_column=1)
+    thin = C.THIN
+    from openpyxl.styles import Border
+    for r in range(start, end + 1):
+        wr.cell(r, 1).border = Border(left=thin, right=thin, top=thin if r == start else None,
+                                      bottom=thin if r == end else None)
 
 
 def _veto_row(b, wr, r):
