@@ -69,6 +69,9 @@ def test_eighteen_letters_and_workbooks(written):
     rc, out, root = written
     assert rc == 0
     assert "补正通知：18 个推荐单位" in out and f"已写入 {root / '反馈'}" in out
+    # issue 22: the counts that stand side by side say what they count (160 vs 161, 8 vs 9)
+    assert "申请 161 项（有申请书的 160 项、只见于推荐表的 1 项）：" in out
+    assert "拒收 9 条（整个文件 8 个、推荐表中的行 1 行，见“拒收”工作表）" in out
     folder = root / "反馈"
     assert len(list(folder.glob("补正通知_*.docx"))) == 18
     assert len(list(folder.glob("补正清单_*.xlsx"))) == 18

@@ -84,3 +84,24 @@ def test_no_clipped_cell(printed):
 def test_no_code_without_words(printed):
     for p in printed:
         assert p.words == [], (p.output.key, p.words[:10])
+
+
+def test_documents_say_who_wrote_them_and_when(printed):
+    """Document properties: 上海市质量协会, the campaign's title, the real time of writing
+    (not openpyxl, not python-docx's 2013 template)."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+    now = dt.datetime.now()
+    for p in printed:
+        if p.output.path.suffix == ".xlsx":
+            props = load_workbook(p.output.path, read_only=True).properties
+            who, title, created = props.creator, props.title or "", props.created
+        else:
+            from docx import Document
+            props = Document(p.output.path).core_properties
+            who, title, created = props.author, props.title or "", props.created
+            assert "python-docx" not in (props.comments or ""), p.output.key
+        assert who == "上海市质量协会", (p.output.key, who)
+        assert po.C.title[:4] in title, (p.output.key, title)  # the campaign's year and name
+        assert abs((created.replace(tzinfo=None) - now).days) <= 1, (p.output.key, created)

@@ -481,6 +481,7 @@ def write_workbook(path, campaign, apps, state, reg, meta, published=False):
     for row in shown:
         ws.append(list(row))
     ws.sheet_state = "hidden"
+    wb.properties.title = f"{c.title} 评定"  # issue 22: the document says what it is
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": c.year,
                     "generator_version": __version__, **meta})
     return save_atomic(wb, path), counts
