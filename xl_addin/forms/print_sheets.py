@@ -467,11 +467,10 @@ def nth_line(src, k):
     250 characters).
     """
     t = f"{src}&CHAR(10)"
+    lines = f"LEN({t})-LEN(SUBSTITUTE({t},CHAR(10),\"\"))"  # the text ends with a break
     end = f"FIND(CHAR(1),SUBSTITUTE({t},CHAR(10),CHAR(1),{k}))"
-    if k == 1:
-        return f"IFERROR(MID({t},1,{end}-1),\"\")"
-    start = f"FIND(CHAR(1),SUBSTITUTE({t},CHAR(10),CHAR(1),{k - 1}))+1"
-    return f"IFERROR(MID({t},{start},{end}-({start})),\"\")"
+    start = "1" if k == 1 else f"FIND(CHAR(1),SUBSTITUTE({t},CHAR(10),CHAR(1),{k - 1}))+1"
+    return f"IF({lines}<{k},\"\",MID({t},{start},{end}-({start})))"
 
 
 def flag_lines(ws, row, flag_text_at, n=FLAG_LINES):
