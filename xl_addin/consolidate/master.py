@@ -148,8 +148,9 @@ class Sheet:
         a file, issue 22)."""
         lines, out = 1, []
         for j, c in enumerate(cells):
-            if isinstance(c, str):
-                c = self.cell(c)
+            if isinstance(c, str) or (self.align is not None and c is not None
+                                      and not isinstance(c, Cell)):
+                c = self.cell(c)  # numbers too take the sheet's alignment (top)
             v = c.value if isinstance(c, Cell) else c
             width = self.widths[j] if j < len(self.widths) else None
             if self.sized is not None and j not in self.sized:

@@ -141,7 +141,8 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     in_col = {k: letter[k] for k in keys}
     unlocked = Protection(locked=False)
     fill_out = PatternFill("solid", fgColor=COMPUTED_FILL)
-    font, centred = Font(name=FONT), Alignment(horizontal="center")  # shared: styling is slow
+    # shared: styling is slow; from the top, as the wrapped names beside them (issue 22)
+    font, centred = Font(name=FONT), Alignment(horizontal="center", vertical="top")
     wrap_top = Alignment(wrap_text=True, vertical="top")
     first_input, last_input = letter[campaign.rubric.parts[0].key], letter["risk"]
     # The row's formulas differ only in their row number: render once with a marker.
