@@ -55,8 +55,8 @@ def cmd_eval(args):
 
 
 COMMANDS = {}
-CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件路径；默认为当前活动"
-                 "（xl_addin/campaigns/current.toml，或环境变量 SAQ_CAMPAIGN）")
+CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件；默认为当前活动"
+                 "（或环境变量 SAQ_CAMPAIGN 指定的年度）")
 
 
 # -- issue 3: live workbooks (thin: all work is in xl_addin.forms / check / pdf)
@@ -177,7 +177,7 @@ def cmd_consolidate(args):
     from xl_addin.consolidate import consolidate, summary_lines
     res = consolidate(args.folder, args.output, _campaign(args),
                       progress=False if args.quiet else None, workers=args.workers,
-                      registry=args.registry)
+                      registry=args.registry, feedback=args.feedback)
     print("\n".join(summary_lines(res)))
     return 1 if args.strict and res.errors else 0
 
@@ -189,9 +189,12 @@ def _configure_consolidate(sp):
     sp.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
     sp.add_argument("--strict", action="store_true", help="有错误时以退出码 1 结束")
     sp.add_argument("-j", "--workers", type=_int, default=None,
-                    help="同时读取文件的进程数（默认按 CPU 核数，最多 4；Windows 上不并行；1 = 不并行）")
+                    help="同时读取文件的进程数（默认按处理器核数，最多 4；Windows 上不并行；1 = 不并行）")
     sp.add_argument("--registry", default=None,
                     help="评价档案（往年结果，用于 E06、复评和“上年结果”列），默认汇总表旁的 评价档案.sqlite")
+    sp.add_argument("--feedback", default=None,
+                    help="同时给每个推荐单位写补正通知（.docx）和补正清单（.xlsx）：问题、位置、"
+                         "补正截止日期和联系人，写入此文件夹")
 
 
 def cmd_demo(args):
@@ -260,11 +263,17 @@ def cmd_review(args):
         n = simulate_folder(args.folder, c, args.seed)
         print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
         return 0
+    if args.review_cmd == "experts-template":
+        from xl_addin.review.experts import write_template
+        print(f"已生成专家名单模板：{write_template(args.output, c)}"
+              "（每行一位专家：姓名、单位、回避单位、专业；专业空白表示可评审所有类别）")
+        return 0
     if args.review_cmd == "add":
         run = workflow.run_add(args.folder, c, args.experts, again=args.again)
         print("\n".join(workflow.add_summary(run)))
         return 1 if (args.strict and run.shortfalls) else 0
-    print("请指定 assign（分配专家）、collect（收集评分）或 add（增派专家）。", file=sys.stderr)
+    print("请指定 assign（分配专家）、collect（收集评分）、add（增派专家）或 experts-template"
+          "（专家名单模板）。", file=sys.stderr)
     return 2
 
 
@@ -274,7 +283,7 @@ def _configure_review(sp):
                        description="分配评审专家并生成每位专家的评分表")
     a.add_argument("master", help="汇总表（saq consolidate 生成的 .xlsx）")
     a.add_argument("--experts", required=True,
-                   help="专家名单 experts.xlsx（文件不存在时生成空白模板）")
+                   help="专家名单（.xlsx；文件不存在时生成空白模板，格式见 saq review experts-template）")
     a.add_argument("--per-application", type=_int, default=None,
                    help="每份申请的专家人数，默认取活动配置（3）")
     a.add_argument("-o", "--output", default="专家评审", help="输出文件夹，默认 专家评审")
@@ -284,7 +293,8 @@ def _configure_review(sp):
     col.add_argument("folder", help="分配时的输出文件夹（专家交回的评分表放回其中）")
     col.add_argument("-o", "--output", default="评审结果.xlsx", help="结果文件，默认 评审结果.xlsx")
     col.add_argument("--publication-start", default=None, type=_date("公示开始日期"),
-                     help="公示开始日期（年-月-日），默认取活动配置 [stages]（9 月内）")
+                     help="公示开始日期（如 2023-09-18、2023.9.18 或 2023年9月18日），"
+                          "默认取本年度活动的安排（9 月内）")
     sim = sub.add_parser("simulate", help="演示用：模拟专家填写评分表",
                          description="演示用：按固定随机种子模拟每位专家填写评分表（覆盖原文件）")
     sim.add_argument("folder", help="分配时的输出文件夹")
@@ -295,23 +305,31 @@ def _configure_review(sp):
                                     "不变；尚欠评分的专家不会被增派")
     ad.add_argument("folder", help="分配时的输出文件夹（含分配表.xlsx 与交回的评分表）")
     ad.add_argument("--experts", default=None,
-                    help="专家名单 experts.xlsx：可加入新专家，默认只用分配表中的专家")
+                    help="专家名单（.xlsx）：可加入新专家，默认只用分配表中的专家")
     ad.add_argument("--again", action="store_true",
                     help="已增派的专家也未交回评分表时再次增派（默认等待其交回）")
     ad.add_argument("--strict", action="store_true", help="仍有申请缺专家时以退出码 1 结束")
-    for x in (a, col, sim, ad):
+    et = sub.add_parser("experts-template", help="生成空白的专家名单（姓名、单位、回避单位、专业）",
+                        description="生成空白的专家名单（姓名、单位、回避单位、专业），填写后用于 "
+                                    "saq review assign --experts")
+    et.add_argument("-o", "--output", default="专家名单.xlsx", help="专家名单文件，默认 专家名单.xlsx")
+    for x in (a, col, sim, ad, et):
         x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)
 
 
 COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单，"
-                                  "add 增派专家",
+                                  "add 增派专家，experts-template 专家名单模板",
                       _configure_review)
 
 
 # -- issue 14: history, registry and the stages after expert review (thin: xl_addin.review.history,
 # xl_addin.registry, xl_addin.review.stages)
+DATE_FORMS = "2023-09-18、2023.9.18 或 2023年9月18日"
+
+
 def _date(what):
-    """argparse ``type=`` of a date option (2023-09-18).
+    """argparse ``type=`` of a date option, read as the sheets read a typed date
+    (rules.parse.date: 2023-09-18, 2023.9.18, 2023/9/18, 2023年9月18日, 20230918).
 
     Args:
         what: the option in the message, e.g. 公示开始日期.
@@ -319,13 +337,16 @@ def _date(what):
         text -> datetime.date; a malformed date raises SaqError (not ValueError, which
         argparse would turn into its own usage message), so it is one Chinese line, exit 2.
     """
-    import datetime as dt
+    from xl_addin.rules import parse as rules_parse
 
     def parse(text):
         try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise SaqError(f"{what}“{text}”应为 2023-09-18 的形式") from None
+            d = rules_parse.date(text)
+        except rules_parse.Unreadable:
+            d = None
+        if d is None:
+            raise SaqError(f"{what}“{text}”不是日期，应写作 {DATE_FORMS}")
+        return d
     parse.__name__ = "日期"
     return parse
 
@@ -408,7 +429,8 @@ def _configure_stage(sp):
     pz = sub.add_parser("publicize", help="确定公示期，生成公示名单（.docx、.pdf、.xlsx）",
                         description="确定公示期，生成公示名单（.docx、.pdf、.xlsx）")
     pz.add_argument("--start", default=None, type=_date("公示开始日期"),
-                    help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；天数见规则 C5")
+                    help=f"公示开始日期（如 {DATE_FORMS}），默认取已定的日期或本年度活动的安排；"
+                         "公示天数按通知（规则 C5）")
     pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
                         description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
     ro = sub.add_parser("reopen", help="发布后重新开放（须说明理由，记入审计记录），之后才能更改结果",
@@ -425,7 +447,8 @@ def _configure_stage(sp):
     for x in (st, up):
         x.add_argument("--refresh", action="store_true",
                        help="按评价档案重写评定工作簿，放弃其中未记录的改动（旧副本、表格被改坏时）")
-    pb.add_argument("--date", default=None, type=_date("发布日期"), help="发布日期（如 2023-09-28），默认今天")
+    pb.add_argument("--date", default=None, type=_date("发布日期"),
+                    help="发布日期（如 2023-09-28、2023.9.28 或 2023年9月28日），默认今天")
     for x in (pz, pb):
         x.add_argument("-o", "--output", default=None, help="名单输出文件夹，默认与评定工作簿相同")
         x.add_argument("--no-pdf", action="store_true", help="不生成 PDF（无 LibreOffice 时）")
@@ -474,7 +497,9 @@ def build_parser():
 _METAVARS = {"campaign": "年度或配置文件", "output": "输出", "workers": "进程数",
              "folder": "文件夹", "file": "文件", "table": "表格", "master": "汇总表",
              "experts": "专家名单", "per_application": "人数", "publication_start": "日期",
-             "seed": "种子", "reason": "理由"}
+             "seed": "种子", "year": "年度", "registry": "评价档案", "by": "姓名",
+             "start": "日期", "date": "日期", "workbook": "评定工作簿", "feedback": "文件夹",
+             "recommender": "推荐单位", "reason": "理由"}
 
 
 def _chinese_metavars(parser):

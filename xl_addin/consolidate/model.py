@@ -120,6 +120,7 @@ class RunResult:
     seconds: float = 0.0
     messages: list = field(default_factory=list)  # notes for the user (Chinese)
     unmatched: list = field(default_factory=list)  # staff.Note no entry took (未匹配备注)
+    feedback: tuple | None = None  # (letters, orphans, folder) when --feedback (issue 22)
 
     @property
     def errors(self):

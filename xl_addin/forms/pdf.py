@@ -152,6 +152,9 @@ def _printable_copy(src, dst):
     for ws in wb.worksheets:
         if ws.title in SKIP_SHEETS and len([w for w in wb.worksheets if w.sheet_state == "visible"]) > 1:
             ws.sheet_state = "hidden"
+        if ws.sheet_state != "visible":  # LibreOffice prints a hidden sheet's print range
+            ws.print_area = None
+            ws.print_title_rows = None
         for table in ws.tables.values():
             if table.displayName == "recommendations":
                 _compact_rows(ws, table)

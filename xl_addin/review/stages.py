@@ -54,7 +54,6 @@ from xl_addin.review.sheets import (
     FONT,
     INPUT_FILL,
     add_table,
-    fit_row_heights,
     put,
     save_atomic,
     set_widths,
@@ -67,6 +66,7 @@ from xl_addin.review.staging import Staging, open_by, remove_stale_temps
 from xl_addin.review.xlread import open_workbook, read_meta, table_rows
 from xl_addin.rules import parse
 from xl_addin.rules.stars import needs_onsite_review
+from xl_addin.sheet.paper import print_table
 from xl_addin.tables import clean_text
 
 TEMPLATE_ID = "saq-stage-workbook"
@@ -627,14 +627,8 @@ def _write_sheet(wb, title, heading, notes, headers, rows, widths, table, inputs
             dv.add(f"{col}{hr + 1}:{col}{last}")
             ws.add_data_validation(dv)
     set_widths(ws, widths)
-    fit_row_heights(ws, hr + 1, last, widths)
     ws.freeze_panes = ws.cell(hr + 1, 3)
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_title_rows = f"{hr}:{hr}"
-    ws.page_margins.left = ws.page_margins.right = 0.4
+    print_table(ws, hr, len(headers), last)  # issue 22: A4, one page wide, rows fit their text
     return ws
 
 
@@ -814,6 +808,7 @@ def finish_workbook(built, campaign, meta, generation):
     identity and generation, folders)."""
     sheet, r, c = built.version_cell
     put(built.wb[sheet], r, c, f"第 {generation} 版（较旧的副本中的改动不会被记录）")
+    built.wb.properties.title = f"{campaign.title} 评定"  # issue 22: the document says what it is
     write_meta(built.wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
                           "generator_version": __version__, **meta,
                           "registry_generation": generation})
