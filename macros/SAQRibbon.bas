@@ -29,6 +29,11 @@ Sub ConsolidateFolder(control As IRibbonControl)
     RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.consolidate_folder()"
 End Sub
 
+Sub FeedbackLetters(control As IRibbonControl)
+    EnsureWorkbook
+    RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.feedback_letters()"
+End Sub
+
 Sub MakeExpertSheets(control As IRibbonControl)
     EnsureWorkbook
     RunPython "import xl_addin.excel.ribbon; xl_addin.excel.ribbon.make_expert_sheets()"

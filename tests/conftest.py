@@ -409,7 +409,8 @@ def demo_inbox(tmp_path_factory):
 # --durations on the project's 2-core machine), so that the two workers end together instead
 # of one waiting for a long module picked up last.
 LONG_FIRST = ["test_one_verdict.py", "test_consolidate_corpus.py", "test_formulas_lo.py",
-              "test_consolidate.py", "test_demo.py", "test_review_stages.py", "test_ribbon.py",
+              "test_consolidate.py", "test_demo.py", "test_review_stages.py", "test_stage_corpus.py",
+              "test_stage_faults.py", "test_ribbon.py",
               "test_xlcache.py", "test_lint.py", "test_second_engine.py", "test_review_collect.py",
               "test_forms_templates.py", "test_campaign_2024.py", "test_consolidate_hostile.py"]
 

@@ -14,7 +14,7 @@ from xl_addin.excel.addin import udfwrap, vbaproject
 from xl_addin.excel.addin.xlam import MACROS
 
 NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
-BUTTON_LABELS = ["新建申请书", "新建推荐表", "校验当前工作簿", "汇总推荐材料", "生成专家评分表",
+BUTTON_LABELS = ["新建申请书", "新建推荐表", "校验当前工作簿", "汇总推荐材料", "补正通知", "生成专家评分表",
                  "汇总专家评分", "导出PDF", "规则说明", "帮助"]
 
 
@@ -40,7 +40,7 @@ def vba_subs(text):
 RIBBON_BAS = (MACROS / "SAQRibbon.bas").read_text(encoding="ascii")
 
 
-def test_the_tab_has_the_nine_buttons_with_icons_and_chinese_tips():
+def test_the_tab_has_the_ten_buttons_with_icons_and_chinese_tips():
     root = ElementTree.parse(MACROS / "customUI.xml").getroot()
     (tab,) = root.iter(NS + "tab")
     assert tab.get("label") == "用户满意评价"

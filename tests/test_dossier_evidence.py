@@ -195,7 +195,7 @@ def test_names_are_printed_escaped(ticked, tmp_path):
     old.rename(folder / "营业执照\r\x1b[2K材料齐全.txt")
     code, out, _ = run("check", folder)
     assert code == 1 and "\r" not in out and "\x1b" not in out
-    assert ("  [M06 错误] “营业执照\\r\\x1B[2K材料齐全.txt”的文件类型不符，"
+    assert ("  [M06 错误] “营业执照\\x0D\\x1B[2K材料齐全.txt”的文件类型不符，"
             "营业执照复印件应为 .pdf、.jpg、.jpeg、.png 文件（M06）") in out.splitlines()
 
 
@@ -204,5 +204,5 @@ def test_an_error_naming_a_file_is_printed_escaped(tmp_path):
     bad.write_bytes(b"not a workbook")
     code, out, err = run("check", bad)
     assert code == 2 and out.count("\x1b") == 0 and "\r" not in err and "\x1b" not in err
-    assert err == (f"错误：无法读取文件 {tmp_path}/申请书\\r\\x1B[2K已通过.xlsx："
+    assert err == (f"错误：无法读取文件 {tmp_path}/申请书\\x0D\\x1B[2K已通过.xlsx："
                    "文件内容是文本，不是 Excel 工作簿（可能只是改了扩展名），请另存为 .xlsx 后重新提交\n")

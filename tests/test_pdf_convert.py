@@ -74,3 +74,31 @@ def test_no_libreoffice(tmp_path, monkeypatch, src):
         docx_to_pdf(src)
     assert str(e.value) == (f"无法写入文件 {src.with_suffix('.pdf')}："
                             "未找到 LibreOffice（soffice），无法生成 PDF；.docx 已生成")
+
+
+def test_a_hung_libreoffice_is_killed_with_its_whole_process_group(tmp_path, monkeypatch, src):
+    """soffice is a script that starts soffice.bin: on timeout both go (issue 19 §7)."""
+    import os
+    import time
+    pids = tmp_path / "pids"
+    _stand_in(tmp_path, monkeypatch,
+              "import subprocess, time\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+              f"pathlib.Path({str(pids)!r}).write_text(str(child.pid))\n"
+              "time.sleep(60)")
+    t0 = time.monotonic()
+    with pytest.raises(OutputFileError, match="超过 5 秒"):
+        pdf.convert(src, tmp_path / "a.pdf", timeout=5)
+    assert time.monotonic() - t0 < 30
+    child = int(pids.read_text())
+    for _ in range(50):  # the grandchild is gone (reaped by init once killed)
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as f:
+            if f.read().split(")")[-1].split()[0] == "Z":
+                break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"LibreOffice's child {child} still runs")

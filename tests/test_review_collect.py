@@ -207,12 +207,12 @@ def test_cli_collect_writes_results_and_text_stays_text(campaign_dir, capsys):
                    for r in body for v in r)
     ranks = [[lv.name for lv in C.levels].index(r[4].split("（")[0]) for r in body]
     assert ranks == sorted(ranks)
-    # 评审结果 prints its summary columns one A3 page across (was 15 pages)
+    # 评审结果 prints its summary columns one A4 page across (issue 22; was 15 pages)
     res = wb["评审结果"]
     assert int(res.page_setup.fitToWidth) == 1
-    assert str(res.page_setup.paperSize) == str(res.PAPERSIZE_A3)
-    last = res.cell(hr_of(res), 22)  # 提醒 (issue 18, P3) ends the printed summary
-    assert last.value == "提醒" and f"${last.column_letter}$" in str(res.print_area)
+    assert str(res.page_setup.paperSize) == str(res.PAPERSIZE_A4)
+    last = res.cell(hr_of(res), 13)
+    assert last.value == "状态" and f"${last.column_letter}$" in str(res.print_area)
     comments = [c for row in wb["评分明细"].iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=测量")]
     assert comments and all(c.data_type == "s" for c in comments)
@@ -231,7 +231,8 @@ def test_cli_errors_are_one_chinese_line(tmp_path, capsys):
     assert rc == 2 and "分配表" in err and "Traceback" not in err
     rc = cli.main(["review", "collect", str(tmp_path), "--publication-start", "10月8日"])
     out, err = capsys.readouterr()
-    assert (rc, out, err) == (2, "", "错误：公示开始日期“10月8日”应为 2023-09-18 的形式\n")
+    assert (rc, out, err) == (2, "", "错误：公示开始日期“10月8日”不是日期，应写作 "
+                                     "2023-09-18、2023.9.18 或 2023年9月18日\n")
 
 
 def test_assign_rejects_a_broken_master(tmp_path, capsys):

@@ -295,6 +295,11 @@ def test_stage_errors_are_one_chinese_line(tmp_path, capsys):
     rc, out, err = run(capsys, "stage", "publish", other)
     assert rc == 2 and err == f"错误：无法读取文件 {other}：不是评定工作簿（saq stage start 生成的文件）\n"
     rc, out, err = run(capsys, "stage", "publicize", other, "--start", "9月18日")
-    assert (rc, err) == (2, "错误：公示开始日期“9月18日”应为 2023-09-18 的形式\n")
+    assert (rc, err) == (2, "错误：公示开始日期“9月18日”不是日期，应写作 2023-09-18、2023.9.18 或 "
+                            "2023年9月18日\n")
+    rc, out, err = run(capsys, "stage", "publish", other, "--date", "9月28日")
+    assert (rc, out, err) == (2, "", "错误：发布日期“9月28日”不是日期，应写作 2023-09-18、"
+                                     "2023.9.18 或 2023年9月18日\n")
+    # issue 22: 2023/9/28 is a date, as in the sheets: the workbook is what is wrong then
     rc, out, err = run(capsys, "stage", "publish", other, "--date", "2023/9/28")
-    assert (rc, out, err) == (2, "", "错误：发布日期“2023/9/28”应为 2023-09-18 的形式\n")
+    assert rc == 2 and "不是评定工作簿" in err

@@ -66,7 +66,7 @@ def test_saq_selfeval_from_a_row():
     assert udfs.saq_selfeval(row[:5]).startswith("#SAQ! 分项个数应为 61")
     bad = list(row)
     bad[3] = 1.0  # se_P3a allows 0 or 2
-    assert "不在允许值 0、2 之内" in udfs.saq_selfeval(bad)
+    assert "填写 1，允许值为 0、2（E29）" in udfs.saq_selfeval(bad)
 
 
 def test_saq_flags_and_text():

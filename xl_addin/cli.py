@@ -72,7 +72,7 @@ def cmd_eval(args):
 
 
 COMMANDS = {}
-CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件路径；不指定时依次取：文件夹（或其上级）中的 活动.toml"
+CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件；不指定时依次取：文件夹（或其上级）中的 活动.toml"
                  "（saq init 写入）、所读文件中的模板年度、程序的当前活动")
 
 
@@ -220,7 +220,7 @@ def cmd_consolidate(args):
     print(choice.line())
     res = consolidate(args.folder, args.output, choice.campaign,
                       progress=False if args.quiet else None, workers=args.workers,
-                      registry=args.registry)
+                      registry=args.registry, feedback=args.feedback)
     print("\n".join(summary_lines(res)))
     alarm = rejection_lines(res, again)  # issue 20 §7: a run that rejects most files fails
     if alarm:
@@ -236,9 +236,12 @@ def _configure_consolidate(sp):
     sp.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
     sp.add_argument("--strict", action="store_true", help="有错误时以退出码 1 结束")
     sp.add_argument("-j", "--workers", type=_int, default=None,
-                    help="同时读取文件的进程数（默认按 CPU 核数，最多 4；Windows 上不并行；1 = 不并行）")
+                    help="同时读取文件的进程数（默认按处理器核数，最多 4；Windows 上不并行；1 = 不并行）")
     sp.add_argument("--registry", default=None,
                     help="评价档案（往年结果，用于 E06、复评和“上年结果”列），默认汇总表旁的 评价档案.sqlite")
+    sp.add_argument("--feedback", default=None,
+                    help="同时给每个推荐单位写补正通知（.docx）和补正清单（.xlsx）：问题、位置、"
+                         "补正截止日期和联系人，写入此文件夹")
 
 
 def cmd_demo(args):
@@ -370,11 +373,17 @@ def cmd_review(args):
         n = simulate_folder(args.folder, c, args.seed)
         print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
         return 0
+    if args.review_cmd == "experts-template":
+        from xl_addin.review.experts import write_template
+        print(f"已生成专家名单模板：{write_template(args.output, c)}"
+              "（每行一位专家：姓名、单位、回避单位、专业；专业空白表示可评审所有类别）")
+        return 0
     if args.review_cmd == "add":
         run = workflow.run_add(args.folder, c, args.experts, again=args.again)
         print("\n".join(workflow.add_summary(run)))
         return 1 if (args.strict and run.shortfalls) else 0
-    print("请指定 assign（分配专家）、collect（收集评分）或 add（增派专家）。", file=sys.stderr)
+    print("请指定 assign（分配专家）、collect（收集评分）、add（增派专家）或 experts-template"
+          "（专家名单模板）。", file=sys.stderr)
     return 2
 
 
@@ -384,7 +393,7 @@ def _configure_review(sp):
                        description="分配评审专家并生成每位专家的评分表")
     a.add_argument("master", help="汇总表（saq consolidate 生成的 .xlsx）")
     a.add_argument("--experts", required=True,
-                   help="专家名单 experts.xlsx（文件不存在时生成空白模板）")
+                   help="专家名单（.xlsx；文件不存在时生成空白模板，格式见 saq review experts-template）")
     a.add_argument("--per-application", type=_int, default=None,
                    help="每份申请的专家人数，默认取活动配置（3）")
     a.add_argument("-o", "--output", default="专家评审", help="输出文件夹，默认 专家评审")
@@ -394,7 +403,8 @@ def _configure_review(sp):
     col.add_argument("folder", help="分配时的输出文件夹（专家交回的评分表放回其中）")
     col.add_argument("-o", "--output", default="评审结果.xlsx", help="结果文件，默认 评审结果.xlsx")
     col.add_argument("--publication-start", default=None, type=_date("公示开始日期"),
-                     help="公示开始日期（年-月-日），默认取活动配置 [stages]（9 月内）")
+                     help="公示开始日期（如 2023-09-18、2023.9.18 或 2023年9月18日），"
+                          "默认取本年度活动的安排（9 月内）")
     sim = sub.add_parser("simulate", help="演示用：模拟专家填写评分表",
                          description="演示用：按固定随机种子模拟每位专家填写评分表（覆盖原文件）")
     sim.add_argument("folder", help="分配时的输出文件夹")
@@ -405,23 +415,31 @@ def _configure_review(sp):
                                     "不变；尚欠评分的专家不会被增派")
     ad.add_argument("folder", help="分配时的输出文件夹（含分配表.xlsx 与交回的评分表）")
     ad.add_argument("--experts", default=None,
-                    help="专家名单 experts.xlsx：可加入新专家，默认只用分配表中的专家")
+                    help="专家名单（.xlsx）：可加入新专家，默认只用分配表中的专家")
     ad.add_argument("--again", action="store_true",
                     help="已增派的专家也未交回评分表时再次增派（默认等待其交回）")
     ad.add_argument("--strict", action="store_true", help="仍有申请缺专家时以退出码 1 结束")
-    for x in (a, col, sim, ad):
+    et = sub.add_parser("experts-template", help="生成空白的专家名单（姓名、单位、回避单位、专业）",
+                        description="生成空白的专家名单（姓名、单位、回避单位、专业），填写后用于 "
+                                    "saq review assign --experts")
+    et.add_argument("-o", "--output", default="专家名单.xlsx", help="专家名单文件，默认 专家名单.xlsx")
+    for x in (a, col, sim, ad, et):
         x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)
 
 
 COMMANDS["review"] = (cmd_review, "专家评审：assign 分配专家与评分表，collect 收集评分并生成名单，"
-                                  "add 增派专家",
+                                  "add 增派专家，experts-template 专家名单模板",
                       _configure_review)
 
 
 # -- issue 14: history, registry and the stages after expert review (thin: xl_addin.review.history,
 # xl_addin.registry, xl_addin.review.stages)
+DATE_FORMS = "2023-09-18、2023.9.18 或 2023年9月18日"
+
+
 def _date(what):
-    """argparse ``type=`` of a date option (2023-09-18).
+    """argparse ``type=`` of a date option, read as the sheets read a typed date
+    (rules.parse.date: 2023-09-18, 2023.9.18, 2023/9/18, 2023年9月18日, 20230918).
 
     Args:
         what: the option in the message, e.g. 公示开始日期.
@@ -429,23 +447,35 @@ def _date(what):
         text -> datetime.date; a malformed date raises SaqError (not ValueError, which
         argparse would turn into its own usage message), so it is one Chinese line, exit 2.
     """
-    import datetime as dt
+    from xl_addin.rules import parse as rules_parse
 
     def parse(text):
         try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise SaqError(f"{what}“{text}”应为 2023-09-18 的形式") from None
+            d = rules_parse.date(text)
+        except rules_parse.Unreadable:
+            d = None
+        if d is None:
+            raise SaqError(f"{what}“{text}”不是日期，应写作 {DATE_FORMS}")
+        return d
     parse.__name__ = "日期"
     return parse
 
 
 def cmd_history(args):
     from xl_addin.registry import FILE_NAME
-    from xl_addin.review.history import import_history, summary_lines
-    res = import_history(args.file, args.year, args.registry or FILE_NAME,
-                         _campaign(args, args.file), args.by)
-    print("\n".join(summary_lines(res)))
+    from xl_addin.review import history
+    reg = args.registry or FILE_NAME
+    if args.history_cmd == "verify":  # issue 19: the audit's hash chain
+        lines, code = history.verify(reg, getattr(args, "by", None))
+        print("\n".join(lines))
+        return code
+    if args.history_cmd == "audit":
+        path, n = history.export_audit(reg, args.output, args.year)
+        print(f"已导出审计记录 {n} 条：{path}")
+        return 0
+    res = history.import_history(args.file, args.year, reg, _campaign(args, args.file), args.by,
+                                 replace=args.replace)
+    print("\n".join(history.summary_lines(res)))
     return 0
 
 
@@ -458,8 +488,20 @@ def _configure_history(sp):
     i.add_argument("--year", type=int, required=True, help="名单所属年度，如 2022")
     i.add_argument("--registry", default=None, help="评价档案文件，默认当前文件夹的 评价档案.sqlite")
     i.add_argument("--by", default=None, help="操作人（默认为系统登录名）")
+    i.add_argument("--replace", action="store_true",
+                   help="档案中已有该年度结果时，以本名单为准（新增、变更、撤销，逐项记入审计记录）")
     i.add_argument("--campaign", default=argparse.SUPPRESS,
                    help=CAMPAIGN_HELP)
+    v = sub.add_parser("verify", help="检查审计记录的哈希链：报告第一处被改动或删除的记录",
+                       description="检查审计记录的哈希链：报告第一处被改动或删除的记录（退出码 0 完整，1 有断开）")
+    v.add_argument("--registry", default=None, help="评价档案文件，默认当前文件夹的 评价档案.sqlite")
+    a = sub.add_parser("audit", help="把全部审计记录导出为 .xlsx（评定工作簿只列最近的记录）",
+                       description="把全部审计记录导出为 .xlsx（评定工作簿只列最近的记录）")
+    a.add_argument("--registry", default=None, help="评价档案文件，默认当前文件夹的 评价档案.sqlite")
+    a.add_argument("--year", type=int, default=None, help="只导出该年度的记录")
+    a.add_argument("-o", "--output", default="审计记录.xlsx", help="输出文件，默认 审计记录.xlsx")
+    for x in (v, a):
+        x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)
 
 
 def cmd_stage(args):
@@ -484,7 +526,9 @@ def cmd_stage(args):
         return 0
     if args.stage_cmd in ("start", "update"):
         run = stages.update(args.workbook, c, getattr(args, "folder", None), args.registry,
-                            args.by)
+                            args.by, create=args.stage_cmd == "start", refresh=args.refresh)
+    elif args.stage_cmd == "reopen":
+        run = stages.reopen(args.workbook, c, args.reason, args.registry, args.by)
     elif args.stage_cmd == "publicize":
         run = stages.publicize(args.workbook, c, args.start,
                                args.output, args.registry, args.by, pdf)
@@ -506,21 +550,30 @@ def _configure_stage(sp):
     pz = sub.add_parser("publicize", help="确定公示期，生成公示名单（.docx、.pdf、.xlsx）",
                         description="确定公示期，生成公示名单（.docx、.pdf、.xlsx）")
     pz.add_argument("--start", default=None, type=_date("公示开始日期"),
-                    help="公示开始日期（如 2023-09-18），默认取已定的日期或活动配置；天数见规则 C5")
+                    help=f"公示开始日期（如 {DATE_FORMS}），默认取已定的日期或本年度活动的安排；"
+                         "公示天数按通知（规则 C5）")
     pb = sub.add_parser("publish", help="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案",
                         description="发布最终名单（.docx、.pdf、.xlsx），结果记入评价档案")
+    ro = sub.add_parser("reopen", help="发布后重新开放（须说明理由，记入审计记录），之后才能更改结果",
+                        description="发布后本年度结果冻结（规则 P5）；重新开放须说明理由，记入审计记录，"
+                                    "改动后须重新发布")
+    ro.add_argument("--reason", required=True, help="重新开放的理由（记入审计记录）")
     ex = sub.add_parser("example", help="演示用：在示例活动文件夹中生成专家名单和上一年的发布名单",
                         description="演示用：在示例活动文件夹（saq demo 生成）中生成专家名单.xlsx 和上一年的发布名单")
     ex.add_argument("folder", nargs="?", default="saq_demo", help="示例活动文件夹，默认 saq_demo")
     ex.add_argument("--campaign", default=argparse.SUPPRESS,
                     help=CAMPAIGN_HELP)
-    for x in (up, pz, pb):
+    for x in (up, pz, pb, ro):
         x.add_argument("workbook", help="评定工作簿（saq stage start 生成）")
-    pb.add_argument("--date", default=None, type=_date("发布日期"), help="发布日期（如 2023-09-28），默认今天")
+    for x in (st, up):
+        x.add_argument("--refresh", action="store_true",
+                       help="按评价档案重写评定工作簿，放弃其中未记录的改动（旧副本、表格被改坏时）")
+    pb.add_argument("--date", default=None, type=_date("发布日期"),
+                    help="发布日期（如 2023-09-28、2023.9.28 或 2023年9月28日），默认今天")
     for x in (pz, pb):
         x.add_argument("-o", "--output", default=None, help="名单输出文件夹，默认与评定工作簿相同")
         x.add_argument("--no-pdf", action="store_true", help="不生成 PDF（无 LibreOffice 时）")
-    for x in (st, up, pz, pb):
+    for x in (st, up, pz, pb, ro):
         x.add_argument("--registry", default=None,
                        help="评价档案文件，默认评定工作簿所在文件夹的 评价档案.sqlite")
         x.add_argument("--by", default=None, help="操作人（默认为系统登录名），记入审计记录")
@@ -528,9 +581,11 @@ def _configure_stage(sp):
                        help=CAMPAIGN_HELP)
 
 
-COMMANDS["history"] = (cmd_history, "评价档案：import 导入往年发布名单", _configure_history)
+COMMANDS["history"] = (cmd_history, "评价档案：import 导入往年发布名单，verify 检查审计记录，audit 导出审计记录",
+                       _configure_history)
 COMMANDS["stage"] = (cmd_stage, "专家评审之后的阶段：start、update（合议、现场评审、审定）、"
-                                "publicize（公示）、publish（发布）", _configure_stage)
+                                "publicize（公示）、publish（发布）、reopen（发布后重新开放）",
+                     _configure_stage)
 
 
 def build_parser():
@@ -563,7 +618,9 @@ def build_parser():
 _METAVARS = {"campaign": "年度或配置文件", "output": "输出", "workers": "进程数",
              "folder": "文件夹", "file": "文件", "table": "表格", "master": "汇总表",
              "experts": "专家名单", "per_application": "人数", "publication_start": "日期",
-             "seed": "种子"}
+             "seed": "种子", "year": "年度", "registry": "评价档案", "by": "姓名",
+             "start": "日期", "date": "日期", "workbook": "评定工作簿", "feedback": "文件夹",
+             "recommender": "推荐单位", "reason": "理由"}
 
 
 def _chinese_metavars(parser):
@@ -640,10 +697,52 @@ def _quiet_stdout():
 EXIT_BROKEN_PIPE = 141  # as a shell reports a command ended by SIGPIPE
 
 
+# Characters that move the cursor, recolour or rewrite the terminal (CR, ESC, the other
+# C0/C1 controls, DEL) or reorder text (bidi overrides): shown as escapes, never sent raw
+# (issue 19 §10: a carriage return in a name could overwrite the verdict line).
+_TERMINAL_CONTROL = None
+
+
+def terminal_text(text):
+    """``text`` with every control character but newline and tab shown as an escape."""
+    global _TERMINAL_CONTROL
+    if _TERMINAL_CONTROL is None:
+        import re
+        _TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    if not _TERMINAL_CONTROL.search(text):
+        return text
+    # \x1B for C0 (as the workbooks show them); \u0085 from DEL up, which JSON reads back
+    return _TERMINAL_CONTROL.sub(lambda m: (f"\\x{ord(m.group()):02X}" if m.group() < "\x20"
+                                            else f"\\u{ord(m.group()):04X}"), text)
+
+
+class _SafeStream:
+    """A text stream whose writes are :func:`terminal_text`-ed (stdout of the CLI)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(terminal_text(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _safe_stdout():
+    old = sys.stdout
+    sys.stdout = _SafeStream(old)
+    try:
+        yield
+    finally:
+        sys.stdout = old
+
+
 def main(argv=None):
     """The `saq` command. Returns the exit code; never a traceback (issue 12 §9)."""
     try:
-        with chinese_argparse():
+        with chinese_argparse(), _safe_stdout():
             code = _main(argv)
         sys.stdout.flush()
         return code
@@ -676,8 +775,9 @@ def _main(argv):
     try:
         return args.func(args)
     except SaqError as e:
-        from xl_addin.files import terminal_text  # a file name's CR or ESC never reaches the terminal raw
-        print(f"错误：{terminal_text(e, lines=True)}", file=sys.stderr)
+        for line in getattr(e, "details", ()):  # e.g. a stale copy's conflicts (issue 19)
+            print(line)
+        print(f"错误：{terminal_text(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)

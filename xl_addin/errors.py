@@ -22,7 +22,7 @@ class OutputFileError(SaqError):
     """A result cannot be written where the user asked."""
 
     def __init__(self, path, message):
-        self.path = str(path)
+        self.path, self.reason = str(path), message
         super().__init__(f"无法写入文件 {self.path}：{message}")
 
 
@@ -60,3 +60,13 @@ def as_os_error(e):
         return None
     import os
     return OSError(code, os.strerror(code))
+
+
+class RegistryError(SaqError):
+    """The campaign registry (评价档案.sqlite) cannot be used as it is: missing, empty, another
+    campaign's, written by a newer program, locked by someone, read-only or on a full disk.
+    The message names the file and says what to do; nothing was changed."""
+
+    def __init__(self, path, message):
+        self.path = str(path)
+        super().__init__(message)

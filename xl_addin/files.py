@@ -232,7 +232,7 @@ _TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u20
 
 
 def terminal_text(text, lines=False):
-    """``text`` as it can be printed: every unsafe character shown as an escape (\\r, \\x1B,
+    """``text`` as it can be printed: every unsafe character shown as an escape (\\x0D, \\x1B,
     \\u202E); a name that is not valid text (GBK bytes) decoded as :func:`display_name` does.
     Idempotent (a backslash is left as it is).
 
@@ -248,12 +248,9 @@ def terminal_text(text, lines=False):
 
 
 def _escape_char(m):
-    ch = m.group()
-    named = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
-    if ch in named:
-        return named[ch]
-    n = ord(ch)
-    return f"\\x{n:02X}" if n < 0x100 else f"\\u{n:04X}"
+    # as cli.terminal_text writes them (and the workbooks, for C0): \x0D, \x1B; \u0085, \u202E
+    n = ord(m.group())
+    return f"\\x{n:02X}" if n < 0x20 else f"\\u{n:04X}"
 
 
 def vanished_reason(e):

@@ -220,7 +220,10 @@ def write_atomic(path, write):
 def save_workbook(wb, path):
     """Save an openpyxl workbook atomically (see :func:`write_atomic`), with the value of
     every formula cell cached in the file (:mod:`xl_addin.sheet.xlcache`, issue 11)."""
+    from xl_addin.sheet.paper import set_properties
     from xl_addin.sheet.xlcache import save_with_values
+    if wb.properties.creator in (None, "", "openpyxl"):  # ours: the association, the real time
+        set_properties(wb.properties, wb.properties.title)
     return write_atomic(path, lambda tmp: save_with_values(wb, tmp))
 
 

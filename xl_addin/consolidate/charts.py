@@ -22,6 +22,7 @@ from collections import Counter
 
 ROW_CM = 0.53  # a default row (15 pt) in centimetres: rows to reserve below a chart
 CHART_COL = "G"  # charts stand right of their data tables (columns A–F)
+CHART_COLUMNS = 17  # the charts end before column Q (printed with 统计, issue 22)
 STATES = ("有错误", "仅有提醒", "无问题")
 STATE_COLOURS = ("E06666", "F6B26B", "93C47D")  # the master's red / yellow / green
 LEVEL_COLOURS = ("38761D", "6AA84F", "B6D7A8", "E69138", "BFBFBF")  # top level … 未评定
@@ -97,9 +98,8 @@ def add_stats_charts(sh, entries, campaign, bucket_of, unrated):
 
     def table(title, heads, rows):
         sh.append([])
-        sh.append([sh.cell(title, font=_bold(13))])
+        sh.title(title, _bold(13), last_col=len(heads))
         head_row = sh.rows + 1
-        ws.row_dimensions[head_row].height = 30
         sh.append([sh.cell(h, font=_bold(), align=_WRAP) for h in heads])
         for r in rows:
             sh.append([sh.cell(v) for v in r])
@@ -143,7 +143,7 @@ def add_stats_charts(sh, entries, campaign, bucket_of, unrated):
         out[title] = chart
 
     sh.append([])
-    sh.append([sh.cell("四、图表（数据见各图左侧）", font=_bold(13))])
+    sh.title("四、图表（数据见各图左侧）", _bold(13))
 
     recs = data["by_recommender"]
     h, last = table("按推荐单位：申请数", ["推荐单位", *STATES], recs)
@@ -155,7 +155,7 @@ def add_stats_charts(sh, entries, campaign, bucket_of, unrated):
                                        possible(campaign, c, b) for c in cats)]
     rows = [[c] + [data["by_category"].get((c, b)) or (0 if possible(campaign, c, b) else None)
                    for b in shown] for c in cats]
-    h, last = table("按申请类别与建议等级：申请数（空白为该类别不可评的等级，K3）",
+    h, last = table("按申请类别与建议等级：申请数（空白为该类别不可评的等级）",
                     ["申请类别", *shown], rows)
     colours = [LEVEL_COLOURS[min(buckets.index(b), len(LEVEL_COLOURS) - 1)] for b in shown]
     place(BarChart(), "各申请类别的申请数（按建议等级）", h, last, len(shown), stacked=True,

@@ -19,6 +19,7 @@ STATUS_ERROR, STATUS_WARNING, STATUS_OK = "有错误", "仅有提醒", "无问�
 MATCHED, APP_ONLY, ROW_ONLY = "均有", "缺推荐表", "缺申请书"  # 申请书 / 附件3 行
 # Lead columns (after status), in the order staff read them.
 LEAD_KEYS = ("org_name", "uscc", "category", "level", "project_name", "satisfaction")
+PRINTED = 10  # 状态 … 备注: the columns 汇总 prints (issue 22)
 VERBATIM = ("org_name", "project_name")
 
 
@@ -120,22 +121,29 @@ def build_columns(campaign):
     """
     fields = {f.key: f for f in campaign.fields["application"]}
     row_labels = {f.key: f.label for f in campaign.fields["recommendation_row"]}
+    def field(k, width):
+        return Column(fields[k].label, width, lambda e, c, k=k: value_of(e, k, c), (k,))
+
+    # The printed block first (issue 22: 汇总 prints one A4 page across, PRINTED columns):
+    # what staff decide from; the rest of the row follows on screen.
     cols = [
         Column("状态", 9, lambda e, c: status(e)),
-        Column("匹配情况", 9, lambda e, c: matching(e)),
-        Column("推荐单位", 24, lambda e, c: e.recommender, ("recommender",)),
+        Column("推荐单位", 18, lambda e, c: e.recommender, ("recommender",)),
+        field("org_name", 24), field("category", 8), field("level", 10),
+        field("project_name", 20),
+        Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
+        Column("问题说明", 44, lambda e, c: "\n".join(f.message for f in errors_first(e)), wrap=True),
     ]
-    widths = {"org_name": 32, "uscc": 21, "project_name": 26, "satisfaction": 9}
-    for k in LEAD_KEYS:
-        cols.append(Column(fields[k].label, widths.get(k, 10),
-                           lambda e, c, k=k: value_of(e, k, c), (k,)))
+    cols += [Column(h, 14 if h == STAFF_COLUMNS[0] else 12, lambda e, c, h=h: e.staff.get(h),
+                    wrap=True) for h in STAFF_COLUMNS]
     cols += [
+        Column("匹配情况", 9, lambda e, c: matching(e)),
+        field("uscc", 21), field("satisfaction", 9),
         Column("重算自评分", 9, _app_only(lambda e, c: e.app.evaluation.rubric.total),
                ("se_total", "self_score", "stored_total")),
         Column("自评结论", 8, _app_only(lambda e, c: e.app.evaluation.rubric.conclusion),
                (campaign.rubric.veto_key,)),
         Column("可评等级", 12, _app_only(lambda e, c: c.level_name(e.app.evaluation.star.achievable))),
-        Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
         Column("等级说明", 28, _app_only(lambda e, c: e.app.evaluation.star.reason), wrap=True),
         Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(  # L6: applied
             c, e.app.evaluation.values.get("category"), e.app.evaluation.values.get("level"),
@@ -146,9 +154,7 @@ def build_columns(campaign):
         Column("提醒数", 6, lambda e, c: e.warnings),
         Column("问题代码", 14, lambda e, c: " ".join(dict.fromkeys(f.code for f in errors_first(e))),
                wrap=True),
-        Column("问题说明", 56, lambda e, c: "\n".join(f.message for f in errors_first(e)), wrap=True),
     ]
-    cols += [Column(h, 20, lambda e, c, h=h: e.staff.get(h), wrap=True) for h in STAFF_COLUMNS]
     lead = set(LEAD_KEYS) | {"recommender"}
     for f in campaign.fields["application"]:
         if f.key in lead or f.block == "derived":

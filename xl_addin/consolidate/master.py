@@ -14,16 +14,17 @@ from copy import copy
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
-from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from xl_addin import __version__
 from xl_addin.consolidate.columns import (
     APP_ONLY,
+    PRINTED,
     ROW_ONLY,
     STAFF_COLUMNS,
     STATUS_ERROR,
@@ -34,7 +35,7 @@ from xl_addin.consolidate.columns import (
     matching,
 )
 from xl_addin.consolidate.staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
-from xl_addin.rules.textable import width
+from xl_addin.sheet.paper import height_for, lines_needed, page_setup, set_properties, text_units
 from xl_addin.sheet.xlcache import finish_workbook
 from xl_addin.sheet.xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
 from xl_addin.tables import clean, is_formula_like
@@ -49,6 +50,7 @@ THIN = Border(*(Side(style="thin", color="BFBFBF"),) * 4)
 TOP = Alignment(vertical="top")
 WRAP = Alignment(vertical="top", wrap_text=True)
 HEAD_ALIGN = Alignment(vertical="center", horizontal="center", wrap_text=True)
+TITLE_ALIGN = Alignment(vertical="center", wrap_text=True)
 DATE_FORMAT = "yyyy-mm-dd"
 UNRATED = "未评定"
 
@@ -76,11 +78,37 @@ class Sheet:
         self.ws = wb.create_sheet(title)
         self.ws.freeze_panes = freeze  # write-only: views are written before the rows
         self.rows = 0
-        # Printing: A4 landscape, one page wide, the header row on every page.
-        ps = self.ws.page_setup
-        ps.orientation, ps.paperSize, ps.fitToWidth, ps.fitToHeight = "landscape", 9, 1, 0
+        self.widths = []  # column widths, for row heights and the page (sheet.paper)
+        self.header_row = None
+        self.sized = None  # column indexes (0-based) that size the rows; None: all
+        # sheetPr is streamed before the first row: fit-to-page must be known now.
         self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        self.ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+    def widths_from(self, widths):
+        """Set the columns' widths (when a sheet has no single header row)."""
+        self.widths = list(widths)
+        for j, w in enumerate(widths, 1):
+            self.ws.column_dimensions[get_column_letter(j)].width = w
+
+    def finish(self, last_col=None, last_row=None):
+        """Print setup (sheet.paper, issue 22): A4, one page wide over the first
+        ``last_col`` columns, the header row on every page, the rows written so far."""
+        last_col = last_col or len(self.widths)
+        hr = (self.header_row, self.header_row) if self.header_row else None
+        page_setup(self.ws, last_col, last_row or max(self.rows, 1), hr,
+                   widths=self.widths[:last_col], margins=(0.4, 0.5))
+
+    def title(self, text, font=None, last_col=None):
+        """A title line merged over the printed columns, as tall as its text."""
+        last_col = last_col or len(self.widths) or 1
+        r = self.rows + 1
+        if last_col > 1:
+            self.ws.merged_cells.add(f"A{r}:{get_column_letter(last_col)}{r}")
+        width = sum(self.widths[:last_col]) or 10
+        size = float(font.sz) if font is not None and font.sz else 11.0
+        self.ws.row_dimensions[r].height = max(20, height_for(lines_needed(text, width, size),
+                                                             size))
+        self._plain_append([self.cell(text, font=font, align=TITLE_ALIGN)])
 
     def cell(self, v, fill=None, font=None, align=None, border=None):
         if isinstance(v, float) and not math.isfinite(v):
@@ -115,16 +143,60 @@ class Sheet:
         return c
 
     def append(self, cells):
+        """Append a row; a text wider than its column wraps and the row grows to show it
+        (a streamed sheet cannot be sized afterwards; no application sizes rows on opening
+        a file, issue 22)."""
+        lines, out = 1, []
+        for j, c in enumerate(cells):
+            if isinstance(c, str) or (self.align is not None and c is not None
+                                      and not isinstance(c, Cell)):
+                c = self.cell(c)  # numbers too take the sheet's alignment (top)
+            v = c.value if isinstance(c, Cell) else c
+            width = self.widths[j] if j < len(self.widths) else None
+            if self.sized is not None and j not in self.sized:
+                width = None
+            if isinstance(v, str) and v and width and self.rows + 1 != self.header_row:
+                size = float(c.font.sz) if isinstance(c, Cell) and c.font and \
+                    c.font.sz else 11.0
+                n = lines_needed(v, width, size)
+                if n > 1 or text_units(v, size) > width - 1.2:
+                    c = self._wrapped(c)
+                    lines = max(lines, n)
+            out.append(c)
+        r = self.rows + 1
+        if lines > 1:
+            have = self.ws.row_dimensions[r].height or 0
+            self.ws.row_dimensions[r].height = max(have, height_for(lines))
+        self._plain_append(out)
+
+    def _wrapped(self, c):
+        """``c`` as a cell that wraps its text (top-aligned), its other looks kept."""
+        if not isinstance(c, Cell):
+            return self.cell(c, align=WRAP)
+        al = c.alignment
+        if al is not None and al.wrap_text:
+            return c
+        w = WriteOnlyCell(self.ws, c.value)
+        w._style = copy(c._style)
+        w.alignment = Alignment(horizontal=al.horizontal if al else None,
+                                vertical=(al.vertical if al and al.vertical else "top"),
+                                wrap_text=True)
+        if c.data_type == "s":
+            w.data_type = "s"
+        return w
+
+    def _plain_append(self, cells):
         # A bare string would be taken as a formula when it starts with "=": never append one.
         self.ws.append([self.cell(c) if isinstance(c, str) else c for c in cells])
         self.rows += 1
 
     def header(self, headers, widths):
-        for j, w in enumerate(widths, 1):
-            self.ws.column_dimensions[get_column_letter(j)].width = w
-        self.ws.row_dimensions[1].height = 32
+        self.widths_from(widths)
+        self.header_row = self.rows + 1
         self.headers = list(headers)
-        self.append([self.cell(h, FILL_HEAD, FONT_HEAD, HEAD_ALIGN) for h in headers])
+        lines = max(lines_needed(h, w) for h, w in zip(headers, widths))
+        self.ws.row_dimensions[self.header_row].height = max(32, height_for(lines))
+        self._plain_append([self.cell(h, FILL_HEAD, FONT_HEAD, HEAD_ALIGN) for h in headers])
 
     def table(self, name, ncols, nrows):
         """An Excel table over header and data (at least one row, as Excel needs)."""
@@ -154,15 +226,17 @@ def write_master(path, result, campaign, folder, started):
     apply_default_font(wb)  # 宋体 (issue 11)
     entries = sorted(result.entries, key=sort_key)
     _summary(Sheet(wb, "汇总", freeze="E2", align=TOP), entries, campaign)  # 状态…企业名称 stay visible
-    _issues(Sheet(wb, "问题清单"), entries, result.headers)
-    _files(Sheet(wb, "文件清单"), result.files)
-    _rejected(Sheet(wb, "拒收"), result.rejected)
+    # every cell from the top of its row (issue 22: one baseline when a neighbour wraps)
+    _issues(Sheet(wb, "问题清单", align=TOP), entries, result.headers)
+    _files(Sheet(wb, "文件清单", align=TOP), result.files)
+    _rejected(Sheet(wb, "拒收", align=TOP), result.rejected)
     if result.unmatched:  # only when there are some: the usual layout stays as it was
-        _unmatched(Sheet(wb, UNMATCHED_SHEET), result.unmatched)
-    stats = Sheet(wb, "统计", freeze="B4")
+        _unmatched(Sheet(wb, UNMATCHED_SHEET, align=TOP), result.unmatched)
+    stats = Sheet(wb, "统计", freeze="B4", align=TOP)
     _stats(stats, entries, result.headers, campaign)
     from xl_addin.consolidate.charts import add_stats_charts  # issue 14: native charts below the tables
     add_stats_charts(stats, entries, campaign, lambda e: proposed_bucket(e, campaign), UNRATED)
+    stats.finish()
     _about(Sheet(wb, "说明", freeze=None), result, campaign, folder, started)
     meta = wb.create_sheet("_meta")
     for row in (("key", "value"), ("template_id", "saq-master"),
@@ -170,7 +244,7 @@ def write_master(path, result, campaign, folder, started):
                 ("campaign_year", campaign.year), ("generator_version", __version__)):
         meta.append(row)
     meta.sheet_state = "hidden"
-    wb.properties.creator = "saq"
+    set_properties(wb.properties, f"{campaign.title} 汇总表")
     wb.save(path)
     finish_workbook(path)  # cached values, no recalculation on load (issue 11)
 
@@ -178,6 +252,9 @@ def write_master(path, result, campaign, folder, started):
 def _summary(sh, entries, campaign):
     cols = build_columns(campaign)
     sh.header([c.header for c in cols], [c.width for c in cols])
+    # rows fit the printed columns and the columns that wrap on screen (等级说明 …); the
+    # others keep one line on screen, as before
+    sh.sized = {j for j, c in enumerate(cols) if j < PRINTED or c.wrap}
     key_cols = defaultdict(list)
     for j, col in enumerate(cols):
         for k in col.keys:
@@ -191,36 +268,22 @@ def _summary(sh, entries, campaign):
                     fills[j] = FILL_ERROR if f.severity == "error" else FILL_WARNING
         vals = [col.get(e, campaign) for col in cols]
         fills[0] = status_fill[vals[0]]
-        sh.ws.row_dimensions[sh.rows + 1].height = row_height(cols, vals)
         sh.append([sh.cell(v, fills.get(j), None, WRAP if col.wrap else None)
                    for j, (col, v) in enumerate(zip(cols, vals))])
     sh.table("master_list", len(cols), len(entries))
-    # Print the columns staff decide from (状态 … 备注); the rest stay on screen.
-    sh.ws.page_setup.paperSize = 8  # A3: twenty columns stay readable
-    last = max(j for j, c in enumerate(cols, 1) if c.header in STAFF_COLUMNS)
-    sh.ws.print_area = f"A1:{get_column_letter(last)}{max(2, len(entries) + 1)}"
-    sh.ws.print_title_rows = "1:1"
+    # Print the columns staff decide from (状态 … 备注, one A4 page across); the rest stay on
+    # screen (issue 22).
+    sh.finish(PRINTED)
 
 
-LINE_HEIGHT = 15  # points per line of text
-MAX_LINES = 10
-
-
-def row_height(cols, vals):
-    """Rows with wrapped text grow to show it (a streamed sheet cannot autofit)."""
-    lines = 1
-    for col, v in zip(cols, vals):
-        if col.wrap and isinstance(v, str) and v:
-            per_line = max(1.0, col.width - 1)
-            lines = max(lines, sum(math.ceil(max(1, width(part)) / per_line)
-                                   for part in v.split("\n")))
-    return LINE_HEIGHT * min(lines, MAX_LINES)
+ISSUE_HEADS = ["序号", "类别", "问题说明", "推荐单位", "企业名称", "申报项目名称", "工作表", "单元格",
+               "问题代码", "来源文件"]
+ISSUE_PRINTED = 8  # 序号 … 单元格: the words print; the codes are in 问题说明 (issue 22)
 
 
 def _issues(sh, entries, headers):
-    heads = ["序号", "问题代码", "类别", "问题说明", "推荐单位", "企业名称", "申报项目名称",
-             "来源文件", "工作表", "单元格"]
-    sh.header(heads, [6, 9, 6, 60, 18, 24, 22, 30, 12, 8])
+    heads = ISSUE_HEADS
+    sh.header(heads, [6, 6, 48, 18, 24, 20, 12, 8, 9, 30])
     rows = []
     for h in headers:
         for f in h.flags:
@@ -232,21 +295,23 @@ def _issues(sh, entries, headers):
     rows.sort(key=lambda x: (x[0].severity != "error", x[0].code, x[1], x[2], x[0].file, x[0].cell))
     for i, (f, rec, org, proj) in enumerate(rows, 1):
         fill = FILL_ERROR if f.severity == "error" else FILL_WARNING
-        sh.append([i, sh.cell(f.code), sh.cell(f.severity_label, fill), sh.cell(f.message, align=WRAP),
-                   sh.cell(rec), sh.cell(org), sh.cell(proj), sh.cell(f.file), sh.cell(f.sheet),
-                   sh.cell(f.cell)])
+        sh.append([i, sh.cell(f.severity_label, fill), sh.cell(f.message, align=WRAP),
+                   sh.cell(rec), sh.cell(org), sh.cell(proj), sh.cell(f.sheet), sh.cell(f.cell),
+                   sh.cell(f.code), sh.cell(f.file)])
     sh.table("issue_list", len(heads), len(rows))
+    sh.finish(ISSUE_PRINTED)
 
 
 def _files(sh, files):
     heads = ["序号", "文件", "类型", "状态", "原因/说明", "模板版本", "读取行数", "大小(KB)", "SHA-256"]
-    sh.header(heads, [6, 56, 10, 8, 50, 10, 8, 9, 66])
+    sh.header(heads, [6, 44, 10, 8, 44, 10, 8, 9, 66])
     fills = {"已拒收": FILL_ERROR, "已忽略": FILL_WARNING, "已导入": FILL_OK}
     for i, f in enumerate(files, 1):
         sh.append([i, sh.cell(f.rel), f.kind, sh.cell(f.status, fills.get(f.status, FILL_WARNING)),
                    sh.cell(f.reason, align=WRAP), sh.cell(f.template_version), f.rows_read,
                    round(f.size / 1024, 1), f.sha256])
     sh.table("file_list", len(heads), len(files))
+    sh.finish(len(heads) - 1)  # the SHA-256 stays on screen
 
 
 def _rejected(sh, rejected):
@@ -256,6 +321,7 @@ def _rejected(sh, rejected):
         sh.append([i, sh.cell(r.file), r.scope, sh.cell(r.sheet), sh.cell(r.reason, align=WRAP),
                    sh.cell(r.content, align=WRAP)])
     sh.table("rejected_list", len(heads), len(rejected))
+    sh.finish()
 
 
 def _unmatched(sh, notes):
@@ -266,6 +332,7 @@ def _unmatched(sh, notes):
                                                      n.row)] +
                   [sh.cell(n.notes.get(h), align=WRAP) for h in STAFF_COLUMNS])
     sh.table("unmatched_notes", len(UNMATCHED_HEADERS), len(notes))
+    sh.finish()
 
 
 def proposed_bucket(entry, campaign):
@@ -315,11 +382,11 @@ def _stats(sh, entries, headers, campaign):
     cb = {cat: [b for b in buckets if possible(campaign, cat, b) or
                 any(k[1] == cat and k[2] == b and n for k, n in counts.items())] for cat in cats}
     ncol = 1 + sum(len(v) for v in cb.values()) + 1
-    ws.column_dimensions["A"].width = 26
-    for cc in range(2, ncol + 1):
-        ws.column_dimensions[get_column_letter(cc)].width = 7.5
+    from xl_addin.consolidate.charts import CHART_COLUMNS
+    printed = max(ncol, CHART_COLUMNS)  # the tables and the charts beside them
+    sh.widths_from([26] + [7.5] * (printed - 1))
     head = lambda v: sh.cell(v, FILL_HEAD, FONT_HEAD, HEAD_ALIGN, THIN)  # noqa: E731
-    sh.append([sh.cell("一、按推荐单位 × 申请类别 × 建议等级统计（申请数）", font=FONT_TITLE)])
+    sh.title("一、按推荐单位 × 申请类别 × 建议等级统计（申请数）", FONT_TITLE)
     # Two header rows: the category over its levels (no merged cells: filters and sorting work).
     top = [head("推荐单位")]
     for cat in cats:
@@ -342,10 +409,9 @@ def _stats(sh, entries, headers, campaign):
         row.append(sh.cell(row_total, font=FONT_HEAD, border=THIN))
         sh.append(row)
     sh.append([])
-    sh.append([sh.cell("二、各推荐单位的错误与提醒", font=FONT_TITLE)])
+    sh.title("二、各推荐单位的错误与提醒", FONT_TITLE)
     heads = ["推荐单位", "申请数", "有错误的申请", "仅有提醒的申请", "错误数", "提醒数",
              "推荐表表头问题", "缺申请书", "缺推荐表", "盖章扫描件"]
-    ws.row_dimensions[sh.rows + 1].height = 30
     sh.append([head(h) for h in heads])
     from xl_addin.consolidate.materials import scan_word  # issue 13: M12 per recommender
     scans = {h.name: scan_word(h) for h in headers}
@@ -356,17 +422,17 @@ def _stats(sh, entries, headers, campaign):
             cells.append(sh.cell(v, fill, border=THIN))
         sh.append(cells)
     sh.append([])
-    sh.append([sh.cell("三、问题代码统计", font=FONT_TITLE)])
-    sh.append([head(h) for h in ("问题代码", "类别", "次数", "规则")])
+    sh.title("三、各类问题的次数", FONT_TITLE)
+    sh.append([head(h) for h in ("问题（代码）", "类别", "次数")])
     for code in sorted(codes):
         spec = campaign.flags.get(code) or campaign.materials.get(code, {})
         sev = "错误" if spec.get("severity") == "error" else "提醒"
-        sh.append([sh.cell(v, border=THIN) for v in (code, sev, codes[code], spec.get("rule", ""))])
+        rule = spec.get("rule", "") or "问题"
+        sh.append([sh.cell(v, border=THIN) for v in (f"{rule}（{code}）", sev, codes[code])])
 
 
 def _about(sh, result, campaign, folder, started):
-    sh.ws.column_dimensions["A"].width = 22
-    sh.ws.column_dimensions["B"].width = 100
+    sh.widths_from([22, 90])
     rows = [
         ("活动", campaign.title),
         ("依据", campaign.reference),
@@ -380,7 +446,7 @@ def _about(sh, result, campaign, folder, started):
         ("错误 / 提醒", f"{result.errors} / {result.warnings}"),
         ("拒收", len(result.rejected)),
         ("", ""),
-        ("本次适用的决定", "（RULES.md 中标为“决定”的条目，见活动配置文件 [decisions]）"),
+        ("本次适用的决定", "通知未写明、由本活动确定的做法，依据见《规则说明》（saq rules）"),
     ]
     rows += [(f"决定 {i}", v) for i, v in enumerate(campaign.decision_labels.values(), 1)]
     rows += [
@@ -402,6 +468,7 @@ def _about(sh, result, campaign, folder, started):
         v = str(v) if isinstance(v, (int, float)) else v  # a sentence column: left-aligned
         sh.append([sh.cell(k, font=FONT_HEAD, align=TOP), sh.cell(v, align=WRAP)])
     sh.ws.sheet_view.showGridLines = False
+    sh.finish()
 
 
 def now():

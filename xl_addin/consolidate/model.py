@@ -121,6 +121,7 @@ class RunResult:
     messages: list = field(default_factory=list)  # notes for the user (Chinese)
     unmatched: list = field(default_factory=list)  # staff.Note no entry took (未匹配备注)
     campaign_year: int | None = None  # the year the run was made for
+    feedback: tuple | None = None  # (letters, orphans, folder) when --feedback (issue 22)
 
     @property
     def errors(self):

@@ -14,7 +14,7 @@ from pathlib import Path
 from xl_addin.consolidate import collect, crossfile, master, output, walk
 from xl_addin.consolidate.columns import _source, _source_row, key_text
 from xl_addin.consolidate.crossfile import app_key
-from xl_addin.consolidate.model import RunResult
+from xl_addin.consolidate.model import WHOLE_FILE, RunResult
 from xl_addin.consolidate.progress import Progress
 from xl_addin.consolidate.staff import StaffColumnsMissing, StaffNotes, read_staff_notes
 from xl_addin.errors import InputFileError, OutputFileError, SaqError, as_os_error, os_reason
@@ -46,7 +46,8 @@ def master_path(out):
     return out
 
 
-def consolidate(folder, out, campaign, progress=None, workers=None, registry=None):
+def consolidate(folder, out, campaign, progress=None, workers=None, registry=None,
+                feedback=None):
     """Consolidate every submission under ``folder`` into the master workbook ``out``.
 
     Args:
@@ -58,6 +59,8 @@ def consolidate(folder, out, campaign, progress=None, workers=None, registry=Non
         workers: processes that read files (default :func:`default_workers`; 1 = serial).
         registry: the campaign registry (.sqlite) to look earlier results up in (K4/E06,
             上年结果); default 评价档案.sqlite beside ``out`` when it exists.
+        feedback: a folder for the letters to the recommenders (consolidate.feedback,
+            issue 22), or None.
     Returns:
         RunResult (``written_to`` differs from ``out`` when the master was open in Excel).
     Raises:
@@ -100,6 +103,10 @@ def consolidate(folder, out, campaign, progress=None, workers=None, registry=Non
     result.written_to = written
     result.campaign_year = c.year
     result.messages = messages + ([msg] if msg else [])
+    if feedback is not None:
+        from xl_addin.consolidate.feedback import write_feedback
+        letters, orphans = write_feedback(feedback, result, c)
+        result.feedback = (letters, orphans, Path(feedback))
     if cleaned:
         result.messages.append(f"已清理上次中断的汇总留下的临时文件 {cleaned} 个。")
     return result
@@ -279,11 +286,25 @@ def summary_lines(result):
     files = result.files
     n = {s: sum(1 for f in files if f.status == s) for s in (IMPORTED, REJECTED, "已忽略")}
     with_err = sum(1 for e in result.entries if e.errors)
+    # issue 22: the counts that stand side by side say what each counts
+    books = sum(1 for e in result.entries if e.app is not None)
+    only_rows = len(result.entries) - books
+    whole = sum(1 for r in result.rejected if r.scope == WHOLE_FILE)
+    parts = [f"有申请书的 {books} 项"] + ([f"只见于推荐表的 {only_rows} 项"] if only_rows else [])
+    kinds = [f"整个文件 {whole} 个"] + ([f"推荐表中的行 {len(result.rejected) - whole} 行"]
+                                        if len(result.rejected) > whole else [])
     return [
         f"文件 {len(files)} 个：已导入 {n[IMPORTED]}，已拒收 {n[REJECTED]}，已忽略 {n['已忽略']}",
-        f"申请 {len(result.entries)} 项：{with_err} 项有错误；共 {result.errors} 个错误、"
-        f"{result.warnings} 个提醒",
-        f"拒收 {len(result.rejected)} 条（见“拒收”工作表）",
+        f"申请 {len(result.entries)} 项（{'、'.join(parts)}）：{with_err} 项有错误；"
+        f"共 {result.errors} 个错误、{result.warnings} 个提醒",
+        f"拒收 {len(result.rejected)} 条（{'、'.join(kinds)}，见“拒收”工作表）",
         f"用时 {result.seconds:.1f} 秒",
         f"汇总表：{terminal_text(result.written_to)}",
-    ] + list(result.messages)
+    ] + list(result.messages) + _feedback_lines(result)
+
+
+def _feedback_lines(result):
+    if not result.feedback:
+        return []
+    from xl_addin.consolidate.feedback import summary_lines as fb_lines
+    return fb_lines(*result.feedback)

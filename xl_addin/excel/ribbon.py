@@ -35,6 +35,7 @@ WPS_COMMANDS = (
     ("校验当前工作簿", "saq check 申请书.xlsx"),
     ("导出PDF", "WPS 的“文件 → 输出为PDF”，或 saq pdf 附件3.xlsx（需 LibreOffice）"),
     ("汇总推荐材料", "saq consolidate 文件夹 -o 汇总.xlsx"),
+    ("补正通知", "saq consolidate 文件夹 -o 汇总.xlsx --feedback 补正通知"),
     ("生成专家评分表", "saq review assign 汇总.xlsx --experts 专家名单.xlsx -o 文件夹"),
     ("汇总专家评分", "saq review collect 文件夹 -o 评审结果.xlsx"),
     ("规则说明", "saq rules"),
@@ -46,6 +47,7 @@ HELP_TEXT = """用户满意评价 工具栏各按钮：
 校验当前工作簿：检查当前申请书或推荐表（与 saq check 和汇总的结论相同），问题写入“校验结果”工作表（错误必须改正，提醒请核实）。
 导出PDF：把当前工作簿按 A4 版式导出为 PDF，保存在同一文件夹。
 汇总推荐材料：选择存放申请书和推荐表的文件夹，生成汇总总表并打开；无法读取的文件在总表中说明原因。
+补正通知：选择同一文件夹，重新汇总，并给每个推荐单位写一份补正通知（Word）和补正清单（Excel）：问题、要改的单元格、截止日期和联系人。
 生成专家评分表 / 汇总专家评分：为每位专家生成评分表；收回后汇总得分与结论。
 规则说明：在新工作表中列出本年度规则与问题代码。
 
@@ -319,6 +321,19 @@ def consolidate_folder(book):
 
 
 @handler
+def feedback_letters(book):
+    """补正通知: a folder the user picks → the master and one letter per recommender in a
+    补正通知 folder beside it (issue 22)."""
+    from xl_addin.consolidate import consolidate, summary_lines
+    folder = ask_folder(book, "选择存放申请书和推荐表的文件夹（将给每个推荐单位写补正通知）")
+    stamp = f"{dt.date.today():%Y%m%d}"
+    out = folder / f"汇总_{stamp}.xlsx"
+    letters = folder.parent / f"补正通知_{stamp}"
+    result = consolidate(folder, out, _campaign(), progress=False, feedback=letters)
+    _alert(book, "补正通知已写好。\n" + "\n".join(summary_lines(result)))
+
+
+@handler
 def make_expert_sheets(book):
     """生成专家评分表: master + expert list → one scoring workbook per expert (issue 5)."""
     from xl_addin.review import workflow
@@ -403,5 +418,5 @@ def show_help(book):
 
 #: ribbon handler names, in the order of the buttons (macros/SAQRibbon.bas calls these).
 HANDLERS = ("new_application", "new_recommender", "check_workbook", "export_pdf",
-            "consolidate_folder", "make_expert_sheets", "collect_expert_scores",
-            "show_rules", "show_help")
+            "consolidate_folder", "feedback_letters", "make_expert_sheets",
+            "collect_expert_scores", "show_rules", "show_help")

@@ -29,6 +29,7 @@ from xl_addin.rules.campaign import Field, load
 from xl_addin.rules.checks import part_label
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import application_plan, lit
+from xl_addin.sheet.paper import fit_rows, fit_title, page_setup
 
 TEMPLATE_ID = "saq-application"
 COVER_KEYS = ("recommender", "fill_date", "category", "level")
@@ -147,21 +148,22 @@ def build_application(campaign=None):
 
 
 def _pages(last_rows):
-    """Protection, A4 page setup and print areas of 申请表, 自评表, 被访者名单 and 结果.
+    """Protection and paper (sheet.paper, issue 22) of 申请表, 自评表, 被访者名单 and 结果:
+    A4, one page wide, orientation by width, heading rows repeated, print areas.
 
     Args:
         last_rows: worksheet -> its last printed row, in that order.
     """
     ws, wr, wl, wo = last_rows
-    for sheet in last_rows:
-        C.protect(sheet)
-    C.a4(ws, title_rows="1:1")
-    C.a4(wr, landscape=True, title_rows="1:2")
-    C.a4(wl, title_rows="3:3")
-    C.a4(wo)
-    ws.freeze_panes = "A4"
     for sheet, last in last_rows.items():
-        sheet.print_area = f"A1:{'I' if sheet is wr else 'C'}{last}"
+        C.protect(sheet)
+        fit_rows(sheet, 1, last, 9 if sheet is wr else 3)  # labels and notes never cut
+    fit_title(wl, 2, 3)
+    page_setup(ws, 3, last_rows[ws], (1, 1))
+    page_setup(wr, 9, last_rows[wr], (1, 2))
+    page_setup(wl, 3, last_rows[wl], (3, 3))
+    page_setup(wo, 3, last_rows[wo])
+    ws.freeze_panes = "A4"
 
 
 # ---- 申请表 -------------------------------------------------------------------------------
@@ -318,10 +320,15 @@ def _section_total(b, wr, r, sec):
 def _section_label(wr, sec, start, end):
     """The section's name and weight, merged down column A over its rows."""
     wr.cell(start, 1, f"{sec.name}\n（{fmt_number(sec.weight)}）")
-    wr.cell(start, 1).alignment = C.CENTER
-    wr.cell(start, 1).border = C.BOX
+    # in its first row, not merged down: a section may go over a page break, and a merged
+    # name would be drawn across it (issue 22); the rows below keep the box
+    wr.cell(start, 1).alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
     wr.cell(start, 1).font = C.font(10, True)
-    wr.merge_cells(start_row=start, start_column=1, end_row=end, end_column=1)
+    thin = C.THIN
+    from openpyxl.styles import Border
+    for r in range(start, end + 1):
+        wr.cell(r, 1).border = Border(left=thin, right=thin, top=thin if r == start else None,
+                                      bottom=thin if r == end else None)
 
 
 def _veto_row(b, wr, r):
@@ -416,9 +423,9 @@ def _result_sheet(b, wo):
     Returns:
         its last row (for the print area)
     """
-    wo.column_dimensions["A"].width = 22
-    wo.column_dimensions["B"].width = 16
-    wo.column_dimensions["C"].width = 60
+    wo.column_dimensions["A"].width = 24
+    wo.column_dimensions["B"].width = 14
+    wo.column_dimensions["C"].width = 60  # A:C fit a portrait page (sheet.paper)
     C.title_row(wo, f"{b.c.title} 自评结果（随填写自动计算）", 15, "C", 28, alignment=None)
     wo.merge_cells("A2:C2")
     wo.row_dimensions[2].height = 30
@@ -465,17 +472,21 @@ def _result_rows(b, wo, rr):
         wo.cell(rr, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         wo.cell(rr, 2).font = C.font(10.5, key in ("se_total", "se_conclusion", "proposed_level"))
         wo.row_dimensions[rr].height = {"flag_text": 180, "level_reason": 34}.get(key, 20)
+        if key == "flags":  # the codes alone: the 问题说明 lines carry them after the words
+            wo.row_dimensions[rr].hidden = True
         rr += 1
     return rr
 
 
 def _decisions_note(wo, c, row):
     """决定说明: the campaign's decisions, merged over A:C at ``row``; returns ``row``."""
-    wo[f"A{row}"] = "决定说明：" + "；".join(c.decision_labels.values())
+    from xl_addin.sheet.paper import height_for, lines_needed
+    text = "决定说明：" + "；".join(c.decision_labels.values())
+    wo[f"A{row}"] = text
     wo[f"A{row}"].alignment = C.WRAP_TOP
     wo[f"A{row}"].font = C.font(9, color="595959")
     wo.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
-    wo.row_dimensions[row].height = 80
+    wo.row_dimensions[row].height = height_for(lines_needed(text, 98, 9), 9)  # never cut
     return row
 
 

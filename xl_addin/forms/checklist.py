@@ -60,7 +60,7 @@ def add_checklist(wb, c, resolve, lists):
     ws = wb.create_sheet(SHEET, index=wb.sheetnames.index("结果"))
     d = c.dossier
     org, proj, cat = resolve("v:org_name"), resolve("v:project_name"), resolve("v:category")
-    heads = ["代码", "材料", "适用类别", "文件类型", "电子版文件名（第三方测量材料须按此命名）",
+    heads = ["序号", "材料", "适用类别", "文件类型", "电子版文件名（第三方测量材料须按此命名）",
              "是否提供", "状态", ""]
     widths = [7, 36, 12, 16, 48, 11, 16, 4]
     C.title_row(ws, f"{c.title} 申报材料清单（附件2 填报说明 二、三）", 14, "G", 26, alignment=None)
@@ -82,8 +82,8 @@ def add_checklist(wb, c, resolve, lists):
         dv.error = "请选择列表中的值"
         ws.add_data_validation(dv)
     first = r
-    for it in material_items(c):
-        ws.cell(r, 1, it["code"])
+    for n, it in enumerate(material_items(c), 1):
+        ws.cell(r, 1, n)  # the code shows after the words when the item is missing (状态)
         ws.cell(r, 2, it["name"] + (f"（无则选“{d['not_applicable']}”）" if it["may_be_na"] else ""))
         ws.cell(r, 3, "、".join(it["categories"]) if it["categories"] else "全部")
         ws.cell(r, 4, "/".join("." + k for k in it["kinds"]))
@@ -121,8 +121,8 @@ def add_checklist(wb, c, resolve, lists):
     for rr in range(first, r):
         ws.conditional_formatting.add(f"G{rr}", _red_rule(f"$H{rr}=1"))
     C.protect(ws)
-    C.a4(ws, landscape=True, title_rows="3:3")
-    ws.print_area = f"A1:G{r}"
+    from xl_addin.sheet.paper import page_setup
+    page_setup(ws, 7, r, (3, 3), landscape=True)
     ws.freeze_panes = "A4"
     return C.ref(ws, f"G{r}")
 

@@ -3,8 +3,6 @@ names, data validation, conditional formats, protection and A4 print setup."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -376,18 +374,11 @@ def protect(ws):
     ws.protection.selectUnlockedCells = False
 
 
-def a4(ws, landscape=False, title_rows=None, fit_width=True):
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    if fit_width:
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    if title_rows:
-        ws.print_title_rows = title_rows
+def empty_input_format(ws, cells, top_left):
+    """Yellow while empty, white once filled: a filled form prints white in Excel and WPS as
+    it does through `saq pdf` (issue 22). ``top_left`` is the range's first cell."""
+    ws.conditional_formatting.add(cells, FormulaRule(formula=[f'LEN({top_left})=0'],
+                                                     fill=INPUT_FILL))
 
 
 def comment(cell, text, author="saq"):
@@ -397,10 +388,7 @@ def comment(cell, text, author="saq"):
 
 
 def fixed_properties(wb, title):
-    """Stable document properties so regenerated templates compare equal."""
-    wb.properties.creator = "saq"
-    wb.properties.lastModifiedBy = "saq"
-    wb.properties.title = title
-    stamp = dt.datetime(2000, 1, 1)
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
+    """Document properties: the association as author, the title, the real time of writing
+    (issue 22; docProps/core.xml is left out when committed templates are compared)."""
+    from xl_addin.sheet.paper import set_properties
+    set_properties(wb.properties, title)

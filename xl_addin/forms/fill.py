@@ -94,6 +94,7 @@ def fill_application(path_out, values, respondents=None, campaign=None):
             _put(ws.cell(r, c1 + heads.index("姓名")), name)
             if contact:
                 _put(ws.cell(r, c1 + heads.index("联系方式")), contact)
+        ws.print_area = f"A1:C{r1 + len(respondents)}"  # the listed rows only (issue 22)
     return _save(wb, path_out)
 
 
@@ -122,7 +123,9 @@ def fill_recommender(path_out, header, rows, campaign=None):
     """
     c = campaign or load()
     from xl_addin.forms.recommender import DEFAULT_ROWS
-    wb = build_recommender(c, rows=max(DEFAULT_ROWS, len(rows)))
+    # as many table rows as applications (the blank template has DEFAULT_ROWS): the file
+    # prints its filled rows only, in Excel and WPS as through `saq pdf` (issue 22)
+    wb = build_recommender(c, rows=len(rows) or DEFAULT_ROWS)
     for key, v in to_keys(header, c, "recommender").items():
         cell = _cell_of(wb, key)
         if cell is None:
@@ -137,4 +140,6 @@ def fill_recommender(path_out, header, rows, campaign=None):
                 raise KeyError(f"推荐表没有“{key}”列")
             if v is not None:
                 _put(ws.cell(r1 + 1 + i, c1 + heads.index(labels[key])), v)
+    from xl_addin.forms.print_sheets import fit_row_heights
+    fit_row_heights(ws, range(r1 + 1, r1 + 1 + len(rows)), c1, len(labels))  # 推荐意见 whole
     return _save(wb, path_out)

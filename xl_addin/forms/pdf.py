@@ -63,9 +63,9 @@ def convert(src, target, fmt="pdf", timeout=TIMEOUT, no_soffice=NO_SOFFICE, fail
         profile = Path(d) / "profile"
         cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", fmt, "--outdir", d, str(work)]
-        try:
-            r = subprocess.run(cmd, capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
+        r = run_bounded(cmd, timeout)
+        if r is None:
+            # its whole process group was killed (run_bounded)
             raise OutputFileError(target, f"LibreOffice 超过 {timeout} 秒未完成转换") from None
         out = work.with_suffix("." + fmt)
         if r.returncode != 0 or not out.exists():
@@ -74,6 +74,43 @@ def convert(src, target, fmt="pdf", timeout=TIMEOUT, no_soffice=NO_SOFFICE, fail
                 failed = "LibreOffice 转换失败" + (f"（{msg[-1]}）" if msg else "")
             raise OutputFileError(target, failed)
         return write_atomic(target, lambda tmp: shutil.copyfile(out, tmp))
+
+
+def run_bounded(cmd, timeout):
+    """Run ``cmd`` in its own process group; on timeout kill the whole group (soffice is a
+    script that starts soffice.bin: killing only the script leaves LibreOffice running,
+    issue 19 §7).
+
+    Returns:
+        subprocess.CompletedProcess, or None when the time ran out.
+    """
+    import signal
+    kw = {"start_new_session": True} if os.name != "nt" else \
+        {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, **kw)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if os.name == "nt":
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(p.pid)], capture_output=True)
+        else:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                p.kill()
+        p.communicate()
+        return None
+    except BaseException:  # interrupted (Ctrl-C): LibreOffice must not outlive us
+        if os.name != "nt":
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        else:
+            p.kill()
+        raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def to_pdf(path, out=None, timeout=TIMEOUT):
@@ -117,6 +154,9 @@ def _printable_copy(src, dst):
     for ws in wb.worksheets:
         if ws.title in SKIP_SHEETS and len([w for w in wb.worksheets if w.sheet_state == "visible"]) > 1:
             ws.sheet_state = "hidden"
+        if ws.sheet_state != "visible":  # LibreOffice prints a hidden sheet's print range
+            ws.print_area = None
+            ws.print_title_rows = None
         for table in ws.tables.values():
             if table.displayName == "recommendations":
                 _compact_rows(ws, table)

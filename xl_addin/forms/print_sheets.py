@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Side
 from xl_addin.forms import common as C
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import lit
+from xl_addin.sheet.paper import page_setup
 
 # sheet titles in the notice's order (附件2 填报说明 二)
 COVER, CONTENTS, PLEDGE, DECLARATION, FORM, FORM_CONT, RUBRIC = (
@@ -47,8 +48,6 @@ class _Page:
         self.row = 1
         for j, w in enumerate(widths, 1):
             self.ws.column_dimensions[chr(64 + j)].width = w
-        C.a4(self.ws)
-        self.ws.print_options.horizontalCentered = True
         self.ws.sheet_view.showGridLines = False
 
     def line(self, value, size=12, bold=False, align=LEFT, height=None, chars=None,
@@ -83,7 +82,7 @@ class _Page:
         self.row += 1
 
     def finish(self):
-        self.ws.print_area = f"A1:{chr(64 + self.ncol)}{self.row - 1}"
+        page_setup(self.ws, self.ncol, self.row - 1)  # sheet.paper: A4 portrait, one page wide
         C.protect(self.ws)
 
 
@@ -131,7 +130,8 @@ def add_print_sheets(wb, c, resolve, inputs):
     p.gap(80)
     p.line(f'="组织名称："&{_v(org)}&"（盖章）"', 14, False, LEFT, 40, 40, 2, 6)
     p.line(f'="推荐单位："&{_v(inputs["recommender"])}', 14, False, LEFT, 40, 40, 2, 6)
-    p.line(f'="填表日期："&{_date_words(inputs["fill_date"], t["date_blank"])}', 14, False,
+    # the parsed date: "2023.9.18" or "2023年9月18日" typed as text prints as a date too
+    p.line(f'="填表日期："&{_date_words(resolve("v:fill_date"), t["date_blank"])}', 14, False,
            LEFT, 40, 40, 2, 6)
     for r in (p.row - 3, p.row - 2, p.row - 1):
         for j in range(2, 7):
@@ -226,7 +226,9 @@ def _form(wb, c, t, resolve, inputs, index):
                                for lv in c.levels if lv.rank <= x.cap)
         lines.append(f'{lit(x.name + "：")}&{boxes}')
     _grid_row(p, [("申请类别与等级", "=" + "&CHAR(10)&".join(lines), 3)], 84)
-    _grid_row(p, [("申报项目名称", f"={_v(I['project_name'])}", 3)], 34)
+    # the form's note stays under the name (notice 附件2-3, word for word)
+    _grid_row(p, [("申报项目名称", f"={_v(I['project_name'])}&CHAR(10)&{lit(t['form_project_note'])}",
+                   3)], 50)
     first = t["form_first"]
     review = resolve("v:review_type")
     kinds = c.choices["review_type"]
@@ -238,6 +240,14 @@ def _form(wb, c, t, resolve, inputs, index):
     _grid_row(p, [("职务", f"={_v(I['contact_title'])}", 1),
                   ("手机", f"={_v(I['contact_mobile'])}", 1)])
     _grid_row(p, [("联系地址", f"={_v(I['contact_address'])}", 3)], 34)
+    r = p.row  # the form's last row: the QR code of the association's account (its text;
+    # the picture is the association's to print, docs/printing.md)
+    _cell(p, r, 1, t["form_qr"], 10.5, LEFT)
+    p.ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=4)
+    for j in (2, 3, 4):
+        p.ws.cell(r, j).border = GRID
+    p.ws.row_dimensions[r].height = 30
+    p.row += 1
     p.gap(30)
     p.line("申请单位（盖公章）：", 12, False, LEFT, 30, None, 3, 4)
     p.line(t["date_blank"], 12, False, RIGHT, 30, None, 3, 4)
@@ -305,7 +315,7 @@ def _form_cont(wb, c, t, resolve, inputs, index):
     def eng_types():
         r = p.row
         _cell(p, r, 2, "工程类别", 10.5, MID)
-        boxes = "&\"　\"&".join(_box(f"{eng}={lit(x)}", x) for x in c.choices["eng_type"])
+        boxes = "&\"　\"&".join(_eng_box(eng, x, t, c) for x in t["form_eng_boxes"])
         _cell(p, r, 3, "=" + boxes, 10.5, LEFT)
         for j in (4, 5):
             p.ws.cell(r, j).border = GRID
@@ -331,6 +341,18 @@ def _form_cont(wb, c, t, resolve, inputs, index):
     p.finish()
 
 
+def _eng_box(eng, box, t, c):
+    """One of the form's 工程类别 boxes: ticked by its own value and by the input values
+    the form has no box for (园林工程 → 市政工程; 水利工程 → 其他, the word beside it)."""
+    mine = [box] + [v for v, b in t["form_eng_box_of"].items() if b == box]
+    cond = "OR(" + ",".join(f"{eng}={lit(v)}" for v in mine) + ")"
+    word = lit(box)
+    if box == t["form_eng_boxes"][-1]:  # 其他: say which, as a hand would
+        for v in mine[1:]:
+            word += f'&IF({eng}={lit(v)},{lit("（" + v + "）")},"")'
+    return f'IF({cond},"{CHECKED}","{UNCHECKED}")&{word}'
+
+
 def _date_cells(p, inputs):
     for row in p.ws.iter_rows(min_row=1, max_row=p.row):
         for cl in row:
@@ -349,10 +371,10 @@ def _rubric(wb, c, t, resolve, inputs, index):
     proj = inputs["project_name"]
     cat = resolve("v:category")
     no_project = [x.name for x in c.categories if not x.project_required]
-    proj_shown = (f'IF(OR({",".join(f"{cat}={lit(n)}" for n in no_project)}),"（企业类免填）",'
-                  f'{_v(proj)})' if no_project else _v(proj))
-    p.line(f'="企业名称："&{_v(inputs["org_name"])}&"　　申报项目名称："&{proj_shown}', 11, False,
-           LEFT, 34)
+    proj_shown = (f'IF(OR({",".join(f"{cat}={lit(n)}" for n in no_project)}),"",{_v(proj)})'
+                  if no_project else _v(proj))
+    p.line(f'="企业名称："&{_v(inputs["org_name"])}&"　　申报项目名称："&{proj_shown}&'
+           f'{lit(t["rubric_project_free"])}', 11, False, LEFT, 34)
     p.line(t["rubric_note"], 10, False, LEFT, 20)
     r = p.row
     for j, h in enumerate(("评价项", "权重", "评价内容", "分值", "评分"), 1):
@@ -425,15 +447,6 @@ def _rubric(wb, c, t, resolve, inputs, index):
         p.ws.cell(r, j).border = GRID
     p.ws.row_dimensions[r].height = 28
     p.row += 1
-    r = p.row
-    _cell(p, r, 1, "评价得分", 10.5, MID)
-    _cell(p, r, 2, f'="基础分 "&{resolve("se_base")}&" + 加分项 "&{resolve("se_bonus")}&" = "&'
-                   f'{resolve("se_total")}', 10.5, LEFT)
-    p.ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=5)
-    for j in (3, 4, 5):
-        p.ws.cell(r, j).border = GRID
-    p.ws.row_dimensions[r].height = 24
-    p.row += 1
     p.gap(8)
     for line in t["rubric_foot"]:
         p.line(line, 10, False, LEFT, 18)
@@ -442,21 +455,37 @@ def _rubric(wb, c, t, resolve, inputs, index):
 
 
 FLAG_LINES = 30  # 问题说明 rows on 结果: more messages than any application can raise at once
-_LINE_GAP = 250  # the nth line of a CHAR(10)-joined text: SUBSTITUTE with this many spaces
-# (a string constant: Excel allows 255 characters; every flag message is shorter than this)
+FLAG_SIZE = 9.5  # the messages' font size: two lines hold the longest message (E07, E08)
+
+
+def nth_line(src, k):
+    """Formula: the k-th line (1-based) of the CHAR(10)-joined text at ``src``, or "".
+
+    The (k-1)-th and k-th line breaks are found by SUBSTITUTE's instance number, so a line
+    is taken whole whatever the lengths of the lines before it (issue 22: the fixed-width
+    SUBSTITUTE trick of issue 13 cut a message in two once the earlier lines added up to
+    250 characters).
+    """
+    t = f"{src}&CHAR(10)"
+    lines = f"LEN({t})-LEN(SUBSTITUTE({t},CHAR(10),\"\"))"  # the text ends with a break
+    end = f"FIND(CHAR(1),SUBSTITUTE({t},CHAR(10),CHAR(1),{k}))"
+    start = "1" if k == 1 else f"FIND(CHAR(1),SUBSTITUTE({t},CHAR(10),CHAR(1),{k - 1}))+1"
+    return f"IF({lines}<{k},\"\",MID({t},{start},{end}-({start})))"
 
 
 def flag_lines(ws, row, flag_text_at, n=FLAG_LINES):
     """结果: 问题说明 one message per row (wrapped), so no message is cut on screen or paper.
 
     The named ``flag_text`` cell keeps the whole text (readers, the differential test) but
-    its row is hidden; row k shows its k-th line.
+    its row is hidden; row k shows its k-th line, whole (:func:`nth_line`), in a row tall
+    enough for two lines of the merged B:C (sheet.paper).
 
     Args:
         ws: the 结果 sheet; row: the first free row; flag_text_at: (sheet, "B17").
     Returns:
         the next free row.
     """
+    from xl_addin.sheet.paper import height_for
     src = C.ref(*flag_text_at)
     ws.row_dimensions[int(flag_text_at[1][1:])].hidden = True
     ws.cell(row, 1, "问题说明")
@@ -465,15 +494,14 @@ def flag_lines(ws, row, flag_text_at, n=FLAG_LINES):
     ws.cell(row, 1).alignment = Alignment(vertical="top")
     for k in range(n):
         r = row + k
-        ws.cell(r, 2, f'=TRIM(MID(SUBSTITUTE({src},CHAR(10),"{" " * _LINE_GAP}"),'
-                      f'{k * _LINE_GAP + 1},{_LINE_GAP}))')
+        ws.cell(r, 2, "=" + nth_line(src, k + 1))
         ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=3)
         ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
-        ws.cell(r, 2).font = C.font(10)
+        ws.cell(r, 2).font = C.font(FLAG_SIZE)
         for j in (1, 2, 3):
             ws.cell(r, j).border = C.BOX
-        ws.row_dimensions[r].height = 28
-    ws.merge_cells(start_row=row, start_column=1, end_row=row + n - 1, end_column=1)
+        ws.row_dimensions[r].height = height_for(2, FLAG_SIZE)
+    # column A is not merged down: the lines flow over the page break like any rows
     return row + n
 
 
@@ -521,14 +549,15 @@ def text_width(text):
 
 
 def fit_row_heights(ws, rows, first_col, last_col, size=10, min_height=20):
-    """Give each row the height its wrapped text needs (LibreOffice does not size rows
-    on opening an .xlsx, so a long 推荐意见 would print cut).
+    """Give each row the height its wrapped text needs (no application sizes rows on
+    opening a file we wrote, so a long 推荐意见 would print cut) — sheet.paper's rule.
 
     Args:
         ws: the sheet; rows: row numbers; first_col/last_col: the printed columns.
     """
     from openpyxl.utils import get_column_letter
-    line = size * 1.45
+
+    from xl_addin.sheet.paper import height_for, lines_needed
     for r in rows:
         lines = 1
         for col in range(first_col, last_col + 1):
@@ -536,8 +565,5 @@ def fit_row_heights(ws, rows, first_col, last_col, size=10, min_height=20):
             if v is None or (isinstance(v, str) and v.startswith("=")):
                 continue
             w = ws.column_dimensions[get_column_letter(col)].width or 8.43
-            per_line = max(w - 1.5, 1)
-            n = sum(math.ceil(max(text_width(part), 1) / per_line)
-                    for part in str(v).split("\n"))
-            lines = max(lines, n)
-        ws.row_dimensions[r].height = max(min_height, lines * line + 6)
+            lines = max(lines, lines_needed(v, w, size))
+        ws.row_dimensions[r].height = max(min_height, height_for(lines, size))

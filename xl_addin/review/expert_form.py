@@ -26,6 +26,7 @@ from xl_addin.review.sheets import (
 )
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import render
+from xl_addin.sheet.paper import fit_rows, fit_title, print_table
 
 TEMPLATE_ID = "saq-expert"
 SHEET = "专家评分"
@@ -140,7 +141,8 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     in_col = {k: letter[k] for k in keys}
     unlocked = Protection(locked=False)
     fill_out = PatternFill("solid", fgColor=COMPUTED_FILL)
-    font, centred = Font(name=FONT), Alignment(horizontal="center")  # shared: styling is slow
+    # shared: styling is slow; from the top, as the wrapped names beside them (issue 22)
+    font, centred = Font(name=FONT), Alignment(horizontal="center", vertical="top")
     wrap_top = Alignment(wrap_text=True, vertical="top")
     first_input, last_input = letter[campaign.rubric.parts[0].key], letter["risk"]
     # The row's formulas differ only in their row number: render once with a marker.
@@ -215,16 +217,24 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     ws.protection.sheet = True  # no password: guards the formulas against slips only
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
-    # ~80 columns cannot fit one readable page: A3 pages across, the application columns
-    # and the header rows repeated on each; the hidden plan columns are not printed.
+    # ~80 columns cannot fit one readable page: A4 pages across, the application's number
+    # and name and the header rows repeated on each; the hidden plan columns are not printed (the
+    # one sheet not printed one page wide, issue 22: docs/printing.md).
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.scale = 80
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.scale = 60
     ws.print_title_rows = f"4:{HEADER_ROW}"
-    ws.print_title_cols = f"A:{get_column_letter(keys.index('recused') + 1)}"
+    ws.print_title_cols = "A:B"  # 申请编号, 申请组织名称 on every page across
     ws.print_area = f"A1:{get_column_letter(len(cols))}{last}"
+    # sheet.paper (issue 22): the title lines as wide as the repeated columns, names and
+    # projects wrapped in rows as tall as they need
+    for r in (1, 3):  # within the columns repeated on every page across
+        fit_title(ws, r, 2)
+    fit_rows(ws, HEADER_ROW, last, len(cols))  # the part labels and the names, whole
+    _column_breaks(ws, campaign, cols, part_cols, 2)
 
     _guide(wb.create_sheet(GUIDE), campaign)
+    wb.properties.title = f"{campaign.title} 专家评分表（{expert.name}）"
     write_meta(wb, {"template_id": TEMPLATE_ID, "template_version": campaign.template_version,
                     "campaign_year": campaign.year, "generator_version": __version__,
                     "expert_name": expert.name, "expert_unit": expert.unit,
@@ -234,6 +244,41 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
 
 
 _PLANS = {}
+UNIT_ON_PAPER = 7.0  # points per column unit at 100 % (LibreOffice's, the widest)
+
+
+def _column_breaks(ws, campaign, cols, part_cols, n_title):
+    """Pages across end between the rubric's sections, never inside one: a section's band
+    (row 4) is merged over its parts and would be cut in two (sheet.paper, issue 22)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break, ColBreak
+    scale = (ws.page_setup.scale or 100) / 100
+    page = (PAGE_WIDTH - 72) / (UNIT_ON_PAPER * scale) * 0.97
+    width = [ws.column_dimensions[get_column_letter(i)].width or 8.43
+             for i in range(1, len(cols) + 1)]
+    room = page - sum(width[:n_title])  # the repeated columns stand on every page
+    starts = set()
+    for sec in campaign.rubric.sections:
+        idx = [part_cols[p.key] for it in campaign.rubric.items_of(sec.id)
+               for p in it.parts + ((it.penalty,) if it.penalty else ())]
+        starts.add(min(idx))
+    ws.col_breaks = ColBreak()
+    last_part = max(part_cols.values())
+    used, j = 0.0, n_title + 1
+    while j <= len(cols):
+        end = j  # a block: a section's part columns, or one column outside them
+        if j in starts:
+            nxt = sorted(i for i in starts if i > j)
+            end = (nxt[0] - 1) if nxt else last_part
+        block = sum(width[j - 1:end])
+        if used and used + block > room:
+            ws.col_breaks.append(Break(id=j - 1))
+            used = 0.0
+        used += block
+        j = end + 1
+
+
+PAGE_WIDTH = 841.9  # A4 landscape, points
 
 
 def _plan(campaign, keys):
@@ -333,9 +378,10 @@ def _guide(ws, campaign):
             put(ws, r, j, v)
         r += 1
     put(ws, r, 1, "否决项")
-    put(ws, r, 4, campaign.rubric.veto_label + "：选“是”则评价结论为不合格（S4）。")
+    put(ws, r, 4, campaign.rubric.veto_label + "：选“是”则评价结论为不合格。")
     concl = "；".join(f"{name} ≥ {fmt_number(m)}" for name, m in campaign.rubric.conclusions[:-1])
     put(ws, r + 1, 4, f"评价结论：{concl}，其余为{campaign.rubric.conclusions[-1][0]}。"
                       + ("专家总分 = 基础分 + 加分项。" if campaign.decisions.get("bonus_counts")
                          else ""))
-    set_widths(ws, [6, 26, 6, 70, 50])
+    set_widths(ws, [6, 24, 6, 62, 40])
+    print_table(ws, 3, 5, r + 1)  # issue 22: one page wide, the heading on every page

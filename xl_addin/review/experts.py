@@ -49,7 +49,7 @@ def write_template(path, campaign):
         f"专业：可评审的申请类别（{cats}），多个用顿号分隔；空白或“全部”表示不限。",
     ]
     for i, n in enumerate(notes, start=2):
-        ws.cell(i, 1, n).alignment = Alignment(wrap_text=False)
+        ws.cell(i, 1, n).alignment = Alignment(wrap_text=True)
     hr = len(notes) + 3
     for j, h in enumerate(HEADERS, start=1):
         ws.cell(hr, j, h)
@@ -61,6 +61,9 @@ def write_template(path, campaign):
     for j, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[ws.cell(1, j).column_letter].width = w
     ws.freeze_panes = ws.cell(hr + 1, 1)
+    from xl_addin.sheet.paper import print_table
+    print_table(ws, hr, len(HEADERS), hr + 1)
+    wb.properties.title = f"{campaign.title} 评审专家名单"
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year})
     return save_atomic(wb, path)
 
@@ -85,6 +88,13 @@ def read_experts(path, campaign):
         rows = table_rows(wb, where, stop_blank=False)
     out = ExpertList()
     seen = {}
+    unknown = []
+    for _r, raw in rows[:1]:  # issue 22: a column we do not read is said, never silently lost
+        unknown = [str(k) for k in raw if k and parse.norm(str(k)).replace(" ", "") not in HEADERS]
+    if unknown:
+        out.problems.append((rows[0][0] - 1 if rows else 1,
+                             f"列“{'”“'.join(unknown)}”不是专家名单的列，已忽略（只读取 "
+                             f"{'、'.join(HEADERS)}，见 saq review experts-template）"))
     for r, raw in rows:
         row = {parse.norm(str(k)).replace(" ", ""): v for k, v in raw.items() if k}
         name = parse.text(row.get("姓名"))
@@ -96,6 +106,8 @@ def read_experts(path, campaign):
             out.problems.append((r, f"姓名“{name}”与第 {seen[name]} 行重复，该行未使用"))
             continue
         cats, bad = [], []
+        if not split_list(row.get("专业")):
+            out.problems.append((r, f"{name}的专业未填写，按“全部”分配（可评审所有申请类别）"))
         for item in split_list(row.get("专业")):
             if item in ALL:
                 cats = []

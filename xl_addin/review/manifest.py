@@ -25,14 +25,18 @@ from xl_addin.review.sheets import (
 )
 from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
 from xl_addin.rules import decide, parse
+from xl_addin.sheet.paper import print_table
 
 FILE_NAME = "分配表.xlsx"
 TEMPLATE_ID = "saq-review-assignment"
 APPS_TABLE, EXPERTS_TABLE = "review_apps", "review_experts"
-# 提醒: the application's warnings from the master, one a line (the stages show those staff
-# must confirm, RULES.md P3).
-APP_HEADERS = ("申请编号", "申请组织名称", "统一社会信用代码", "推荐单位", "申请类别", "申请等级",
-               "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明", "来源文件", "提醒")
+# The printed columns first (issue 22: one page wide); the rest stay on screen. Read back
+# by header, so the order is free. 提醒: the application's warnings from the master, one a
+# line (the stages show those staff must confirm, RULES.md P3).
+APP_HEADERS = ("申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "评审专家",
+               "分配说明", "统一社会信用代码", "推荐单位", "满意度", "专家人数", "来源文件", "提醒")
+APP_WIDTHS = (11, 28, 24, 8, 11, 30, 36, 21, 20, 7, 8, 30, 60)
+APP_PRINTED = 7  # 申请编号 … 分配说明
 EXPERT_HEADERS = ("姓名", "单位", "回避单位", "专业", "分配申请数", "评分表文件", "分配编号")
 SEP = "、"
 NOT_ASSIGNED_MORE = ("统一社会信用代码", "申报项目名称", "推荐单位", "申请等级")
@@ -92,17 +96,17 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         if a.id in short:
             note = f"仅分配 {short[a.id].got} 位（需 {short[a.id].needed} 位）：{short[a.id].reason}"
         lvl = campaign.level(a.level).applied if a.level else None
-        for j, v in enumerate([a.id, a.org_name, a.uscc, a.recommender, a.category, lvl,
-                               a.project_name, a.satisfaction, SEP.join(names), len(names), note,
-                               a.source_file, decide.exclusion_text(a.findings, campaign)],
+        for j, v in enumerate([a.id, a.org_name, a.project_name, a.category, lvl,
+                               SEP.join(names), note, a.uscc, a.recommender, a.satisfaction,
+                               len(names), a.source_file, decide.exclusion_text(a.findings, campaign)],
                               start=1):
             put(ws, r, j, v)
     add_table(ws, APPS_TABLE, 3, 1, r, len(APP_HEADERS))
-    widths = [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50, 30, 60]
     _wrap(ws, len(APP_HEADERS), 4, r)
-    set_widths(ws, widths)
-    fit_row_heights(ws, 4, r, widths, max_lines=12)
+    set_widths(ws, APP_WIDTHS)
     ws.freeze_panes = "C4"
+    print_table(ws, 3, APP_PRINTED, max(r, 4))
+    fit_row_heights(ws, 4, r, APP_WIDTHS)  # the 提醒 column too, beyond the printed ones
 
     we = wb.create_sheet("专家")
     for j, h in enumerate(EXPERT_HEADERS, start=1):
@@ -119,7 +123,8 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
                                manifest.assignment_ids.get(e.name, "")], start=1):
             put(we, i, j, v)
     add_table(we, EXPERTS_TABLE, 1, 1, len(manifest.experts) + 1, len(EXPERT_HEADERS))
-    set_widths(we, [12, 26, 40, 30, 10, 30, 14])
+    set_widths(we, [12, 26, 30, 24, 10, 30, 14])
+    print_table(we, 1, len(EXPERT_HEADERS) - 1, len(manifest.experts) + 1)
 
     wn = wb.create_sheet("未参加评审")
     # 原因: every error with its words, then the warnings, one a line (RULES.md P2). The last
@@ -134,10 +139,9 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         for j, v in enumerate([a.id, a.org_name, a.category, why, a.uscc, a.project_name,
                                a.recommender, lvl], start=1):
             put(wn, i, j, v)
-    widths = [11, 26, 8, 80, 21, 22, 20, 11]
     _wrap(wn, 4, 2, len(manifest.not_assigned) + 1)
-    set_widths(wn, widths)
-    fit_row_heights(wn, 2, len(manifest.not_assigned) + 1, widths, max_lines=12)
+    set_widths(wn, [11, 26, 8, 60, 21, 22, 20, 11])
+    print_table(wn, 1, 4, max(len(manifest.not_assigned) + 1, 2))
 
     wb_ = wb.create_sheet(BATCH_SHEET)
     for j, h in enumerate(BATCH_HEADERS, start=1):
@@ -149,6 +153,7 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
             put(wb_, i, j, v)
     add_table(wb_, BATCH_TABLE, 1, 1, len(manifest.batches) + 1, len(BATCH_HEADERS))
     set_widths(wb_, [6, 12, 36, 14, 60])
+    print_table(wb_, 1, len(BATCH_HEADERS), len(manifest.batches) + 1)
 
     wp = wb.create_sheet("问题")
     for j, h in enumerate(("来源", "位置", "说明"), start=1):
@@ -160,6 +165,8 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         for j, v in enumerate([str(src), row, msg], start=1):
             put(wp, i, j, v)
     set_widths(wp, [24, 14, 90])
+    print_table(wp, 1, 3, len(rows) + 1)
+    wb.properties.title = f"{campaign.title} 专家评审分配表"
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
                     "generator_version": __version__, "per_application": manifest.k})
     return save_atomic(wb, path)

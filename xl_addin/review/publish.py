@@ -104,8 +104,8 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
         return p
 
     title = st.get("publication_title" if kind == "公示" else "release_title", campaign.title)
-    doc.core_properties.title = title
-    doc.core_properties.author = st.get("publisher", "")
+    from xl_addin.sheet.paper import set_properties
+    set_properties(doc.core_properties, f"{campaign.title} {kind}名单")  # not python-docx's 2013
     para(title, 16, True, "center", 10)
     para(st.get("publication_intro" if kind == "公示" else "release_intro", ""), indent=True)
     if kind == "公示" and window and window[0]:
@@ -145,7 +145,17 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
     para(st.get("publisher", ""), align="right", space_after=2)
     if issued:
         para(_fmt_date(issued), align="right")
-    return write_atomic(path, doc.save)
+    return write_atomic(path, lambda tmp: _save_docx(doc, tmp))
+
+
+def _save_docx(doc, path):
+    """Save through memory: python-docx writing straight to a file that fails (a full
+    disk) leaves a zip file open, whose clean-up later prints a traceback."""
+    import io
+    buf = io.BytesIO()
+    doc.save(buf)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
 
 
 def _set_widths(table, widths):
@@ -202,10 +212,9 @@ def write_xlsx(path, campaign, items, kind, window=None):
                     put(ws, r, j, v)
     add_table(ws, "published_list", hr, 1, max(r, hr + 1), len(heads), "TableStyleLight9")
     set_widths(ws, [6, 36, 30, 9, 14, 22])
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_title_rows = f"{hr}:{hr}"
+    from xl_addin.sheet.paper import print_table
+    print_table(ws, hr, len(heads) - 1, max(r, hr + 1))  # the key column stays on screen
+    wb.properties.title = f"{campaign.title} {kind}名单"
     write_meta(wb, {"template_id": f"saq-{'publication' if kind == '公示' else 'release'}-list",
                     "campaign_year": campaign.year})
     return save_atomic(wb, path)

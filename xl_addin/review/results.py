@@ -13,7 +13,6 @@ from xl_addin import __version__
 from xl_addin.review.sheets import (
     FONT,
     add_table,
-    fit_row_heights,
     put,
     save_atomic,
     set_widths,
@@ -24,17 +23,21 @@ from xl_addin.review.sheets import (
 )
 from xl_addin.rules.decide import exclusion_text, onsite_reason, pending_word
 from xl_addin.rules.show import fmt_number
+from xl_addin.sheet.paper import print_table
 
 TEMPLATE_ID = "saq-review-results"
-WIDE = 200  # total column width above which a sheet prints on several pages across
 
 
 def _r(x, nd=2):
     return None if x is None else round(x, nd)
 
 
-def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=()):
-    """A sheet: title line, notes, header row, rows; an Excel table when ``table``."""
+def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=(), printed=None):
+    """A sheet: title line, notes, header row, rows; an Excel table when ``table``.
+
+    Printed (sheet.paper, issue 22): A4, one page wide, the header row on every page, the
+    first ``printed`` columns (default all); every row as tall as its text.
+    """
     from openpyxl.styles import Alignment, Font
     ws = wb.create_sheet(title)
     title_cell(ws, "A1", heading, size=13)
@@ -69,19 +72,8 @@ def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=()):
     if not rows:
         put(ws, hr + 1, 1, "（无）")
     set_widths(ws, widths)
-    fit_row_heights(ws, hr + 1, hr + len(rows), widths)
     ws.freeze_panes = ws.cell(hr + 1, 3)
-    ws.page_setup.orientation = "landscape"
-    ws.print_title_rows = f"{hr}:{hr}"
-    if sum(widths) > WIDE:
-        # Too wide for one readable page: A3 pages across, names repeated on each.
-        ws.page_setup.paperSize = ws.PAPERSIZE_A3
-        ws.page_setup.scale = 80
-        ws.print_title_cols = "A:B"
-    else:
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+    print_table(ws, hr, printed or len(headers), hr + max(len(rows), 1))
     return ws
 
 
@@ -90,19 +82,6 @@ def _text_column(ws, col, n):
     hr = ws.freeze_panes and ws[ws.freeze_panes].row - 1
     for r in range(hr + 1, hr + n + 1):
         ws.cell(r, col).number_format = "@"
-
-
-def _print_summary(ws, ncols, nrows):
-    """Print only the summary columns, one A3 landscape page across (was 15 pages)."""
-    from openpyxl.utils import get_column_letter
-    hr = ws.print_title_rows.split(":")[0].lstrip("$")
-    ws.print_area = f"A1:{get_column_letter(ncols)}{int(hr) + max(nrows, 1)}"
-    ws.print_title_cols = None
-    ws.page_setup.paperSize = ws.PAPERSIZE_A3
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.scale = None
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
 def _publication_sheet(wb, campaign, rv, window):
@@ -121,7 +100,7 @@ def _publication_sheet(wb, campaign, rv, window):
     _sheet(wb, "公示名单", f"{campaign.title} 公示名单（草稿：专家评审建议等级）",
            ["序号", "组织名称", "项目名称", "申请类别", "等级"], rows, [6, 36, 30, 9, 26],
            "publication_list",
-           notes=[window, "草稿：须经合议、现场评审和审定；正式公示名单由 saq stage publicize 生成。"])
+           notes=[window, "草稿：须经合议、现场评审和审定；审定后另行生成正式公示名单。"])
 
 
 def write_results(path, campaign, res):
@@ -145,6 +124,7 @@ def write_results(path, campaign, res):
     _write_not_reviewed(wb, rv)
     _write_files(wb, res)
     _write_about(wb, campaign, rv, window)
+    wb.properties.title = f"{campaign.title} 专家评审结果"  # issue 22: the document says what it is
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
                     "generator_version": __version__})
     return save_atomic(wb, path)
@@ -169,14 +149,16 @@ def _warnings(campaign, a):
 
 
 def _write_results_sheet(wb, campaign, rv):
-    """评审结果: summary columns first, the experts' columns after them: the printout holds
-    the summary only (fits A3 across), 评分明细 has every expert's score."""
+    """评审结果: the printed summary columns first (one A4 page across), the rest after them,
+    then the experts' columns (评分明细 has every expert's score)."""
     slots = max([len(a.scores) for a in rv.apps] + [1])
-    heads = ["申请编号", "申请组织名称", "申请类别", "申请等级", "满意度", "有效评分",
-             "平均分", "去极值均值", "极差", "分歧", "评审得分", "评价结论", "测量报告应用",
-             "风险", "否决项", "可评等级", "建议等级", "等级说明", "现场评审", "入围标杆", "状态",
+    # The printed columns first (one A4 page across, issue 22), then the rest of the
+    # summary (提醒: the application's warnings, P3), then the experts' columns.
+    heads = ["申请编号", "申请组织名称", "申请类别", "申请等级", "满意度", "有效评分", "评审得分",
+             "评价结论", "建议等级", "分歧", "现场评审", "入围标杆", "状态",
+             "平均分", "去极值均值", "极差", "测量报告应用", "风险", "否决项", "可评等级", "等级说明",
              "提醒"]
-    n_summary = len(heads)
+    n_printed = 13
     for i in range(1, slots + 1):
         heads += [f"专家{i}", f"得分{i}", f"结论{i}", f"标准分{i}"]
     rows = []
@@ -184,13 +166,12 @@ def _write_results_sheet(wb, campaign, rv):
         st = a.star
         row = [a.app.id, a.app.org_name, a.app.category,
                campaign.level(a.app.level).applied if a.app.level else "", a.app.satisfaction,
-               f"{a.n}/{a.k}",
-               _r(a.mean), _r(a.trimmed), _r(a.range), a.disagreement or "",
-               _r(a.final), a.conclusion, a.report_use or "", a.risk or "", a.veto or "",
-               _level_text(campaign, st.achievable) if st else "",
-               _level_text(campaign, a.proposed) if st else "",
-               st.reason if st else "", "是" if a.onsite else "", "是" if a.shortlist else "",
-               a.status, _warnings(campaign, a)]
+               f"{a.n}/{a.k}", _r(a.final), a.conclusion,
+               _level_text(campaign, a.proposed) if st else "", a.disagreement or "",
+               "是" if a.onsite else "", "是" if a.shortlist else "", a.status,
+               _r(a.mean), _r(a.trimmed), _r(a.range), a.report_use or "", a.risk or "",
+               a.veto or "", _level_text(campaign, st.achievable) if st else "",
+               st.reason if st else "", _warnings(campaign, a)]
         for i in range(slots):
             if i < len(a.scores):
                 s = a.scores[i]
@@ -199,8 +180,8 @@ def _write_results_sheet(wb, campaign, rv):
             else:
                 row += ["", "", "", ""]
         rows.append(row)
-    widths = [11, 30, 7, 10, 7, 7, 7, 8, 6, 24, 8, 8, 9, 6, 6, 18, 18, 34, 7, 7, 24, 40] + \
-        [8, 9, 6, 7] * slots
+    widths = [11, 28, 7, 10, 7, 7, 8, 8, 19, 20, 7, 7, 14,
+              7, 8, 6, 9, 6, 6, 18, 34, 40] + [8, 9, 6, 7] * slots
     cfg = rv.settings
     _sheet(wb, "评审结果", f"{campaign.title} 专家评审结果", heads, rows, widths,
            "review_results",
@@ -208,8 +189,7 @@ def _write_results_sheet(wb, campaign, rv):
                   f"后取平均，否则取平均分；极差大于 {fmt_number(cfg['disagreement_range'])} "
                   f"分或结论不一致标记为“分歧”。标准分为按专家标准化后的得分（仅供参考）。"
                   f"每份申请需 {cfg['k']} 个有效评分。“提醒”为汇总表中该申请的提醒，"
-                  f"须核实的在审定中核实（P3）。"])
-    _print_summary(wb["评审结果"], n_summary, len(rows))
+                  f"须核实的在审定中核实（P3）。"], printed=n_printed)
 
 
 def _write_scores(wb, rv):
@@ -230,7 +210,7 @@ def _write_scores(wb, rv):
 
 LIST_HEADS = ["序号", "申请编号", "申请组织名称", "申报项目名称", "申请类别", "建议等级", "评审得分",
               "推荐单位"]
-LIST_WIDTHS = [5, 11, 26, 22, 8, 16, 8, 22]
+LIST_WIDTHS = [5, 11, 26, 22, 8, 21, 8, 22]  # 建议等级: “用户满意标杆（五星）” on one line
 
 
 def _listing(campaign, apps, extra):
@@ -241,7 +221,7 @@ def _listing(campaign, apps, extra):
 
 def _write_onsite(wb, campaign, rv):
     """现场评审名单 (L6): the reason of each row is asked from the rule (rules.decide)."""
-    _sheet(wb, "现场评审名单", "现场评审名单（L6）", LIST_HEADS + ["原因"],
+    _sheet(wb, "现场评审名单", "现场评审名单", LIST_HEADS + ["原因"],
            _listing(campaign, rv.onsite, lambda a: [onsite_reason(
                campaign, a.app.category, a.app.level, a.proposed)]),
            LIST_WIDTHS + [40], "onsite_list",
@@ -318,5 +298,5 @@ def _write_about(wb, campaign, rv, window):
              ["多数意见平票时", "取导致较低等级的意见（从严）"],
              ["公示期（默认，C5 共 {} 天）".format(campaign.calendar["C5"].days),
               window.removeprefix("公示期：")],
-             ["活动配置", campaign.path], ["生成程序版本", __version__]]
+             ["活动", campaign.title], ["生成程序版本", __version__]]
     _sheet(wb, "说明", "计算说明", ["项目", "取值"], about, [28, 70])

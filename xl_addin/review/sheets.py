@@ -114,16 +114,9 @@ def text_width(text):
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
-def fit_row_heights(ws, first_row, last_row, widths, line=15, max_lines=6):
-    """Set row heights so wrapped text shows (LibreOffice does not grow rows on load)."""
-    import math
-    for r in range(first_row, last_row + 1):
-        lines = 1
-        for j, w in enumerate(widths, start=1):
-            v = ws.cell(r, j).value
-            if isinstance(v, str) and ws.cell(r, j).alignment.wrap_text:
-                # every line of the cell (one problem a line, P2), each wrapped on its own
-                lines = max(lines, sum(math.ceil(max(text_width(part), 1) / max(w - 1, 1))
-                                       for part in v.split("\n")))
-        if lines > 1:
-            ws.row_dimensions[r].height = line * min(lines, max_lines)
+def fit_row_heights(ws, first_row, last_row, widths, line=None, max_lines=None):
+    """Set row heights so wrapped text shows (LibreOffice does not grow rows on load);
+    the shared rule of every printed sheet (sheet.paper.fit_rows, issue 22): no line cap,
+    a text wider than its column wraps."""
+    from xl_addin.sheet.paper import fit_rows
+    fit_rows(ws, first_row, last_row, len(widths))

@@ -181,6 +181,7 @@ class Campaign:
     dossier: dict = field(default_factory=dict)  # [dossier]: words of the checklist and banner
     stages: dict = field(default_factory=dict)  # [stages]: 合议 … 发布 settings (issue 14)
     deciding: dict = field(default_factory=dict)  # [deciding.Pn]: RULES.md P (issue 18)
+    feedback: dict = field(default_factory=dict)  # [feedback]: the 补正 letters (issue 22)
 
     # -- lookups used everywhere -------------------------------------------------------
     def level(self, rank):
@@ -571,7 +572,8 @@ def _build(path, raw):
     top = _Reader(path, "", raw, ["campaign", "calendar", "levels", "no_level", "categories",
                                   "decisions", "rubric", "stars", "star_text", "flags",
                                   "sampling", "choices", "fields", "onsite_review",
-                                  "review", "dossier", "materials", "stages", "deciding"])
+                                  "review", "dossier", "materials", "stages", "deciding",
+                                  "feedback"])
     c = _Reader(path, "campaign", top.get("campaign") or {},
                 ["title", "reference", "template_version"], ["year"])
     year = c.get("year")
@@ -672,7 +674,18 @@ def _build(path, raw):
                     _build_review(path, raw.get("review") or {}, ranks),
                     *_build_materials(path, raw, {ct.name for ct in cats}),
                     _build_stages(path, raw.get("stages") or {}),
-                    _build_deciding(path, raw, flags, fields))
+                    _build_deciding(path, raw, flags, fields),
+                    _build_feedback(path, raw.get("feedback") or {}))
+
+
+def _build_feedback(path, raw):
+    """[feedback] (issue 22): the letters to the recommenders after consolidation — the
+    date corrections are due, who to contact, the words of the letter."""
+    r = _Reader(path, "feedback", raw, ["title", "intro", "accepted", "rejected", "closing",
+                                         "contact"], ["deadline"])
+    out = dict(raw)
+    out["deadline"] = r.date("deadline")
+    return out
 
 
 def _build_stages(path, raw):

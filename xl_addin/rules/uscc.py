@@ -9,6 +9,9 @@ Full-width characters, spaces and hyphens are folded first, as the sheet does (A
 
 from __future__ import annotations
 
+import re
+from operator import mul
+
 from xl_addin.rules.parse import fold
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -22,14 +25,22 @@ PAIRS = tuple(a + b for a, kinds in REGISTRATION.items() for b in kinds)
 DIVISION = slice(2, 8)  # positions 3–8
 
 
+_PLAIN = re.compile("[0-9A-Z]{18}")
+
+
 def clean(code):
     """Upper case, full-width folded, spaces and hyphens removed."""
     return fold(code).upper().replace(" ", "").replace("-", "")
 
 
+_VALUE = {c: i for i, c in enumerate(ALPHABET)}
+_ALPHABET = frozenset(ALPHABET)
+_PAIRS = frozenset(PAIRS)
+
+
 def check_char(first17):
     """The check character for 17 characters of the alphabet."""
-    total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS))
+    total = sum(map(mul, map(_VALUE.__getitem__, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -41,13 +52,13 @@ def problem(code):
     Returns:
         None, or e.g. "应为 18 位，现为 17 位".
     """
-    c = clean(code)
+    c = code if isinstance(code, str) and _PLAIN.fullmatch(code) else clean(code)  # most: as is
     if len(c) != LENGTH:
         return f"应为 {LENGTH} 位，现为 {len(c)} 位"
-    bad = [ch for ch in c if ch not in ALPHABET]
+    bad = [] if _ALPHABET.issuperset(c) else [ch for ch in c if ch not in ALPHABET]
     if bad:
         return f"含有不允许的字符“{bad[0]}”"
-    if c[:2] not in PAIRS:
+    if c[:2] not in _PAIRS:
         return f"第 1–2 位“{c[:2]}”不是登记管理部门和机构类别代码"
     if not c[DIVISION].isdigit() or not c[DIVISION].isascii():
         return f"第 3–8 位（行政区划码）应为数字，现为“{c[DIVISION]}”"
