@@ -77,7 +77,7 @@ def _pipeline(root):
     from xl_addin import demo
     from xl_addin.consolidate import consolidate
     from xl_addin.review.stage_demo import write_inputs
-    demo.write_campaign(root / "收件", n_apps=12, n_recommenders=2, broken=False)
+    demo.write_campaign(root / "收件", n_apps=12, n_recommenders=2, broken=False, campaign=C)
     consolidate(root / "收件", root / "汇总表.xlsx", C, progress=False)
     experts, history = write_inputs(root, C)
     for argv in (["history", "import", history, "--year", Y - 1, "--registry", root / REG],

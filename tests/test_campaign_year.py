@@ -71,7 +71,7 @@ def test_consolidate_takes_the_year_of_the_files_and_says_so(tmp_path, books, mo
     assert (code, err) == (0, "")
     assert _summary(out)[:2] == ["活动年度：2024（取自文件中的模板年度，3 个文件一致）",
                                  "文件 3 个：已导入 3，已拒收 0，已忽略 0"]
-    assert _summary(out)[2].startswith("申请 3 项：")
+    assert _summary(out)[2].startswith("申请 3 项")
 
 
 def test_mixed_years_are_refused_with_a_table_and_the_command(tmp_path, books):
@@ -98,11 +98,11 @@ def test_the_flag_overrides_and_a_run_that_rejects_most_files_fails(tmp_path, bo
     code, out, err = run("consolidate", inbox, "-q", "--campaign", "2023")
     assert (code, err) == (1, "")
     lines = _summary(out)
-    assert lines[2].startswith("申请 1 项：")
+    assert lines[2].startswith("申请 1 项")
     assert lines[:2] + lines[3:] == [
         "活动年度：2023（按命令行 --campaign 指定）",
         "文件 4 个：已导入 1，已拒收 3，已忽略 0",
-        "拒收 3 条（见“拒收”工作表）",
+        "拒收 3 条（整个文件 3 个，见“拒收”工作表）",
         "汇总表：汇总表.xlsx",
         "多数文件被拒收：拒收 3 个，只导入 1 个；请查看汇总表的“文件清单”和“拒收”工作表",
         "其中 3 个是 2024 年活动的模板，而本次按 2023 年汇总。如本次应为 2024 年活动，请运行：",

@@ -72,7 +72,7 @@ def cmd_eval(args):
 
 
 COMMANDS = {}
-CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件；不指定时依次取：文件夹（或其上级）中的 活动.toml"
+CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件；不指定时依次取：文件夹（或其上级）中的活动年度设置"
                  "（saq init 写入）、所读文件中的模板年度、程序的当前活动")
 
 
@@ -305,12 +305,12 @@ def cmd_init(args):
 
 
 def _configure_init(sp):
-    sp.add_argument("year", metavar="年度", help="活动年度（如 2024），或活动配置文件（.toml）")
+    sp.add_argument("year", metavar="年度", help="活动年度（如 2024），或活动配置文件")
     sp.add_argument("folder", nargs="?", default=".",
                     help="活动文件夹（放收件、汇总表、专家评审的文件夹），默认当前文件夹")
 
 
-COMMANDS["init"] = (cmd_init, "设定文件夹的活动年度：写入 活动.toml，此后在其中运行的命令都按该年度",
+COMMANDS["init"] = (cmd_init, "设定文件夹的活动年度（写入文件夹中的活动年度设置），此后在其中运行的命令都按该年度",
                     _configure_init)
 
 
@@ -354,8 +354,15 @@ def cmd_review(args):
         where = Path(args.folder)
         years = year.file_years(where / FILE_NAME, kinds=(ASSIGNMENT,))
         again = f"saq review {args.review_cmd} {_arg(args.folder)} --campaign {{year}}"
+    elif args.review_cmd == "experts-template":  # reads nothing: the folder's or default year
+        from xl_addin.review.experts import write_template
+        c = _campaign(args, Path(args.output).parent)
+        print(f"已生成专家名单模板：{write_template(args.output, c)}"
+              "（每行一位专家：姓名、单位、回避单位、专业；专业空白表示可评审所有类别）")
+        return 0
     else:
-        print("请指定 assign（分配专家）、collect（收集评分）或 add（增派专家）。", file=sys.stderr)
+        print("请指定 assign（分配专家）、collect（收集评分）、add（增派专家）或 experts-template"
+              "（专家名单模板）。", file=sys.stderr)
         return 2
     choice = _choose(args, where, years, again)
     print(choice.line())
@@ -372,11 +379,6 @@ def cmd_review(args):
         from xl_addin.review.simulate import simulate_folder
         n = simulate_folder(args.folder, c, args.seed)
         print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
-        return 0
-    if args.review_cmd == "experts-template":
-        from xl_addin.review.experts import write_template
-        print(f"已生成专家名单模板：{write_template(args.output, c)}"
-              "（每行一位专家：姓名、单位、回避单位、专业；专业空白表示可评审所有类别）")
         return 0
     if args.review_cmd == "add":
         run = workflow.run_add(args.folder, c, args.experts, again=args.again)
@@ -517,6 +519,8 @@ def cmd_stage(args):
     else:
         where = Path(args.workbook)
         years = year.file_years(where, kinds=(stages.TEMPLATE_ID,))
+    # a year this program has no campaign for is left to the stage's own refusal (its words)
+    years = {y: v for y, v in (years or {}).items() if y in year.available_years()}
     c = _choose(args, where, years, f"saq stage {args.stage_cmd} … --campaign {{year}}").campaign
     pdf = not getattr(args, "no_pdf", False)
     if args.stage_cmd == "example":
