@@ -81,7 +81,7 @@ EXPECTED_KEYS = {
     # RULES.md P (issue 18): rules/decide.py
     "decided_level": {"highest", "refused", "line"},
     "exclusion": {"lines", "identity", "override", "fields"},
-    "confirm": {"to_confirm", "open", "readable"},
+    "confirm": {"to_confirm", "open", "readable", "cell"},
     "pending": {"pending", "line"},
     "blockers": {"lines"},
     "publication_text": {"contains"},
@@ -438,6 +438,8 @@ def run_deciding_case(kind, inp, exp, c):
             assert [f.code for f in decide.open_warnings(found, codes, c)] == exp["open"]
         if "readable" in exp:
             assert readable is exp["readable"]
+        if "cell" in exp:  # the 提醒 cell of 合议 and 审定
+            assert decide.warning_lines(found, codes, c) == exp["cell"]
     elif kind == "pending":
         assert decide.is_pending(inp["n"], inp["k"]) is exp["pending"]
         if "line" in exp:
