@@ -440,7 +440,8 @@ def pair_lines(campaign, candidates):
         results = "、".join(f"{c.where} {c.org_name}（{c.uscc or '无统一社会信用代码'}）"
                            f"{_level_word(campaign, c.rank)}" for c in g)
         out.append(campaign.deciding["P6"]["line_message"].format(
-            org=g[0].org_name, project=g[0].project_name or "—", count=len(g), results=results))
+            subject=row_text("", g[0].org_name, g[0].project_name), org=g[0].org_name,
+            project=g[0].project_name or "—", count=len(g), results=results))
     return out
 
 
