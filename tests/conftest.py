@@ -365,7 +365,7 @@ def demo_inbox(tmp_path_factory):
 # one worker, modules handed out in collection order. The longest go first (measured with
 # --durations on the project's 2-core machine), so that the two workers end together instead
 # of one waiting for a long module picked up last.
-LONG_FIRST = ["test_one_verdict.py", "test_consolidate_corpus.py", "test_formulas_lo.py",
+LONG_FIRST = ["test_stage_year.py", "test_one_verdict.py", "test_consolidate_corpus.py", "test_formulas_lo.py",
               "test_consolidate.py", "test_demo.py", "test_review_stages.py", "test_stage_corpus.py",
               "test_stage_faults.py", "test_ribbon.py",
               "test_xlcache.py", "test_lint.py", "test_second_engine.py", "test_review_collect.py",

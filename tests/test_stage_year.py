@@ -471,3 +471,16 @@ def test_the_published_pdf_holds_the_same_list(year):
         assert re.sub(r"\s+", "", org) in compact, org
     e16 = by_id(year["approval_0"])[year["e16"]][1]["申请组织名称"]
     assert e16 not in compact
+
+
+# ---------------------------------------------------------------------- P8
+def test_history_import_makes_the_registry_and_stage_start_uses_it(year):
+    """README's order: `history import` before `stage start` — the import makes the registry
+    and says so (P8); `stage start` finds it and makes none."""
+    root = year["root"]
+    rc, out, err = year["history"]
+    assert (rc, err) == (0, "")
+    assert out.splitlines()[0] == f"已新建评价档案：{root / REG}（此前没有评价档案）。"
+    rc, out, err = year["start"]
+    assert rc == 0 and "已新建评价档案" not in out
+    assert f"评价档案：{root / REG}" in out.splitlines()
