@@ -259,8 +259,8 @@ class State:
     def program_result(self, app):
         """(rank, basis): what 审定 starts from."""
         c = self.c
-        if not app.reviewed:
-            return 0, f"未参加专家评审：{app.note}"
+        if not app.reviewed:  # P2: every error with its words first, then the warnings
+            return 0, f"未参加专家评审：{decide.exclusion_text(app.findings, c) or app.note}"
         agreed = self.rank(DELIB, app, "合议等级")
         if agreed is None:
             if app.pending:  # P4: no level before the scoring is complete
