@@ -81,7 +81,7 @@ EXPECTED_KEYS = {
     # RULES.md P (issue 18): rules/decide.py
     "decided_level": {"highest", "refused", "line"},
     "exclusion": {"lines", "identity", "override", "fields"},
-    "confirm": {"to_confirm", "open", "readable"},
+    "confirm": {"to_confirm", "open", "readable", "cell"},
     "pending": {"pending", "line"},
     "blockers": {"lines"},
     "publication_text": {"contains"},
@@ -408,7 +408,7 @@ def demo_inbox(tmp_path_factory):
 # one worker, modules handed out in collection order. The longest go first (measured with
 # --durations on the project's 2-core machine), so that the two workers end together instead
 # of one waiting for a long module picked up last.
-LONG_FIRST = ["test_one_verdict.py", "test_consolidate_corpus.py", "test_formulas_lo.py",
+LONG_FIRST = ["test_stage_year.py", "test_one_verdict.py", "test_consolidate_corpus.py", "test_formulas_lo.py",
               "test_consolidate.py", "test_demo.py", "test_review_stages.py", "test_stage_corpus.py",
               "test_stage_faults.py", "test_ribbon.py",
               "test_xlcache.py", "test_lint.py", "test_second_engine.py", "test_review_collect.py",
@@ -481,6 +481,8 @@ def run_deciding_case(kind, inp, exp, c):
             assert [f.code for f in decide.open_warnings(found, codes, c)] == exp["open"]
         if "readable" in exp:
             assert readable is exp["readable"]
+        if "cell" in exp:  # the 提醒 cell of 合议 and 审定
+            assert decide.warning_lines(found, codes, c) == exp["cell"]
     elif kind == "pending":
         assert decide.is_pending(inp["n"], inp["k"]) is exp["pending"]
         if "line" in exp:

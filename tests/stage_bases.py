@@ -63,9 +63,20 @@ def edit(path, sheet, changes):
     wb.save(path)
 
 
+def excluded_rows(path):
+    return [str(r["依据"]) for r in rows_of(path, "审定", "approval")
+            if str(r["依据"]).startswith("未参加专家评审")]
+
+
 def excluded_ids(path):
     return [r["申请编号"] for r in rows_of(path, "审定", "approval")
             if str(r["依据"]).startswith("未参加专家评审")]
+
+
+def to_confirm(path):
+    """Applications whose 审定 row shows a warning to confirm (RULES.md P3)."""
+    return [r["申请编号"] for r in rows_of(path, "审定", "approval")
+            if "须核实：" in str(r["提醒"] or "")]
 
 
 def reviewed_ids(path):
@@ -89,12 +100,18 @@ def _pipeline(root):
         rc, out, err = saq(*argv)
         assert rc == 0, (argv, out, err)
     wbp = root / WB
-    ex = excluded_ids(wbp)
+    # an excluded application whose errors may be overruled (not an identity error, P2)
+    ex = [a for a, r in zip(excluded_ids(wbp), excluded_rows(wbp))
+          if not ("（E16）" in r or "（E20）" in r)]
     assert ex, "the demo must have an excluded application"
     edit(wbp, "合议", {0: {"合议等级": "用户满意亮诺", "合议理由": "合议：证据不足。"}})
-    edit(wbp, "审定", {ex[0]: {"审定等级": "用户满意亮诺", "审定理由": OVERRIDE_REASON}})
+    # the warnings staff must confirm before 公示 (RULES.md P3), confirmed in 审定
+    confirm = to_confirm(wbp)
+    changes = {a: {"核实": "已核实"} for a in confirm}
+    changes.setdefault(ex[0], {}).update({"审定等级": "用户满意亮诺", "审定理由": OVERRIDE_REASON})
+    edit(wbp, "审定", changes)
     rc, out, err = saq("stage", "update", wbp, "--by", "施卫丹")
-    assert rc == 0 and "本次记录 4 项改动" in out, (out, err)
+    assert rc == 0 and f"本次记录 {4 + len(confirm)} 项改动" in out, (out, err)
     # 现场评审 results, so that 公示 may be held
     wb = load_workbook(wbp)
     if "onsite_results" in wb["现场评审"].tables:

@@ -130,8 +130,13 @@ def _edit(path):
         ws.cell(r, h["现场评审专家"]).value = "王立群、李敏"
         ws.cell(r, h["现场评审结论"]).value = "不通过" if i == 0 else "通过"
     ws, h, rng = table(wb, "审定", "approval")
-    excluded = [r for r in rng if ws.cell(r, h["依据"]).value.startswith("未参加专家评审")]
+    # excluded applications whose errors may be overruled (identity errors may not, P2)
+    excluded = [r for r in rng if ws.cell(r, h["依据"]).value.startswith("未参加专家评审")
+                and not re.search(r"（E16）|（E20）", ws.cell(r, h["依据"]).value)]
     assert len(excluded) >= 2
+    for r in rng:  # the warnings to confirm before 公示 (P3), confirmed in 审定
+        if "须核实：" in (ws.cell(r, h["提醒"]).value or ""):
+            ws.cell(r, h["核实"]).value = "已核实"
     ws.cell(excluded[0], h["审定等级"]).value = "用户满意亮诺"
     ws.cell(excluded[0], h["审定理由"]).value = OVERRIDE_REASON
     ws.cell(excluded[1], h["审定等级"]).value = "用户满意"  # no reason: refused

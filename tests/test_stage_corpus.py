@@ -428,9 +428,9 @@ def case_unreadable_level(d):
 
 def case_override_without_reason(d):
     app = excluded_ids(d / WB)[1]
-    edit(d / WB, "审定", {app: {"审定等级": "用户满意"}})
+    edit(d / WB, "审定", {app: {"审定等级": "用户满意亮诺"}})  # within every cap (P1)
     return dict(argv=["stage", "update", d / WB], rc=0, workbook="rewritten",
-                words=["推翻自动排除须填写审定理由"],
+                words=["推翻自动排除须在审定理由中写明理由（所推翻的问题：", "未采纳（P2）"],
                 registry=lambda d, before: decisions(d / REG) == before["decisions"])
 
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ from xl_addin.review.sheets import (
 )
 from xl_addin.review.staging import Staging, open_by, remove_stale_temps
 from xl_addin.review.xlread import open_workbook, read_meta, table_rows
-from xl_addin.rules import parse
+from xl_addin.rules import decide, parse
 from xl_addin.rules.stars import needs_onsite_review
 from xl_addin.sheet.paper import print_table
 from xl_addin.tables import clean_text
@@ -79,12 +80,25 @@ COMPUTED = "#"  # the field under which the registry remembers a row's computed 
 REFUSED = "未采纳的改动"  # the column that shows an edit a validator refused
 DELIB, ONSITE, APPROVAL, PUBLICATION, RELEASE = "合议", "现场评审", "审定", "公示", "发布"
 RELEASED_LEVEL = "发布等级"  # a RELEASE decision per application: the level published
+CONFIRM = "核实"  # the input column of P3 in 合议 and 审定 (the campaign's [deciding.P3].column)
+WARNINGS = "提醒"  # the computed column beside it: every warning, those to confirm marked (P3)
+# P1: each level column and the column that holds its reason.
+LEVEL_REASON = {"合议等级": "合议理由", "现场评审后等级": "现场评审说明", "审定等级": "审定理由"}
 
 
 class StageError(SaqError):
     """A stage cannot run yet (e.g. 发布 before 公示), or the run was refused; nothing changed."""
 
     exit_code = 1
+
+
+class Blocked(StageError):
+    """公示 or 发布 refused by the rules of deciding (P3, P4, P6): ``details`` names every
+    application in the way, one line each (printed before the error line)."""
+
+    def __init__(self, message, details):
+        super().__init__(message)
+        self.details = list(details)
 
 
 class StaleCopy(StageError):
@@ -115,6 +129,15 @@ class StageApp:
     disagreement: str = ""
     proposed: int | None = None
     onsite: bool = False
+    findings: tuple = ()  # rules.decide.Finding: errors (P2) and warnings (P3), in order
+    achievable: int | None = None  # the experts' achievable level (L5 with their S4), P1
+    valid: int | None = None  # valid expert scores …
+    needed: int | None = None  # … of the experts each application needs (P4)
+
+    @property
+    def pending(self):
+        """P4: 待补评 — fewer valid scores than the experts it needs."""
+        return self.reviewed and decide.is_pending(self.valid, self.needed)
 
     @property
     def subject(self):
@@ -132,11 +155,13 @@ class Sheet:
 
 
 SHEETS = {
-    DELIB: Sheet("合议", "deliberation", {"合议等级": "level", "合议理由": "text"}, "合议理由"),
+    DELIB: Sheet("合议", "deliberation", {"合议等级": "level", "合议理由": "text", CONFIRM: "text"},
+                 "合议理由"),
     ONSITE: Sheet("现场评审", "onsite_results",
                   {"现场评审日期": "date", "现场评审专家": "text", "现场评审结论": "onsite",
                    "现场评审后等级": "level", "现场评审说明": "text"}, "现场评审说明"),
-    APPROVAL: Sheet("审定", "approval", {"审定等级": "level", "审定理由": "text"}, "审定理由"),
+    APPROVAL: Sheet("审定", "approval", {"审定等级": "level", "审定理由": "text", CONFIRM: "text"},
+                    "审定理由"),
     PUBLICATION: Sheet("公示", "publication", {"异议与处理": "text"}, "异议与处理"),
 }
 KEY_COLUMN = "申请编号"
@@ -156,7 +181,8 @@ class StageRun:
 
 # ---------------------------------------------------------------------- the applications
 def stage_apps(res, campaign):
-    """StageApp list from a review CollectResult: reviewed ones, then the excluded ones."""
+    """StageApp list from a review CollectResult, by application id, each with its findings
+    (P2, P3); a 待补评 application (P4) proposes no level and is not sent to 现场评审 yet."""
     out = []
     for a in res.review.apps:
         app = a.app
@@ -164,10 +190,14 @@ def stage_apps(res, campaign):
                             app.level, app.uscc, app.recommender, True,
                             "" if a.complete else a.status,
                             None if a.final is None else round(a.final, 2), f"{a.n}/{a.k}",
-                            a.disagreement, a.proposed, a.onsite))
+                            a.disagreement, a.proposed if a.complete else None,
+                            a.onsite and a.complete, tuple(app.findings),
+                            a.star.achievable if a.star is not None else None, a.n, a.k))
     for app, why in res.review.not_reviewed:
+        findings = tuple(app.findings) or decide.findings_from_text(why, campaign)
         out.append(StageApp(app.id, app.org_name, app.project_name or "", app.category or "",
-                            app.level, app.uscc, app.recommender, False, why))
+                            app.level, app.uscc, app.recommender, False, why,
+                            findings=findings))
     return sorted(out, key=lambda a: a.id)
 
 
@@ -229,10 +259,12 @@ class State:
     def program_result(self, app):
         """(rank, basis): what 审定 starts from."""
         c = self.c
-        if not app.reviewed:
-            return 0, f"未参加专家评审：{app.note}"
+        if not app.reviewed:  # P2: every error with its words first, then the warnings
+            return 0, f"未参加专家评审：{decide.exclusion_text(app.findings, c) or app.note}"
         agreed = self.rank(DELIB, app, "合议等级")
         if agreed is None:
+            if app.pending:  # P4: no level before the scoring is complete
+                return None, f"{decide.pending_word(c)}（有效评分 {app.n}），合议等级未填写"
             return None, "合议等级未填写"
         basis = "合议等级" if self.decided(DELIB, app.id, "合议等级") else "专家评审建议等级"
         if not self.needs_onsite(app):
@@ -251,6 +283,21 @@ class State:
 
     def final(self, app):
         return self.rank(APPROVAL, app, "审定等级")
+
+    def confirmed(self, app):
+        """P3: the warning codes confirmed in the 核实 cells of 合议 and 审定."""
+        codes = set()
+        for stage in (DELIB, APPROVAL):
+            codes |= decide.confirmed_codes(self.get(stage, app, CONFIRM), app.findings,
+                                            self.c)[0]
+        return frozenset(codes)
+
+    def warnings_cell(self, app):
+        """The 提醒 cell of 合议 and 审定: every warning, those to confirm marked (P2, P3)."""
+        return "\n".join(decide.warning_lines(app.findings, self.confirmed(app), self.c))
+
+    def open_warnings(self, app):
+        return decide.open_warnings(app.findings, self.confirmed(app), self.c)
 
     def window(self):
         start = self.get(PUBLICATION, None, "公示开始日期")
@@ -383,9 +430,10 @@ def read_edits(book, path, campaign, apps, baseline):
             (deleted or renamed): silence is never read as a decision.
     """
     byid = {a.id: a for a in apps}
-    listed = {}
-    for (stage, app_id, _f) in baseline:
+    listed, tracked = {}, {}
+    for (stage, app_id, f) in baseline:
         listed.setdefault(stage, set()).add(app_id)
+        tracked.setdefault(stage, set()).add(f)
     out, missing = Reading(), []
     for stage, sh in SHEETS.items():
         expect = listed.get(stage, set())
@@ -396,7 +444,10 @@ def read_edits(book, path, campaign, apps, baseline):
                                f"{'、'.join(sh.inputs)}）")
             continue
         sheet, hr, cols = where
-        lost = [h for h in [KEY_COLUMN, *sh.inputs] if _key(h) not in cols]
+        # only the columns the workbook showed: one written before a column was added (the
+        # 核实 column of P3) is read without it
+        lost = [h for h in [KEY_COLUMN, *sh.inputs] if _key(h) not in cols
+                and (h == KEY_COLUMN or h in tracked.get(stage, ()))]
         if lost:
             if expect:
                 missing.append(f"“{sheet}”工作表的" + "、".join(f"“{h}”" for h in lost) + "列")
@@ -463,7 +514,7 @@ def _read_sheet(book, where, stage, sh, expect, byid, campaign, baseline, out):
         reason = "" if parse.is_blank(reason_cell) else str(reason_cell).strip()
         for fld, kind in sh.inputs.items():
             key = (stage, app_id, fld)
-            if key not in baseline:
+            if key not in baseline or _key(fld) not in cols:
                 continue
             old, typed = baseline[key], raw.get(_key(fld))
             try:
@@ -500,18 +551,81 @@ def _frozen(edit, review):
     return None
 
 
-def _override_needs_reason(edit, review):
+def row_of(edit):
+    """How a rule's refusal names the edited row: "审定!第 7 行 组织·项目" (rules.decide)."""
+    return decide.row_text(f"{edit.sheet}!第 {edit.row} 行", edit.app.org_name,
+                           edit.app.project_name)
+
+
+def _typed_rank(edit, campaign):
+    """The level typed in a level column (P1), as a rank; None for anything else."""
+    if edit.field not in LEVEL_REASON or not edit.new:
+        return None
+    try:
+        return read_level(edit.new, campaign)
+    except parse.Unreadable:
+        return None
+
+
+def is_override(edit, campaign):
+    """An 审定 level above 不达标 for an application excluded from expert review (P2)."""
+    return (edit.stage == APPROVAL and edit.field == "审定等级" and not edit.app.reviewed
+            and bool(_typed_rank(edit, campaign)))
+
+
+def _identity_error(edit, review):
+    """P2: E16, and E20 on 企业名称/统一社会信用代码/申请类别, are never overruled."""
     c = review.campaign
-    if edit.stage == APPROVAL and edit.field == "审定等级" and not edit.app.reviewed \
-            and edit.new and edit.new != c.no_level and not edit.reason:
-        return "推翻自动排除须填写审定理由"
+    if is_override(edit, c) and decide.identity_errors(edit.app.findings, c):
+        return decide.override_refusal(c, row_of(edit), edit.app.findings, edit.reason,
+                                       LEVEL_REASON[edit.field])
     return None
 
 
+def _above_highest(edit, review):
+    """P1: never above the applied level or the category's cap (K3)."""
+    c = review.campaign
+    return decide.level_refusal(c, row_of(edit), edit.field, _typed_rank(edit, c),
+                                edit.app.category, edit.app.level_applied)
+
+
+def _override_needs_reason(edit, review):
+    """P2: an override of an exclusion needs a reason (and names what it overrules)."""
+    c = review.campaign
+    if is_override(edit, c):
+        return decide.override_refusal(c, row_of(edit), edit.app.findings, edit.reason,
+                                       LEVEL_REASON[edit.field])
+    return None
+
+
+def _above_achievable(edit, review):
+    """P1: above the experts' achievable level only with a reason in the row."""
+    c = review.campaign
+    if not edit.app.reviewed or edit.field not in LEVEL_REASON:
+        return None
+    return decide.reason_refusal(c, row_of(edit), edit.field, _typed_rank(edit, c),
+                                 edit.app.achievable, edit.reason, LEVEL_REASON[edit.field])
+
+
 # The validators, in order; the first that answers refuses the edit. Each is
-# ``(edit, review) -> reason text or None``. A new rule (e.g. P1's level caps) is one more
-# function appended here: its refusals are audited as 未采纳 and shown on the row like these.
-VALIDATORS = [_unreadable, _frozen, _override_needs_reason]
+# ``(edit, review) -> reason text or None``; its refusals are audited as 未采纳 and shown
+# on the row. The rules of deciding (RULES.md P1, P2) answer with their whole line, which
+# names the row and ends with the rule id (:func:`is_rule_line`).
+VALIDATORS = [_unreadable, _frozen, _identity_error, _above_highest, _override_needs_reason,
+              _above_achievable]
+
+_RULE_LINE = re.compile(r"^(\S+!第 \d+ 行 .*?)：(.*（P\d+）)$", re.S)
+
+
+def is_rule_line(why):
+    """A refusal of a rule of deciding: a whole line, the row first, the rule id last."""
+    return bool(_RULE_LINE.match(why or ""))
+
+
+def refusal_words(why):
+    """A refusal as the row's own cell shows it: a rule line without its row."""
+    m = _RULE_LINE.match(why or "")
+    return m.group(2) if m else why
 
 
 def refusal(edit, review):
@@ -536,9 +650,8 @@ def take_edits(reg, edits, review, who):
             refused.append((e, why))
             continue
         reason = e.reason if e.field != SHEETS[e.stage].reason else ""
-        if e.stage == APPROVAL and e.field == "审定等级" and not e.app.reviewed \
-                and e.new and e.new != c.no_level:
-            reason = f"推翻自动排除（{e.app.note}）：{e.reason}"
+        if is_override(e, c):  # P2: the audit names the errors it overrules
+            reason = decide.override_reason(c, e.app.findings, e.reason)
         reg.decide(c.year, e.stage, e.app.id, e.field, e.old, e.new, who, reason, e.app.subject)
         changes.append((e.stage, e.app.id, e.field, e.old, e.new))
     return changes, refused
@@ -555,11 +668,17 @@ def refusal_lines(refused, review):
     for e, why in refused:
         if e in frozen:
             continue
+        if is_rule_line(why):  # P1, P2: the rule's own line names the row and the rule
+            lines.append(why)
+            continue
         lines.append(f"{e.where}：“{e.field}”改为“{e.typed}”未采纳：{why}；仍为“{e.old}”")
     return lines
 
 
 # ---------------------------------------------------------------------- writing the workbook
+_HEADER_BELOW_NOTES = 3  # _write_sheet's header row: heading (row 1), the notes, a blank row
+
+
 def _write_sheet(wb, title, heading, notes, headers, rows, widths, table, inputs=(),
                  validations=None, mark_rows=(), stage=None, shown=None, refused=None):
     """One sheet: heading, notes, a table. With ``stage``, every row's cells are remembered
@@ -609,7 +728,7 @@ def _write_sheet(wb, title, heading, notes, headers, rows, widths, table, inputs
                     got = (refused or {}).get((stage, app_id, h))
                     if got:
                         ws.cell(i, headers.index(h) + 1).comment = Comment(
-                            f"未采纳：“{got['value'] or ''}”\n{got['why']}", "saq")
+                            f"未采纳：“{got['value'] or ''}”\n{refusal_words(got['why'])}", "saq")
                 else:
                     computed[h] = shown_text(v)
             shown[(stage, app_id, COMPUTED)] = json.dumps(computed, ensure_ascii=False,
@@ -636,12 +755,65 @@ def _subject(a):
     return a.project_name or "—"
 
 
+def _confirm_word(campaign):
+    return campaign.deciding["P3"]["confirm_words"][0]
+
+
+def approval_notes(campaign, frozen):
+    """The lines above the 审定 table (their number sets the table's first row:
+    :func:`approval_rows`)."""
+    return [
+        "审定会议确定每项申请的最终等级（通知 §四(七)）。“程序结果”来自专家评审、合议和现场评审；"
+        "未参加评审的申请也可改（推翻自动排除，须填写审定理由）。",
+        "审定等级不高于申请等级和类别最高等级（规则 P1，产品类、工程类最高为用户满意级），高于专家评审"
+        "可评等级须填写审定理由；统一社会信用代码无效等身份信息错误不能推翻（规则 P2）。",
+        f"“{WARNINGS}”列中“须核实”的提醒，核实后在“{CONFIRM}”列填“已核实”（或写明核实了哪个代码）；"
+        "尚有未核实的提醒或待补评的申请不能公示（规则 P3、P4）。",
+        (f"本年度结果已于 {frozen} 发布，已冻结（规则 P5）：改动不会被采纳；如需更改，先运行 "
+         "saq stage reopen 评定.xlsx --reason 原因。") if frozen else
+        "每一处改动记入审计记录；重新运行不会丢失已记录的决定。"]
+
+
+def approval_rows(campaign, apps, state):
+    """Where each application stands in the 审定 sheet: {app id: "审定!第 r 行"} (the table
+    starts under the notes, the heading and a blank line; one row per application, in
+    ``apps`` order) — how the 公示/发布 refusals name a row."""
+    first = len(approval_notes(campaign, state.frozen())) + _HEADER_BELOW_NOTES + 1
+    return {a.id: f"{APPROVAL}!第 {first + i} 行" for i, a in enumerate(apps)}
+
+
+def candidates(campaign, apps, state):
+    """Every application as the 公示/发布 checks see it (rules.decide.Candidate): its 审定
+    row and level, findings, confirmed warnings, and (valid, needed) scores when reviewed."""
+    where = approval_rows(campaign, apps, state)
+    return [decide.Candidate(where[a.id], a.org_name, a.project_name, a.uscc,
+                             state.final(a) or 0, a.findings, state.confirmed(a),
+                             (a.valid, a.needed) if a.reviewed else None) for a in apps]
+
+
+def blocked(campaign, apps, state, action):
+    """Blocked, when the rules of deciding stop 公示 / 发布 (P3, P4, P6); else None."""
+    c = campaign
+    cands = candidates(c, apps, state)
+    lines = (decide.publicize_blockers if action == PUBLICATION else
+             decide.publish_blockers)(cands, c)
+    if not lines:
+        return None
+    rules = [rid for rid in ("P3", "P4", "P6") if any(f"（{rid}）" in x for x in lines)]
+    n = sum(1 for x in lines if x.startswith("  "))
+    return Blocked(f"不能{action}：{n} 项须先处理（见上，规则 {'、'.join(rules)}）；评价档案和文件夹"
+                   "都未改动", lines)
+
+
 def _refused_text(refused, stage, app_id):
     """The 未采纳的改动 cell of a row: each refused edit with what was typed, why, who, when."""
     parts = []
     for (s, a, f), r in sorted(refused.items()):
         if s == stage and a == app_id:
-            parts.append(f"{f}“{r['value'] or ''}”未采纳：{r['why']}（{r['who']} {r['at']}）")
+            if is_rule_line(r["why"]):  # its words name the field, the value and the rule
+                parts.append(f"{refusal_words(r['why'])}（{r['who']} {r['at']}）")
+            else:
+                parts.append(f"{f}“{r['value'] or ''}”未采纳：{r['why']}（{r['who']} {r['at']}）")
     return "；".join(parts)
 
 
@@ -671,43 +843,53 @@ def build_workbook(campaign, apps, state, reg):
     wb.remove(wb.active)
     shown = {}
 
-    # 合议: disagreements first
+    # 合议: disagreements first, then the 待补评 rows (P4)
     reviewed = [a for a in apps if a.reviewed]
-    order = sorted(reviewed, key=lambda a: (not a.disagreement, a.id))
+    order = sorted(reviewed, key=lambda a: (not a.disagreement, not a.pending, a.id))
+    pending = decide.pending_word(c)
     rows, marks = [], []
     for i, a in enumerate(order):
-        if a.disagreement:
+        if a.disagreement or a.pending:
             marks.append(i)
+        status = a.note and (f"（{pending}：{a.note}）" if a.pending else f"（{a.note}）")
         rows.append([a.id, a.org_name, _subject(a), a.category, c_applied(c, a.level_applied),
-                     a.n, a.score,
-                     level_text(c, a.proposed), a.disagreement or (a.note and f"（{a.note}）"),
+                     a.n, a.score, level_text(c, a.proposed),
+                     "\n".join(x for x in (a.disagreement, status) if x),
                      state.get(DELIB, a, "合议等级"), state.get(DELIB, a, "合议理由"),
+                     state.warnings_cell(a), state.get(DELIB, a, CONFIRM),
                      _refused_text(refused, DELIB, a.id)])
-    n_dis = len(marks)
+    n_dis = sum(1 for a in reviewed if a.disagreement)
+    n_pending = sum(1 for a in reviewed if a.pending)
     _write_sheet(wb, "合议", f"{c.title} 合议", [
-        f"专家评审后，评审组对每项申请合议，确定建议等级（通知 §四(六)）。有分歧的 {n_dis} 项排在前面并标色；"
-        "黄色列由评审组填写：合议等级（下拉选择）、合议理由。",
+        f"专家评审后，评审组对每项申请合议，确定建议等级（通知 §四(六)）。有分歧的 {n_dis} 项排在前面并标色，"
+        f"其次是{pending}的 {n_pending} 项（有效评分不足，不预填合议等级，规则 P4）。",
+        "黄色列由评审组填写：合议等级（下拉选择；不高于申请等级和类别最高等级，高于专家评审可评等级须写"
+        f"合议理由，规则 P1）、合议理由、{CONFIRM}（“{WARNINGS}”列中“须核实”的提醒核实后填“已核实”，"
+        "或写明核实了哪个代码，规则 P3）。",
         "保存后运行 saq stage update 评定.xlsx：每一处改动连同操作人、时间、原值和新值记入审计记录。"],
         ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "有效评分", "评审得分",
-         "专家建议等级", "分歧 / 评分情况", "合议等级", "合议理由", REFUSED], rows,
-        [11, 36, 28, 8, 10, 7, 8, 13, 34, 13, 34, 40], "deliberation",
-        inputs=SHEETS[DELIB].inputs, validations={"合议等级": levels}, mark_rows=marks,
-        stage=DELIB, shown=shown, refused=refused)
+         "专家建议等级", "分歧 / 评分情况", "合议等级", "合议理由", WARNINGS, CONFIRM, REFUSED], rows,
+        [11, 36, 28, 8, 10, 7, 8, 13, 34, 13, 34, 44, 16, 40], "deliberation",
+        inputs=SHEETS[DELIB].inputs, validations={"合议等级": levels, CONFIRM: [_confirm_word(c)]},
+        mark_rows=marks, stage=DELIB, shown=shown, refused=refused)
 
     # 现场评审 (L6)
     on = [a for a in reviewed if state.needs_onsite(a)]
     rows = []
     for a in on:
         rows.append([a.id, a.org_name, _subject(a), a.category,
-                     c_applied(c, a.level_applied), state.get(DELIB, a, "合议等级")] +
+                     c_applied(c, a.level_applied), state.get(DELIB, a, "合议等级"),
+                     decide.onsite_reason(c, a.category, a.level_applied,
+                                          state.rank(DELIB, a, "合议等级"))] +
                     [state.get(ONSITE, a, f) for f in SHEETS[ONSITE].inputs] +
                     [_refused_text(refused, ONSITE, a.id)])
     _write_sheet(wb, "现场评审", f"{c.title} 现场评审结果", [
-        "申请标杆级的企业类、服务类组织和申请用户满意级的工程项目，由专家现场评审（通知 §四(六)，规则 L6）。",
-        "黄色列录入现场评审结果；结论为“不通过”且未填现场评审后等级时，审定取不需现场评审的最高等级。"],
-        ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "合议等级"] +
+        decide.onsite_sentence(c),
+        "黄色列录入现场评审结果；结论为“不通过”且未填现场评审后等级时，审定取不需现场评审的最高等级。",
+        "现场评审后等级不高于申请等级和类别最高等级，高于专家评审可评等级须写现场评审说明（规则 P1）。"],
+        ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "合议等级", "现场评审原因"] +
         list(SHEETS[ONSITE].inputs) + [REFUSED], rows,
-        [11, 36, 28, 8, 10, 13, 12, 16, 12, 13, 30, 40],
+        [11, 36, 28, 8, 10, 13, 30, 12, 16, 12, 13, 30, 40],
         "onsite_results", inputs=SHEETS[ONSITE].inputs,
         validations={"现场评审结论": c.stages.get("onsite_results", ["通过", "不通过"]),
                      "现场评审后等级": levels}, stage=ONSITE, shown=shown, refused=refused)
@@ -716,25 +898,22 @@ def build_workbook(campaign, apps, state, reg):
     rows, marks = [], []
     for i, a in enumerate(apps):
         rank, basis = state.program_result(a)
-        if not a.reviewed:
+        if not a.reviewed or a.pending:
             marks.append(i)
         decided = state.get(APPROVAL, a, "审定等级")
         rows.append([a.id, a.org_name, _subject(a), a.category, c_applied(c, a.level_applied),
                      level_text(c, rank), basis, decided, state.get(APPROVAL, a, "审定理由"),
                      "是" if (not a.reviewed and decided and decided != c.no_level) else "",
+                     state.warnings_cell(a), state.get(APPROVAL, a, CONFIRM),
                      _refused_text(refused, APPROVAL, a.id)])
     frozen = state.frozen()
-    _write_sheet(wb, "审定", f"{c.title} 审定", [
-        "审定会议确定每项申请的最终等级（通知 §四(七)）。“程序结果”来自专家评审、合议和现场评审；"
-        "黄色列可改为任何等级，未参加评审的申请也可改（推翻自动排除，须填写审定理由）。",
-        (f"本年度结果已于 {frozen} 发布，已冻结（规则 P5）：改动不会被采纳；如需更改，先运行 "
-         "saq stage reopen 评定.xlsx --reason 原因。") if frozen else
-        "每一处改动记入审计记录；重新运行不会丢失已记录的决定。"],
-        ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "程序结果", "依据",
-         "审定等级", "审定理由", "推翻自动排除", REFUSED], rows,
-        [11, 36, 28, 8, 10, 13, 36, 13, 34, 12, 40], "approval", inputs=SHEETS[APPROVAL].inputs,
-        validations={"审定等级": levels}, mark_rows=marks, stage=APPROVAL, shown=shown,
-        refused=refused)
+    _write_sheet(wb, "审定", f"{c.title} 审定", approval_notes(c, frozen),
+                 ["申请编号", "申请组织名称", "申报项目名称", "申请类别", "申请等级", "程序结果", "依据",
+                  "审定等级", "审定理由", "推翻自动排除", WARNINGS, CONFIRM, REFUSED], rows,
+                 [11, 36, 28, 8, 10, 13, 40, 13, 34, 12, 44, 16, 40], "approval",
+                 inputs=SHEETS[APPROVAL].inputs,
+                 validations={"审定等级": levels, CONFIRM: [_confirm_word(c)]}, mark_rows=marks,
+                 stage=APPROVAL, shown=shown, refused=refused)
 
     # 公示
     start, end = state.window()
@@ -780,13 +959,16 @@ def build_workbook(campaign, apps, state, reg):
                   ONSITE, a, "现场评审结论") and state.rank(ONSITE, a, "现场评审后等级") is None),
               "approved": len(listed),
               "overrides": sum(1 for a in apps if not a.reviewed and (state.final(a) or 0) > 0),
-              "refused": len(refused)}
+              "refused": len(refused), "pending": n_pending,
+              "unconfirmed": sum(1 for a in apps if state.open_warnings(a))}
     about = [["活动", c.title], ["评价档案", str(reg.path)], ["评价档案编号", reg.id],
              ["工作簿版本", ""],
              ["申请", f"{len(apps)} 项（参加专家评审 {len(reviewed)} 项）"],
              ["合议", f"有分歧 {n_dis} 项；已记录合议决定 {len(state.dec[DELIB])} 项"],
              ["现场评审", f"{len(on)} 项，结果未录入 {counts['onsite_missing']} 项"],
              ["审定", f"列入名单 {len(listed)} 项；推翻自动排除 {counts['overrides']} 项"],
+             [decide.pending_word(c), f"{n_pending} 项（规则 P4：列入名单时不能公示）"],
+             ["须核实的提醒", f"{counts['unconfirmed']} 项申请尚有未核实的提醒（规则 P3：列入名单时不能公示）"],
              ["公示", window.removeprefix("公示期：")],
              ["发布", (f"{frozen}（已冻结，更改须先 saq stage reopen）" if frozen else
                       _release_note(state))],
@@ -1163,6 +1345,8 @@ def publicize(workbook, campaign, start=None, out_dir=None, registry=None, who=N
     Raises:
         StageError: 现场评审 results missing for applications still at an on-site level;
             the year is frozen (P5) and the window would change.
+        Blocked: a listed application has an unconfirmed warning (P3), is 待补评 (P4), or
+            one organisation + project is listed twice (P6).
     """
     def act(s):
         c, run = s.campaign, s.run
@@ -1183,11 +1367,9 @@ def publicize(workbook, campaign, start=None, out_dir=None, registry=None, who=N
             s.decide_all(PUBLICATION, "公示开始日期", old, new,
                          f"公示 {c.calendar['C5'].days} 天", "公示期")
         state = s.state()
-        unfinished = [a for a in s.apps if a.reviewed and a.note and (state.final(a) or 0) > 0
-                      and not state.decided(APPROVAL, a.id, "审定等级")]
-        if unfinished:
-            run.problems.append(f"注意：{len(unfinished)} 项申请专家评分未完成（如 {unfinished[0].org_name}："
-                                f"{unfinished[0].note}），其等级来自已有评分，请在审定时确认")
+        stop = blocked(c, s.apps, state, PUBLICATION)  # P3, P4, P6
+        if stop is not None:
+            raise stop
         b, e = state.window()
         month = c.stages.get("approval_month")
         if month and (f"{b:%Y-%m}" != month or f"{e:%Y-%m}" != month):
@@ -1236,6 +1418,8 @@ def publish(workbook, campaign, out_dir=None, registry=None, who=None, pdf=True,
     Raises:
         StageError: 公示 has not been held, or ``on`` is not after its end (P5); the year is
             frozen with another 发布 date.
+        Blocked: two results for one organisation + project (P6, E35), or a listed
+            application with an unconfirmed warning (P3) or 待补评 (P4).
     """
     def act(s):
         c, reg, run = s.campaign, s.reg, s.run
@@ -1253,6 +1437,9 @@ def publish(workbook, campaign, out_dir=None, registry=None, who=None, pdf=True,
             raise StageError(f"发布日期 {day.isoformat()} 不在公示期结束之后：公示期为 {b.isoformat()} 至 "
                              f"{e.isoformat()}，发布日期最早为 {(e + dt.timedelta(days=1)).isoformat()}"
                              "（规则 P5）")
+        stop = blocked(c, s.apps, state, RELEASE)  # P3, P4 and above all P6, again
+        if stop is not None:
+            raise stop
         items = publication_items(s.apps, state)
         if not frozen:
             s.decide_all(RELEASE, "发布日期", state.get(RELEASE, None, "发布日期"),

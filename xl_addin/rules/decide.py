@@ -336,6 +336,24 @@ def warnings_text(findings):
     return "；".join(f.message for f in findings)
 
 
+def warning_lines(findings, confirmed, campaign):
+    """P2, P3: the lines of an application's 提醒 cell in 合议 and 审定 — every warning with
+    its words, in order; one staff must confirm reads 须核实：… until it is confirmed, then
+    已核实：…; any other reads 提醒：…."""
+    p2, p3 = campaign.deciding["P2"], campaign.deciding["P3"]
+    codes, done = set(confirm_codes(campaign)), set(confirmed)
+    out = []
+    for f in findings:
+        if f.is_error:
+            continue
+        if f.code in codes:
+            key = "confirmed_message" if f.code in done else "open_message"
+            out.append(p3[key].format(message=f.message))
+        else:
+            out.append(p2["warning_message"].format(message=f.message))
+    return out
+
+
 # ---------------------------------------------------------------------- P4 scoring
 def is_pending(n, k):
     """P4: 待补评 — fewer valid expert scores (n) than the experts each application needs
@@ -422,7 +440,8 @@ def pair_lines(campaign, candidates):
         results = "、".join(f"{c.where} {c.org_name}（{c.uscc or '无统一社会信用代码'}）"
                            f"{_level_word(campaign, c.rank)}" for c in g)
         out.append(campaign.deciding["P6"]["line_message"].format(
-            org=g[0].org_name, project=g[0].project_name or "—", count=len(g), results=results))
+            subject=row_text("", g[0].org_name, g[0].project_name), org=g[0].org_name,
+            project=g[0].project_name or "—", count=len(g), results=results))
     return out
 
 
