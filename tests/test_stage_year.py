@@ -30,6 +30,7 @@ import pytest
 from openpyxl import load_workbook
 from stage_bases import REG, WB, C, Y, saq, table
 
+from xl_addin.read.year import write_setting
 from xl_addin.registry import Registry
 from xl_addin.review import simulate as S
 from xl_addin.review.collect import collect
@@ -127,6 +128,7 @@ def write_pair(inbox, workdir):
 def _walk(root, inbox):
     rec = {"root": root}
     shutil.copytree(inbox, root / "收件", symlinks=True)
+    write_setting(root, Y)  # as `saq demo` leaves its folder: the year every later command uses
     rec["pair"] = write_pair(root / "收件", root)
     wbp = root / WB
 
