@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from xl_addin.review import simulate as S
 from xl_addin.review.expert_table import INPUT_CODES, ROW_FIELDS, evaluate_expert_row
-from xl_addin.rules import parse
+from xl_addin.rules import parse, report_use
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application
 
@@ -18,7 +18,7 @@ PARTS = [p.key for p in C.rubric.parts]
 KEYS = PARTS + [C.rubric.veto_key] + list(ROW_FIELDS)
 
 
-USE_WORDS = {parse.norm(w).lower() for w in parse.report_use_words(C)["choices"]}
+USE_WORDS = {parse.norm(w).lower() for w in report_use.words(C).choices}
 
 
 def _same(raw):

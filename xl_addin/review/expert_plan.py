@@ -110,9 +110,9 @@ def _words_valid(ref, words, lower=False):
 
 
 def _choice_words(campaign, key):
-    if key == "report_use":  # the form's words and the short values (parse.report_use_words)
-        from xl_addin.rules import parse
-        return list(parse.report_use_words(campaign)["choices"])
+    if key == "report_use":  # the form's words and the short values (report_use.words)
+        from xl_addin.rules import report_use
+        return list(report_use.words(campaign).choices)
     if key in CHOICE_INPUTS:
         return list(yesno_mapping(campaign, campaign.field("application", key).choices))
     return list(yesno_mapping(campaign, "yesno"))  # the penalty and the veto

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xl_addin.review.expert_plan import required_keys
-from xl_addin.rules import parse
+from xl_addin.rules import parse, report_use
 from xl_addin.rules.engine import field_labels
 
 TABLE = "expert_scores"
@@ -117,7 +117,7 @@ class RowState:
 def _strict_use(c):
     """测量报告应用 in the expert form: one of the drop-down words (or its short value), as
     the sheet's own validity count reads it — an expert chooses; free text is not read."""
-    words = {parse.norm(w).lower(): v for w, v in parse.report_use_words(c)["choices"].items()}
+    words = {parse.norm(w).lower(): v for w, v in report_use.words(c).choices.items()}
 
     def read(v):
         if parse.is_blank(v):

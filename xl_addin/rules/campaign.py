@@ -837,8 +837,9 @@ FLAG_PARAMS = {
     "E15": ("min",), "E17": ("threshold", "too_many_message"),
     "E20": ("required", "required_row", "required_header"),
     "E21": ("shape",), "E22": ("earliest", "early_message"),
-    "E24": ("negation_words", "strategy_words", "management_words", "unclear_words",
-            "none_words", "negated", "unclear"),
+    "E24": ("none_words", "negators", "negation_links", "use_words", "negated_phrases",
+            "not_negation", "strategy_words", "management_words", "unclear_words", "negated",
+            "unclear"),
     "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",),
 }
 

@@ -46,7 +46,7 @@ class Context:
         self.c, self.v, self.unreadable, self.labels = campaign, values, unreadable, labels
         self.rubric, self.star, self.deadline = rubric, star, deadline
         self.form = form  # codes.APPLICATION / ROW / RECOMMENDER, where a check differs by form
-        self.readings = readings or {}  # key -> (raw, parse.UseReading) of free-text readings
+        self.readings = readings or {}  # key -> (raw, report_use.UseReading) of free-text readings
 
     def spec(self, code):
         return self.c.flags[code]

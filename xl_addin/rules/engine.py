@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xl_addin.rules import checks, codes, parse, rubric, stars
+from xl_addin.rules import checks, codes, parse, report_use, rubric, stars
 from xl_addin.rules.checks import Context, Flag, part_label
 
 
@@ -105,8 +105,8 @@ def _parser(f, campaign):
     if t == "uscc":
         return lambda v: None if parse.is_blank(v) else parse.text(v).upper().replace(" ", "")
     if t == "report_use":
-        words = parse.report_use_words(campaign)
-        return lambda v: parse.read_report_use(v, words)
+        words = report_use.words(campaign)
+        return lambda v: report_use.read(v, words)
     if t == "date":
         return parse.date
     if t == "integer":
@@ -142,7 +142,7 @@ class Reader:
         raw: key -> raw value (already keyed: :func:`to_keys`).
         campaign: the Campaign.
         labels: key -> label for the messages (:func:`field_labels`).
-        readings: a dict to receive key -> (raw, parse.UseReading) for fields read from
+        readings: a dict to receive key -> (raw, report_use.UseReading) for fields read from
             free text (测量报告应用, E24); optional.
     """
 
@@ -156,7 +156,7 @@ class Reader:
         """Parse ``raw[key]`` with ``fn`` (raises parse.Unreadable on a bad value)."""
         try:
             got = fn(self.raw.get(key))
-            if isinstance(got, parse.UseReading):  # E24: keep how free text was read
+            if isinstance(got, report_use.UseReading):  # E24: keep how free text was read
                 self.readings[key] = (self.raw.get(key), got)
                 got = got.value
             self.values[key] = got
@@ -184,7 +184,7 @@ def normalise(raw, campaign, form, readings=None):
     """Parse every known field of ``form`` (and the rubric for applications).
 
     Args:
-        readings: a dict to receive key -> (raw, parse.UseReading) for fields read from
+        readings: a dict to receive key -> (raw, report_use.UseReading) for fields read from
             free text (测量报告应用, E24); optional.
 
     Returns:

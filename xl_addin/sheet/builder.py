@@ -23,7 +23,7 @@ import re
 import string
 from dataclasses import dataclass, field
 
-from xl_addin.rules import parse
+from xl_addin.rules import parse, report_use
 from xl_addin.rules.checks import BLANK
 from xl_addin.rules.engine import _parser, field_labels
 from xl_addin.rules.expr import (
@@ -306,27 +306,11 @@ class Builder:
         return f"[[v:{key}]]"
 
     def report_use_cells(self, key, b, t):
-        """parse.read_report_use as formulas: the value, and ``why:key`` ("negated",
-        "unclear" or "") for E24. A choice or a "none" word is exact; otherwise the words of
-        flags.E24 are looked for in the text (FIND, never with an empty needle)."""
-        words = parse.report_use_words(self.c)
+        """测量报告应用 read by its grammar (E24): the formulas of rules.report_use, from the
+        same words as the Python reading; ``why:key`` holds "negated", "unclear" or ""."""
         k = self.p.add(f"k:{key}", key_expr(t))
-        mapping = {}
-        for w, val in list(words["choices"].items()) + [(w, "无") for w in words["none_words"]]:
-            mapping.setdefault(key_of_word(w), lit(val))
-        exact = any_equal(k, [lit(w) for w in mapping])
-
-        def has(name):
-            ws = [key_of_word(w) for w in words[name] if key_of_word(w)]
-            return "OR(" + ",".join(f"ISNUMBER(FIND({lit(w)},{k}))" for w in ws) + ")" \
-                if ws else "FALSE"
-        neg, st, mg, un = (has(n) for n in ("negation_words", "strategy_words",
-                                              "management_words", "unclear_words"))
-        why = self.p.add(f"why:{key}", f"IF({b},\"\",IF({exact},\"\",IF({neg},\"negated\","
-                                        f"IF(OR({un},NOT(OR({st},{mg}))),\"unclear\",\"\"))))")
-        typed = switch(k, {lit(w): val for w, val in mapping.items()})
-        return (f"IF({b},\"\",IF({exact},{typed},IF({why}=\"negated\",\"无\","
-                f"IF({why}=\"unclear\",IF({mg},\"管理\",\"无\"),IF({st},\"战略\",\"管理\")))))")
+        value, _why = report_use.formula(k, b, report_use.words(self.c), self.p.add, key)
+        return value
 
     def unreadable(self, key):
         """Excel condition: the field's value could not be read (E23 fired)."""
