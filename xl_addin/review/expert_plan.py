@@ -261,8 +261,8 @@ def expert_plan(campaign, words, order=None):
     p.add("se_conclusion", conclusion_expr(c, "[[se_total]]", veto))
     facts = {"category": b.V("category"), "conclusion": "[[se_conclusion]]",
              "satisfaction": b.V("satisfaction"), "report_use": b.V("report_use"),
-             # stars.evaluate reads a blank risk as 无 (``risk or "无"``)
-             "risk": p.add("risk_or_none", f"IF({b.V('risk')}=\"\",\"无\",{b.V('risk')})"),
+             # L1: a blank or unreadable answer is not 无 (stars.evaluate)
+             "risk": b.V("risk"),
              "veto": veto}
     b.star(facts, None)
     # A row counts only when every required cell holds a readable value.

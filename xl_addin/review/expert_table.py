@@ -70,7 +70,7 @@ def evaluate_expert_row(raw, campaign):
     """
     from xl_addin.rules import checks, rubric, stars
     from xl_addin.rules.codes.selfeval import e29
-    from xl_addin.rules.engine import Evaluation, Reader
+    from xl_addin.rules.engine import Evaluation, Reader, risk_fact
     c = campaign
     labels = _LABELS.get(id(c))
     if labels is None:
@@ -85,7 +85,7 @@ def evaluate_expert_row(raw, campaign):
     values, unreadable, flags = reader.values, reader.unreadable, reader.flags
     rub = rubric.score(values, c)
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
-                          values.get("report_use"), values.get("risk"), rub.veto,
+                          values.get("report_use"), risk_fact(values, unreadable, raw), rub.veto,
                           values.get("level"))
     flags += e29(checks.Context(c, values, unreadable, labels, rub, star))
     return Evaluation(values, sorted(flags, key=lambda f: (f.code, f.field)), rub, star,

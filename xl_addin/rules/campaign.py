@@ -835,7 +835,7 @@ FLAG_PARAMS = {
     "E11": ("excluded",), "E12": ("series_words", "spec_message"),
     "E13": ("institution_suffixes",),
     "E15": ("min",), "E17": ("threshold", "too_many_message"),
-    "E20": ("required", "required_row", "required_header"),
+    "E20": ("required", "required_row", "required_header", "required_top"),
     "E21": ("shape",), "E22": ("earliest", "early_message"),
     "E24": ("none_words", "negators", "negation_links", "use_words", "negated_phrases",
             "not_negation", "strategy_words", "management_words", "unclear_words", "negated",

@@ -216,6 +216,15 @@ def count_respondents(rows):
                if not parse.is_blank(name) and not parse.is_blank(contact))
 
 
+def risk_fact(values, unreadable, raw):
+    """企业信用/舆情/行业风险 as the star level reads it (L1 decision): the answer; a blank or
+    unreadable one is not 无 — None, or the text typed, which the reason sentence shows
+    (E20 or E23 says why). The sheet's cell ``risk_fact`` says the same."""
+    if "risk" in unreadable:
+        return parse.text(raw.get("risk"))
+    return values.get("risk")
+
+
 # ---------------------------------------------------------------------- evaluations
 def evaluate_application(raw, campaign):
     """Everything about one application: rubric score, levels, flags (E01–E23, E27–E30).
@@ -239,8 +248,9 @@ def evaluate_application(raw, campaign):
         rub.bonus, rub.from_stored = 0.0, True
         rub.conclusion = rubric.conclusion(rub.total, rub.veto, c)
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
-                          values.get("report_use"), values.get("risk"), rub.veto,
-                          values.get("level"))
+                          values.get("report_use"),
+                          risk_fact(values, unreadable, to_keys(raw, c, "application")),
+                          rub.veto, values.get("level"))
     ctx = Context(c, values, unreadable, field_labels(c, "application"), rub, star,
                   c.application_deadline, readings, form=codes.APPLICATION)
     for check in codes.APPLICATION_CHECKS:

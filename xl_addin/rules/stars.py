@@ -56,7 +56,7 @@ def evaluate(campaign, category, conclusion, satisfaction, report_use, risk="无
     if satisfaction is None or category is None:
         return StarResult(None, None, text["unknown"], text["unknown"])
     facts = {"category": category, "conclusion": conclusion, "satisfaction": satisfaction,
-             "report_use": report_use, "risk": risk or "无", "veto": veto or "否"}
+             "report_use": report_use, "risk": risk, "veto": veto or "否"}  # L1: blank risk is not 无
     achievable, failures = 0, {}
     for rule in campaign.stars:  # high to low
         fail = first_failure(rule, facts, campaign)

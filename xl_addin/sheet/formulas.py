@@ -91,7 +91,8 @@ def application_plan(campaign):
     cat, q = b.V("category"), b.V("satisfaction")
     facts = {"category": cat, "conclusion": "[[se_conclusion]]", "satisfaction": q,
              "report_use": b.V("report_use"),
-             "risk": p.add("risk_or_none", f"IF({b.V('risk')}=\"\",\"无\",{b.V('risk')})"),
+             # L1: a blank or unreadable answer is not 无; the reason shows what was typed
+             "risk": p.add("risk_fact", f"IF({b.unreadable('risk')},{b.folded('risk')},{b.V('risk')})"),
              "veto": "[[veto]]"}
     b.star(facts, b.V("level"))
     for k in ("achievable_level", "proposed_level", "level_reason"):

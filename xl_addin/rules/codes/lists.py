@@ -74,9 +74,18 @@ def required_keys(x, keys):
         yield key
 
 
+def top_rank(campaign):
+    """The highest level's rank (标杆级)."""
+    return max(lv.rank for lv in campaign.levels)
+
+
 def e20(x):
-    """E20: a required field of the form (flags.E20 `required`…) is empty."""
-    for key in required_keys(x, x.spec("E20")[REQUIRED[x.form]]):
+    """E20: a required field of the form (flags.E20 `required`…) is empty; on an application
+    for the highest level also the fields of `required_top` (L1: 风险 must be answered 无)."""
+    keys = list(required_keys(x, x.spec("E20")[REQUIRED[x.form]]))
+    if x.form == APPLICATION and x.v.get("level") == top_rank(x.c):
+        keys += [k for k in x.spec("E20").get("required_top", ()) if k not in keys]
+    for key in keys:
         if x.blank(key):
             yield x.flag("E20", key, label=x.labels.get(key, key))
 
@@ -91,6 +100,11 @@ def e20_sheet(b):
             cond = f"AND({cond},NOT({any_equal(cat, [lit(x) for x in optional])}))"
         body = f"IF({cond},{b.msg('E20', label=Const(b.labels.get(key, key)))},\"\")"
         b.instance("E20", key, body)
+    if b.form == APPLICATION:  # L1: required of an application for the highest level
+        for key in b.c.flags["E20"].get("required_top", ()):
+            cond = (f"AND({b.V('level')}={num(top_rank(b.c))},{b.V(key)}=\"\","
+                    f"NOT({b.unreadable(key)}))")
+            b.instance("E20", key, f"IF({cond},{b.msg('E20', label=Const(b.labels.get(key, key)))},\"\")")
 
 
 RULES = (
