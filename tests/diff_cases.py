@@ -43,7 +43,7 @@ def cases(n, seed, c):
     lim = lo_cases.limits(c)
     full = lo_cases.base_application(c)
     out = []
-    for i in range(n):
+    for _ in range(n):
         if rng.random() < 0.2:
             a = dict(targeted[rng.randrange(len(targeted))])
         else:
