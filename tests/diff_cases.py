@@ -88,7 +88,7 @@ def expected(case, c):
             "achievable_level": c.level_name(s.achievable),
             "proposed_level": c.level_name(s.proposed) if s.proposed is not None else "",
             "level_reason": s.reason, "flags": ev.codes, "flag_text": ev.messages,
-            "error_count": float(len(ev.errors)), "warning_count": float(len(ev.warnings)),
+            "error_count": float(ev.error_count), "warning_count": float(ev.warning_count),
             "status": ev.status}
 
 

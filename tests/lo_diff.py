@@ -149,14 +149,14 @@ def app_expected(case, c):
     return [ev.rubric.base, ev.rubric.bonus, ev.rubric.total, ev.rubric.conclusion,
             c.level_name(s.achievable),
             c.level_name(s.proposed) if s.proposed is not None else "", s.reason,
-            ev.codes, ev.messages, float(len(ev.errors)), float(len(ev.warnings)), ev.status,
+            ev.codes, ev.messages, float(ev.error_count), float(ev.warning_count), ev.status,
             *_materials(case, ev, c)]
 
 
 def _materials(case, ev, c):
     """材料清单: the number of items missing and the two-part banner (RULES.md M)."""
     n = len(checklist_missing(case, ev.values.get("category"), c))
-    return [float(n), banner(len(ev.errors), len(ev.warnings), n, c)]
+    return [float(n), banner(ev.error_count, ev.warning_count, n, c)]
 
 
 def run_applications(template, cases, c=None):
@@ -180,7 +180,7 @@ def row_expected(row, c):
             c.level_name(s.achievable) if s else "",
             (c.level_name(s.proposed) if s and s.proposed is not None else ""),
             s.reason if s else "", ev.conclusion or "",
-            float(len(ev.errors)), float(len(ev.warnings))]
+            float(ev.error_count), float(ev.warning_count)]
 
 
 def run_rows(template, rows, c=None, header=None):
@@ -242,8 +242,8 @@ def run_totals_and_headers(template, rows, headers, c=None):
     out = []
     for g, h in zip(got, headers):
         ev = evaluate_recommender(h, c)
-        totals = [float(len(rows)), float(sum(len(e.errors) for e in evs) + len(ev.errors)),
-                  float(sum(len(e.warnings) for e in evs) + len(ev.warnings))]
+        totals = [float(len(rows)), float(sum(e.error_count for e in evs) + ev.error_count),
+                  float(sum(e.warning_count for e in evs) + ev.warning_count)]
         out.append((g, totals + [ev.codes, ev.messages]))
     return out
 

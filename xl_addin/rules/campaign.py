@@ -836,11 +836,11 @@ FLAG_PARAMS = {
     "E13": ("institution_suffixes",),
     "E15": ("min",), "E17": ("threshold", "too_many_message"),
     "E20": ("required", "required_row", "required_header", "required_top"),
-    "E21": ("shape",), "E22": ("earliest", "early_message"),
+    "E21": ("shape", "ignore"), "E22": ("earliest", "early_message"),
     "E24": ("none_words", "negators", "negation_links", "use_words", "negated_phrases",
             "not_negation", "strategy_words", "management_words", "unclear_words", "negated",
             "unclear"),
-    "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",),
+    "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",), "E34": ("fields",),
 }
 
 _STAR_FIELDS = {"category", "veto", "conclusion", "satisfaction", "report_use", "risk"}

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xl_addin.rules import checks, codes, parse, report_use, rubric, stars
-from xl_addin.rules.checks import Context, Flag, part_label
+from xl_addin.rules import checks, codes, parse, report_use, rubric, stars, uscc
+from xl_addin.rules.checks import Context, Flag, code_counts, part_label
 
 
 @dataclass
@@ -32,16 +32,26 @@ class Evaluation:
 
     @property
     def codes(self):
-        return " ".join(f.code for f in self.flags)
+        """The codes found, each once, in flag order (the sheet's 问题代码 cell)."""
+        return " ".join(dict.fromkeys(f.code for f in self.flags))
 
     @property
     def messages(self):
         return "\n".join(f.message for f in self.flags)
 
     @property
+    def error_count(self):
+        """Codes with an error (checks.code_counts: a code found twice counts once)."""
+        return code_counts(self.flags)[0]
+
+    @property
+    def warning_count(self):
+        return code_counts(self.flags)[1]
+
+    @property
     def status(self):
-        """The banner: 可以提交 / 有 N 项错误、M 项提醒."""
-        e, w = len(self.errors), len(self.warnings)
+        """The banner: 可以提交 / 有 N 项错误、M 项提醒 (N, M count codes, as the sheet does)."""
+        e, w = code_counts(self.flags)
         if not e and not w:
             return "可以提交"
         return f"有 {e} 项错误、{w} 项提醒"
@@ -98,12 +108,24 @@ def to_keys(raw, campaign, form):
 
 
 # ---------------------------------------------------------------------- parsing
+def descriptive_keys(campaign):
+    """Fields that feed no rule (FIELDS.md "descriptive numbers", flags.E34.fields)."""
+    return frozenset(campaign.flags.get("E34", {}).get("fields", ()))
+
+
 def _parser(f, campaign):
+    if f.key in descriptive_keys(campaign):  # E34: never E23; kept exactly as typed
+        return parse.kept(_typed_parser(f, campaign))
+    return _typed_parser(f, campaign)
+
+
+def _typed_parser(f, campaign):
     t = f.type
     if t in ("text", "mobile", "email"):
         return parse.text
     if t == "uscc":
-        return lambda v: None if parse.is_blank(v) else parse.text(v).upper().replace(" ", "")
+        # E16: full width, spaces and hyphens folded, lower case read as upper (uscc.clean)
+        return lambda v: None if parse.is_blank(v) else uscc.clean(parse.text(v))
     if t == "report_use":
         words = report_use.words(campaign)
         return lambda v: report_use.read(v, words)
@@ -142,8 +164,9 @@ class Reader:
         raw: key -> raw value (already keyed: :func:`to_keys`).
         campaign: the Campaign.
         labels: key -> label for the messages (:func:`field_labels`).
-        readings: a dict to receive key -> (raw, report_use.UseReading) for fields read from
-            free text (测量报告应用, E24); optional.
+        readings: a dict to receive key -> (raw, reading) for fields read leniently: free
+            text of 测量报告应用 (report_use.UseReading, E24) and descriptive values kept as
+            typed (parse.Kept, E34); optional.
     """
 
     def __init__(self, raw, campaign, labels, readings=None):
@@ -159,6 +182,9 @@ class Reader:
             if isinstance(got, report_use.UseReading):  # E24: keep how free text was read
                 self.readings[key] = (self.raw.get(key), got)
                 got = got.value
+            elif isinstance(got, parse.Kept):  # E34: a descriptive value kept as typed
+                self.readings[key] = (got.raw, got)
+                got = got.raw
             self.values[key] = got
         except parse.Unreadable as e:
             self.values[key] = None
@@ -184,8 +210,8 @@ def normalise(raw, campaign, form, readings=None):
     """Parse every known field of ``form`` (and the rubric for applications).
 
     Args:
-        readings: a dict to receive key -> (raw, report_use.UseReading) for fields read from
-            free text (测量报告应用, E24); optional.
+        readings: a dict to receive key -> (raw, reading) for fields read leniently
+            (E24, E34: see :class:`Reader`); optional.
 
     Returns:
         (values, unreadable, flags): parsed values by key, the keys that could not be read,

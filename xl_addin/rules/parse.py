@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_SERIAL = 2958465  # 9999-12-31
@@ -153,6 +154,25 @@ def number(v, unit=None, expected="应为数字"):
     if factor is None:
         raise Unreadable(v, expected)
     return x if factor == 1 else x * factor
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A descriptive value that cannot be read as its type, kept exactly as typed (E34):
+    ``raw`` is the value as it came, ``expected`` what the field's parser wanted."""
+
+    raw: object
+    expected: str
+
+
+def kept(fn):
+    """``fn`` for a field that feeds no rule: an unreadable value becomes :class:`Kept`."""
+    def read(v):
+        try:
+            return fn(v)
+        except Unreadable as e:
+            return Kept(v, e.expected)
+    return read
 
 
 def integer(v, expected="应为整数"):

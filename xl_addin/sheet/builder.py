@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from xl_addin.rules import parse, report_use
 from xl_addin.rules.checks import BLANK
-from xl_addin.rules.engine import _parser, field_labels
+from xl_addin.rules.engine import _typed_parser, descriptive_keys, field_labels
 from xl_addin.rules.expr import (
     DATE_FMT,
     DIGITS,
@@ -245,7 +245,8 @@ class Builder:
             v, ok = f"IF({b},\"\",{t})", None
             u = '""'
         elif kind == "uscc":
-            v = f"IF({b},\"\",UPPER(SUBSTITUTE({t},\" \",\"\")))"
+            # uscc.clean: spaces and hyphens out, lower case read as upper (E16)
+            v = f"IF({b},\"\",UPPER(SUBSTITUTE(SUBSTITUTE({t},\" \",\"\"),\"-\",\"\")))"
             u = '""'
         elif kind in ("number", "integer", "date", "part"):
             lo, hi = kw.get("min"), kw.get("max")
@@ -271,6 +272,9 @@ class Builder:
             bad_num = e23(kw.get("expected_range", kw["expected_text"]))
             v = f"IF({n}=\"\",\"\",IF({ok},{value},\"\"))"
             u = f"IF({b},\"\",IF({n}=\"\",{bad_text},IF({ok},\"\",{bad_num})))"
+            if kw.get("kept"):  # E34: no E23; cell ``kept:key`` says the value is kept as typed
+                self.p.add(f"kept:{key}", f"IF({b},FALSE,IF({n}=\"\",TRUE,NOT({ok})))")
+                u = '""'
         elif kind == "choice":
             # typed text -> canonical value (Excel expr); compared as parse._key compares
             # (lower case, no spaces), whatever the spreadsheet's case-sensitivity setting
@@ -320,7 +324,7 @@ class Builder:
 
     def parse_field(self, f):
         c = self.c
-        fn = _parser(f, c)
+        fn = _typed_parser(f, c)  # the "expected" words (E34 fields included)
         if f.type in ("text", "mobile", "email"):
             return self.parsed(f.key, "text")
         if f.type == "uscc":
@@ -328,7 +332,8 @@ class Builder:
         if f.type == "report_use":
             return self.parsed(f.key, "report_use")
         if f.type in ("number", "integer", "date"):
-            kw = {"expected_text": expected_text(fn), "unit": f.unit}
+            kw = {"expected_text": expected_text(fn), "unit": f.unit,
+                  "kept": f.key in descriptive_keys(c)}
             if f.type == "number" and (f.min is not None or f.max is not None):
                 kw["expected_range"] = expected_text(fn, (f.max or 0) + 1e6)
                 kw["min"], kw["max"] = f.min, f.max
@@ -381,19 +386,34 @@ class Builder:
         return template(spec[variant], params, spec)
 
     def finish_flags(self):
-        """Sort instances as the engine sorts flags; add flags, flag_text and counts."""
+        """Sort instances as the engine sorts flags; add flags, flag_text and counts.
+
+        As checks.code_counts and Evaluation.codes (issue 20 §8): the 问题代码 cell names each
+        code once, and the counts count codes — one code found on two fields, or for two
+        reasons, is one item."""
         self.p.instances.sort(key=lambda i: (i.code, i.field))
-        codes, texts, errs, warns = [], [], [], []
+        by_code = {}
+        texts = []
         for i in self.p.instances:
             m = f"[[{i.msg}]]"
-            codes.append(f"IF({m}=\"\",\"\",\" {i.code}\")")
             texts.append(f"IF({m}=\"\",\"\",{NL}&{m})")
-            if i.const_severity:
-                (errs if i.severity == "error" else warns).append(f"({m}<>\"\")")
-            else:
-                errs.append(f"([[{i.severity}]]=\"error\")")
-                warns.append(f"([[{i.severity}]]=\"warning\")")
+            by_code.setdefault(i.code, []).append(i)
             self.p.field_flags.setdefault(i.field, []).append(i)
+        codes, errs, warns = [], [], []
+        for code, insts in by_code.items():
+            fired = self.any_of(f"has:{code}", [f"[[{i.msg}]]<>\"\"" for i in insts])
+            codes.append(f"IF({fired},\" {code}\",\"\")")
+            if all(i.const_severity for i in insts):
+                sev = {i.severity for i in insts}
+                if "error" in sev:
+                    errs.append(f"({fired})")
+                if sev - {"error"}:
+                    warns.append(f"({fired})")
+            else:  # a severity that depends on the case (E08): its cells say which
+                cells = [f"[[{i.severity}]]" if not i.const_severity else
+                         f"IF([[{i.msg}]]=\"\",\"\",{lit(i.severity)})" for i in insts]
+                errs.append("(" + any_equal_any(cells, '"error"') + ")")
+                warns.append("(" + any_equal_any(cells, '"warning"') + ")")
         self.p.add("flags", "TRIM(" + self.chunked("codes", codes, "&") + ")")
         self.p.add("flag_text", "MID(" + self.chunked("texts", texts, "&") + ",2,32767)")
         self.p.add("error_count", self.count("errs", errs))
@@ -401,6 +421,15 @@ class Builder:
         self.p.add("status", self.status_expr("[[error_count]]", "[[warning_count]]"))
         for k in ("flags", "flag_text", "error_count", "warning_count", "status"):
             self.p.outputs[k] = k
+
+    def any_of(self, name, conds):
+        """Excel: at least one of ``conds`` holds (a helper cell when there are many)."""
+        if len(conds) == 1:
+            return conds[0]
+        if len(conds) <= CHUNK:
+            return "OR(" + ",".join(conds) + ")"
+        parts = ["OR(" + ",".join(conds[i:i + CHUNK]) + ")" for i in range(0, len(conds), CHUNK)]
+        return self.p.add(name, "OR(" + ",".join(parts) + ")")
 
     def count(self, name, terms):
         """Sum of condition terms as a number: one term alone is a logical, which Excel's SUM
@@ -422,7 +451,8 @@ class Builder:
     def status_expr(self, e, w):
         from xl_addin.rules.engine import Evaluation
         ok = Evaluation({}).status
-        probe = Evaluation({}, flags=[_FakeFlag("error")] * 7 + [_FakeFlag("warning")] * 9).status
+        probe = Evaluation({}, flags=[_FakeFlag("error", f"X{i}") for i in range(7)]
+                           + [_FakeFlag("warning", f"Y{i}") for i in range(9)]).status
         assert probe.count("7") == 1 and probe.count("9") == 1
         before, rest = probe.split("7")
         middle, after = rest.split("9")
@@ -545,9 +575,15 @@ class Builder:
         return self.star_cells
 
 
+def any_equal_any(exprs, value):
+    """Excel: one of ``exprs`` equals ``value``."""
+    return exprs[0] + "=" + value if len(exprs) == 1 else \
+        "OR(" + ",".join(f"{e}={value}" for e in exprs) + ")"
+
+
 class _FakeFlag:
-    def __init__(self, severity):
-        self.severity = severity
+    def __init__(self, severity, code):
+        self.severity, self.code = severity, code
 
 
 def _placeholders(text):
