@@ -16,7 +16,7 @@ from pathlib import Path
 import lo_cases
 import yaml
 
-from xl_addin.rules import engine
+from xl_addin.rules import engine, stars
 
 PHRASINGS = Path(__file__).parent / "cases" / "report_use_phrasings.yaml"
 RISKY = ("satisfaction", "category", "level", "risk", "report_use", "fill_date", "uscc",
@@ -86,7 +86,7 @@ def expected(case, c):
     return {"se_base": ev.rubric.base, "se_bonus": ev.rubric.bonus, "se_total": ev.rubric.total,
             "se_conclusion": ev.rubric.conclusion,
             "achievable_level": c.level_name(s.achievable),
-            "proposed_level": c.level_name(s.proposed) if s.proposed is not None else "",
+            "proposed_level": stars.proposed_name(c, s, ev.values.get("level")) or "",
             "level_reason": s.reason, "flags": ev.codes, "flag_text": ev.messages,
             "error_count": float(ev.error_count), "warning_count": float(ev.warning_count),
             "status": ev.status}

@@ -17,6 +17,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import count_respondents, evaluate_application, evaluate_recommender, evaluate_row
 from xl_addin.rules.materials import banner, checklist_missing, checklist_name, material_items
+from xl_addin.rules.stars import proposed_name
 
 RUNNER = Path(__file__).with_name("lo_runner.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -148,7 +149,7 @@ def app_expected(case, c):
     s = ev.star
     return [ev.rubric.base, ev.rubric.bonus, ev.rubric.total, ev.rubric.conclusion,
             c.level_name(s.achievable),
-            c.level_name(s.proposed) if s.proposed is not None else "", s.reason,
+            proposed_name(c, s, ev.values.get("level")) or "", s.reason,
             ev.codes, ev.messages, float(ev.error_count), float(ev.warning_count), ev.status,
             *_materials(case, ev, c)]
 
@@ -178,7 +179,7 @@ def row_expected(row, c):
     s = ev.star
     return [ev.codes, ev.messages,
             c.level_name(s.achievable) if s else "",
-            (c.level_name(s.proposed) if s and s.proposed is not None else ""),
+            (proposed_name(c, s, ev.values.get("level")) or ""),
             s.reason if s else "", ev.conclusion or "",
             float(ev.error_count), float(ev.warning_count)]
 

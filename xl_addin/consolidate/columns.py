@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from xl_addin.consolidate.crossfile import app_key, key_text
-from xl_addin.rules.stars import needs_onsite_review
+from xl_addin.rules.stars import needs_onsite_review, proposed_name
 
 STAFF_COLUMNS = ("审定意见", "备注")
 KEY_HEADER = "申请键"
@@ -70,10 +70,6 @@ def _row_raw(row, key, campaign):
     return None
 
 
-def _level_name(campaign, rank):
-    return "" if rank is None else campaign.level_name(rank)
-
-
 def _app_only(fn):
     return lambda e, c: fn(e, c) if e.app is not None else None
 
@@ -129,7 +125,8 @@ def build_columns(campaign):
         Column("自评结论", 8, _app_only(lambda e, c: e.app.evaluation.rubric.conclusion),
                (campaign.rubric.veto_key,)),
         Column("可评等级", 12, _app_only(lambda e, c: c.level_name(e.app.evaluation.star.achievable))),
-        Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
+        Column("建议等级", 12, _app_only(lambda e, c: proposed_name(  # 无法评定 as the sheet says
+            c, e.app.evaluation.star, e.app.evaluation.values.get("level")))),
         Column("等级说明", 28, _app_only(lambda e, c: e.app.evaluation.star.reason), wrap=True),
         Column("现场评审", 8, _app_only(lambda e, c: "是" if needs_onsite_review(  # L6: applied
             c, e.app.evaluation.values.get("category"), e.app.evaluation.values.get("level"),

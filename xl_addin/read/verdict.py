@@ -21,6 +21,7 @@ from xl_addin.rules.engine import (
     evaluate_row,
     field_labels,
 )
+from xl_addin.rules.stars import proposed_name
 
 RESPONDENT_TABLE = "respondent_list"
 RECOMMENDATION_TABLE = "recommendations"
@@ -335,7 +336,7 @@ def verdict(sub, campaign, extra=None, materials=False):
         s = ev.star
         out.selfeval_total, out.conclusion = ev.rubric.total, ev.rubric.conclusion
         out.achievable_level = c.level_name(s.achievable)
-        out.proposed_level = c.level_name(s.proposed) if s.proposed is not None else None
+        out.proposed_level = proposed_name(c, s, ev.values.get("level"))
         out.level_reason = s.reason
         if materials:
             _add_materials(out, sub, ev.values.get("category"), c)

@@ -70,7 +70,7 @@ def evaluate_expert_row(raw, campaign):
     """
     from xl_addin.rules import checks, rubric, stars
     from xl_addin.rules.codes.selfeval import e29
-    from xl_addin.rules.engine import Evaluation, Reader, risk_fact
+    from xl_addin.rules.engine import Evaluation, Reader, risk_fact, scored
     c = campaign
     labels = _LABELS.get(id(c))
     if labels is None:
@@ -86,7 +86,7 @@ def evaluate_expert_row(raw, campaign):
     rub = rubric.score(values, c)
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
                           values.get("report_use"), risk_fact(values, unreadable, raw), rub.veto,
-                          values.get("level"))
+                          values.get("level"), scored(rub, unreadable, c))
     flags += e29(checks.Context(c, values, unreadable, labels, rub, star))
     return Evaluation(values, sorted(flags, key=lambda f: (f.code, f.field)), rub, star,
                       rub.conclusion)

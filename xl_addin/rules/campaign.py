@@ -625,7 +625,7 @@ def _build(path, raw):
 
     rubric = _build_rubric(path, raw.get("rubric") or {})
     stars = _build_stars(path, raw.get("stars") or [], ranks)
-    st = _Reader(path, "star_text", raw.get("star_text") or {}, [],
+    st = _Reader(path, "star_text", raw.get("star_text") or {}, ["unscored"],
                  ["met_top", "not_met", "none", "capped_by_applied", "unknown",
                   "undetermined"])
 

@@ -251,6 +251,19 @@ def risk_fact(values, unreadable, raw):
     return values.get("risk")
 
 
+def rubric_keys(campaign):
+    """The scoring inputs: every rubric part, the penalties and the veto."""
+    rb = campaign.rubric
+    keys = [p.key for it in rb.items for p in it.parts + ((it.penalty,) if it.penalty else ())]
+    return keys + [rb.veto_key]
+
+
+def scored(rub, unreadable, campaign):
+    """False while a scoring input is unreadable (E23) or outside its allowed values (E29):
+    the level is 无法评定 until it is corrected (RULES.md E29, E19)."""
+    return not rub.bad_parts and not unreadable.intersection(rubric_keys(campaign))
+
+
 # ---------------------------------------------------------------------- evaluations
 def evaluate_application(raw, campaign):
     """Everything about one application: rubric score, levels, flags (E01–E23, E27–E30).
@@ -276,7 +289,7 @@ def evaluate_application(raw, campaign):
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
                           values.get("report_use"),
                           risk_fact(values, unreadable, to_keys(raw, c, "application")),
-                          rub.veto, values.get("level"))
+                          rub.veto, values.get("level"), scored(rub, unreadable, c))
     ctx = Context(c, values, unreadable, field_labels(c, "application"), rub, star,
                   c.application_deadline, readings, form=codes.APPLICATION)
     for check in codes.APPLICATION_CHECKS:

@@ -506,11 +506,20 @@ class Builder:
                            expected_text=expected_text(parse.yesno))
 
     # -- star level (walks campaign.stars as stars.evaluate does) ------------------------
-    def star(self, facts, applied):
-        """facts: star field -> Excel expr or Const. Returns dict of plan refs."""
+    def star(self, facts, applied, unscored=None):
+        """facts: star field -> Excel expr or Const. Returns dict of plan refs.
+
+        ``unscored``: an Excel condition, true while a scoring input cannot be read or is out
+        of its allowed values (stars.evaluate's ``scored``): the level is 无法评定 then."""
         c, text = self.c, self.c.star_text
         cat, q = facts["category"], facts["satisfaction"]
-        unknown = self.p.add("star_unknown", f"OR({q}=\"\",{cat}=\"\")")
+        missing = self.p.add("star_unknown", f"OR({q}=\"\",{cat}=\"\")")
+        why_text = lit(text["unknown"])
+        unknown = missing
+        if unscored is not None:
+            unknown = self.p.add("star_undetermined", f"OR({missing},{unscored})")
+            why_text = f"IF({missing},{why_text},{lit(text.get('unscored', text['unknown']))})"
+        why_text = self.p.add("star_why", why_text)
 
         def shown(name):
             v = facts[name]
@@ -557,20 +566,22 @@ class Builder:
             sent = template(text["not_met"], {"fail": fail_of[nxt],
                                               "stars": Const(c.level(nxt).stars if c.level(nxt) else c.no_level)})
             failed = f"IF({ach}={num(a)},{sent},{failed})"
-        failed = self.p.add("failed", f"IF({unknown},{lit(text['unknown'])},{failed})")
+        failed = self.p.add("failed", f"IF({unknown},{why_text},{failed})")
         met_top = template(text["met_top"], {"stars": self.stars_word(ach)})
         if applied is None:
             proposed = self.p.add("proposed", '""')
-            reason = f"IF({unknown},{lit(text['unknown'])},IF({failed}<>\"\",{failed},{met_top}))"
+            reason = f"IF({unknown},{why_text},IF({failed}<>\"\",{failed},{met_top}))"
         else:
             proposed = self.p.add("proposed", f"IF(OR({applied}=\"\",{unknown}),\"\",MIN({applied},{ach}))")
             capped = template(text["capped_by_applied"], {"applied": self.level_word(applied)})
-            reason = (f"IF({unknown},{lit(text['unknown'])},IF({applied}=\"\",IF({failed}<>\"\",{failed},{met_top}),"
+            reason = (f"IF({unknown},{why_text},IF({applied}=\"\",IF({failed}<>\"\",{failed},{met_top}),"
                       f"IF({applied}<{ach},{capped},IF({applied}={ach},{met_top},"
                       f"IF({failed}<>\"\",{failed},{met_top})))))")
         reason = self.p.add("level_reason", reason)
         self.p.add("achievable_level", self.level_name(ach))
-        self.p.add("proposed_level", f"IF({proposed}=\"\",\"\",{self.level_name(proposed)})")
+        # stars.proposed_name: nothing without an applied level, 无法评定 while undetermined
+        shown_if = proposed if applied is None else applied
+        self.p.add("proposed_level", f"IF({shown_if}=\"\",\"\",{self.level_name(proposed)})")
         self.star_cells = {"ach": ach, "failed": failed, "proposed": proposed, "reason": reason}
         return self.star_cells
 
