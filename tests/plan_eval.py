@@ -35,18 +35,30 @@ def cell_value(v):
 
 
 class PlanRow:
-    """A plan on one row: ``in:<key>`` inputs in the first columns, the cells after them."""
+    """A plan on one row: ``in:<key>`` inputs in the first columns, the cells after them;
+    the plan's lists (``list:<name>``, e.g. the expert form's score spellings) as constant
+    columns after the cells, from ``lists`` (name -> values). ``order``: the inputs' column
+    order when the plan reads ranges of adjacent inputs (the expert row)."""
 
-    def __init__(self, plan):
+    def __init__(self, plan, lists=None, order=()):
         self.plan = plan
         refs = {r for name in plan.cells for r in plan.refs(name)}
-        self.inputs = sorted(r[3:] for r in refs if r.startswith("in:"))
+        used = sorted(r[3:] for r in refs if r.startswith("in:"))
+        self.inputs = list(order) + [k for k in used if k not in order]
         self.names = list(plan.cells)
         self.col_in = {k: i + 1 for i, k in enumerate(self.inputs)}
         self.col_out = {n: len(self.inputs) + 1 + i for i, n in enumerate(self.names)}
+        self.lists = dict(lists or {})
+        end = len(self.inputs) + len(self.names)
+        self.col_list = {n: end + 2 + i for i, n in enumerate(self.lists)}
+        self.constants = {(r, self.col_list[n]): v for n, values in self.lists.items()
+                          for r, v in enumerate(values, start=1)}
         self.formulas = {(1, self.col_out[n]): self.render(n, 1)[1:] for n in self.names}
 
     def ref(self, name, row):
+        if name.startswith("list:"):
+            col = get_column_letter(self.col_list[name[5:]])
+            return f"${col}$1:${col}${len(self.lists[name[5:]])}"
         col = self.col_in[name[3:]] if name.startswith("in:") else self.col_out[name]
         return f"${get_column_letter(col)}{row}"
 
@@ -62,7 +74,7 @@ class PlanRow:
         Returns:
             dict name -> value (str, float, bool; an error as its code "#VALUE!").
         """
-        cells = {}
+        cells = dict(self.constants)
         for k in self.inputs:
             v = values.get(k)
             if v is not None:
@@ -89,6 +101,8 @@ class PlanRow:
             for row in range(1, len(rows) + 1):
                 for n in self.names:
                     ws.cell(row, self.col_out[n], self.render(n, row))
+            for (r, col), v in self.constants.items():
+                ws.cell(r, col, v)
             wb.save(path)
             k = len(self.inputs)
             grid = [[lo_diff._val(cell_value(r.get(key))) for key in self.inputs] for r in rows]

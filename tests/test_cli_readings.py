@@ -152,3 +152,85 @@ def test_the_recalculated_sheet_says_the_same(files, tmp_path):
     copies = recalculated(list(files.values()), tmp_path)
     for name, p in files.items():
         assert from_sheet(copies[p]) == from_check(p, C), name
+
+
+# ---------------------------------------------------------------------- §5 expert form
+@pytest.fixture(scope="module")
+def review_folder(tmp_path_factory):
+    """Three applications of a small demo, each scored by the same three experts; expert 甲
+    types N1 of the first application in full-width digits (５) and one score with 分."""
+    from xl_addin.consolidate import consolidate
+    from xl_addin.demo import write_campaign
+    from xl_addin.review import simulate as S
+    from xl_addin.review.workflow import run_assign
+    d = tmp_path_factory.mktemp("review")
+    write_campaign(d / "in", seed=5, n_apps=4, n_recommenders=1, broken=False, campaign=C)
+    master = consolidate(d / "in", d / "汇总表.xlsx", C, progress=False, workers=1).written_to
+    experts = d / "experts.csv"
+    experts.write_text("姓名,单位,回避单位,专业\n甲,单位一,,\n乙,单位二,,\n丙,单位三,,\n",
+                       encoding="utf-8")
+    run = run_assign(master, experts, d / "专家评审", C)
+    typed = {}
+    for name, file in run.manifest.files.items():
+        typed[name] = S.fill_workbook(d / "专家评审" / file, C, name, S.DILIGENT, seed=1)
+    first = sorted(run.manifest.by_app)[0]  # an application assigned to all three
+    path = d / "专家评审" / run.manifest.files["甲"]
+    _retype(path, first, {C.rubric.parts[0].key: "５", C.rubric.parts[1].key: "2分"})
+    return d, run.manifest, first, typed["甲"][first]
+
+
+def _retype(path, app_id, values):
+    from openpyxl import load_workbook
+    from openpyxl.utils import range_boundaries
+
+    from xl_addin.review.expert_table import TABLE, columns
+    wb = load_workbook(path)
+    ws = next(w for w in wb.worksheets if TABLE in w.tables)
+    c1, r1, _, r2 = range_boundaries(ws.tables[TABLE].ref)
+    col = {k.key: c1 + i for i, k in enumerate(columns(C))}
+    for r in range(r1 + 1, r2 + 1):
+        if ws.cell(r, col["app_id"]).value == app_id:
+            for key, v in values.items():
+                ws.cell(r, col[key]).value = v
+    wb.save(path)
+
+
+def test_collect_reads_full_width_digits_as_the_form_does(review_folder, capsys):
+    d, man, first, typed = review_folder
+    results = d / "评审结果.xlsx"
+    code = main(["review", "collect", str(d / "专家评审"), "-o", str(results)])
+    out = capsys.readouterr()
+    assert (code, out.err) == (0, "")
+    assert out.out == ("读取 4 个文件：3 份专家评分表已使用，0 个已拒收。\n"
+                       "3/3 份申请评分已完成；现场评审 2 份，入围标杆级 1 份，公示 3 份。\n"
+                       f"结果已写入 {results}\n")
+    from openpyxl import load_workbook
+    ws = load_workbook(results)["评分明细"]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    head = next(r for r in rows if r[:3] == ["申请编号", "申请组织名称", "专家"])
+    mine = next(dict(zip(head, r)) for r in rows if r[0] == first and r[2] == "甲")
+    from xl_addin.review.expert_table import read_row
+    same = read_row(C, {**typed, C.rubric.parts[0].key: 5, C.rubric.parts[1].key: 2},
+                    next(a for a in man.apps if a.id == first))
+    assert (mine["状态"], mine["专家总分"], mine["评价结论"], mine["填写问题"]) == \
+        ("已完成", same.total, same.conclusion, None)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not available(), reason="LibreOffice not installed")
+def test_the_expert_form_reads_full_width_digits_as_collect_does(review_folder, tmp_path):
+    from openpyxl import load_workbook
+    from openpyxl.utils import range_boundaries
+
+    from xl_addin.review.expert_table import TABLE, columns, read_row
+    d, man, first, typed = review_folder
+    path = d / "专家评审" / man.files["甲"]
+    copy = recalculated([path], tmp_path)[path]
+    ws = next(w for w in load_workbook(copy, data_only=True).worksheets if TABLE in w.tables)
+    c1, r1, _, r2 = range_boundaries(ws.tables[TABLE].ref)
+    col = {k.key: c1 + i for i, k in enumerate(columns(C))}
+    row = next(r for r in range(r1 + 1, r2 + 1) if ws.cell(r, col["app_id"]).value == first)
+    got = tuple(ws.cell(row, col[k]).value for k in ("total", "conclusion", "invalid", "status"))
+    st = read_row(C, {**typed, C.rubric.parts[0].key: "５", C.rubric.parts[1].key: "2分"},
+                  next(a for a in man.apps if a.id == first))
+    assert got == (st.total, st.conclusion, 0, "已完成") and st.invalid == 0

@@ -197,12 +197,17 @@ class Reader:
         """One form field, with the parser of its type."""
         self.read(f.key, _parser(f, self.campaign))
 
-    def read_rubric(self):
-        """Every rubric part (penalties included) and the veto of an application."""
+    def read_rubric(self, number=None):
+        """Every rubric part (penalties included) and the veto of an application.
+
+        Args:
+            number: how a part's number is read (rubric.read_part); the expert form passes
+                rubric.typed_score.
+        """
         rb = self.campaign.rubric
         for item in rb.items:
             for p in item.parts + ((item.penalty,) if item.penalty else ()):
-                self.read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
+                self.read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item, number))
         self.read(rb.veto_key, parse.yesno)
 
 
