@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from xl_addin.rules import checks, codes, parse, report_use, rubric, stars, uscc
 from xl_addin.rules.checks import Context, Flag, code_counts, part_label
+from xl_addin.rules.codes.lists import count_respondents  # noqa: F401  (E17; kept for callers)
 
 
 @dataclass
@@ -232,19 +233,6 @@ def normalise(raw, campaign, form, readings=None):
 
 def _sorted(flags):
     return sorted(flags, key=lambda f: (f.code, f.field))
-
-
-def count_respondents(rows):
-    """E17/F4: how many 被访者名单 rows count — those with both 姓名 and 联系方式 ("被访者名单
-    至少含姓名、联系方式"). The sheet's count formula says the same.
-
-    Args:
-        rows: (name, contact) pairs as read.
-    Returns:
-        int
-    """
-    return sum(1 for name, contact in rows
-               if not parse.is_blank(name) and not parse.is_blank(contact))
 
 
 def risk_fact(values, unreadable, raw):

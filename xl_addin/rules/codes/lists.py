@@ -6,6 +6,7 @@ Each code: its Python check (``check(x)``, x a checks.Context) and its sheet for
 
 from __future__ import annotations
 
+from xl_addin.rules import parse
 from xl_addin.rules.codes.base import APPLICATION, RECOMMENDER, ROW, Rule
 from xl_addin.rules.expr import AMP_EMPTY, Const, any_equal, lit, num
 
@@ -31,6 +32,35 @@ def e02_sheet(b):
         year = Const(str(b.c.year - 3 + i))
         b.instance("E02", key, b.missing_or("E02", key, f"{b.V(key)}<=0",
                                             value=f"{b.V(key)}&\"\"", year=year))
+
+
+def count_respondents(rows):
+    """E17/F4: how many 被访者名单 rows count — those with both 姓名 and 联系方式 ("被访者名单
+    至少含姓名、联系方式"). :func:`respondent_formula` is the same count as a sheet formula.
+
+    Args:
+        rows: (name, contact) pairs as read.
+    Returns:
+        int
+    """
+    return sum(1 for name, contact in rows
+               if not parse.is_blank(name) and not parse.is_blank(contact))
+
+
+def _present(cell):
+    """Excel: a cell that is not blank as parse.is_blank reads it (none of the blank words,
+    also in their full-width forms, around spaces of either width)."""
+    t = f'TRIM(SUBSTITUTE({cell}&"","\u3000"," "))'
+    words = sorted(set([""] + parse.blank_spellings()))
+    return "AND(" + ",".join(f"{t}<>{lit(w)}" for w in words) + ")"
+
+
+def respondent_formula(name, contact):
+    """E17/F4 as a sheet formula for one 被访者名单 row: 1 when both its 姓名 (``name``) and
+    联系方式 (``contact``) are given, as :func:`count_respondents` counts (an empty row costs
+    one LEN: the form has a helper cell per row, cheaper than an array over the column)."""
+    return (f"=IF(OR(LEN({name})=0,LEN({contact})=0),0,"
+            f"IF(AND({_present(name)},{_present(contact)}),1,0))")
 
 
 def e17(x):
