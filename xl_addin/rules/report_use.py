@@ -71,9 +71,6 @@ class UseWords:
     management_value: str = "管理"
     none_value: str = "无"
 
-    def __getitem__(self, name):  # the older dict-style access (words["choices"])
-        return getattr(self, name)
-
     @property
     def heads(self):
         """negator + link, every combination (the link may be empty), without repeats."""

@@ -8,6 +8,7 @@ the conclusion follows S4.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -70,7 +71,6 @@ def score_spellings(campaign):
     with or without 分 after it. The sheet holds this list in a hidden range and looks a text
     cell up in it; `review collect` looks it up here (:func:`typed_score`): both read exactly
     the same texts. Longer or other texts (1.0, 01, 五) are unreadable in both."""
-    import itertools
     rb = campaign.rubric
     top = max((p.max for p in rb.parts if p.kind in ("score", "range")), default=0)
     values = {round(k * rb.step, 9) for k in range(int(top / rb.step) + 1)}
