@@ -327,8 +327,11 @@ def variant_expected(raw, keys, c):
             v = float(parse.to_serial(v))
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             v = float(v)
-        why = readings[key][1].why if key in readings else None
-        out[key] = (v, msgs.get(key, ""), why or "")
+        reading = readings[key][1] if key in readings else None
+        if isinstance(reading, parse.Kept):  # E34: the sheet's value cell stays empty
+            v = ""
+        why = getattr(reading, "why", None)
+        out[key] = (v, msgs.get(key, ""), why or "", isinstance(reading, parse.Kept))
     return out
 
 
@@ -361,11 +364,13 @@ def run_variants(rows, c=None, workdir=None):
             if row.get(key) is None:
                 continue
             compared += 1
-            v, msg, why = want[key]
+            v, msg, why, kept = want[key]
             sv = out[outs[f"v:{key}"]]
             su = out[outs[f"u:{key}"]] if f"u:{key}" in outs else ""
             sw = out[outs[f"why:{key}"]] if f"why:{key}" in outs else ""
-            for what, s, e in (("value", sv, v), ("E23", su, msg), ("E24", sw, why)):
+            sk = bool(out[outs[f"kept:{key}"]]) if f"kept:{key}" in outs else False
+            for what, s, e in (("value", sv, v), ("E23", su, msg), ("E24", sw, why),
+                               ("E34", sk, kept)):
                 if s != e:
                     diffs.append((i, key, what, s, e, row.get(key)))
     return compared, diffs

@@ -73,7 +73,10 @@ def _star_args(category, conclusion, satisfaction, report_use, risk, applied_lev
         raise _Bad("满意度未填写")
     words = report_use_mod.words(c)
     use = _read(lambda v: report_use_mod.read(v, words).value, report_use, "测量报告应用") or "无"
-    rk = _read(parse.hasnot, risk, "风险")  # L1: a blank answer is not 无 (no 五星)
+    try:  # L1: a blank or unreadable answer is not 无 (no 五星); the level still reads
+        rk = parse.hasnot(risk)
+    except parse.Unreadable:
+        rk = parse.text(risk)
     applied = _read(lambda v: parse.level(v, c), applied_level, "申请等级")
     vt = _read(parse.yesno, veto, "否决项") or "否"  # L4: a veto gives no level
     return c, stars.evaluate(c, cat, concl, q, use, rk, vt, applied)
