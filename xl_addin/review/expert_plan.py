@@ -29,12 +29,16 @@ from __future__ import annotations
 
 from xl_addin.rules import parse, report_use
 from xl_addin.rules.rubric import score_spellings
+from xl_addin.rules.expr import any_equal
 from xl_addin.sheet.formulas import Builder, array_const, conclusion_expr, lit, num, switch
 
 # Parts an expert must fill for the row to count (the penalty, error count and veto default).
 REQUIRED_KINDS = ("score", "range")
 STAR_INPUTS = ("category", "satisfaction", "report_use", "risk")
 CHOICE_INPUTS = ("report_use", "risk")
+# The application's own values, written by `review assign` into locked cells (collect takes
+# them from the assignment): read as they are, without the typed-value parsing.
+INFO_INPUTS = ("category", "satisfaction")
 MAX_FORMULA = 7000  # characters per cell (Excel's limit is 8192); longer sums are split
 # The hidden list of score spellings (text, value), laid out by the expert form.
 SCORE_TEXT, SCORE_VALUE = "[[list:score_text]]", "[[list:score_value]]"
@@ -222,14 +226,9 @@ def total_expr(b):
         items = [item_expr(i) for i in rb.items_of(sec.id)]
         return "(" + "+".join(items) + ")" if items else "0"
 
-    secs = {}
-    for sec in rb.sections:  # one cell a section: the whole sum is longer than Excel allows
-        secs[sec.id] = b.p.add(f"sec:{sec.id}", section(sec))
-    base = "+".join(secs[s.id] for s in rb.sections if not s.bonus) or "0"
-    bonus = "+".join(secs[s.id] for s in rb.sections if s.bonus) or "0"
-    if c.decisions.get("bonus_counts", True):
-        return f"({base})+({bonus})"
-    return base
+    counted = [s for s in rb.sections if not s.bonus or c.decisions.get("bonus_counts", True)]
+    # base + bonus (S3), in as few cells as Excel's formula length allows
+    return _sum_cells(b.p, "tot", [section(s) for s in counted])
 
 
 def _sum_cells(p, name, terms):
@@ -309,6 +308,12 @@ def expert_plan(campaign, words, order=None):
         if key == "report_use":  # a choice in the expert form: no free text
             b.parsed(key, "choice", mapping={w: lit(v) for w, v in use_choices(c).items()},
                      expected_text=use_expected(c))
+        elif key in INFO_INPUTS:  # written by `review assign` (locked): the canonical value
+            p_ = b.p
+            x = b.inp(key)
+            ok = any_equal(x, [lit(ct.name) for ct in c.categories]) if key == "category" else \
+                f"AND(ISNUMBER({x}),{x}>=0,{x}<=100)"
+            p_.add(f"v:{key}", f"IF({ok},{x},\"\")")
         else:
             b.parse_field(c.field("application", key))
     for item in rb.items:
