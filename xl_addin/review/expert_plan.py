@@ -28,8 +28,8 @@ Every constant comes from the campaign; nothing about the 2023 rubric is written
 from __future__ import annotations
 
 from xl_addin.rules import parse, report_use
-from xl_addin.rules.rubric import score_spellings
 from xl_addin.rules.expr import any_equal
+from xl_addin.rules.rubric import score_spellings
 from xl_addin.sheet.formulas import Builder, array_const, conclusion_expr, lit, num, switch
 
 # Parts an expert must fill for the row to count (the penalty, error count and veto default).
