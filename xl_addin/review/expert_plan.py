@@ -309,11 +309,10 @@ def expert_plan(campaign, words, order=None):
             b.parsed(key, "choice", mapping={w: lit(v) for w, v in use_choices(c).items()},
                      expected_text=use_expected(c))
         elif key in INFO_INPUTS:  # written by `review assign` (locked): the canonical value
-            p_ = b.p
             x = b.inp(key)
             ok = any_equal(x, [lit(ct.name) for ct in c.categories]) if key == "category" else \
                 f"AND(ISNUMBER({x}),{x}>=0,{x}<=100)"
-            p_.add(f"v:{key}", f"IF({ok},{x},\"\")")
+            b.p.add(f"v:{key}", f"IF({ok},{x},\"\")")
         else:
             b.parse_field(c.field("application", key))
     for item in rb.items:
