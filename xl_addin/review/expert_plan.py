@@ -310,8 +310,9 @@ def expert_plan(campaign, words, order=None):
                      expected_text=use_expected(c))
         elif key in INFO_INPUTS:  # written by `review assign` (locked): the canonical value
             x = b.inp(key)
+            f = c.field("application", key)
             ok = any_equal(x, [lit(ct.name) for ct in c.categories]) if key == "category" else \
-                f"AND(ISNUMBER({x}),{x}>=0,{x}<=100)"
+                f"AND(ISNUMBER({x}),{x}>={num(f.min)},{x}<={num(f.max)})"
             b.p.add(f"v:{key}", f"IF({ok},{x},\"\")")
         else:
             b.parse_field(c.field("application", key))
