@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, settings
 
 from xl_addin.rules import campaign as campaign_mod
-from xl_addin.rules import engine, parse, rubric, sampling, stars, uscc
+from xl_addin.rules import engine, parse, report_use, rubric, sampling, stars, uscc
 
 # The machine is shared (LibreOffice may run beside): judge properties, not speed.
 settings.register_profile("saq", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -136,7 +136,7 @@ def run_case(case):
     elif kind == "parse":
         fn = {"number": lambda v: parse.number(v, unit=inp.get("unit")), "date": parse.date,
               "yesno": parse.yesno, "hasnot": parse.hasnot,
-              "report_use": lambda v: parse.report_use(v, parse.report_use_words(c)),
+              "report_use": lambda v: report_use.read(v, report_use.words(c)).value,
               "category": lambda v: parse.category(v, c), "level": lambda v: parse.level(v, c),
               "integer": parse.integer}[inp["type"]]
         if exp.get("unreadable"):

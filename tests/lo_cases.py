@@ -263,6 +263,11 @@ def targeted_applications(c=None):
         {"fill_date": f"{Y}年6月20日"},
         {"uscc": "９１３１０１１５－ＭＡ１Ｋ３ＹＪＨ３４\u3000", "contact_mobile": "１３８１２３４５６７８"},
         {"uscc": "9131A115MA1K3YJH30"}, {"uscc": "94310115MA1K3YJH3T"},
+        # issue 20: descriptive numbers kept as typed (E34); 手机 with spaces (E21)
+        {"beneficiaries": "约120万"}, {"beneficiaries": "１２０万"},
+        {"category": "企业类", "project_name": None, "employees": "三百多人",
+         "revenue_last": "约2亿"}, {"contact_mobile": "139 1624 5821"},
+        {"risk": None}, {"risk": "不详"}, {"report_use": "用于组织战略的制定，推动服务不断改进"},
     ]
     # total just below / at / above each conclusion's minimum (S4): take points off
     for m in lim.concl:

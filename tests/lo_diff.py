@@ -17,6 +17,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import count_respondents, evaluate_application, evaluate_recommender, evaluate_row
 from xl_addin.rules.materials import banner, checklist_missing, checklist_name, material_items
+from xl_addin.rules.stars import proposed_name
 
 RUNNER = Path(__file__).with_name("lo_runner.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -148,15 +149,15 @@ def app_expected(case, c):
     s = ev.star
     return [ev.rubric.base, ev.rubric.bonus, ev.rubric.total, ev.rubric.conclusion,
             c.level_name(s.achievable),
-            c.level_name(s.proposed) if s.proposed is not None else "", s.reason,
-            ev.codes, ev.messages, float(len(ev.errors)), float(len(ev.warnings)), ev.status,
+            proposed_name(c, s, ev.values.get("level")) or "", s.reason,
+            ev.codes, ev.messages, float(ev.error_count), float(ev.warning_count), ev.status,
             *_materials(case, ev, c)]
 
 
 def _materials(case, ev, c):
     """材料清单: the number of items missing and the two-part banner (RULES.md M)."""
     n = len(checklist_missing(case, ev.values.get("category"), c))
-    return [float(n), banner(len(ev.errors), len(ev.warnings), n, c)]
+    return [float(n), banner(ev.error_count, ev.warning_count, n, c)]
 
 
 def run_applications(template, cases, c=None):
@@ -178,9 +179,9 @@ def row_expected(row, c):
     s = ev.star
     return [ev.codes, ev.messages,
             c.level_name(s.achievable) if s else "",
-            (c.level_name(s.proposed) if s and s.proposed is not None else ""),
+            (proposed_name(c, s, ev.values.get("level")) or ""),
             s.reason if s else "", ev.conclusion or "",
-            float(len(ev.errors)), float(len(ev.warnings))]
+            float(ev.error_count), float(ev.warning_count)]
 
 
 def run_rows(template, rows, c=None, header=None):
@@ -242,8 +243,8 @@ def run_totals_and_headers(template, rows, headers, c=None):
     out = []
     for g, h in zip(got, headers):
         ev = evaluate_recommender(h, c)
-        totals = [float(len(rows)), float(sum(len(e.errors) for e in evs) + len(ev.errors)),
-                  float(sum(len(e.warnings) for e in evs) + len(ev.warnings))]
+        totals = [float(len(rows)), float(sum(e.error_count for e in evs) + ev.error_count),
+                  float(sum(e.warning_count for e in evs) + ev.warning_count)]
         out.append((g, totals + [ev.codes, ev.messages]))
     return out
 
@@ -326,8 +327,11 @@ def variant_expected(raw, keys, c):
             v = float(parse.to_serial(v))
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             v = float(v)
-        why = readings[key][1].why if key in readings else None
-        out[key] = (v, msgs.get(key, ""), why or "")
+        reading = readings[key][1] if key in readings else None
+        if isinstance(reading, parse.Kept):  # E34: the sheet's value cell stays empty
+            v = ""
+        why = getattr(reading, "why", None)
+        out[key] = (v, msgs.get(key, ""), why or "", isinstance(reading, parse.Kept))
     return out
 
 
@@ -360,11 +364,13 @@ def run_variants(rows, c=None, workdir=None):
             if row.get(key) is None:
                 continue
             compared += 1
-            v, msg, why = want[key]
+            v, msg, why, kept = want[key]
             sv = out[outs[f"v:{key}"]]
             su = out[outs[f"u:{key}"]] if f"u:{key}" in outs else ""
             sw = out[outs[f"why:{key}"]] if f"why:{key}" in outs else ""
-            for what, s, e in (("value", sv, v), ("E23", su, msg), ("E24", sw, why)):
+            sk = bool(out[outs[f"kept:{key}"]]) if f"kept:{key}" in outs else False
+            for what, s, e in (("value", sv, v), ("E23", su, msg), ("E24", sw, why),
+                               ("E34", sk, kept)):
                 if s != e:
                     diffs.append((i, key, what, s, e, row.get(key)))
     return compared, diffs

@@ -18,12 +18,13 @@ FILES = sorted(p for p in cm.CAMPAIGN_DIR.glob("*.toml") if p.name != "current.t
 DATA_KEYS = {"variants", "words", "kinds", "separators", "pattern", "key", "id", "rule_id",
              "template_version", "approval_month", "publication_start", "reference_date",
              "publication_after", "unreadable_value_code", "required", "required_row",
-             "required_header", "excluded", "strict", "relaxed", "series_words",
-             "institution_suffixes", "negation_words", "strategy_words", "management_words",
+             "required_header", "required_top", "fields", "excluded", "strict", "relaxed", "series_words",
+             "institution_suffixes", "negators", "negation_links", "use_words",
+             "negated_phrases", "not_negation", "strategy_words", "management_words",
              "unclear_words", "none_words", "exempt_review_types", "categories", "choices",
              "start", "end", "date", "established_by", "survey_from", "credit_a_since",
              "earliest", "severity", "relaxed_severity", "other_severity", "field", "wanted",
-             "in", "extends", "report", "numeral", "type", "only", "block", "by", "shape"}
+             "in", "ignore", "extends", "report", "numeral", "type", "only", "block", "by", "shape"}
 
 # Numbers that are not parameters, each with the reason. Keep this list short: anything
 # else equal to a parameter must be a placeholder.

@@ -27,9 +27,10 @@ PLANS = {codes.APPLICATION: formulas.application_plan, codes.ROW: formulas.row_p
          codes.RECOMMENDER: formulas.header_plan}
 
 # Where each code was checked before the registry (checks.APPLICATION_CHECKS, ROW_CHECKS,
-# RECOMMENDER_CHECKS): the registry must place them the same.
+# RECOMMENDER_CHECKS): the registry must place them the same. E34 (issue 20) came later,
+# on the application.
 BEFORE = {
-    codes.APPLICATION: {f"E{i:02d}" for i in range(1, 34)} - {"E23", "E25", "E26", "E28"},
+    codes.APPLICATION: {f"E{i:02d}" for i in range(1, 35)} - {"E23", "E25", "E26", "E28"},
     codes.ROW: {"E14", "E15", "E16", "E20", "E30"},
     codes.RECOMMENDER: {"E20", "E21", "E22", "E28"},
 }

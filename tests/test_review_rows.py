@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from xl_addin.review import simulate as S
 from xl_addin.review.expert_table import INPUT_CODES, ROW_FIELDS, evaluate_expert_row
-from xl_addin.rules import parse
+from xl_addin.rules import parse, report_use, rubric
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application
 
@@ -18,12 +18,36 @@ PARTS = [p.key for p in C.rubric.parts]
 KEYS = PARTS + [C.rubric.veto_key] + list(ROW_FIELDS)
 
 
-USE_WORDS = {parse.norm(w).lower() for w in parse.report_use_words(C)["choices"]}
+USE_WORDS = {parse._key(w) for w in report_use.words(C).choices}  # as expert_plan.use_choices
+
+
+SPELLINGS = rubric.typed_score(rubric.score_spellings(C))
+
+
+def _typed_only_by_the_application(v):
+    """A text the application form reads as a number (parse.number: 1.0, 01, 85%) but the
+    expert form does not (rubric.score_spellings, issue 20 §5)."""
+    if not isinstance(v, str) or parse.is_blank(v):
+        return False
+    try:
+        parse.number(v)
+    except parse.Unreadable:
+        return False
+    try:
+        SPELLINGS(v)
+    except parse.Unreadable:
+        return True
+    return False
 
 
 def _same(raw):
+    strict = [k for k in PARTS if _typed_only_by_the_application(raw.get(k))]
+    if strict:  # E23 in the expert form; otherwise as if the cell were empty
+        codes = {(f.code, f.field) for f in evaluate_expert_row(raw, C).flags}
+        assert {("E23", k) for k in strict} <= codes, strict
+        return _same({**raw, **{k: None for k in strict}})
     use = raw.get("report_use")
-    if not parse.is_blank(use) and parse.norm(use).lower() not in USE_WORDS:
+    if not parse.is_blank(use) and parse._key(use) not in USE_WORDS:
         # The expert form offers 测量报告应用 as a choice: other text is E23 there, as the
         # sheet's own count says (test_review_form_lo); everything else is as the engine's.
         codes = [(f.code, f.field) for f in evaluate_expert_row(raw, C).flags
@@ -50,6 +74,7 @@ def test_plausible_and_mistyped_rows():
         row.update(category=cats[i % 4], satisfaction=C.flags["E15"]["min"] + i % 25, level=(i % 3) + 3)
         _same(row)
     mistakes = [{PARTS[1]: 3}, {PARTS[1]: "二"}, {PARTS[0]: "基本明确"}, {PARTS[0]: "-"},
+                {PARTS[0]: "５"}, {PARTS[1]: "1.0"}, {PARTS[1]: "２分"}, {PARTS[2]: "01"},
                 {"risk": "可能"}, {"report_use": "用于战略规划"}, {C.rubric.veto_key: "√"},
                 {"satisfaction": "很高"}, {"category": "食品类"}, {"level": "五星"}]
     for m in mistakes:
@@ -60,7 +85,7 @@ def test_plausible_and_mistyped_rows():
 
 values = st.one_of(st.none(), st.integers(-2, 9), st.sampled_from([0.5, 1.5, 2.25, 7.5]),
                    st.sampled_from(["", "-", "无数据", "是", "否", "有", "无", "战略", "管理",
-                                    "非常明确", "x", "２", " 1 "]))
+                                    "非常明确", "x", "２", " 1 ", "1.0", "１．５", "2分", "85%"]))
 
 
 @settings(max_examples=150, deadline=None)

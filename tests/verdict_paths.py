@@ -2,7 +2,8 @@
 `saq check --json`, and its rows in the master. Each function returns the same shape, so a
 test compares them with ==.
 
-Shape: {"codes": sorted list of codes, "total": float|None, "achievable": str|None,
+Shape: {"codes": sorted list of the codes found, each once (the sheet's 问题代码 cell names
+a code once, issue 20 §8), "total": float|None, "achievable": str|None,
 "proposed": str|None} for an application; {"codes": sorted list} for a 附件3 (header and rows).
 The sheet and `saq check` also give the application's 材料清单 (RULES.md M, issue 13):
 "materials" (items missing) and "banner" (the status line, word for word). The master has
@@ -53,6 +54,7 @@ def from_check(path, campaign):
     codes = sorted(f["code"] for f in got["errors"] + got["warnings"])
     for m in listed:  # the 材料清单 items are findings too; the sheet counts them apart
         codes.remove(m)
+    codes = sorted(set(codes))
     if got["kind"] == "application":
         out = {"codes": codes, "total": _num(got["selfeval_total"]),
                "achievable": _text(got["achievable_level"]),
@@ -78,7 +80,7 @@ def from_master(master, unplaced=()):
     out = {}
     for r in sheet(master, "文件清单"):
         rel = r.get("文件") or r.get("文件路径") or r.get("相对路径")
-        out[rel] = {"codes": sorted(flags.get(rel, []))}
+        out[rel] = {"codes": sorted(set(flags.get(rel, [])))}
     for r in sheet(master, "汇总"):
         if r["匹配情况"] == "缺申请书":
             continue
@@ -107,7 +109,7 @@ def from_sheet(recalculated):
     for row in t.rows:
         if not parse.is_blank(row[col]):
             codes += _codes(row[col])
-    return {"codes": sorted(codes)}
+    return {"codes": sorted(set(codes))}
 
 
 def without_materials(verdict):

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from xl_addin.consolidate.crossfile import app_key, key_text
-from xl_addin.rules.stars import needs_onsite_review
+from xl_addin.rules.stars import needs_onsite_review, proposed_name
 
 STAFF_COLUMNS = ("审定意见", "备注")
 KEY_HEADER = "申请键"
@@ -77,10 +77,6 @@ def _row_raw(row, key, campaign):
     return None
 
 
-def _level_name(campaign, rank):
-    return "" if rank is None else campaign.level_name(rank)
-
-
 def _app_only(fn):
     return lambda e, c: fn(e, c) if e.app is not None else None
 
@@ -131,7 +127,8 @@ def build_columns(campaign):
         Column("推荐单位", 18, lambda e, c: e.recommender, ("recommender",)),
         field("org_name", 24), field("category", 8), field("level", 10),
         field("project_name", 20),
-        Column("建议等级", 12, _app_only(lambda e, c: _level_name(c, e.app.evaluation.star.proposed))),
+        Column("建议等级", 12, _app_only(lambda e, c: proposed_name(  # 无法评定 as the sheet says
+            c, e.app.evaluation.star, e.app.evaluation.values.get("level")))),
         Column("问题说明", 44, lambda e, c: "\n".join(f.message for f in errors_first(e)), wrap=True),
     ]
     cols += [Column(h, 14 if h == STAFF_COLUMNS[0] else 12, lambda e, c, h=h: e.staff.get(h),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin.files import FileRecord
+from xl_addin.rules.checks import code_counts
 
 KIND_APPLICATION, KIND_RECOMMENDER = "申请书", "推荐表"
 WHOLE_FILE = "整个文件"
@@ -80,11 +81,12 @@ class Entry:
 
     @property
     def errors(self):
-        return sum(1 for f in self.flags if f.severity == "error")
+        """Codes with an error (a code found twice counts once, as the sheet counts)."""
+        return code_counts(self.flags)[0]
 
     @property
     def warnings(self):
-        return sum(1 for f in self.flags if f.severity != "error")
+        return code_counts(self.flags)[1]
 
 
 @dataclass

@@ -13,6 +13,7 @@ import xlwings as xw
 
 from xl_addin.errors import SaqError
 from xl_addin.rules import parse, rubric, sampling, stars
+from xl_addin.rules import report_use as report_use_mod
 from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application
 from xl_addin.rules.uscc import is_valid
@@ -70,9 +71,12 @@ def _star_args(category, conclusion, satisfaction, report_use, risk, applied_lev
     q = _read(parse.number, satisfaction, "满意度")
     if q is None:
         raise _Bad("满意度未填写")
-    words = parse.report_use_words(c)
-    use = _read(lambda v: parse.report_use(v, words), report_use, "测量报告应用") or "无"
-    rk = _read(parse.hasnot, risk, "风险") or "无"
+    words = report_use_mod.words(c)
+    use = _read(lambda v: report_use_mod.read(v, words).value, report_use, "测量报告应用") or "无"
+    try:  # L1: a blank or unreadable answer is not 无 (no 五星); the level still reads
+        rk = parse.hasnot(risk)
+    except parse.Unreadable:
+        rk = parse.text(risk)
     applied = _read(lambda v: parse.level(v, c), applied_level, "申请等级")
     vt = _read(parse.yesno, veto, "否决项") or "否"  # L4: a veto gives no level
     return c, stars.evaluate(c, cat, concl, q, use, rk, vt, applied)

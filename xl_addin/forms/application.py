@@ -24,11 +24,11 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from xl_addin.forms import common as C
 from xl_addin.forms.checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
 from xl_addin.forms.print_sheets import add_print_sheets, flag_lines  # issue 13
-from xl_addin.rules import parse
 from xl_addin.rules.campaign import Field, load
 from xl_addin.rules.checks import part_label
+from xl_addin.rules.codes.lists import respondent_formula  # E17's count, beside its rule
 from xl_addin.rules.show import fmt_number
-from xl_addin.sheet.formulas import application_plan, lit
+from xl_addin.sheet.formulas import application_plan
 from xl_addin.sheet.paper import fit_rows, fit_title, page_setup
 
 TEMPLATE_ID = "saq-application"
@@ -398,17 +398,16 @@ def _respondent_sheet(b, wl):
 def _respondent_count(b, wl, last):
     """已列人数 (E4, named ``respondents_listed``) over rows 4..``last``.
 
-    E17/F4: a respondent counts only with both 姓名 and 联系方式 (engine.count_respondents);
-    one hidden helper cell per row (an empty row costs one LEN) is far cheaper to recalculate
-    than an array formula over the whole column.
+    E17/F4: a respondent counts only with both 姓名 and 联系方式 — the rule's own formula
+    (rules.codes.lists.respondent_formula, beside its Python count), one hidden helper cell
+    per row.
     """
     listed_coord = "E4"
     wl["E3"] = "已列人数"
     wl["E3"].font = C.font(10.5, True)
     wl.column_dimensions["E"].width = 12
     for rr in range(4, last + 1):
-        wl[f"{COUNT_COL}{rr}"] = (f"=IF(OR(LEN($B{rr})=0,LEN($C{rr})=0),0,"
-                                  f"IF(AND({_present(f'$B{rr}')},{_present(f'$C{rr}')}),1,0))")
+        wl[f"{COUNT_COL}{rr}"] = respondent_formula(f"$B{rr}", f"$C{rr}")
     wl.column_dimensions[COUNT_COL].hidden = True
     wl[listed_coord] = f"=SUM(${COUNT_COL}$4:${COUNT_COL}${last})"
     C.add_name(b.wb, "respondents_listed", wl, listed_coord)
@@ -546,16 +545,6 @@ def _grey_static_hints(ws, last_row):
     for rrow in range(5, last_row + 1):
         if ws.cell(rrow, 3).value and not str(ws.cell(rrow, 3).value).startswith("="):
             ws.cell(rrow, 3).font = C.font(9, color="7F7F7F")
-
-
-def _present(cell):
-    """A cell that is not blank as parse.is_blank reads it: none of the blank words, also in
-    their full-width forms (parse.FOLD), around spaces of either width."""
-    t = f'TRIM(SUBSTITUTE({cell}&"","\u3000"," "))'
-    wide = {v: k for k, v in parse.FOLD.items() if v.strip()}
-    blank = ("",) + tuple(parse.BLANK_WORDS)
-    words = set(blank) | {"".join(wide.get(ch, ch) for ch in w) for w in blank}
-    return "AND(" + ",".join(f"{t}<>{lit(w)}" for w in sorted(words)) + ")"
 
 
 def _yesno_field(c, key, label):

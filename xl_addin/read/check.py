@@ -63,12 +63,13 @@ def _registry_inputs(path, registry, sub, campaign):
     """What the registry knows of the applicant (issue 14); {} without a registry."""
     from xl_addin import registry as regmod
     from xl_addin.rules.parse import text
+    from xl_addin.rules.uscc import clean
     if sub.kind != "application":
         return {}
     reg = regmod.open_if_exists(registry or regmod.default_path(path))
     if reg is None:
         return {}
     with reg:
-        uscc = (text(sub.values.get("uscc")) or "").upper().replace(" ", "")  # as the engine
+        uscc = clean(text(sub.values.get("uscc")) or "")  # as the engine reads it (E16)
         return regmod.engine_inputs(regmod.lookup(reg, uscc, campaign.year, campaign))
 

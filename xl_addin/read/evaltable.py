@@ -8,6 +8,7 @@ from pathlib import Path
 from xl_addin.rules.engine import evaluate_application, key_of
 from xl_addin.rules.parse import norm
 from xl_addin.rules.show import fmt_number
+from xl_addin.rules.stars import proposed_name
 from xl_addin.tables import read_table, write_table
 
 ADDED = ("自评分", "自评结论", "可评等级", "建议等级", "问题代码", "问题说明")
@@ -50,9 +51,8 @@ def evaluate_table(path, out, campaign):
     n_err = n_warn = 0
     for i, row in enumerate(rows, start=2):
         ev = evaluate_application(row, c)
-        proposed = ev.star.proposed
         added = [ev.rubric.total, ev.rubric.conclusion, c.level_name(ev.star.achievable),
-                 c.level_name(proposed) if ev.values.get("level") else "",
+                 proposed_name(c, ev.star, ev.values.get("level")) or "",
                  ev.codes, ev.messages]
         out_rows.append([row.get(h) for h in headers] + added)
         summary.append([i, ev.values.get("org_name") or "", fmt_number(ev.rubric.total),

@@ -21,6 +21,7 @@ from xl_addin.rules.engine import (
     evaluate_row,
     field_labels,
 )
+from xl_addin.rules.stars import proposed_name
 
 RESPONDENT_TABLE = "respondent_list"
 RECOMMENDATION_TABLE = "recommendations"
@@ -245,6 +246,10 @@ class Verdict:
     # workbook has no 材料清单 (an older template says nothing about materials).
     materials: list | None = None
     banner_words: dict | None = field(default=None, repr=False)  # campaign [dossier] words
+    # What the sheet counts (issue 20 §8): codes, not findings — an application's form
+    # findings, or a 附件3's header plus each row (checks.code_counts).
+    error_count: int = 0
+    warning_count: int = 0
 
     @property
     def errors(self):
@@ -265,12 +270,11 @@ class Verdict:
         (表格 and 材料 separately; 可以提交 only when both are clean, issue 13)."""
         if self.materials is not None:
             from xl_addin.rules.materials import banner_text
-            form = self.form_findings
-            return banner_text(self.banner_words, sum(f.severity == "error" for f in form),
-                               sum(f.severity == "warning" for f in form), len(self.materials))
+            return banner_text(self.banner_words, self.error_count, self.warning_count,
+                               len(self.materials))
         if not self.findings:
             return "可以提交"
-        return f"有 {len(self.errors)} 项错误、{len(self.warnings)} 项提醒"
+        return f"有 {self.error_count} 项错误、{self.warning_count} 项提醒"
 
     def as_json(self):
         """The verdict for machines (`saq check --json`)."""
@@ -338,10 +342,11 @@ def verdict(sub, campaign, extra=None, materials=False):
             out.findings.append(Finding(f.code, f.severity, f.message, f.field,
                                         labels.get(f.field, f.field),
                                         _where(sub.locations.get(f.field))))
+        out.error_count, out.warning_count = ev.error_count, ev.warning_count
         s = ev.star
         out.selfeval_total, out.conclusion = ev.rubric.total, ev.rubric.conclusion
         out.achievable_level = c.level_name(s.achievable)
-        out.proposed_level = c.level_name(s.proposed) if s.proposed is not None else None
+        out.proposed_level = proposed_name(c, s, ev.values.get("level"))
         out.level_reason = s.reason
         if materials:
             _add_materials(out, sub, ev.values.get("category"), c)
@@ -350,14 +355,19 @@ def verdict(sub, campaign, extra=None, materials=False):
     if read.note:
         out.notes.append(read.note)
     labels = field_labels(c, "recommender")
-    for f in evaluate_recommender(read.header, c).flags:
+    header = evaluate_recommender(read.header, c)
+    out.error_count, out.warning_count = header.error_count, header.warning_count
+    for f in header.flags:
         out.findings.append(Finding(f.code, f.severity, f.message, f.field,
                                     labels.get(f.field, f.field), _where(sub.locations.get(f.field))))
     row_labels = field_labels(c, "recommendation_row")
     for r in read.rows:
         out.rows += 1
         where = f"第 {r.index} 行（{r.first_cell}）"
-        for f in evaluate_row(r.raw, c).flags:
+        ev = evaluate_row(r.raw, c)
+        out.error_count += ev.error_count  # the sheet's 统计: each row's codes, summed
+        out.warning_count += ev.warning_count
+        for f in ev.flags:
             out.findings.append(Finding(f.code, f.severity, f.message, f.field,
                                         row_labels.get(f.field, f.field), where))
     return out

@@ -10,7 +10,7 @@ import hashlib
 from copy import copy
 
 from xl_addin import __version__
-from xl_addin.review.expert_plan import expert_plan
+from xl_addin.review.expert_plan import LISTS, expert_plan, score_list
 from xl_addin.review.expert_table import TABLE, WORDS, columns
 from xl_addin.review.sheets import (
     COMPUTED_FILL,
@@ -35,6 +35,7 @@ HEADER_ROW = 6
 INFO_KEYS = ("app_id", "org_name", "project_name", "category", "level", "satisfaction",
              "source_file")
 VISIBLE_PLAN = ("missing", "invalid", "status")  # plan outputs written in their own column
+LISTS_SHEET = "_lists"  # hidden: the score spellings an expert may type as text (issue 20)
 
 
 def assignment_id(expert_name, app_ids):
@@ -69,26 +70,45 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     Returns:
         Path
     """
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.utils import column_index_from_string, get_column_letter
-    from openpyxl.workbook.defined_name import DefinedName
-
-    cols = columns(campaign)
-    keys = [c.key for c in cols]
-    letter = {c.key: get_column_letter(i) for i, c in enumerate(cols, start=1)}
-    n = len(apps)
-    first, last = HEADER_ROW + 1, HEADER_ROW + max(n, 1)
+    from openpyxl.utils import get_column_letter
 
     from xl_addin.review.sheets import new_workbook
+    cols = columns(campaign)
+    letter = {c.key: get_column_letter(i) for i, c in enumerate(cols, start=1)}
+    first, last = HEADER_ROW + 1, HEADER_ROW + max(len(apps), 1)
     wb = new_workbook()
     ws = wb.active
     ws.title = SHEET
+    _write_heading(wb, ws, campaign, expert, batch, letter["status"], first, last, len(apps))
+    _write_bands(ws, campaign, cols)
+    _write_header(ws, cols)
+    lists = _write_lists(wb, campaign)
+    _write_rows(ws, campaign, cols, letter, apps, first, last, lists)
+    add_table(ws, TABLE, HEADER_ROW, 1, last, len(cols))
+    _validations(ws, campaign, cols, letter, first, last)
+    _status_colours(ws, letter["status"], first, last)
+    _write_page(ws, campaign, cols, letter, first, last)
+    _guide(wb.create_sheet(GUIDE), campaign)
+    wb.properties.title = f"{campaign.title} 专家评分表（{expert.name}）"
+    write_meta(wb, {"template_id": TEMPLATE_ID, "template_version": campaign.template_version,
+                    "campaign_year": campaign.year, "generator_version": __version__,
+                    "expert_name": expert.name, "expert_unit": expert.unit,
+                    "assignment_id": assignment_id(expert.name, [a.id for a in apps]),
+                    "applications": len(apps), "batch": batch})
+    return save_atomic(wb, path)
+
+
+def _write_heading(wb, ws, campaign, expert, batch, status_col, first, last, n):
+    """Rows 1–3: title, the expert, the progress counter 已评 n / m (named
+    ``review_progress``) and how to fill the sheet."""
+    from openpyxl.styles import Font
+    from openpyxl.workbook.defined_name import DefinedName
     title_cell(ws, "A1", f"{campaign.title} 专家评分表")
     put(ws, 2, 1, "评审专家").font = Font(bold=True, name=FONT)
     put(ws, 2, 2, f"{expert.name}" + (f"（{expert.unit}）" if expert.unit else "")
         + (f" 增派第 {batch} 批" if batch else ""))
     put(ws, 2, 3, "已评").font = Font(bold=True, name=FONT)
-    st = f"${letter['status']}${first}:${letter['status']}${last}"
+    st = f"${status_col}${first}:${status_col}${last}"
     prog = ws.cell(2, 4, f'=COUNTIF({st},"{WORDS["complete"]}")&" / "&'
                          f'({n}-COUNTIF({st},"{WORDS["recused"]}"))')
     prog.font = Font(bold=True, size=12, color="C00000", name=FONT)
@@ -99,7 +119,10 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     put(ws, 3, 1, "每行一份申请。分项从下拉列表选择（见第 5 行允许值与“评分说明”工作表）；"
                   "发现须回避时在“回避”列选“是”；专家总分、评价结论、可评等级自动计算。" + period)
 
-    # Row 4: section bands over the part columns; row 5: allowed values.
+
+def _write_bands(ws, campaign, cols):
+    """Row 4: the section bands over the part columns; row 5: the allowed values."""
+    from openpyxl.styles import Alignment, Font, PatternFill
     part_cols = {p.key: i for i, c in enumerate(cols, start=1) for p in campaign.rubric.parts
                  if c.key == p.key}
     for sec in campaign.rubric.sections:
@@ -124,10 +147,35 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
         if hint:
             put(ws, 5, i, hint).alignment = Alignment(horizontal="center", shrink_to_fit=True)
 
+
+def _write_header(ws, cols):
+    """Row 6: the table's header."""
     for i, c in enumerate(cols, start=1):
         put(ws, HEADER_ROW, i, c.label)
     style_header(ws, HEADER_ROW, len(cols), height=96)
 
+
+def _write_lists(wb, campaign):
+    """The hidden sheet of the plan's lists (the score spellings an expert may type as text,
+    issue 20 §5). Returns list name -> absolute range."""
+    from openpyxl.utils import get_column_letter
+    wl = wb.create_sheet(LISTS_SHEET)
+    rows = score_list(campaign)
+    for r, row in enumerate(rows, start=1):
+        for j, v in enumerate(row, start=1):
+            wl.cell(r, j, v)
+    wl.sheet_state = "hidden"
+    return {name: f"'{LISTS_SHEET}'!${get_column_letter(j + 1)}$1:${get_column_letter(j + 1)}${len(rows)}"
+            for name, j in LISTS.items()}
+
+
+def _write_rows(ws, campaign, cols, letter, apps, first, last, lists):
+    """The plan's formulas laid out per row (visible outputs in their columns, the helpers
+    in hidden columns right of the table), the styles, and each application's info cells."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import column_index_from_string, get_column_letter
+    keys = [c.key for c in cols]
     plan = _plan(campaign, tuple(keys))
     # Plan cells the row shows go to their visible column; the rest to hidden columns
     # right of the table, one blank column apart.
@@ -147,9 +195,14 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     first_input, last_input = letter[campaign.rubric.parts[0].key], letter["risk"]
     # The row's formulas differ only in their row number: render once with a marker.
     mark = "\x00"
-    templates = {name: render(body, lambda n: f"{in_col[n[3:]]}{mark}" if n.startswith("in:")
-                              else f"{calc[n]}{mark}")
-                 for name, body in plan.cells.items()}
+
+    def resolve(n):
+        if n.startswith("in:"):
+            return f"{in_col[n[3:]]}{mark}"
+        if n.startswith("list:"):
+            return lists[n[5:]]
+        return f"{calc[n]}{mark}"
+    templates = {name: render(body, resolve) for name, body in plan.cells.items()}
     out = {k: f"{calc[v]}{mark}" for k, v in plan.outputs.items()}
     total = f"{letter['total']}{mark}"
     # Blank until the expert enters something in the row (parts … 风险).
@@ -175,7 +228,6 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
         else:
             dim.alignment = centred
     inputs = [letter[c.key] for c in cols if c.role == "input"]
-    from openpyxl.formatting.rule import FormulaRule
     for a, b in _runs(inputs):
         ws.conditional_formatting.add(f"{a}{first}:{b}{last}", FormulaRule(
             formula=["TRUE"], fill=PatternFill("solid", fgColor=INPUT_FILL, bgColor=INPUT_FILL)))
@@ -204,9 +256,12 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
         row = str(r)
         for name, f in templates.items():
             ws.cell(r, place_col[name], f.replace(mark, row))
-    add_table(ws, TABLE, HEADER_ROW, 1, last, len(cols))
-    _validations(ws, campaign, cols, letter, first, last)
-    _status_colours(ws, letter["status"], first, last)
+
+
+def _write_page(ws, campaign, cols, letter, first, last):
+    """Column widths, frozen panes, sheet protection and the A3 print setup."""
+    from openpyxl.utils import get_column_letter
+    keys = [c.key for c in cols]
     set_widths(ws, [c.width for c in cols])
     for sec in campaign.rubric.sections:  # a one-column section needs room for its name
         keys_of = [p.key for it in campaign.rubric.items_of(sec.id) for p in it.parts]
@@ -231,16 +286,9 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     for r in (1, 3):  # within the columns repeated on every page across
         fit_title(ws, r, 2)
     fit_rows(ws, HEADER_ROW, last, len(cols))  # the part labels and the names, whole
+    part_cols = {p.key: i for i, c in enumerate(cols, start=1) for p in campaign.rubric.parts
+                 if c.key == p.key}
     _column_breaks(ws, campaign, cols, part_cols, 2)
-
-    _guide(wb.create_sheet(GUIDE), campaign)
-    wb.properties.title = f"{campaign.title} 专家评分表（{expert.name}）"
-    write_meta(wb, {"template_id": TEMPLATE_ID, "template_version": campaign.template_version,
-                    "campaign_year": campaign.year, "generator_version": __version__,
-                    "expert_name": expert.name, "expert_unit": expert.unit,
-                    "assignment_id": assignment_id(expert.name, [a.id for a in apps]),
-                    "applications": len(apps), "batch": batch})
-    return save_atomic(wb, path)
 
 
 _PLANS = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xl_addin.review.expert_plan import required_keys
+from xl_addin.review.expert_plan import required_keys, use_choices, use_expected
 from xl_addin.rules import parse
 from xl_addin.rules.engine import field_labels
 
@@ -70,7 +70,7 @@ def evaluate_expert_row(raw, campaign):
     """
     from xl_addin.rules import checks, rubric, stars
     from xl_addin.rules.codes.selfeval import e29
-    from xl_addin.rules.engine import Evaluation, Reader
+    from xl_addin.rules.engine import Evaluation, Reader, risk_fact, scored
     c = campaign
     labels = _LABELS.get(id(c))
     if labels is None:
@@ -81,12 +81,14 @@ def evaluate_expert_row(raw, campaign):
             reader.read(key, _strict_use(c))
         else:
             reader.read_field(c.field("application", key))
-    reader.read_rubric()
+    # a score as the expert form reads it (issue 20 §5): a number, or a text of
+    # rubric.score_spellings (５, １．５, 2分) — the sheet looks text up in the same list
+    reader.read_rubric(number=_typed_score(c))
     values, unreadable, flags = reader.values, reader.unreadable, reader.flags
     rub = rubric.score(values, c)
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
-                          values.get("report_use"), values.get("risk"), rub.veto,
-                          values.get("level"))
+                          values.get("report_use"), risk_fact(values, unreadable, raw), rub.veto,
+                          values.get("level"), scored(rub, unreadable, c))
     flags += e29(checks.Context(c, values, unreadable, labels, rub, star))
     return Evaluation(values, sorted(flags, key=lambda f: (f.code, f.field)), rub, star,
                       rub.conclusion)
@@ -114,17 +116,29 @@ class RowState:
         return not self.recused and self.invalid == 0 and self.missing == 0
 
 
+def _typed_score(c):
+    hit = _SCORES.get(id(c))
+    if hit is None or hit[0] is not c:
+        from xl_addin.rules.rubric import score_spellings, typed_score
+        hit = _SCORES[id(c)] = (c, typed_score(score_spellings(c)))
+    return hit[1]
+
+
+_SCORES = {}
+
+
 def _strict_use(c):
-    """测量报告应用 in the expert form: one of the drop-down words (or its short value), as
-    the sheet's own validity count reads it — an expert chooses; free text is not read."""
-    words = {parse.norm(w).lower(): v for w, v in parse.report_use_words(c)["choices"].items()}
+    """测量报告应用 in the expert form: one of the drop-down words (or its short value),
+    compared as the sheet's choice cell compares (parse._key: folded, lower case, no
+    spaces) — an expert chooses; free text is not read."""
+    words = use_choices(c)
 
     def read(v):
         if parse.is_blank(v):
             return None
-        got = words.get(parse.norm(v).lower())
+        got = words.get(parse._key(v))
         if got is None:
-            raise parse.Unreadable(v, "应为 " + "、".join(c.choices["report_use_form"]))
+            raise parse.Unreadable(v, use_expected(c))
         return got
     return read
 

@@ -630,7 +630,7 @@ def _build(path, raw):
 
     rubric = _build_rubric(path, raw.get("rubric") or {})
     stars = _build_stars(path, raw.get("stars") or [], ranks)
-    st = _Reader(path, "star_text", raw.get("star_text") or {}, [],
+    st = _Reader(path, "star_text", raw.get("star_text") or {}, ["unscored"],
                  ["met_top", "not_met", "none", "capped_by_applied", "unknown",
                   "undetermined"])
 
@@ -923,11 +923,12 @@ FLAG_PARAMS = {
     "E11": ("excluded",), "E12": ("series_words", "spec_message"),
     "E13": ("institution_suffixes",),
     "E15": ("min",), "E17": ("threshold", "too_many_message"),
-    "E20": ("required", "required_row", "required_header"),
-    "E21": ("shape",), "E22": ("earliest", "early_message"),
-    "E24": ("negation_words", "strategy_words", "management_words", "unclear_words",
-            "none_words", "negated", "unclear"),
-    "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",),
+    "E20": ("required", "required_row", "required_header", "required_top"),
+    "E21": ("shape", "ignore"), "E22": ("earliest", "early_message"),
+    "E24": ("none_words", "negators", "negation_links", "use_words", "negated_phrases",
+            "not_negation", "strategy_words", "management_words", "unclear_words", "negated",
+            "unclear"),
+    "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",), "E34": ("fields",),
     "E35": ("names_message",),
 }
 

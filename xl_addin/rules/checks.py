@@ -27,6 +27,18 @@ class Flag:
         return "错误" if self.severity == "error" else "提醒"
 
 
+def code_counts(flags):
+    """(errors, warnings): how many codes of each severity the findings have.
+
+    The counts count codes, as the sheet's 错误项数 / 提醒项数 do (issue 20 §8): one code
+    found on two fields (E20) or for two reasons (E32) is one item. ``flags`` are anything
+    with ``code`` and ``severity``.
+    """
+    errors = {f.code for f in flags if f.severity == "error"}
+    warnings = {f.code for f in flags if f.severity != "error"}
+    return len(errors), len(warnings)
+
+
 def show(v):
     """A value as a message shows it."""
     if v is None:
@@ -46,7 +58,8 @@ class Context:
         self.c, self.v, self.unreadable, self.labels = campaign, values, unreadable, labels
         self.rubric, self.star, self.deadline = rubric, star, deadline
         self.form = form  # codes.APPLICATION / ROW / RECOMMENDER, where a check differs by form
-        self.readings = readings or {}  # key -> (raw, parse.UseReading) of free-text readings
+        # key -> (raw, reading) of lenient readings: report_use.UseReading (E24), parse.Kept (E34)
+        self.readings = readings or {}
 
     def spec(self, code):
         return self.c.flags[code]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xl_addin.rules import checks, codes, parse, rubric, stars
-from xl_addin.rules.checks import Context, Flag, part_label
+from xl_addin.rules import checks, codes, parse, report_use, rubric, stars, uscc
+from xl_addin.rules.checks import Context, Flag, code_counts, part_label
+from xl_addin.rules.codes.lists import count_respondents  # noqa: F401  (E17; kept for callers)
 
 
 @dataclass
@@ -32,16 +33,26 @@ class Evaluation:
 
     @property
     def codes(self):
-        return " ".join(f.code for f in self.flags)
+        """The codes found, each once, in flag order (the sheet's 问题代码 cell)."""
+        return " ".join(dict.fromkeys(f.code for f in self.flags))
 
     @property
     def messages(self):
         return "\n".join(f.message for f in self.flags)
 
     @property
+    def error_count(self):
+        """Codes with an error (checks.code_counts: a code found twice counts once)."""
+        return code_counts(self.flags)[0]
+
+    @property
+    def warning_count(self):
+        return code_counts(self.flags)[1]
+
+    @property
     def status(self):
-        """The banner: 可以提交 / 有 N 项错误、M 项提醒."""
-        e, w = len(self.errors), len(self.warnings)
+        """The banner: 可以提交 / 有 N 项错误、M 项提醒 (N, M count codes, as the sheet does)."""
+        e, w = code_counts(self.flags)
         if not e and not w:
             return "可以提交"
         return f"有 {e} 项错误、{w} 项提醒"
@@ -98,15 +109,27 @@ def to_keys(raw, campaign, form):
 
 
 # ---------------------------------------------------------------------- parsing
+def descriptive_keys(campaign):
+    """Fields that feed no rule (FIELDS.md "descriptive numbers", flags.E34.fields)."""
+    return frozenset(campaign.flags.get("E34", {}).get("fields", ()))
+
+
 def _parser(f, campaign):
+    if f.key in descriptive_keys(campaign):  # E34: never E23; kept exactly as typed
+        return parse.kept(_typed_parser(f, campaign))
+    return _typed_parser(f, campaign)
+
+
+def _typed_parser(f, campaign):
     t = f.type
     if t in ("text", "mobile", "email"):
         return parse.text
     if t == "uscc":
-        return lambda v: None if parse.is_blank(v) else parse.text(v).upper().replace(" ", "")
+        # E16: full width, spaces and hyphens folded, lower case read as upper (uscc.clean)
+        return lambda v: None if parse.is_blank(v) else uscc.clean(parse.text(v))
     if t == "report_use":
-        words = parse.report_use_words(campaign)
-        return lambda v: parse.read_report_use(v, words)
+        words = report_use.words(campaign)
+        return lambda v: report_use.read(v, words)
     if t == "date":
         return parse.date
     if t == "integer":
@@ -142,8 +165,9 @@ class Reader:
         raw: key -> raw value (already keyed: :func:`to_keys`).
         campaign: the Campaign.
         labels: key -> label for the messages (:func:`field_labels`).
-        readings: a dict to receive key -> (raw, parse.UseReading) for fields read from
-            free text (测量报告应用, E24); optional.
+        readings: a dict to receive key -> (raw, reading) for fields read leniently: free
+            text of 测量报告应用 (report_use.UseReading, E24) and descriptive values kept as
+            typed (parse.Kept, E34); optional.
     """
 
     def __init__(self, raw, campaign, labels, readings=None):
@@ -156,9 +180,12 @@ class Reader:
         """Parse ``raw[key]`` with ``fn`` (raises parse.Unreadable on a bad value)."""
         try:
             got = fn(self.raw.get(key))
-            if isinstance(got, parse.UseReading):  # E24: keep how free text was read
+            if isinstance(got, report_use.UseReading):  # E24: keep how free text was read
                 self.readings[key] = (self.raw.get(key), got)
                 got = got.value
+            elif isinstance(got, parse.Kept):  # E34: a descriptive value kept as typed
+                self.readings[key] = (got.raw, got)
+                got = got.raw
             self.values[key] = got
         except parse.Unreadable as e:
             self.values[key] = None
@@ -171,12 +198,17 @@ class Reader:
         """One form field, with the parser of its type."""
         self.read(f.key, _parser(f, self.campaign))
 
-    def read_rubric(self):
-        """Every rubric part (penalties included) and the veto of an application."""
+    def read_rubric(self, number=None):
+        """Every rubric part (penalties included) and the veto of an application.
+
+        Args:
+            number: how a part's number is read (rubric.read_part); the expert form passes
+                rubric.typed_score.
+        """
         rb = self.campaign.rubric
         for item in rb.items:
             for p in item.parts + ((item.penalty,) if item.penalty else ()):
-                self.read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item))
+                self.read(p.key, lambda v, p=p, item=item: rubric.read_part(p, v, item, number))
         self.read(rb.veto_key, parse.yesno)
 
 
@@ -184,8 +216,8 @@ def normalise(raw, campaign, form, readings=None):
     """Parse every known field of ``form`` (and the rubric for applications).
 
     Args:
-        readings: a dict to receive key -> (raw, parse.UseReading) for fields read from
-            free text (测量报告应用, E24); optional.
+        readings: a dict to receive key -> (raw, reading) for fields read leniently
+            (E24, E34: see :class:`Reader`); optional.
 
     Returns:
         (values, unreadable, flags): parsed values by key, the keys that could not be read,
@@ -203,17 +235,26 @@ def _sorted(flags):
     return sorted(flags, key=lambda f: (f.code, f.field))
 
 
-def count_respondents(rows):
-    """E17/F4: how many 被访者名单 rows count — those with both 姓名 and 联系方式 ("被访者名单
-    至少含姓名、联系方式"). The sheet's count formula says the same.
+def risk_fact(values, unreadable, raw):
+    """企业信用/舆情/行业风险 as the star level reads it (L1 decision): the answer; a blank or
+    unreadable one is not 无 — None, or the text typed, which the reason sentence shows
+    (E20 or E23 says why). The sheet's cell ``risk_fact`` says the same."""
+    if "risk" in unreadable:
+        return parse.text(raw.get("risk"))
+    return values.get("risk")
 
-    Args:
-        rows: (name, contact) pairs as read.
-    Returns:
-        int
-    """
-    return sum(1 for name, contact in rows
-               if not parse.is_blank(name) and not parse.is_blank(contact))
+
+def rubric_keys(campaign):
+    """The scoring inputs: every rubric part, the penalties and the veto."""
+    rb = campaign.rubric
+    keys = [p.key for it in rb.items for p in it.parts + ((it.penalty,) if it.penalty else ())]
+    return keys + [rb.veto_key]
+
+
+def scored(rub, unreadable, campaign):
+    """False while a scoring input is unreadable (E23) or outside its allowed values (E29):
+    the level is 无法评定 until it is corrected (RULES.md E29, E19)."""
+    return not rub.bad_parts and not unreadable.intersection(rubric_keys(campaign))
 
 
 # ---------------------------------------------------------------------- evaluations
@@ -239,8 +280,9 @@ def evaluate_application(raw, campaign):
         rub.bonus, rub.from_stored = 0.0, True
         rub.conclusion = rubric.conclusion(rub.total, rub.veto, c)
     star = stars.evaluate(c, values.get("category"), rub.conclusion, values.get("satisfaction"),
-                          values.get("report_use"), values.get("risk"), rub.veto,
-                          values.get("level"))
+                          values.get("report_use"),
+                          risk_fact(values, unreadable, to_keys(raw, c, "application")),
+                          rub.veto, values.get("level"), scored(rub, unreadable, c))
     ctx = Context(c, values, unreadable, field_labels(c, "application"), rub, star,
                   c.application_deadline, readings, form=codes.APPLICATION)
     for check in codes.APPLICATION_CHECKS:

@@ -156,6 +156,25 @@ def number(v, unit=None, expected="应为数字"):
     return x if factor == 1 else x * factor
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A descriptive value that cannot be read as its type, kept exactly as typed (E34):
+    ``raw`` is the value as it came, ``expected`` what the field's parser wanted."""
+
+    raw: object
+    expected: str
+
+
+def kept(fn):
+    """``fn`` for a field that feeds no rule: an unreadable value becomes :class:`Kept`."""
+    def read(v):
+        try:
+            return fn(v)
+        except Unreadable as e:
+            return Kept(v, e.expected)
+    return read
+
+
 def integer(v, expected="应为整数"):
     x = number(v, expected=expected)
     if x is None:
@@ -276,61 +295,6 @@ def choice(v, options):
         if _key(o) == k:
             return o
     raise Unreadable(v, "应为 " + "、".join(options) + " 之一")
-
-
-@dataclass(frozen=True)
-class UseReading:
-    """How 测量报告应用 was read: the value for the star conditions and, for free text that is
-    negated or unclear, why (E24); ``why`` is None for a choice or a plain statement."""
-
-    value: str | None
-    why: str | None = None  # "negated" / "unclear"
-
-
-def read_report_use(v, words):
-    """测量报告应用 (RULES.md E24): the form's choice, or free text from an export.
-
-    Args:
-        v: the raw value.
-        words: the campaign's reading words: ``choices`` (form word -> value, the short
-            values included), ``none_words``, ``negation_words``, ``strategy_words``,
-            ``management_words``, ``unclear_words`` (flags.E24 and choices).
-    Returns:
-        UseReading: a choice or a known "none" word is sure; free text with a negation word
-        reads as 无 (the least favourable) and is "negated"; free text naming no use, or
-        with an unclear word, reads as the least favourable use it names and is "unclear".
-    """
-    if is_blank(v):
-        return UseReading(None)
-    k = _key(v)
-    for word, value in words["choices"].items():
-        if _key(word) == k:
-            return UseReading(value)
-    if k in {_key(w) for w in words["none_words"]}:
-        return UseReading("无")
-    has = lambda key: any(_key(w) in k for w in words[key])  # noqa: E731
-    if has("negation_words"):
-        return UseReading("无", "negated")
-    strategy, management = has("strategy_words"), has("management_words")
-    if has("unclear_words") or not (strategy or management):
-        return UseReading("管理" if management else "无", "unclear")
-    return UseReading("战略" if strategy else "管理")
-
-
-def report_use(v, words):
-    """战略 / 管理 / 无 (the value only; see :func:`read_report_use`)."""
-    return read_report_use(v, words).value
-
-
-def report_use_words(campaign):
-    """The words :func:`read_report_use` needs, from the campaign (choices and flags.E24)."""
-    spec = campaign.flags["E24"]
-    choices = dict(zip(campaign.choices["report_use_form"], campaign.choices["report_use"]))
-    choices.update({x: x for x in campaign.choices["report_use"]})
-    out = {k: tuple(spec[k]) for k in ("none_words", "negation_words", "strategy_words",
-                                       "management_words", "unclear_words")}
-    out["choices"] = choices
-    return out
 
 
 def category(v, campaign):

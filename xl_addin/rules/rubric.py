@@ -8,10 +8,13 @@ the conclusion follows S4.
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xl_addin.rules import parse
+from xl_addin.rules.show import fmt_number
 
 
 @dataclass
@@ -38,15 +41,64 @@ def part_ok(part, value, step):
     return True
 
 
-def read_part(part, raw, item):
-    """The number a part cell holds (N1 also takes its words: 非常明确 → 5)."""
+def read_part(part, raw, item, number=None):
+    """The number a part cell holds (N1 also takes its words: 非常明确 → 5).
+
+    Args:
+        number: how a number is read: ``parse.number`` (the application form), or a reader
+            such as :func:`typed_score` (the expert form).
+    """
     if part.kind == "penalty":
         return parse.yesno(raw)
     if item.choices and isinstance(raw, str):
         k = parse.fold(raw)
         if k in item.choices:
             return float(item.choices[k])
-    return parse.number(raw, expected="应为分值（数字）")
+    if number is not None:
+        return number(raw)
+    return parse.number(raw, expected=SCORE_EXPECTED)
+
+
+SCORE_EXPECTED = "应为分值（数字）"
+WHOLE_MAX = 20  # the whole numbers an expert may type as text (scores and errors found)
+_WIDE = {ch: chr(ord(ch) + 0xFEE0) for ch in "0123456789."}
+
+
+def score_spellings(campaign):
+    """Every text the expert form reads as a score (issue 20 §5), text -> value: the
+    multiples of the rubric's step up to the largest part, and the whole numbers up to
+    :data:`WHOLE_MAX` (errors found), each in half- and full-width digits (５, １．５, mixed),
+    with or without 分 after it. The sheet holds this list in a hidden range and looks a text
+    cell up in it; `review collect` looks it up here (:func:`typed_score`): both read exactly
+    the same texts. Longer or other texts (1.0, 01, 五) are unreadable in both."""
+    rb = campaign.rubric
+    top = max((p.max for p in rb.parts if p.kind in ("score", "range")), default=0)
+    values = {round(k * rb.step, 9) for k in range(int(top / rb.step) + 1)}
+    values |= set(range(WHOLE_MAX + 1))
+    out = {}
+    for v in sorted(values):
+        text = fmt_number(v)
+        for chars in itertools.product(*[(ch, _WIDE[ch]) for ch in text]):
+            for unit in ("", "分"):
+                out["".join(chars) + unit] = float(v)
+    return out
+
+
+def typed_score(spellings):
+    """The expert form's reading of a score cell: a number, or one of ``spellings`` after
+    the ideographic space and outer spaces are taken off (as the sheet's TRIM does)."""
+    def read(raw):
+        if parse.is_blank(raw):
+            return None
+        if isinstance(raw, bool):
+            raise parse.Unreadable(raw, SCORE_EXPECTED)
+        if isinstance(raw, (int, float)):
+            return parse.number(raw, expected=SCORE_EXPECTED)
+        k = re.sub(" +", " ", str(raw).replace("\u3000", " ")).strip(" ")  # TRIM
+        if k in spellings:
+            return spellings[k]
+        raise parse.Unreadable(raw, SCORE_EXPECTED)
+    return read
 
 
 def score(values, campaign):

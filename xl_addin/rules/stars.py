@@ -42,21 +42,27 @@ def first_failure(rule, facts, campaign):
 
 
 def evaluate(campaign, category, conclusion, satisfaction, report_use, risk="无", veto="否",
-             applied=None):
+             applied=None, scored=True):
     """The star level of one application (L1–L5).
 
     Args:
         category: 企业类 … (None if unknown); conclusion: 优良 / 合格 / 不合格;
-        satisfaction: float or None; report_use: 战略 / 管理 / 无; risk: 无 / 有;
+        satisfaction: float or None; report_use: 战略 / 管理 / 无; risk: 无 / 有 (anything
+        else, None included, is not 无: L1);
         veto: 是 / 否; applied: applied level rank or None.
+        scored: False when a rubric part or the veto cannot be read or is outside its
+            allowed values (E23, E29): the level waits for the correction (RULES.md E29, E19).
     Returns:
-        StarResult
+        StarResult; achievable (and proposed) None = 无法评定.
     """
     text = campaign.star_text
     if satisfaction is None or category is None:
         return StarResult(None, None, text["unknown"], text["unknown"])
+    if not scored:
+        why = text.get("unscored", text["unknown"])
+        return StarResult(None, None, why, why)
     facts = {"category": category, "conclusion": conclusion, "satisfaction": satisfaction,
-             "report_use": report_use, "risk": risk or "无", "veto": veto or "否"}
+             "report_use": report_use, "risk": risk, "veto": veto or "否"}  # L1: blank risk is not 无
     achievable, failures = 0, {}
     for rule in campaign.stars:  # high to low
         fail = first_failure(rule, facts, campaign)
@@ -78,6 +84,14 @@ def evaluate(campaign, category, conclusion, satisfaction, report_use, risk="无
     else:
         reason = text["met_top"].format(stars=_stars(campaign, achievable))
     return StarResult(achievable, proposed, reason, failed)
+
+
+def proposed_name(campaign, star, applied):
+    """The 建议等级 as every surface shows it: nothing without an applied level; 无法评定
+    while the achievable level is (issue 20 §8: the sheet says the same)."""
+    if applied is None or star is None:
+        return None
+    return campaign.level_name(star.proposed)
 
 
 def _stars(campaign, rank):

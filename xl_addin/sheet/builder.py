@@ -23,9 +23,9 @@ import re
 import string
 from dataclasses import dataclass, field
 
-from xl_addin.rules import parse
+from xl_addin.rules import parse, report_use
 from xl_addin.rules.checks import BLANK
-from xl_addin.rules.engine import _parser, field_labels
+from xl_addin.rules.engine import _typed_parser, descriptive_keys, field_labels
 from xl_addin.rules.expr import (
     DATE_FMT,
     DIGITS,
@@ -245,7 +245,8 @@ class Builder:
             v, ok = f"IF({b},\"\",{t})", None
             u = '""'
         elif kind == "uscc":
-            v = f"IF({b},\"\",UPPER(SUBSTITUTE({t},\" \",\"\")))"
+            # uscc.clean: spaces and hyphens out, lower case read as upper (E16)
+            v = f"IF({b},\"\",UPPER(SUBSTITUTE(SUBSTITUTE({t},\" \",\"\"),\"-\",\"\")))"
             u = '""'
         elif kind in ("number", "integer", "date", "part"):
             lo, hi = kw.get("min"), kw.get("max")
@@ -271,6 +272,9 @@ class Builder:
             bad_num = e23(kw.get("expected_range", kw["expected_text"]))
             v = f"IF({n}=\"\",\"\",IF({ok},{value},\"\"))"
             u = f"IF({b},\"\",IF({n}=\"\",{bad_text},IF({ok},\"\",{bad_num})))"
+            if kw.get("kept"):  # E34: no E23; cell ``kept:key`` says the value is kept as typed
+                self.p.add(f"kept:{key}", f"IF({b},FALSE,IF({n}=\"\",TRUE,NOT({ok})))")
+                u = '""'
         elif kind == "choice":
             # typed text -> canonical value (Excel expr); compared as parse._key compares
             # (lower case, no spaces), whatever the spreadsheet's case-sensitivity setting
@@ -306,27 +310,11 @@ class Builder:
         return f"[[v:{key}]]"
 
     def report_use_cells(self, key, b, t):
-        """parse.read_report_use as formulas: the value, and ``why:key`` ("negated",
-        "unclear" or "") for E24. A choice or a "none" word is exact; otherwise the words of
-        flags.E24 are looked for in the text (FIND, never with an empty needle)."""
-        words = parse.report_use_words(self.c)
+        """测量报告应用 read by its grammar (E24): the formulas of rules.report_use, from the
+        same words as the Python reading; ``why:key`` holds "negated", "unclear" or ""."""
         k = self.p.add(f"k:{key}", key_expr(t))
-        mapping = {}
-        for w, val in list(words["choices"].items()) + [(w, "无") for w in words["none_words"]]:
-            mapping.setdefault(key_of_word(w), lit(val))
-        exact = any_equal(k, [lit(w) for w in mapping])
-
-        def has(name):
-            ws = [key_of_word(w) for w in words[name] if key_of_word(w)]
-            return "OR(" + ",".join(f"ISNUMBER(FIND({lit(w)},{k}))" for w in ws) + ")" \
-                if ws else "FALSE"
-        neg, st, mg, un = (has(n) for n in ("negation_words", "strategy_words",
-                                              "management_words", "unclear_words"))
-        why = self.p.add(f"why:{key}", f"IF({b},\"\",IF({exact},\"\",IF({neg},\"negated\","
-                                        f"IF(OR({un},NOT(OR({st},{mg}))),\"unclear\",\"\"))))")
-        typed = switch(k, {lit(w): val for w, val in mapping.items()})
-        return (f"IF({b},\"\",IF({exact},{typed},IF({why}=\"negated\",\"无\","
-                f"IF({why}=\"unclear\",IF({mg},\"管理\",\"无\"),IF({st},\"战略\",\"管理\")))))")
+        value, _why = report_use.formula(k, b, report_use.words(self.c), self.p.add, key)
+        return value
 
     def unreadable(self, key):
         """Excel condition: the field's value could not be read (E23 fired)."""
@@ -336,7 +324,7 @@ class Builder:
 
     def parse_field(self, f):
         c = self.c
-        fn = _parser(f, c)
+        fn = _typed_parser(f, c)  # the "expected" words (E34 fields included)
         if f.type in ("text", "mobile", "email"):
             return self.parsed(f.key, "text")
         if f.type == "uscc":
@@ -344,7 +332,8 @@ class Builder:
         if f.type == "report_use":
             return self.parsed(f.key, "report_use")
         if f.type in ("number", "integer", "date"):
-            kw = {"expected_text": expected_text(fn), "unit": f.unit}
+            kw = {"expected_text": expected_text(fn), "unit": f.unit,
+                  "kept": f.key in descriptive_keys(c)}
             if f.type == "number" and (f.min is not None or f.max is not None):
                 kw["expected_range"] = expected_text(fn, (f.max or 0) + 1e6)
                 kw["min"], kw["max"] = f.min, f.max
@@ -397,19 +386,34 @@ class Builder:
         return template(spec[variant], params, spec)
 
     def finish_flags(self):
-        """Sort instances as the engine sorts flags; add flags, flag_text and counts."""
+        """Sort instances as the engine sorts flags; add flags, flag_text and counts.
+
+        As checks.code_counts and Evaluation.codes (issue 20 §8): the 问题代码 cell names each
+        code once, and the counts count codes — one code found on two fields, or for two
+        reasons, is one item."""
         self.p.instances.sort(key=lambda i: (i.code, i.field))
-        codes, texts, errs, warns = [], [], [], []
+        by_code = {}
+        texts = []
         for i in self.p.instances:
             m = f"[[{i.msg}]]"
-            codes.append(f"IF({m}=\"\",\"\",\" {i.code}\")")
             texts.append(f"IF({m}=\"\",\"\",{NL}&{m})")
-            if i.const_severity:
-                (errs if i.severity == "error" else warns).append(f"({m}<>\"\")")
-            else:
-                errs.append(f"([[{i.severity}]]=\"error\")")
-                warns.append(f"([[{i.severity}]]=\"warning\")")
+            by_code.setdefault(i.code, []).append(i)
             self.p.field_flags.setdefault(i.field, []).append(i)
+        codes, errs, warns = [], [], []
+        for code, insts in by_code.items():
+            fired = self.any_of(f"has:{code}", [f"[[{i.msg}]]<>\"\"" for i in insts])
+            codes.append(f"IF({fired},\" {code}\",\"\")")
+            if all(i.const_severity for i in insts):
+                sev = {i.severity for i in insts}
+                if "error" in sev:
+                    errs.append(f"({fired})")
+                if sev - {"error"}:
+                    warns.append(f"({fired})")
+            else:  # a severity that depends on the case (E08): its cells say which
+                cells = [f"[[{i.severity}]]" if not i.const_severity else
+                         f"IF([[{i.msg}]]=\"\",\"\",{lit(i.severity)})" for i in insts]
+                errs.append("(" + any_equal_any(cells, '"error"') + ")")
+                warns.append("(" + any_equal_any(cells, '"warning"') + ")")
         self.p.add("flags", "TRIM(" + self.chunked("codes", codes, "&") + ")")
         self.p.add("flag_text", "MID(" + self.chunked("texts", texts, "&") + ",2,32767)")
         self.p.add("error_count", self.count("errs", errs))
@@ -417,6 +421,15 @@ class Builder:
         self.p.add("status", self.status_expr("[[error_count]]", "[[warning_count]]"))
         for k in ("flags", "flag_text", "error_count", "warning_count", "status"):
             self.p.outputs[k] = k
+
+    def any_of(self, name, conds):
+        """Excel: at least one of ``conds`` holds (a helper cell when there are many)."""
+        if len(conds) == 1:
+            return conds[0]
+        if len(conds) <= CHUNK:
+            return "OR(" + ",".join(conds) + ")"
+        parts = ["OR(" + ",".join(conds[i:i + CHUNK]) + ")" for i in range(0, len(conds), CHUNK)]
+        return self.p.add(name, "OR(" + ",".join(parts) + ")")
 
     def count(self, name, terms):
         """Sum of condition terms as a number: one term alone is a logical, which Excel's SUM
@@ -438,7 +451,8 @@ class Builder:
     def status_expr(self, e, w):
         from xl_addin.rules.engine import Evaluation
         ok = Evaluation({}).status
-        probe = Evaluation({}, flags=[_FakeFlag("error")] * 7 + [_FakeFlag("warning")] * 9).status
+        probe = Evaluation({}, flags=[_FakeFlag("error", f"X{i}") for i in range(7)]
+                           + [_FakeFlag("warning", f"Y{i}") for i in range(9)]).status
         assert probe.count("7") == 1 and probe.count("9") == 1
         before, rest = probe.split("7")
         middle, after = rest.split("9")
@@ -492,11 +506,20 @@ class Builder:
                            expected_text=expected_text(parse.yesno))
 
     # -- star level (walks campaign.stars as stars.evaluate does) ------------------------
-    def star(self, facts, applied):
-        """facts: star field -> Excel expr or Const. Returns dict of plan refs."""
+    def star(self, facts, applied, unscored=None):
+        """facts: star field -> Excel expr or Const. Returns dict of plan refs.
+
+        ``unscored``: an Excel condition, true while a scoring input cannot be read or is out
+        of its allowed values (stars.evaluate's ``scored``): the level is 无法评定 then."""
         c, text = self.c, self.c.star_text
         cat, q = facts["category"], facts["satisfaction"]
-        unknown = self.p.add("star_unknown", f"OR({q}=\"\",{cat}=\"\")")
+        missing = self.p.add("star_unknown", f"OR({q}=\"\",{cat}=\"\")")
+        why_text = lit(text["unknown"])
+        unknown = missing
+        if unscored is not None:
+            unknown = self.p.add("star_undetermined", f"OR({missing},{unscored})")
+            why_text = f"IF({missing},{why_text},{lit(text.get('unscored', text['unknown']))})"
+        why_text = self.p.add("star_why", why_text)
 
         def shown(name):
             v = facts[name]
@@ -543,27 +566,35 @@ class Builder:
             sent = template(text["not_met"], {"fail": fail_of[nxt],
                                               "stars": Const(c.level(nxt).stars if c.level(nxt) else c.no_level)})
             failed = f"IF({ach}={num(a)},{sent},{failed})"
-        failed = self.p.add("failed", f"IF({unknown},{lit(text['unknown'])},{failed})")
+        failed = self.p.add("failed", f"IF({unknown},{why_text},{failed})")
         met_top = template(text["met_top"], {"stars": self.stars_word(ach)})
         if applied is None:
             proposed = self.p.add("proposed", '""')
-            reason = f"IF({unknown},{lit(text['unknown'])},IF({failed}<>\"\",{failed},{met_top}))"
+            reason = f"IF({unknown},{why_text},IF({failed}<>\"\",{failed},{met_top}))"
         else:
             proposed = self.p.add("proposed", f"IF(OR({applied}=\"\",{unknown}),\"\",MIN({applied},{ach}))")
             capped = template(text["capped_by_applied"], {"applied": self.level_word(applied)})
-            reason = (f"IF({unknown},{lit(text['unknown'])},IF({applied}=\"\",IF({failed}<>\"\",{failed},{met_top}),"
+            reason = (f"IF({unknown},{why_text},IF({applied}=\"\",IF({failed}<>\"\",{failed},{met_top}),"
                       f"IF({applied}<{ach},{capped},IF({applied}={ach},{met_top},"
                       f"IF({failed}<>\"\",{failed},{met_top})))))")
         reason = self.p.add("level_reason", reason)
         self.p.add("achievable_level", self.level_name(ach))
-        self.p.add("proposed_level", f"IF({proposed}=\"\",\"\",{self.level_name(proposed)})")
+        # stars.proposed_name: nothing without an applied level, 无法评定 while undetermined
+        shown_if = proposed if applied is None else applied
+        self.p.add("proposed_level", f"IF({shown_if}=\"\",\"\",{self.level_name(proposed)})")
         self.star_cells = {"ach": ach, "failed": failed, "proposed": proposed, "reason": reason}
         return self.star_cells
 
 
+def any_equal_any(exprs, value):
+    """Excel: one of ``exprs`` equals ``value``."""
+    return exprs[0] + "=" + value if len(exprs) == 1 else \
+        "OR(" + ",".join(f"{e}={value}" for e in exprs) + ")"
+
+
 class _FakeFlag:
-    def __init__(self, severity):
-        self.severity = severity
+    def __init__(self, severity, code):
+        self.severity, self.code = severity, code
 
 
 def _placeholders(text):

@@ -19,6 +19,7 @@ from __future__ import annotations
 from xl_addin.rules import codes
 from xl_addin.rules import rubric as rubric_mod
 from xl_addin.rules.codes.identity import uscc_templates
+from xl_addin.rules.engine import rubric_keys
 from xl_addin.rules.expr import Const, array_const, lit, num, switch, template
 from xl_addin.sheet.builder import Builder, Instance, Plan, blank_words, expected_text, render, yesno_mapping
 
@@ -91,12 +92,19 @@ def application_plan(campaign):
     cat, q = b.V("category"), b.V("satisfaction")
     facts = {"category": cat, "conclusion": "[[se_conclusion]]", "satisfaction": q,
              "report_use": b.V("report_use"),
-             "risk": p.add("risk_or_none", f"IF({b.V('risk')}=\"\",\"无\",{b.V('risk')})"),
+             # L1: a blank or unreadable answer is not 无; the reason shows what was typed
+             "risk": p.add("risk_fact", f"IF({b.unreadable('risk')},{b.folded('risk')},{b.V('risk')})"),
              "veto": "[[veto]]"}
-    b.star(facts, b.V("level"))
+    b.star(facts, b.V("level"), unscored="[[unscored]]")
     for k in ("achievable_level", "proposed_level", "level_reason"):
         p.outputs[k] = k
     codes.add_formulas(b)
+    # RULES.md E29, E19: an unreadable (E23) or out-of-range (E29) scoring input leaves the
+    # level 无法评定 until corrected (engine.scored)
+    bad = [f"[[{n}]]<>\"\"" for k in rubric_keys(c) for n in (f"u:{k}", f"m:E29:{k}")
+           if n in p.cells]
+    p.add("unscored", "OR(" + ",".join("OR(" + ",".join(bad[i:i + 40]) + ")"
+                                       for i in range(0, len(bad), 40)) + ")")
     b.finish_flags()
     return p
 

@@ -20,6 +20,7 @@ formulas use arrays.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -396,20 +397,26 @@ def _apply_scalar(fn, args):
 
 
 def _broadcast(fn, args):
-    shapes = [a.shape for a in args if isinstance(a, Arr)]
-    nr = max(s[0] for s in shapes)
-    nc = max(s[1] for s in shapes)
+    """``fn`` element by element over arrays of one shape, a row (1×n) or a column (n×1)
+    stretched over the other dimension, as Excel does; #N/A outside a smaller array. Each
+    argument is expanded once into its rows (a per-element lookup was the evaluator's
+    hottest spot on the expert form's list lookups, issue 20)."""
+    shapes = [a.shape if isinstance(a, Arr) else None for a in args]
+    nr = max(s[0] for s in shapes if s)
+    nc = max(s[1] for s in shapes if s)
 
-    def pick(a, i, j):
-        if not isinstance(a, Arr):
-            return a
-        r, c = a.shape
-        ii = 0 if r == 1 else i
-        jj = 0 if c == 1 else j
-        if ii >= r or jj >= c:
-            return NA
-        return a.rows[ii][jj]
-    return Arr([[fn(*[pick(a, i, j) for a in args]) for j in range(nc)] for i in range(nr)])
+    def row_of(a, s, i):
+        if s is None:
+            return itertools.repeat(a, nc)
+        r, c = s
+        if r != 1 and i >= r:
+            return [NA] * nc
+        src = a.rows[0 if r == 1 else i]
+        if c == 1:
+            return [src[0]] * nc
+        return src if c == nc else list(src) + [NA] * (nc - c)
+    return Arr([[fn(*vals) for vals in zip(*[row_of(a, s, i) for a, s in zip(args, shapes)])]
+                for i in range(nr)])
 
 
 def _lift1(fn, node):

@@ -1,7 +1,7 @@
 """The E codes (RULES.md §E): one registry, each code's Python check and sheet formula side by side.
 
 A family module (``dates``, ``answers``, ``scope``, ``levels``, ``identity``, ``lists``,
-``selfeval``) holds a few codes; each code is one :class:`~base.Rule` in its ``RULES``.
+``selfeval``, ``values``) holds a few codes; each code is one :class:`~base.Rule` in its ``RULES``.
 The engine runs the checks of a form (:func:`checks_for`), the formula builder lays out the
 formulas of the same form in the same order (:func:`add_formulas`): adding a code touches
 the campaign file (``[flags.Exx]``), one family module and its cases in ``tests/cases``.
@@ -12,14 +12,14 @@ mistake gives one message.
 
 from __future__ import annotations
 
-from xl_addin.rules.codes import answers, dates, identity, levels, lists, scope, selfeval
+from xl_addin.rules.codes import answers, dates, identity, levels, lists, scope, selfeval, values
 from xl_addin.rules.codes.base import APPLICATION, FORMS, RECOMMENDER, ROW, Rule
 
 __all__ = ["APPLICATION", "ROW", "RECOMMENDER", "FORMS", "Rule", "RULES", "ELSEWHERE",
            "placed", "checks_for", "add_formulas", "APPLICATION_CHECKS", "ROW_CHECKS",
            "RECOMMENDER_CHECKS"]
 
-FAMILIES = (dates, answers, scope, levels, identity, lists, selfeval)
+FAMILIES = (dates, answers, scope, levels, identity, lists, selfeval, values)
 
 RULES = {r.code: r for r in sorted((r for m in FAMILIES for r in m.RULES), key=lambda r: r.code)}
 assert len(RULES) == sum(len(m.RULES) for m in FAMILIES), "an E code registered twice"

@@ -122,17 +122,27 @@ def shape_formula(shape, v):
 
 
 def _shape_rule(code, keys):
-    """E21, E28: the field (``keys[form]``) has the flag's ``shape``."""
+    """E21, E28: the field (``keys[form]``) has the flag's ``shape``, once the characters of
+    its ``ignore`` setting are taken out (E21: spaces and hyphens, "139 1624 5821")."""
     def check(x):
         key = keys[x.form]
         v = x.v.get(key)
-        if v and not re.fullmatch(shape_regex(x.spec(code)["shape"]), v):
-            yield x.flag(code, key, value=v)
+        if v:
+            bare = v
+            for ch in x.spec(code).get("ignore", ()):
+                bare = bare.replace(ch, "")
+            if not re.fullmatch(shape_regex(x.spec(code)["shape"]), bare):
+                yield x.flag(code, key, value=v)
 
     def formula(b):
         key = keys[b.form]
         v = b.V(key)
-        ok = shape_formula(b.c.flags[code]["shape"], v)
+        bare = v
+        for ch in b.c.flags[code].get("ignore", ()):
+            bare = f"SUBSTITUTE({bare},{lit(ch)},\"\")"
+        if bare != v:
+            bare = b.p.add(f"bare:{key}", bare)
+        ok = shape_formula(b.c.flags[code]["shape"], bare)
         b.instance(code, key, f"IF({v}=\"\",\"\",IF({ok},\"\",{b.msg(code, value=v)}))")
     check.__name__ = code.lower()
     check.__doc__ = formula.__doc__ = f"{code}: {' / '.join(keys.values())} has flags.{code}.shape."

@@ -93,8 +93,8 @@ def e24_sheet(b):
 def e30(x):
     """E30 (L5, L5a): applied level above the achievable level."""
     s, lv = x.star, x.v.get("level")
-    if s is not None and lv and x.v.get("satisfaction") is not None and x.category \
-            and lv > s.achievable:
+    if s is not None and s.achievable is not None and lv and x.v.get("satisfaction") is not None \
+            and x.category and lv > s.achievable:
         yield x.flag("E30", "level", level=x.c.level(lv).applied,
                      achievable=x.c.level_name(s.achievable), reason=s.failed or "")
 
@@ -103,7 +103,7 @@ def e30_sheet(b):
     """E30 (L5, L5a) from the star cells (Builder.star_cells; ``present`` on a 附件3 row)."""
     star = b.star_cells
     cat, lv, q = b.V("category"), b.V("level"), b.V("satisfaction")
-    body = (f"IF(OR({lv}=\"\",{q}=\"\",{cat}=\"\"),\"\",IF({lv}>{star['ach']},"
+    body = (f"IF(OR({lv}=\"\",{q}=\"\",{cat}=\"\",{star['ach']}=\"\"),\"\",IF({lv}>{star['ach']},"
             + b.msg("E30", level=b.level_word(lv), achievable=b.level_name(star["ach"]),
                     reason=star["failed"]) + ",\"\"))")
     if star.get("present"):

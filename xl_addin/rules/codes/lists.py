@@ -6,6 +6,7 @@ Each code: its Python check (``check(x)``, x a checks.Context) and its sheet for
 
 from __future__ import annotations
 
+from xl_addin.rules import parse
 from xl_addin.rules.codes.base import APPLICATION, RECOMMENDER, ROW, Rule
 from xl_addin.rules.expr import AMP_EMPTY, Const, any_equal, lit, num
 
@@ -31,6 +32,35 @@ def e02_sheet(b):
         year = Const(str(b.c.year - 3 + i))
         b.instance("E02", key, b.missing_or("E02", key, f"{b.V(key)}<=0",
                                             value=f"{b.V(key)}&\"\"", year=year))
+
+
+def count_respondents(rows):
+    """E17/F4: how many 被访者名单 rows count — those with both 姓名 and 联系方式 ("被访者名单
+    至少含姓名、联系方式"). :func:`respondent_formula` is the same count as a sheet formula.
+
+    Args:
+        rows: (name, contact) pairs as read.
+    Returns:
+        int
+    """
+    return sum(1 for name, contact in rows
+               if not parse.is_blank(name) and not parse.is_blank(contact))
+
+
+def _present(cell):
+    """Excel: a cell that is not blank as parse.is_blank reads it (none of the blank words,
+    also in their full-width forms, around spaces of either width)."""
+    t = f'TRIM(SUBSTITUTE({cell}&"","\u3000"," "))'
+    words = sorted(set([""] + parse.blank_spellings()))
+    return "AND(" + ",".join(f"{t}<>{lit(w)}" for w in words) + ")"
+
+
+def respondent_formula(name, contact):
+    """E17/F4 as a sheet formula for one 被访者名单 row: 1 when both its 姓名 (``name``) and
+    联系方式 (``contact``) are given, as :func:`count_respondents` counts (an empty row costs
+    one LEN: the form has a helper cell per row, cheaper than an array over the column)."""
+    return (f"=IF(OR(LEN({name})=0,LEN({contact})=0),0,"
+            f"IF(AND({_present(name)},{_present(contact)}),1,0))")
 
 
 def e17(x):
@@ -74,9 +104,18 @@ def required_keys(x, keys):
         yield key
 
 
+def top_rank(campaign):
+    """The highest level's rank (标杆级)."""
+    return max(lv.rank for lv in campaign.levels)
+
+
 def e20(x):
-    """E20: a required field of the form (flags.E20 `required`…) is empty."""
-    for key in required_keys(x, x.spec("E20")[REQUIRED[x.form]]):
+    """E20: a required field of the form (flags.E20 `required`…) is empty; on an application
+    for the highest level also the fields of `required_top` (L1: 风险 must be answered 无)."""
+    keys = list(required_keys(x, x.spec("E20")[REQUIRED[x.form]]))
+    if x.form == APPLICATION and x.v.get("level") == top_rank(x.c):
+        keys += [k for k in x.spec("E20").get("required_top", ()) if k not in keys]
+    for key in keys:
         if x.blank(key):
             yield x.flag("E20", key, label=x.labels.get(key, key))
 
@@ -91,6 +130,11 @@ def e20_sheet(b):
             cond = f"AND({cond},NOT({any_equal(cat, [lit(x) for x in optional])}))"
         body = f"IF({cond},{b.msg('E20', label=Const(b.labels.get(key, key)))},\"\")"
         b.instance("E20", key, body)
+    if b.form == APPLICATION:  # L1: required of an application for the highest level
+        for key in b.c.flags["E20"].get("required_top", ()):
+            cond = (f"AND({b.V('level')}={num(top_rank(b.c))},{b.V(key)}=\"\","
+                    f"NOT({b.unreadable(key)}))")
+            b.instance("E20", key, f"IF({cond},{b.msg('E20', label=Const(b.labels.get(key, key)))},\"\")")
 
 
 RULES = (
