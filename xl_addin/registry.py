@@ -23,6 +23,7 @@ from contextlib import closing
 from pathlib import Path
 
 from xl_addin.errors import OutputFileError
+from xl_addin.rules import parse
 
 FILE_NAME = "评价档案.sqlite"
 SCHEMA_VERSION = "1"
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS results(
     year INTEGER NOT NULL, uscc TEXT NOT NULL, org_name TEXT, category TEXT NOT NULL,
     project_name TEXT NOT NULL DEFAULT '', level TEXT, rank INTEGER, source TEXT,
     recorded_at TEXT, PRIMARY KEY(year, uscc, category, project_name));
+CREATE INDEX IF NOT EXISTS results_uscc ON results(uscc);
 CREATE TABLE IF NOT EXISTS applications(
     year INTEGER NOT NULL, app_id TEXT NOT NULL, uscc TEXT, org_name TEXT, category TEXT,
     project_name TEXT, level_applied TEXT, recommender TEXT, reviewed INTEGER, note TEXT,
@@ -173,7 +175,9 @@ class Registry:
             q += " AND year=?"
             args.append(year)
         cols = ("year", "org_name", "category", "project_name", "level", "rank")
-        return [dict(zip(cols, r)) for r in self.db.execute(q + " ORDER BY year DESC", args)]
+        # rowid: rows of one year in the order they were recorded, whichever index is used
+        return [dict(zip(cols, r)) for r in self.db.execute(q + " ORDER BY year DESC, rowid",
+                                                           args)]
 
     # -- campaign data -----------------------------------------------------------------------
     def record_applications(self, year, rows):
@@ -252,8 +256,14 @@ def lookup(reg, uscc, year, campaign):
     """
     earlier = [y for y in reg.years() if y < year]
     if not uscc or not earlier:
+        return _answer(None, earlier, year, campaign)
+    return _answer([r for r in reg.results_of(uscc) if r["year"] < year], earlier, year, campaign)
+
+
+def _answer(rows, earlier, year, campaign):
+    """:func:`lookup`'s answer from an organisation's results before ``year`` (newest first)."""
+    if rows is None or not earlier:
         return {PRIOR_PASS_KEY: None, RECORD_KEY: None, "last_year": ""}
-    rows = [r for r in reg.results_of(uscc) if r["year"] < year]
     proj = project_categories(campaign)
     passed = any(r["category"] in proj and (r["rank"] or 0) > 0 for r in rows)
     last = [r for r in rows if r["year"] == year - 1]
@@ -264,6 +274,54 @@ def lookup(reg, uscc, year, campaign):
         text = "无记录" if (year - 1) in earlier else ""
     return {PRIOR_PASS_KEY: "是" if passed else "否", RECORD_KEY: "是" if rows else "否",
             "last_year": text}
+
+
+class Known:
+    """What the registry knows before a year of every organisation it holds, read in one
+    query (issue 23): a run's lookups cost one pass over the earlier results, not one query
+    per application, and the answers can go to the processes that evaluate the workbooks.
+
+    ``get(uscc)`` is :func:`lookup`'s answer for that organisation, exactly.
+    """
+
+    def __init__(self, reg, year, campaign):
+        self.year, self.campaign = year, campaign
+        self.earlier = [y for y in reg.years() if y < year] if reg is not None else []
+        self.by_uscc, self._answers = {}, {}
+        if not self.earlier:
+            return
+        cols = ("year", "org_name", "category", "project_name", "level", "rank")
+        for uscc, *row in reg.db.execute(
+                "SELECT uscc, " + ", ".join(cols) + " FROM results WHERE year < ? "
+                "ORDER BY year DESC, rowid", (year,)):
+            self.by_uscc.setdefault(uscc, []).append(dict(zip(cols, row)))
+
+    def get(self, uscc):
+        if not uscc or not self.earlier:
+            return _answer(None, self.earlier, self.year, self.campaign)
+        if uscc not in self._answers:
+            self._answers[uscc] = _answer(self.by_uscc.get(uscc, []), self.earlier, self.year,
+                                          self.campaign)
+        return self._answers[uscc]
+
+    def engine_inputs(self, uscc):
+        """The answer's keys for the engine's raw input, or {} when they would change nothing
+        (no earlier year recorded: the self-declared answers stand)."""
+        extra = engine_inputs(self.get(uscc))
+        return extra if any(v is not None for v in extra.values()) else {}
+
+
+def known_before(path, campaign):
+    """:class:`Known` of the registry at ``path`` for ``campaign``'s year; None when there is
+    no registry file."""
+    with with_closing(open_if_exists(path)) as reg:
+        return None if reg is None else Known(reg, campaign.year, campaign)
+
+
+def uscc_key(value):
+    """A typed 统一社会信用代码 as the engine reads it (rules.engine: the ``uscc`` type), the key
+    the registry is looked up by."""
+    return None if parse.is_blank(value) else parse.text(value).upper().replace(" ", "")
 
 
 def engine_inputs(found):
@@ -306,8 +364,17 @@ def apply_to_applications(apps, reg, campaign):
 
 
 def annotate_entries(entries, reg, campaign, found=None):
-    """Consolidation: set ``prior_result`` (the 汇总 column 上年结果) on every entry."""
+    """Consolidation: set ``prior_result`` (the 汇总 column 上年结果) on every entry.
+
+    Args:
+        reg: an open Registry, a :class:`Known`, or None (nothing is set).
+    """
     if reg is None:
+        return
+    if isinstance(reg, Known):
+        for e in entries:
+            uscc = e.values.get("uscc")
+            e.prior_result = reg.get(uscc)["last_year"] if uscc else ""
         return
     found = found if found is not None else {}
     for e in entries:

@@ -60,13 +60,12 @@ def check_file(path, campaign, registry=None):
 def _registry_inputs(path, registry, sub, campaign):
     """What the registry knows of the applicant (issue 14); {} without a registry."""
     from xl_addin import registry as regmod
-    from xl_addin.rules.parse import text
     if sub.kind != "application":
         return {}
     reg = regmod.open_if_exists(registry or regmod.default_path(path))
     if reg is None:
         return {}
     with reg:
-        uscc = (text(sub.values.get("uscc")) or "").upper().replace(" ", "")  # as the engine
+        uscc = regmod.uscc_key(sub.values.get("uscc"))  # as the engine reads it
         return regmod.engine_inputs(regmod.lookup(reg, uscc, campaign.year, campaign))
 
