@@ -27,7 +27,8 @@ C = load(2023)
 
 # ---------------------------------------------------------------------- the fast bound
 def _cell(col, row, kind, with_ref):
-    ref = f' r="{fastread.col_letter(col)}{row}"' if with_ref else ""
+    zeros = "00" if with_ref == "zeros" else ""
+    ref = f' r="{fastread.col_letter(col)}{zeros}{row}"' if with_ref else ""
     return {"value": f"<c{ref}><v>1</v></c>", "styled": f'<c{ref} s="1"/>',
             "formula": f"<c{ref}><f>A1</f></c>",
             "text": f'<c{ref} t="inlineStr"><is><t>x</t></is></c>'}[kind]
@@ -35,7 +36,7 @@ def _cell(col, row, kind, with_ref):
 
 cells = st.lists(st.tuples(st.integers(1, 800), st.integers(1, 3000),
                            st.sampled_from(["value", "styled", "formula", "text"]),
-                           st.booleans()), max_size=30)
+                           st.sampled_from(["", "ref", "zeros"])), max_size=30)
 
 
 @given(cells, st.booleans())
@@ -49,8 +50,8 @@ def test_fast_bound_is_never_below_the_exact_extent(spec, prefixed):
     xml = f'<worksheet><dimension ref="A1"/><sheetData>{body}</sheetData></worksheet>'.encode()
     exact = fastread.sheet_extent(xml)
     bound = fastread.extent_bound(xml)
-    if bound is None:  # only the exact scan can tell: no reference, or a prefixed cell
-        assert prefixed or not all(w for *_, w in spec)
+    if bound is None:  # only the exact scan can tell: no plain reference, or a prefixed cell
+        assert prefixed or not all(w == "ref" for *_, w in spec)
         return
     assert bound.rows >= exact.rows and bound.cols >= exact.cols
     if all(kind != "styled" for _c, _r, kind, _w in spec):
@@ -65,6 +66,9 @@ def test_fast_bound_of_a_far_cell_and_of_a_lie():
     assert fastread.measure_sheet("申请表", styled) is None  # over the bound, empty in fact
     lie = b'<dimension ref="A1:XFD1048576"/><sheetData><row r="2"><c r="B2"><v>1</v></c></row>'
     assert fastread.measure_sheet("申请表", lie) is None
+    # a leading zero is no shorter a row: 0000009 is not above 999999
+    zeros = b'<c r="A0000009"><v>1</v></c><c r="A999999"><v>1</v></c>'
+    assert fastread.extent_bound(zeros) is None and "A999999" in fastread.measure_sheet("x", zeros)
 
 
 # ---------------------------------------------------------------------- only what is needed

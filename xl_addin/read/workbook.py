@@ -337,10 +337,11 @@ def sheet_extent(xml, stop=False):
 
 
 # Every unprefixed cell tag (as _CELL_RE: ``<c`` and a word boundary), with its reference
-# when ``r`` is its first attribute and plain (no ``$``), as every writer we know puts it. One literal prefix keeps
+# when ``r`` is its first attribute and plain (no ``$``, no leading zero), as every writer we
+# know puts it. One literal prefix keeps
 # the regular expression engine fast (a character class or a namespace prefix in front makes
 # it 7× slower, measured); a prefixed cell (``<x:c``, .NET writers) takes the exact scan.
-_CELL_REF_RE = re.compile(rb"<c\b(?: r=\"([A-Z]{1,3})(\d+)\")?")
+_CELL_REF_RE = re.compile(rb"<c\b(?: r=\"([A-Z]{1,3})([1-9]\d*)\")?")
 _PREFIXED_CELL_RE = re.compile(rb":c\b")
 _COL_KEY = operator.methodcaller("rjust", 3)  # b"Z" < b"AA" once right-justified: column order
 
@@ -370,7 +371,9 @@ def _bound_refs(xml):
     letters, digits = zip(*refs)
     if b"" in letters:
         return None, ()
-    ext.rows = max(map(int, set(digits)))  # the sets first: a few columns, a row per row
+    rows = set(digits)  # a row per row; the longest numerals, then the greatest of them
+    longest = max(map(len, rows))
+    ext.rows = int(max(d for d in rows if len(d) == longest))
     ext.cols = col_index(max(set(letters), key=_COL_KEY).decode("ascii"))
     return ext, refs
 
