@@ -78,6 +78,14 @@ EXPECTED_KEYS = {
     "category": {"cap"},
     "dossier": {"codes", "message_contains"}, "checklist": {"codes"},
     "recommender_scan": {"codes"},  # RULES.md M (issue 13)
+    # RULES.md P (issue 18): rules/decide.py
+    "decided_level": {"highest", "refused", "line"},
+    "exclusion": {"lines", "identity", "override", "fields"},
+    "confirm": {"to_confirm", "open", "readable"},
+    "pending": {"pending", "line"},
+    "blockers": {"lines"},
+    "publication_text": {"contains"},
+    "onsite_reason": {"reason"},
 }
 
 
@@ -178,6 +186,8 @@ def run_case(case):
     elif kind == "category":
         cat = c.category(parse.category(inp["category"], c))
         assert c.level(cat.cap).applied == exp["cap"]
+    elif kind in DECIDING_KINDS:
+        run_deciding_case(kind, inp, exp, c)
     else:
         raise AssertionError(f"unknown kind {kind}")
 
@@ -364,3 +374,89 @@ LONG_FIRST = ["test_one_verdict.py", "test_consolidate_corpus.py", "test_formula
 def pytest_collection_modifyitems(session, config, items):
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: others keep order
+
+
+# ---------------------------------------------------------------------- RULES.md P (issue 18)
+DECIDING_KINDS = {"decided_level", "exclusion", "confirm", "pending", "blockers",
+                  "publication_text", "onsite_reason"}
+ROW = "审定!第 7 行"  # the sheet row a case's refusal names
+
+
+def _rank(word, c):
+    if word in (None, ""):
+        return None
+    return 0 if word == c.no_level else parse.level(word, c)
+
+
+def _findings(lines, c):
+    from xl_addin.rules import decide
+    return decide.findings_from_text("\n".join(lines or []), c)
+
+
+def run_deciding_case(kind, inp, exp, c):
+    """Cases of rules/decide.py: a level typed in a stage (P1), an exclusion (P2), the
+    warnings to confirm (P3), 待补评 (P4), the blockers of 公示/发布 (P3, P4, P6), the 公示 text
+    (P9), the 现场评审 reason (L6). ``line`` expectations are exact (with ``{row}`` for the
+    row's text)."""
+    from xl_addin.rules import decide
+    org, project = inp.get("org", "上海甲有限公司"), inp.get("project", "甲项目")
+    row = decide.row_text(ROW, org, project)
+    if kind == "decided_level":
+        applied, cat = _rank(inp.get("applied"), c), inp.get("category")
+        if "highest" in exp:
+            assert c.level_name(decide.highest_level(c, cat, applied)) == exp["highest"]
+        if "value" in inp:
+            value, fld = _rank(inp["value"], c), inp.get("field", "审定等级")
+            line = decide.level_refusal(c, row, fld, value, cat, applied) or \
+                decide.reason_refusal(c, row, fld, value, _rank(inp.get("achievable"), c),
+                                      inp.get("reason", ""), inp.get("reason_field", "审定理由"))
+            assert (line is not None) is exp["refused"], line
+            if "line" in exp:
+                assert line == exp["line"].format(row=row)
+    elif kind == "exclusion":
+        found = _findings(inp["lines"], c)
+        if "fields" in exp:
+            assert [f.field for f in found] == exp["fields"]
+        if "lines" in exp:
+            assert decide.exclusion_lines(found, c) == exp["lines"]
+            # the lines read back give the same findings (the 分配表 keeps them as text)
+            again = decide.findings_from_text(decide.exclusion_text(found, c), c)
+            assert again == decide.ordered(found)
+        if "identity" in exp:
+            assert [f.code for f in decide.identity_errors(found, c)] == exp["identity"]
+        if "override" in exp:
+            got = decide.override_refusal(c, row, found, inp.get("reason", ""))
+            want = exp["override"]
+            assert got == (None if want is None else want.format(row=row)), got
+    elif kind == "confirm":
+        found = _findings(inp["lines"], c)
+        if "to_confirm" in exp:
+            assert [f.code for f in decide.to_confirm(found, c)] == exp["to_confirm"]
+        codes, readable = decide.confirmed_codes(inp.get("核实"), found, c)
+        if "open" in exp:
+            assert [f.code for f in decide.open_warnings(found, codes, c)] == exp["open"]
+        if "readable" in exp:
+            assert readable is exp["readable"]
+    elif kind == "pending":
+        assert decide.is_pending(inp["n"], inp["k"]) is exp["pending"]
+        if "line" in exp:
+            assert decide.pending_line(c, row, inp["n"], inp["k"]) == exp["line"].format(row=row)
+    elif kind == "blockers":
+        cands = []
+        for i, x in enumerate(inp["candidates"], start=7):
+            found = _findings(x.get("lines"), c)
+            codes, _ = decide.confirmed_codes(x.get("核实"), found, c)
+            cands.append(decide.Candidate(
+                f"审定!第 {i} 行", x["org"], x.get("project", ""), x.get("uscc", ""),
+                _rank(x["level"], c), found, codes,
+                tuple(x["scores"]) if x.get("scores") else None))
+        fn = decide.publish_blockers if inp.get("action") == "发布" else decide.publicize_blockers
+        assert fn(cands, c) == exp["lines"]
+    elif kind == "publication_text":
+        text = c.stages["publication_objection"]
+        for want in exp["contains"]:
+            assert want in text, (want, text)
+    elif kind == "onsite_reason":
+        got = decide.onsite_reason(c, inp["category"], _rank(inp["applied"], c),
+                                   _rank(inp["proposed"], c))
+        assert got == exp["reason"]

@@ -73,6 +73,10 @@ def campaign_texts(c):
         for t in (v if isinstance(v, list) else [v]):
             yield f"dossier.print.{k}", t
     yield "review.reference", c.review.get("reference", "")
+    for rid, p in c.deciding.items():  # RULES.md P (issue 18): labels, references, messages
+        for k, v in p.items():
+            if isinstance(v, str) and not k.endswith("_message"):
+                yield f"deciding.{rid}.{k}", v
 
 
 @pytest.mark.parametrize("year", YEARS)

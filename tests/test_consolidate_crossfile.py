@@ -118,3 +118,63 @@ def test_unreadable_master_is_backed_up_not_lost(tmp_path):
     backups = list(tmp_path.glob("m_备份_*.xlsx"))
     assert len(backups) == 1 and backups[0].read_bytes().startswith(b"not a workbook")
     assert any("备份" in m for m in res.messages)
+
+
+# ---------------------------------------------------------------------- E35 (issue 18, P6)
+def _e35(rows):
+    return [r for r in rows if "E35" in str(r["问题代码"]).split()]
+
+
+def test_e35_same_organisation_and_project_under_two_usccs(tmp_path):
+    a, b, c = app(11), app(12), app(13)
+    b.values["org_name"] = a.values["org_name"]
+    b.values["project_name"] = a.values["project_name"]
+    c.values["project_name"] = a.values["project_name"]  # another organisation: no E35
+    rows, issues = run(tmp_path, [a, b, c], [])
+    flagged = _e35(rows)
+    assert sorted(r["统一社会信用代码"] for r in flagged) == sorted([a.values["uscc"], b.values["uscc"]])
+    msgs = sorted(i["问题说明"] for i in issues if i["问题代码"] == "E35")
+    both = "、".join(sorted([a.values["uscc"], b.values["uscc"]],
+                           key=[a.values["uscc"], b.values["uscc"]].index))
+    assert msgs == sorted([
+        f"与 {other} 的申请组织名称和申报项目名称相同，但统一社会信用代码不同（{both}），"
+        "请在审定中核实是否为同一组织（E35）" for other in ("app0.xlsx", "app1.xlsx")])
+    assert all(i["类别"] == "提醒" and i["单元格"] for i in issues if i["问题代码"] == "E35")
+    # a warning: the rows are still eligible (状态 仅有提醒 unless they have errors)
+    assert all(r["错误数"] == 0 for r in flagged)
+
+
+def test_e35_one_uscc_and_project_under_two_names(tmp_path):
+    a, b = app(14), app(15, "产品类")
+    b.values.update(uscc=a.values["uscc"], project_name=a.values["project_name"],
+                    org_name=a.values["org_name"] + "（原名）")
+    rows, issues = run(tmp_path, [a, b], [])
+    assert len(_e35(rows)) == 2
+    msgs = [i["问题说明"] for i in issues if i["问题代码"] == "E35"]
+    names = f"{a.values['org_name']}、{a.values['org_name']}（原名）"
+    assert (f"与 app1.xlsx 的统一社会信用代码和申报项目名称相同，但申请组织名称不同（{names}），"
+            "请在审定中核实（E35）") in msgs
+    assert not [i for i in issues if i["问题代码"] == "E25"]  # two categories: not a duplicate
+
+
+def test_e35_not_for_one_organisation_with_two_projects(tmp_path):
+    a, b = app(16), app(16, "产品类")
+    b.values.update(uscc=a.values["uscc"], org_name=a.values["org_name"])
+    assert a.values["project_name"] != b.values["project_name"]
+    rows, _ = run(tmp_path, [a, b], [])
+    assert _e35(rows) == [] and len(rows) == 2
+
+
+def test_the_master_lists_errors_before_warnings(tmp_path):
+    """P2: the master's 问题说明 (and 问题代码) give every error first, then the warnings —
+    here the engine finds E13 (warning) before E15 (error)."""
+    a = app(17, "服务类")
+    a.values.update(project_name="客户服务中心", satisfaction=65)
+    rows, _ = run(tmp_path, [a], [])
+    row = rows[0]
+    lines = row["问题说明"].split("\n")
+    codes = [line[-4:-1] for line in lines]
+    assert {"E13", "E15"} <= set(codes)
+    sev = [C.flags[code]["severity"] for code in codes]
+    assert sev == sorted(sev)  # "error" < "warning": errors first
+    assert row["问题代码"].split() == list(dict.fromkeys(codes))

@@ -122,10 +122,10 @@ def test_uscc_templates_match_engine(code):
 
 def test_every_flag_has_an_in_sheet_formula(c):
     app = {i.code for i in F.application_plan(c).instances}
-    # E25/E26 need several files (consolidation); E27 compares a stored total with the
+    # E25/E26/E35 need several files (consolidation); E27 compares a stored total with the
     # recomputed one — the sheet computes the total itself, so only `saq check` raises it;
     # E28 (e-mail) belongs to the 附件3 header; E33 needs the campaign registry (issue 14).
-    assert set(c.flags) - {"E25", "E26", "E27", "E28", "E33"} == app
+    assert set(c.flags) - {"E25", "E26", "E27", "E28", "E33", "E35"} == app
     assert "E23" in app
     row = {i.code for i in F.row_plan(c).instances}
     assert {"E14", "E15", "E16", "E20", "E23", "E30"} <= row

@@ -211,8 +211,8 @@ def test_cli_collect_writes_results_and_text_stays_text(campaign_dir, capsys):
     res = wb["评审结果"]
     assert int(res.page_setup.fitToWidth) == 1
     assert str(res.page_setup.paperSize) == str(res.PAPERSIZE_A3)
-    last = res.cell(hr_of(res), 21)
-    assert last.value == "状态" and f"${last.column_letter}$" in str(res.print_area)
+    last = res.cell(hr_of(res), 22)  # 提醒 (issue 18, P3) ends the printed summary
+    assert last.value == "提醒" and f"${last.column_letter}$" in str(res.print_area)
     comments = [c for row in wb["评分明细"].iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=测量")]
     assert comments and all(c.data_type == "s" for c in comments)

@@ -25,7 +25,7 @@ from xl_addin.rules import parse
 
 # Codes only consolidation can give (several files) or only a reader can see (the stored
 # total of the file against its own parts): not part of a single sheet's verdict.
-CROSS_FILE = {"E25", "E26", "M12"}  # M12: the stamped scan beside a 附件3 (issue 13)
+CROSS_FILE = {"E25", "E26", "E35", "M12"}  # M12: the stamped scan beside a 附件3 (issue 13)
 READER_ONLY = {"E27"}
 
 

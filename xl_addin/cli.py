@@ -261,7 +261,7 @@ def cmd_review(args):
         print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
         return 0
     if args.review_cmd == "add":
-        run = workflow.run_add(args.folder, c, args.experts)
+        run = workflow.run_add(args.folder, c, args.experts, again=args.again)
         print("\n".join(workflow.add_summary(run)))
         return 1 if (args.strict and run.shortfalls) else 0
     print("请指定 assign（分配专家）、collect（收集评分）或 add（增派专家）。", file=sys.stderr)
@@ -290,11 +290,14 @@ def _configure_review(sp):
     sim.add_argument("folder", help="分配时的输出文件夹")
     sim.add_argument("--seed", type=int, default=0, help="随机种子")
     ad = sub.add_parser("add", help="为有效评分不足的申请增派专家（已有评分表不变）",
-                        description="为有效评分不足（专家回避或分配不足）的申请增派专家，"
-                                    "为增派的专家另行生成评分表；已有评分表与已填评分不变")
+                        description="为有效评分不足（专家回避、未交回评分表、评分未完成或填写无效）"
+                                    "的申请增派专家，为增派的专家另行生成评分表；已有评分表与已填评分"
+                                    "不变；尚欠评分的专家不会被增派")
     ad.add_argument("folder", help="分配时的输出文件夹（含分配表.xlsx 与交回的评分表）")
     ad.add_argument("--experts", default=None,
                     help="专家名单 experts.xlsx：可加入新专家，默认只用分配表中的专家")
+    ad.add_argument("--again", action="store_true",
+                    help="已增派的专家也未交回评分表时再次增派（默认等待其交回）")
     ad.add_argument("--strict", action="store_true", help="仍有申请缺专家时以退出码 1 结束")
     for x in (a, col, sim, ad):
         x.add_argument("--campaign", default=argparse.SUPPRESS, help=CAMPAIGN_HELP)

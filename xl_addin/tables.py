@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import io
 import os
 import re
 import tempfile
@@ -100,7 +101,9 @@ def _read_csv(p):
             continue
     else:
         raise InputFileError(p, "无法识别文件编码，请以 UTF-8 保存")
-    rows = list(csv.reader(text.splitlines()))
+    # A quoted cell may hold line breaks (a master's 问题说明, one problem a line): read the
+    # text as a stream so they stay in the cell.
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     return _to_dicts(p, rows)
 
 

@@ -39,6 +39,12 @@ def status(entry):
     return STATUS_OK
 
 
+def errors_first(entry):
+    """The entry's flags, every error before the warnings (RULES.md P2), each group in the
+    order found: the review reads 问题说明 back line by line."""
+    return sorted(entry.flags, key=lambda f: f.severity != "error")
+
+
 def matching(entry):
     if entry.app is not None and entry.row is not None:
         return MATCHED
@@ -138,9 +144,9 @@ def build_columns(campaign):
         Column("上年结果", 16, lambda e, c: getattr(e, "prior_result", None), wrap=True),
         Column("错误数", 6, lambda e, c: e.errors),
         Column("提醒数", 6, lambda e, c: e.warnings),
-        Column("问题代码", 14, lambda e, c: " ".join(dict.fromkeys(f.code for f in e.flags)),
+        Column("问题代码", 14, lambda e, c: " ".join(dict.fromkeys(f.code for f in errors_first(e))),
                wrap=True),
-        Column("问题说明", 56, lambda e, c: "\n".join(f.message for f in e.flags), wrap=True),
+        Column("问题说明", 56, lambda e, c: "\n".join(f.message for f in errors_first(e)), wrap=True),
     ]
     cols += [Column(h, 20, lambda e, c, h=h: e.staff.get(h), wrap=True) for h in STAFF_COLUMNS]
     lead = set(LEAD_KEYS) | {"recommender"}

@@ -1,4 +1,4 @@
-"""Rules that need several files (RULES.md E25, E26) and the matching of 附件3 rows to
+"""Rules that need several files (RULES.md E25, E26, E35) and the matching of 附件3 rows to
 applicant workbooks. Unmatched workbooks and unmatched rows both stay (issue 4 §3).
 """
 
@@ -153,8 +153,65 @@ def e25(entries, campaign):
             e.flags.append(FlagRecord("E25", spec["severity"], msg, "uscc", f, sheet, cell))
 
 
+def _project(values):
+    return parse.norm(values.get("project_name") or "").replace(" ", "")
+
+
+def _where(e, key):
+    """(file, sheet, cell) of an entry's field, for 问题清单."""
+    if e.app is not None:
+        sheet, cell = e.app.locations.get(key, ("", ""))
+        return e.app.file.rel, sheet, cell
+    sheet, cell = e.row.cells.get(key, (e.row.sheet, ""))
+    return e.row.file.rel, sheet, cell
+
+
+def _typed(e, key, campaign):
+    """A field as the applicant typed it (names are shown exactly, issue 14)."""
+    if e.app is not None:
+        raw = e.app.raw.get(key)
+    else:
+        labels = {f.key: f.label for f in campaign.fields["recommendation_row"]}
+        raw = e.row.raw.get(labels.get(key))
+    raw = str(raw).strip() if raw is not None else ""
+    return raw or str(e.values.get(key) or "")
+
+
+def e35(entries, campaign):
+    """E35 (RULES.md P6): one organisation + project under several 统一社会信用代码 (same
+    申请组织名称 + 申报项目名称), or one 统一社会信用代码 + 申报项目名称 under several names.
+    Every entry of such a group is flagged, naming the others; 审定 settles it (P3)."""
+    spec = campaign.flags["E35"]
+    by_name, by_uscc = defaultdict(list), defaultdict(list)
+    for e in entries:
+        uscc = app_key(e.values)[0]
+        if _name(e.values):
+            by_name[(_name(e.values), _project(e.values))].append(e)
+        if uscc:
+            by_uscc[(uscc, _project(e.values))].append(e)
+    # (group, how an entry's differing value is read, the field flagged, the message)
+    checks = [(by_name, lambda e: app_key(e.values)[0], "uscc", spec["message"]),
+              (by_uscc, lambda e: _name(e.values), "org_name", spec["names_message"])]
+    for groups, value, key, template in checks:
+        for group in groups.values():
+            shown = {}
+            for e in group:
+                v = value(e)
+                if v:
+                    shown.setdefault(v, _typed(e, key, campaign) or v)
+            if len(shown) < 2:
+                continue
+            for e in group:
+                if not value(e):  # no USCC (or name): E20 says so, not E35
+                    continue
+                others = "、".join(describe(o) for o in group
+                                  if value(o) and value(o) != value(e))
+                msg = template.format(other=others, values="、".join(shown.values()))
+                e.flags.append(FlagRecord("E35", spec["severity"], msg, key, *_where(e, key)))
+
+
 def build_entries(apps, rows, campaign):
-    """Match, then attach every flag: the engine's, E26 and E25.
+    """Match, then attach every flag: the engine's, E26, E25 and E35.
 
     A matched row's own flags repeat the workbook's: they are kept apart (``row_flags``,
     listed under the 附件3 file) and not counted twice; its disagreements with the workbook
@@ -171,4 +228,5 @@ def build_entries(apps, rows, campaign):
         else:
             e.flags.extend(row_flags(e.row))
     e25(entries, campaign)
+    e35(entries, campaign)
     return entries

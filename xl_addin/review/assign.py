@@ -35,8 +35,11 @@ class Application:
     level: int | None = None  # applied level rank
     satisfaction: float | None = None
     project_name: str = ""
-    note: str = ""  # why it is not eligible
+    note: str = ""  # why it is not eligible: every error, then the warnings (RULES.md P2)
     source_file: str = ""  # the application workbook it came from (shown to the expert)
+    # Its problems from the master (rules.decide.Finding): the stages show the errors of an
+    # excluded application (P2) and the warnings staff must confirm (P3).
+    findings: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,7 @@ def _why_short(app, experts):
     return text
 
 
-def add_experts(applications, experts, by_app, needs):
+def add_experts(applications, experts, by_app, needs, left_out=0):
     """Choose experts to add to applications short of scores (`saq review add`, issue 14).
 
     Finished work is never moved: experts already on an application (whether they scored,
@@ -243,6 +246,8 @@ def add_experts(applications, experts, by_app, needs):
         experts: Expert list; its order is the tie-break.
         by_app: app id -> names already assigned.
         needs: app id -> how many more experts it needs.
+        left_out: how many experts the caller did not offer (they still owe scores, P4),
+            named in a shortfall's reason.
     Returns:
         (added, shortfalls): app id -> tuple of added names (expert order); Shortfall list
         for applications that still lack experts.
@@ -266,6 +271,8 @@ def add_experts(applications, experts, by_app, needs):
             added[a.id] = tuple(sorted((e.name for e in picks), key=order.get))
         if len(picks) < needs[a.id]:
             have = len(by_app.get(a.id, ())) + len(picks)
+            busy = f"，另有 {left_out} 位专家尚欠评分未选" if left_out else ""
             shortfalls.append(Shortfall(a.id, have - len(picks) + needs[a.id], have,
-                                        _why_short(a, experts) + "，已分配过的专家不重复分配"))
+                                        _why_short(a, experts) + busy +
+                                        "，已分配过的专家不重复分配"))
     return added, shortfalls

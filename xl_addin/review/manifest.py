@@ -14,6 +14,7 @@ from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Application, Expert, split_list
 from xl_addin.review.sheets import (
     add_table,
+    fit_row_heights,
     put,
     save_atomic,
     set_widths,
@@ -23,13 +24,15 @@ from xl_addin.review.sheets import (
     write_meta,
 )
 from xl_addin.review.xlread import find_table, open_workbook, read_meta, table_rows
-from xl_addin.rules import parse
+from xl_addin.rules import decide, parse
 
 FILE_NAME = "分配表.xlsx"
 TEMPLATE_ID = "saq-review-assignment"
 APPS_TABLE, EXPERTS_TABLE = "review_apps", "review_experts"
+# 提醒: the application's warnings from the master, one a line (the stages show those staff
+# must confirm, RULES.md P3).
 APP_HEADERS = ("申请编号", "申请组织名称", "统一社会信用代码", "推荐单位", "申请类别", "申请等级",
-               "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明", "来源文件")
+               "申报项目名称", "满意度", "评审专家", "专家人数", "分配说明", "来源文件", "提醒")
 EXPERT_HEADERS = ("姓名", "单位", "回避单位", "专业", "分配申请数", "评分表文件", "分配编号")
 SEP = "、"
 NOT_ASSIGNED_MORE = ("统一社会信用代码", "申报项目名称", "推荐单位", "申请等级")
@@ -91,11 +94,14 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         lvl = campaign.level(a.level).applied if a.level else None
         for j, v in enumerate([a.id, a.org_name, a.uscc, a.recommender, a.category, lvl,
                                a.project_name, a.satisfaction, SEP.join(names), len(names), note,
-                               a.source_file],
+                               a.source_file, decide.exclusion_text(a.findings, campaign)],
                               start=1):
             put(ws, r, j, v)
     add_table(ws, APPS_TABLE, 3, 1, r, len(APP_HEADERS))
-    set_widths(ws, [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50, 30])
+    widths = [11, 26, 21, 20, 8, 11, 22, 7, 30, 8, 50, 30, 60]
+    _wrap(ws, len(APP_HEADERS), 4, r)
+    set_widths(ws, widths)
+    fit_row_heights(ws, 4, r, widths, max_lines=12)
     ws.freeze_panes = "C4"
 
     we = wb.create_sheet("专家")
@@ -116,8 +122,9 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
     set_widths(we, [12, 26, 40, 30, 10, 30, 14])
 
     wn = wb.create_sheet("未参加评审")
-    # The last four columns let the stages after review (issue 14) publish or override an
-    # excluded application with its key and project.
+    # 原因: every error with its words, then the warnings, one a line (RULES.md P2). The last
+    # four columns let the stages after review (issue 14) publish or override an excluded
+    # application with its key and project.
     heads = ("申请编号", "申请组织名称", "申请类别", "原因") + NOT_ASSIGNED_MORE
     for j, h in enumerate(heads, start=1):
         put(wn, 1, j, h)
@@ -127,7 +134,10 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         for j, v in enumerate([a.id, a.org_name, a.category, why, a.uscc, a.project_name,
                                a.recommender, lvl], start=1):
             put(wn, i, j, v)
-    set_widths(wn, [11, 26, 8, 80, 21, 22, 20, 11])
+    widths = [11, 26, 8, 80, 21, 22, 20, 11]
+    _wrap(wn, 4, 2, len(manifest.not_assigned) + 1)
+    set_widths(wn, widths)
+    fit_row_heights(wn, 2, len(manifest.not_assigned) + 1, widths, max_lines=12)
 
     wb_ = wb.create_sheet(BATCH_SHEET)
     for j, h in enumerate(BATCH_HEADERS, start=1):
@@ -153,6 +163,15 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
                     "generator_version": __version__, "per_application": manifest.k})
     return save_atomic(wb, path)
+
+
+def _wrap(ws, col, first, last):
+    """Wrap the column that holds one problem a line (P2); the rows read from the top."""
+    from openpyxl.styles import Alignment
+    top, wrap = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
+    for r in range(first, last + 1):
+        for c in range(1, ws.max_column + 1):
+            ws.cell(r, c).alignment = wrap if c == col else top
 
 
 def read_manifest(path, campaign):
@@ -203,7 +222,8 @@ def read_manifest(path, campaign):
                                 parse.text(row.get("统一社会信用代码")) or "", True, lvl,
                                 float(sat) if isinstance(sat, (int, float)) else None,
                                 verbatim(row.get("申报项目名称")),
-                                source_file=str(row.get("来源文件") or "").strip()))
+                                source_file=str(row.get("来源文件") or "").strip(),
+                                findings=decide.findings_from_text(row.get("提醒"), campaign)))
         by_app[app_id] = split_list(row.get("评审专家"))
     not_assigned = []
     if "未参加评审" in wb.sheetnames:
@@ -219,7 +239,8 @@ def read_manifest(path, campaign):
                                 parse.text(more.get("推荐单位")) or "",
                                 parse.text(more.get("统一社会信用代码")) or "", False, lvl,
                                 None, verbatim(more.get("申报项目名称")),
-                                note=verbatim(row[3]))
+                                note=verbatim(row[3]),
+                                findings=decide.findings_from_text(row[3], campaign))
                 not_assigned.append((a, a.note))
     batches = []
     wb_ = find_table(wb, BATCH_TABLE, ["批次", "分配编号"]) if BATCH_SHEET in wb.sheetnames \

@@ -1,10 +1,14 @@
 """Read the applications to review from the master workbook (issue 4's sheet 汇总).
 
 An adapter: the master's columns are FIELDS.md labels. Eligibility = the master's 错误数 is
-0 when it has that column (consolidation saw every file, so it knows E25/E26); otherwise the
-engine finds no error on the row, counting only codes the master's 问题代码 also lists when
-it has that column (so a master without the 资格自查 columns does not make every row
-ineligible), plus the multi-file code E25 (RULES.md E25).
+0 when it has that column (consolidation saw every file, so it knows E25/E26/E35); otherwise
+the engine finds no error on the row, counting only codes the master's 问题代码 also lists
+when it has that column (so a master without the 资格自查 columns does not make every row
+ineligible), plus the cross-file codes it lists (RULES.md E25, E26, E35).
+
+Each application keeps its findings (errors and warnings, rules.decide.Finding): an excluded
+one's reason is every error with its words, then the warnings (RULES.md P2), and the stages
+show the warnings staff must confirm (P3).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Application
 from xl_addin.review.sheets import verbatim
 from xl_addin.review.xlread import find_table, open_workbook, table_rows
-from xl_addin.rules import parse
+from xl_addin.rules import decide, parse
 from xl_addin.rules.engine import evaluate_application
 
 SHEET = "汇总"
@@ -24,7 +28,7 @@ NAME_LABELS = ("企业名称", "申请组织名称")
 CODES = "问题代码"
 ERRORS = "错误数"
 MESSAGES = "问题说明"
-MULTI_FILE_ERRORS = ("E25",)
+CROSS_FILE = ("E25", "E26", "E35")  # codes only consolidation can give (several files)
 SOURCE = "来源文件"  # the master's column naming the application workbook
 PROJECT = "申报项目名称"
 
@@ -87,26 +91,42 @@ def _application(app_id, name, raw, campaign):
 def _evaluated(app_id, name, raw, campaign):
     ev = evaluate_application(raw, campaign)
     v = ev.values
-    n_err = raw.get(ERRORS)
-    if isinstance(n_err, (int, float)) and not isinstance(n_err, bool):
-        # Consolidation counted the errors with every file in view (E25, E26): trust it.
-        note = str(raw.get(MESSAGES) or "").strip().split("\n")[0] if n_err else ""
-        if n_err and not note:
-            note = f"汇总表记录 {int(n_err)} 项错误"
-        return Application(app_id, name, v.get("category"), v.get("recommender") or "",
-                           v.get("uscc") or "", not n_err, v.get("level"),
-                           v.get("satisfaction"), _project(raw, v), note)
-    listed = None
-    if CODES in raw:
-        listed = set((parse.text(raw.get(CODES)) or "").replace("，", " ").replace(",", " ").split())
-    errors = [f for f in ev.errors if listed is None or f.code in listed]
-    extra = [code for code in MULTI_FILE_ERRORS if listed and code in listed]
-    note = "；".join([f.message for f in errors[:2]] +
-                     [f"{code} {campaign.flags[code]['rule']}" for code in extra])
-    v = ev.values
+    n_err = _count(raw.get(ERRORS))
+    if n_err is not None:
+        # Consolidation counted the errors with every file in view (E25, E26, E35): trust
+        # it, and read its 问题说明 back line by line (errors first since issue 18).
+        findings = decide.findings_from_text(raw.get(MESSAGES), campaign)
+        if n_err and not any(f.is_error for f in findings):
+            findings = (decide.Finding("", "error", f"汇总表记录 {int(n_err)} 项错误"),) + findings
+        eligible = not n_err
+    else:
+        listed = None
+        if CODES in raw:
+            listed = set((parse.text(raw.get(CODES)) or "").replace("，", " ").replace(",", " ")
+                         .split())
+        found = [f for f in ev.flags if listed is None or f.code in listed]
+        extra = tuple(decide.Finding(code, campaign.flags[code]["severity"],
+                                     f"{campaign.flags[code]['rule']}（{code}）")
+                      for code in CROSS_FILE if listed and code in listed and code in campaign.flags)
+        findings = decide.findings_of(found) + extra
+        eligible = not any(f.is_error for f in findings)
+    findings = decide.ordered(findings)
+    note = "" if eligible else decide.exclusion_text(findings, campaign)
     return Application(app_id, name, v.get("category"), v.get("recommender") or "",
-                       v.get("uscc") or "", not errors and not extra, v.get("level"),
-                       v.get("satisfaction"), _project(raw, v), note)
+                       v.get("uscc") or "", eligible, v.get("level"), v.get("satisfaction"),
+                       _project(raw, v), note, findings=findings)
+
+
+def _count(v):
+    """The master's 错误数: a number, or a number written as text (a CSV export)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    try:
+        return parse.integer(v) if isinstance(v, str) and v.strip() else None
+    except parse.Unreadable:
+        return None
 
 
 def _project(raw, values):

@@ -185,6 +185,8 @@ def write_xlsx(path, campaign, items, kind, window=None):
     title_cell(ws, "A1", title)
     if window and window[0]:
         put(ws, 2, 1, f"公示期：{_fmt_date(window[0])}至{_fmt_date(window[1])}")
+    if kind == "公示" and campaign.stages.get("publication_objection"):
+        put(ws, 3, 1, campaign.stages["publication_objection"])  # P9: contact, phone, e-mail
     heads = ["序号", "企业名称", "申报项目名称", "申请类别", "等级", "统一社会信用代码"]
     hr = 4
     for j, h in enumerate(heads, start=1):

@@ -1,7 +1,7 @@
 """评审结果.xlsx: the results of `saq review collect`, one sheet per list.
 
 Sheets: 评审结果 (per application), 评分明细 (per expert score), 现场评审名单 (L6),
-入围标杆级名单, 公示名单 (C5 window), 进度 (who owes what), 评分不足 (below k, recusals),
+入围标杆级名单, 公示名单 (C5 window), 进度 (who owes what), 评分不足 (待补评, RULES.md P4),
 未评审申请, 文件清单 (every file and unmatched row), 说明 (settings used).
 """
 
@@ -22,6 +22,7 @@ from xl_addin.review.sheets import (
     title_cell,
     write_meta,
 )
+from xl_addin.rules.decide import exclusion_text, onsite_reason, pending_word
 from xl_addin.rules.show import fmt_number
 
 TEMPLATE_ID = "saq-review-results"
@@ -52,7 +53,7 @@ def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=()):
         for j, v in enumerate(row, start=1):
             c = ws.cell(i, j)
             width = widths[j - 1] if j <= len(widths) else 10
-            long_text = isinstance(v, str) and text_width(v) > width - 1
+            long_text = isinstance(v, str) and (text_width(v) > width - 1 or "\n" in v)
             wide = j in wide_cols  # names and sentences read better left-aligned
             look = (long_text, wide)
             if look not in styles:
@@ -124,28 +125,57 @@ def _publication_sheet(wb, campaign, rv, window):
 
 
 def write_results(path, campaign, res):
-    """Write the results workbook of a CollectResult.
+    """Write the results workbook of a CollectResult: one ``_write_*`` step per sheet.
 
     Returns:
         Path
     """
-    rv = res.review
-    lv = campaign.level_name
     from xl_addin.review.sheets import new_workbook
+    rv = res.review
     wb = new_workbook()
     wb.remove(wb.active)
+    window = _window_text(rv)
+    _write_results_sheet(wb, campaign, rv)
+    _write_scores(wb, rv)
+    _write_onsite(wb, campaign, rv)
+    _write_shortlist(wb, campaign, rv)
+    _publication_sheet(wb, campaign, rv, window)
+    _write_progress(wb, res)
+    _write_below_k(wb, campaign, rv)
+    _write_not_reviewed(wb, rv)
+    _write_files(wb, res)
+    _write_about(wb, campaign, rv, window)
+    write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
+                    "generator_version": __version__})
+    return save_atomic(wb, path)
+
+
+def _level_text(campaign, rank):
+    """A level as the lists show it: "用户满意（四星）"; 不达标 for none."""
+    lvl = campaign.level(rank) if rank else None
+    return f"{lvl.name}（{lvl.stars}）" if lvl else campaign.level_name(0)
+
+
+def _window_text(rv):
+    start, end = rv.publication
+    if not start:
+        return "公示期：未定"
+    return f"公示期：{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+
+
+def _warnings(campaign, a):
+    """The application's warnings from the master, one a line (RULES.md P2, P3)."""
+    return exclusion_text([f for f in a.app.findings if not f.is_error], campaign)
+
+
+def _write_results_sheet(wb, campaign, rv):
+    """评审结果: summary columns first, the experts' columns after them: the printout holds
+    the summary only (fits A3 across), 评分明细 has every expert's score."""
     slots = max([len(a.scores) for a in rv.apps] + [1])
-
-    def level_text(rank):
-        lvl = campaign.level(rank) if rank else None
-        return f"{lvl.name}（{lvl.stars}）" if lvl else lv(0)
-
-    # 评审结果
-    # Summary columns first, the experts' columns after them: the printout holds the
-    # summary only (fits A3 across), 评分明细 has every expert's score.
     heads = ["申请编号", "申请组织名称", "申请类别", "申请等级", "满意度", "有效评分",
              "平均分", "去极值均值", "极差", "分歧", "评审得分", "评价结论", "测量报告应用",
-             "风险", "否决项", "可评等级", "建议等级", "等级说明", "现场评审", "入围标杆", "状态"]
+             "风险", "否决项", "可评等级", "建议等级", "等级说明", "现场评审", "入围标杆", "状态",
+             "提醒"]
     n_summary = len(heads)
     for i in range(1, slots + 1):
         heads += [f"专家{i}", f"得分{i}", f"结论{i}", f"标准分{i}"]
@@ -157,9 +187,10 @@ def write_results(path, campaign, res):
                f"{a.n}/{a.k}",
                _r(a.mean), _r(a.trimmed), _r(a.range), a.disagreement or "",
                _r(a.final), a.conclusion, a.report_use or "", a.risk or "", a.veto or "",
-               level_text(st.achievable) if st else "", level_text(a.proposed) if st else "",
+               _level_text(campaign, st.achievable) if st else "",
+               _level_text(campaign, a.proposed) if st else "",
                st.reason if st else "", "是" if a.onsite else "", "是" if a.shortlist else "",
-               a.status]
+               a.status, _warnings(campaign, a)]
         for i in range(slots):
             if i < len(a.scores):
                 s = a.scores[i]
@@ -168,18 +199,21 @@ def write_results(path, campaign, res):
             else:
                 row += ["", "", "", ""]
         rows.append(row)
-    widths = [11, 30, 7, 10, 7, 7, 7, 8, 6, 24, 8, 8, 9, 6, 6, 18, 18, 34, 7, 7, 24] + \
+    widths = [11, 30, 7, 10, 7, 7, 7, 8, 6, 24, 8, 8, 9, 6, 6, 18, 18, 34, 7, 7, 24, 40] + \
         [8, 9, 6, 7] * slots
-    k = rv.settings["k"]
+    cfg = rv.settings
     _sheet(wb, "评审结果", f"{campaign.title} 专家评审结果", heads, rows, widths,
            "review_results",
-           notes=[f"评审得分：有效评分不少于 {rv.settings['trimmed_min']} 个时去掉一个最高分和一个最低分"
-                  f"后取平均，否则取平均分；极差大于 {fmt_number(rv.settings['disagreement_range'])} "
+           notes=[f"评审得分：有效评分不少于 {cfg['trimmed_min']} 个时去掉一个最高分和一个最低分"
+                  f"后取平均，否则取平均分；极差大于 {fmt_number(cfg['disagreement_range'])} "
                   f"分或结论不一致标记为“分歧”。标准分为按专家标准化后的得分（仅供参考）。"
-                  f"每份申请需 {k} 个有效评分。"])
+                  f"每份申请需 {cfg['k']} 个有效评分。“提醒”为汇总表中该申请的提醒，"
+                  f"须核实的在审定中核实（P3）。"])
     _print_summary(wb["评审结果"], n_summary, len(rows))
 
-    # 评分明细
+
+def _write_scores(wb, rv):
+    """评分明细: one row per expert score."""
     detail = []
     for a in rv.apps:
         for s in a.scores:
@@ -193,31 +227,36 @@ def write_results(path, campaign, res):
                 [11, 24, 10, 16, 8, 8, 9, 6, 6, 7, 7, 5, 30, 50], "review_scores")
     _text_column(wd, 13, len(detail))  # 评审意见 exactly as typed ("-数据不全", "+1")
 
-    def listing(apps, extra_head, extra):
-        return [[i, a.app.id, a.app.org_name, a.app.project_name, a.app.category,
-                 level_text(a.proposed), _r(a.final), a.app.recommender] + extra(a)
-                for i, a in enumerate(apps, start=1)]
 
-    base = ["序号", "申请编号", "申请组织名称", "申报项目名称", "申请类别", "建议等级", "评审得分",
-            "推荐单位"]
-    bw = [5, 11, 26, 22, 8, 16, 8, 22]
-    onsite_why = {}
-    for a in rv.onsite:
-        onsite_why[a.app.id] = (f"{a.app.category}申请{level_text(a.app.level)}，"
-                                f"建议{level_text(a.proposed)}（L6）")
-    _sheet(wb, "现场评审名单", "现场评审名单（L6）", base + ["原因"],
-           listing(rv.onsite, None, lambda a: [onsite_why[a.app.id]]), bw + [30],
-           "onsite_list",
+LIST_HEADS = ["序号", "申请编号", "申请组织名称", "申报项目名称", "申请类别", "建议等级", "评审得分",
+              "推荐单位"]
+LIST_WIDTHS = [5, 11, 26, 22, 8, 16, 8, 22]
+
+
+def _listing(campaign, apps, extra):
+    return [[i, a.app.id, a.app.org_name, a.app.project_name, a.app.category,
+             _level_text(campaign, a.proposed), _r(a.final), a.app.recommender] + extra(a)
+            for i, a in enumerate(apps, start=1)]
+
+
+def _write_onsite(wb, campaign, rv):
+    """现场评审名单 (L6): the reason of each row is asked from the rule (rules.decide)."""
+    _sheet(wb, "现场评审名单", "现场评审名单（L6）", LIST_HEADS + ["原因"],
+           _listing(campaign, rv.onsite, lambda a: [onsite_reason(
+               campaign, a.app.category, a.app.level, a.proposed)]),
+           LIST_WIDTHS + [40], "onsite_list",
            notes=[campaign.decision_labels.get("L6", "")])
-    _sheet(wb, "入围标杆级名单", "入围标杆级名单", base + ["现场评审"],
-           listing(rv.shortlist, None, lambda a: ["是" if a.onsite else ""]), bw + [9],
-           "shortlist")
-    start, end = rv.publication
-    window = f"公示期：{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月" \
-        f"{end.day}日" if start else "公示期：未定"
-    _publication_sheet(wb, campaign, rv, window)
 
-    # 进度
+
+def _write_shortlist(wb, campaign, rv):
+    _sheet(wb, "入围标杆级名单", "入围标杆级名单", LIST_HEADS + ["现场评审"],
+           _listing(campaign, rv.shortlist, lambda a: ["是" if a.onsite else ""]),
+           LIST_WIDTHS + [9], "shortlist")
+
+
+def _write_progress(wb, res):
+    """进度: who still owes which scores."""
+    rv = res.review
     prog = []
     owed_by = {}
     for a in rv.apps:
@@ -236,7 +275,9 @@ def write_results(path, campaign, res):
                                            "未完成", "评分表文件", "未完成明细"], prog,
            [10, 24, 7, 7, 6, 7, 30, 70], "review_progress")
 
-    # 评分不足
+
+def _write_below_k(wb, campaign, rv):
+    """评分不足: the applications 待补评 (RULES.md P4) and what to do about each."""
     short = []
     for a in rv.below_k:
         rec = "、".join(s.expert for s in a.scores if s.recused)
@@ -244,23 +285,34 @@ def write_results(path, campaign, res):
                         if not s.counted and not s.recused)
         lacking = len(a.scores) - sum(s.recused for s in a.scores) < a.k
         short.append([a.app.id, a.app.org_name, a.app.category, a.n, a.k, rec, owed,
-                      "需增派专家（saq review add）" if lacking else "待专家完成评分"])
-    _sheet(wb, "评分不足", "有效评分少于规定人数的申请（含回避）",
+                      "需增派专家（saq review add）" if lacking else
+                      "待专家完成评分；专家不能完成时用 saq review add 增派"])
+    _sheet(wb, "评分不足", f"{pending_word(campaign)}：有效评分少于规定人数的申请（P4，含回避）",
            ["申请编号", "申请组织名称", "申请类别", "有效评分", "规定人数", "回避专家", "未完成",
-            "处理"], short, [11, 26, 8, 8, 8, 20, 40, 16], "below_k")
+            "处理"], short, [11, 26, 8, 8, 8, 20, 40, 30], "below_k",
+           notes=["待补评的申请不预填合议等级，列入名单时不能公示（P4）。"])
 
+
+def _write_not_reviewed(wb, rv):
+    """未评审申请: why each was excluded — every error with its words, then the warnings
+    (RULES.md P2)."""
     _sheet(wb, "未评审申请", "未参加专家评审的申请", ["申请编号", "申请组织名称", "申请类别", "原因"],
            [[a.id, a.org_name, a.category, why] for a, why in rv.not_reviewed],
-           [11, 26, 8, 80], "not_reviewed")
+           [11, 26, 8, 80], "not_reviewed",
+           notes=["原因中先列全部错误，再列提醒（P2）。"])
 
+
+def _write_files(wb, res):
     frows = [[f.rel, f.status, f.expert, f.rows, f.counted, f.reason] for f in res.files]
     frows += [[f, "未计入的行", "", None, None, f"{where}：{why}"] for f, where, why in
               res.extra_rows]
     _sheet(wb, "文件清单", "读取的文件与未计入的行", ["文件", "状态", "专家", "行数", "有效评分", "说明"],
            frows, [34, 10, 10, 6, 8, 80], "file_list")
 
+
+def _write_about(wb, campaign, rv, window):
     cfg = rv.settings
-    about = [["每份申请专家人数 k", k], ["分歧：极差大于（分）", cfg["disagreement_range"]],
+    about = [["每份申请专家人数 k", cfg["k"]], ["分歧：极差大于（分）", cfg["disagreement_range"]],
              ["去极值均值的最少评分数", cfg["trimmed_min"]],
              ["评审得分取去极值均值", "是" if cfg["use_trimmed"] else "否"],
              ["多数意见平票时", "取导致较低等级的意见（从严）"],
@@ -268,6 +320,3 @@ def write_results(path, campaign, res):
               window.removeprefix("公示期：")],
              ["活动配置", campaign.path], ["生成程序版本", __version__]]
     _sheet(wb, "说明", "计算说明", ["项目", "取值"], about, [28, 70])
-    write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year,
-                    "generator_version": __version__})
-    return save_atomic(wb, path)

@@ -122,7 +122,8 @@ def fit_row_heights(ws, first_row, last_row, widths, line=15, max_lines=6):
         for j, w in enumerate(widths, start=1):
             v = ws.cell(r, j).value
             if isinstance(v, str) and ws.cell(r, j).alignment.wrap_text:
-                for part in v.split("\n"):
-                    lines = max(lines, math.ceil(text_width(part) / max(w - 1, 1)))
+                # every line of the cell (one problem a line, P2), each wrapped on its own
+                lines = max(lines, sum(math.ceil(max(text_width(part), 1) / max(w - 1, 1))
+                                       for part in v.split("\n")))
         if lines > 1:
             ws.row_dimensions[r].height = line * min(lines, max_lines)

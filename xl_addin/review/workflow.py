@@ -89,15 +89,67 @@ class AddRun:
     shortfalls: list
     workbooks: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    why: dict = field(default_factory=dict)  # app id -> {回避 / 未交回 / 未完成或填写无效: n}
+    busy: list = field(default_factory=list)  # experts not chosen: they owe scores (P4)
+    waiting: dict = field(default_factory=dict)  # app id -> added experts not back yet
+    returned: bool = True  # any expert workbook came back at all
 
 
-def run_add(folder, campaign, experts_path=None):
-    """`saq review add`: give applications short of scores more experts.
+RECUSED, NOT_BACK, UNFINISHED = "回避", "未交回", "未完成或填写无效"
 
-    An application is short when its experts who did not recuse are fewer than k. New
-    experts come from the 分配表's list, plus anyone new in ``experts_path``. Each expert
-    who gets applications receives a new workbook (``…_增派n.xlsx``) holding only those;
-    every workbook already written or returned, and every score in it, stays as it is.
+
+def _missing_kind(s):
+    """Why a score is not valid: recused; not back (no workbook, no row, or the row still
+    blank as it was sent — the workbooks are written into the folder the experts' copies
+    come back to); or started but incomplete or invalid."""
+    from xl_addin.review.aggregate import NO_FILE, NO_ROW
+    from xl_addin.review.expert_table import WORDS
+    if s.recused:
+        return RECUSED
+    return NOT_BACK if s.status in (NO_FILE, NO_ROW, WORDS["empty"]) else UNFINISHED
+
+
+def shortages(review, batches, again=False):
+    """What `saq review add` must replace (RULES.md P4): per application, the valid scores
+    it lacks — an expert recused, never returned his workbook, or left the row incomplete
+    or invalid — less the experts added earlier who have not returned their new workbook
+    yet (unless ``again``). The experts who still owe scores are never chosen.
+
+    Returns:
+        (needs, why, waiting, busy): app id -> how many more experts; app id -> {kind: n};
+        app id -> names added earlier and not back; names of the experts who owe scores.
+    """
+    added = {(app_id, b.expert) for b in batches for app_id in b.app_ids}
+    needs, why, waiting, busy = {}, {}, {}, []
+    for a in review.apps:
+        for s in a.scores:
+            if not s.counted and not s.recused and s.expert not in busy:
+                busy.append(s.expert)
+        late = [s.expert for s in a.scores if (a.app.id, s.expert) in added
+                and _missing_kind(s) == NOT_BACK]
+        if late and not again:
+            waiting[a.app.id] = tuple(late)
+        short = a.k - a.n - (0 if again else len(late))
+        if short > 0:
+            needs[a.app.id] = short
+            kinds = {}
+            for s in a.scores:
+                if not s.counted and (again or s.expert not in late):
+                    kinds[_missing_kind(s)] = kinds.get(_missing_kind(s), 0) + 1
+            why[a.app.id] = kinds
+    return needs, why, waiting, busy
+
+
+def run_add(folder, campaign, experts_path=None, again=False):
+    """`saq review add`: give applications short of valid scores more experts (RULES.md P4).
+
+    An application is short when it has fewer valid scores than k: an expert recused, never
+    returned his workbook, or left its row incomplete or invalid. Experts added by an
+    earlier run who have not returned their new workbook are waited for (``again``: they
+    are replaced too). New experts come from the 分配表's list, plus anyone new in
+    ``experts_path``; an expert who still owes scores is never chosen. Each expert who gets
+    applications receives a new workbook (``…_增派n.xlsx``) holding only those; every
+    workbook already written or returned, and every score in it, stays as it is.
     分配表.xlsx is rewritten with the added experts and the new workbooks.
 
     Returns:
@@ -115,13 +167,16 @@ def run_add(folder, campaign, experts_path=None):
         known = {e.name for e in experts}
         experts += [e for e in elist.experts if e.name not in known]
         problems = [(Path(experts_path).name, f"第 {r} 行", m) for r, m in elist.problems]
-    needs = {}
-    for a in res.review.apps:
-        available = len(a.scores) - sum(1 for s in a.scores if s.recused)
-        if available < a.k:
-            needs[a.app.id] = a.k - available
-    added, shortfalls = add_experts(man.apps, experts, man.by_app, needs)
-    run = AddRun(out, man, added, shortfalls, problems=problems)
+    returned = any(s.counted or _missing_kind(s) != NOT_BACK
+                   for a in res.review.apps for s in a.scores)
+    if not returned:  # nobody has returned anything: nothing is known to be missing yet
+        return AddRun(out, man, {}, [], problems=problems, returned=False)
+    needs, why, waiting, busy = shortages(res.review, man.batches, again)
+    free = [e for e in experts if e.name not in set(busy)]
+    added, shortfalls = add_experts(man.apps, free, man.by_app, needs,
+                                    left_out=len(experts) - len(free))
+    run = AddRun(out, man, added, shortfalls, problems=problems, why=why,
+                 busy=[n for n in busy if any(n == e.name for e in experts)], waiting=waiting)
     if not added:
         return run
     byid = {a.id: a for a in man.apps}
@@ -154,16 +209,31 @@ def run_add(folder, campaign, experts_path=None):
 
 def add_summary(run):
     """Chinese lines for the terminal after `saq review add`."""
+    if not run.returned:
+        return ["尚未收到任何专家评分表：专家交回评分表后，再为回避、未交回或未完成的评分增派专家（P4）。"]
     lines = []
     if run.added:
         n = sum(len(v) for v in run.added.values())
-        lines.append(f"已为 {len(run.added)} 份申请增派 {n} 人次专家；"
-                     f"{len(run.workbooks)} 份增派评分表已写入 {run.folder}。")
+        kinds = {}
+        for app_id in run.added:
+            for k, c in run.why.get(app_id, {}).items():
+                kinds[k] = kinds.get(k, 0) + c
+        because = "、".join(f"{k} {kinds[k]} 人次" for k in (RECUSED, NOT_BACK, UNFINISHED)
+                           if kinds.get(k))
+        lines.append(f"已为 {len(run.added)} 份申请增派 {n} 人次专家" +
+                     (f"（缺少的评分：{because}）" if because else "") +
+                     f"；{len(run.workbooks)} 份增派评分表已写入 {run.folder}。")
         lines.append("已有的评分表与已填的评分未改动。")
         for b in run.manifest.batches[-len(run.workbooks):]:
             lines.append(f"  {b.expert}：{b.file}（{len(b.app_ids)} 份申请）")
     elif not run.shortfalls:
         lines.append("没有需要增派专家的申请。")
+    if run.busy and (run.added or run.shortfalls):
+        lines.append(f"未增派给尚欠评分的专家（未交回或未完成自己的评分）：{'、'.join(run.busy)}。")
+    if run.waiting:
+        first = next(iter(run.waiting.items()))
+        lines.append(f"{len(run.waiting)} 份申请已增派的专家尚未交回评分表（如 申请 {first[0]}："
+                     f"{'、'.join(first[1])}），暂不另派；如需另派，请加 --again。")
     for s in run.shortfalls:
         lines.append(f"注意：申请 {s.app_id} 仍缺专家（已分配 {s.got} 位，需 {s.needed} 位）：{s.reason}")
     for src, where, msg in run.problems:

@@ -181,6 +181,7 @@ class Campaign:
     materials: dict = field(default_factory=dict)  # [materials.Mxx]: the dossier (RULES.md M)
     dossier: dict = field(default_factory=dict)  # [dossier]: words of the checklist and banner
     stages: dict = field(default_factory=dict)  # [stages]: 合议 … 发布 settings (issue 14)
+    deciding: dict = field(default_factory=dict)  # [deciding.Pn]: RULES.md P (issue 18)
 
     # -- lookups used everywhere -------------------------------------------------------
     def level(self, rank):
@@ -233,6 +234,7 @@ class Campaign:
         ids += [s.rule for s in self.stars] + ["L4", "L5", "L5a", "L6"]
         ids += list(self.flags)
         ids += list(self.materials)
+        ids += list(self.deciding)
         return ids
 
 
@@ -368,6 +370,7 @@ def placeholder_names(raw):
     g.update(raw.get("calendar") or {})
     g.update(raw.get("flags") or {})
     g.update(raw.get("materials") or {})
+    g.update(raw.get("deciding") or {})
     for s in raw.get("stars") or []:
         if isinstance(s, dict) and isinstance(s.get("rule"), str):
             mins = [cd["min"] for cd in s.get("conditions", []) if isinstance(cd, dict) and "min" in cd]
@@ -575,7 +578,7 @@ def _build(path, raw):
     top = _Reader(path, "", raw, ["campaign", "calendar", "levels", "no_level", "categories",
                                   "decisions", "rubric", "stars", "star_text", "flags",
                                   "sampling", "choices", "fields", "onsite_review",
-                                  "review", "dossier", "materials", "stages"])
+                                  "review", "dossier", "materials", "stages", "deciding"])
     c = _Reader(path, "campaign", top.get("campaign") or {},
                 ["title", "reference", "template_version"], ["year"])
     year = c.get("year")
@@ -675,7 +678,8 @@ def _build(path, raw):
                     _build_sampling(path, raw), choices, fields, _build_onsite(path, raw),
                     _build_review(path, raw.get("review") or {}, ranks),
                     *_build_materials(path, raw, {ct.name for ct in cats}),
-                    _build_stages(path, raw.get("stages") or {}))
+                    _build_stages(path, raw.get("stages") or {}),
+                    _build_deciding(path, raw, flags, fields))
 
 
 def _build_stages(path, raw):
@@ -687,6 +691,76 @@ def _build_stages(path, raw):
     out = dict(raw)
     if r.get("publication_start") is not None:
         out["publication_start"] = r.date("publication_start")
+    return out
+
+
+# RULES.md P (issue 18): the keys each rule of [deciding] must have besides label and
+# reference; anything else is a typo. severity is required where the rule refuses.
+DECIDING_PARAMS = {
+    "P1": ("severity", "refused_message", "applied_message", "cap_message", "reason_message"),
+    "P2": ("severity", "identity", "error_message", "warning_message", "override_message",
+           "reason_message", "identity_message"),
+    "P3": ("severity", "confirm", "column", "confirm_words", "line_message", "blocked_message"),
+    "P4": ("severity", "status", "line_message", "blocked_message"),
+    "P5": ("severity",),
+    "P6": ("severity", "line_message", "blocked_message"),
+    "P7": ("severity",),
+    "P8": ("severity",),
+    "P9": ("person", "address", "phone", "email"),
+}
+
+
+def _build_deciding(path, raw, flags, fields):
+    """[deciding.P1] … [deciding.P9] (RULES.md P): every rule with its label and reference;
+    the codes and fields they name must exist; P3 lists warnings only; P9's phone and
+    e-mail must be in the 公示 text ([stages].publication_objection)."""
+    table = raw.get("deciding") or {}
+    if not isinstance(table, dict):
+        raise CampaignError(path, "deciding", "应为表（table）")
+    out = {}
+    for rid in sorted(DECIDING_PARAMS, key=lambda r: int(r[1:])):
+        where = f"deciding.{rid}"
+        if rid not in table:
+            raise CampaignError(path, where, "缺少（RULES.md P 的每条规则都须写明）")
+        r = _Reader(path, where, table[rid], [], ("label", "reference") + DECIDING_PARAMS[rid])
+        for k, v in r.t.items():
+            if k in ("identity", "confirm", "confirm_words"):
+                continue
+            if not isinstance(v, str) or not v.strip():
+                raise CampaignError(path, f"{where}.{k}", "应为非空的文字")
+        if "severity" in r.t and r.get("severity") not in ("error", "warning"):
+            raise CampaignError(path, f"{where}.severity",
+                                f"应为 error 或 warning：{r.get('severity')!r}")
+        out[rid] = dict(r.t)
+    unknown = sorted(set(table) - set(DECIDING_PARAMS))
+    if unknown:
+        raise CampaignError(path, f"deciding.{unknown[0]}", "未知的规则（RULES.md P 只有 P1–P9）")
+    keys = {f.key for form in fields.values() for f in form}
+    identity = out["P2"]["identity"]
+    if not isinstance(identity, dict):
+        raise CampaignError(path, "deciding.P2.identity", "应为表：问题代码 = [字段键…]")
+    for code, fks in identity.items():
+        if code not in flags or flags[code]["severity"] != "error":
+            raise CampaignError(path, f"deciding.P2.identity.{code}", "不是本活动的错误代码")
+        if not isinstance(fks, list) or any(k not in keys for k in fks):
+            raise CampaignError(path, f"deciding.P2.identity.{code}", f"应为字段键的列表：{fks!r}")
+        out["P2"]["identity"] = {c: tuple(v) for c, v in identity.items()}
+    confirm = out["P3"]["confirm"]
+    if not isinstance(confirm, list) or not confirm:
+        raise CampaignError(path, "deciding.P3.confirm", "应为问题代码的列表")
+    for code in confirm:
+        if code not in flags or flags[code]["severity"] != "warning":
+            raise CampaignError(path, "deciding.P3.confirm", f"{code} 不是本活动的提醒代码")
+    words = out["P3"]["confirm_words"]
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise CampaignError(path, "deciding.P3.confirm_words", "应为非空的文字列表")
+    out["P3"]["confirm"], out["P3"]["confirm_words"] = tuple(confirm), tuple(words)
+    text = (raw.get("stages") or {}).get("publication_objection") or ""
+    for k in ("phone", "email"):
+        if out["P9"][k] not in text:
+            raise CampaignError(path, "stages.publication_objection",
+                                f"公示文字须写明{'联系电话' if k == 'phone' else '电子邮箱'}"
+                                f"（{{P9.{k}}}，P9）")
     return out
 
 
@@ -847,6 +921,7 @@ FLAG_PARAMS = {
     "E24": ("negation_words", "strategy_words", "management_words", "unclear_words",
             "none_words", "negated", "unclear"),
     "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",),
+    "E35": ("names_message",),
 }
 
 _STAR_FIELDS = {"category", "veto", "conclusion", "satisfaction", "report_use", "risk"}

@@ -117,7 +117,30 @@ def blocks(c):
 
     out.heading("七、本年度的决定（RULES.md 中标为 Decision 的条目）")
     out.table(["规则或设置", "取值", "含义"], decision_rows(c), max_width=70)
+    out.text()
+
+    out.heading("八、评定与发布（P）")
+    out.text("专家评审之后的合议、现场评审、审定、公示和发布按以下规则办理；“拒绝”的规则在不符合时不采纳所填的值"
+             "或不执行命令，并用一行中文说明原因（记入审计记录）。")
+    out.text()
+    out.table(["编号", "不符合时", "规则", "依据"], deciding_rows(c), max_width=60)
     return out
+
+
+def deciding_rows(c):
+    """P1–P9 as rows (id, what happens when it is not met, rule, reference), with the
+    parameters staff meet spelled out: P3's warnings, P9's contact."""
+    rows = []
+    for rid, p in c.deciding.items():
+        rule = p["label"]
+        if rid == "P3":
+            rule += "。须核实的提醒：" + "、".join(p["confirm"]) + "（见“五、问题代码”）"
+        elif rid == "P9":
+            rule += f"：联系人 {p['person']}，地址 {p['address']}，联系电话 {p['phone']}，" \
+                    f"电子邮箱 {p['email']}"
+        when = {"error": "拒绝", "warning": "提醒"}.get(p.get("severity"), "—")
+        rows.append([rid, when, rule, p["reference"]])
+    return rows
 
 
 def material_rows(c):
@@ -213,7 +236,7 @@ PROSE_INTRO = """\
 都按同一份配置计算，下面列出的就是程序实际采用的规则。
 
 规则编号：C 时间安排，K 类别与等级，S 自评表，L 星级，E 问题代码，M 申请材料（错误 = 不符合申请条件或缺少材料，
-提醒 = 需要专家或工作人员确认）。通知有歧义之处，程序采用的理解列在“本年度的决定”中，
+提醒 = 需要专家或工作人员确认），P 评定与发布（合议、现场评审、审定、公示、发布）。通知有歧义之处，程序采用的理解列在“本年度的决定”中，
 并在配置文件里标为 `decision = true`。"""
 
 PROSE_VARIANTS = """\

@@ -31,6 +31,8 @@ ELSEWHERE = {
     "E25": "the same application submitted twice: needs every file (consolidate/crossfile.py)",
     "E26": "a 附件3 row against the applicant's workbook: needs both files "
            "(consolidate/crossfile.py)",
+    "E35": "one organisation + project under two USCCs or two names: needs every file "
+           "(consolidate/crossfile.py; RULES.md P6)",
 }
 
 
