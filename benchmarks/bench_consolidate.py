@@ -23,6 +23,8 @@ and at most 2× the all-sheets floor. The machine's load average is printed with
 
     python benchmarks/bench_consolidate.py                      # 300, 1,000, 3,000; 3 runs
     python benchmarks/bench_consolidate.py --n 300 --repeat 1 --keep /tmp/bench
+    python benchmarks/bench_consolidate.py --n 3000 --json big.json   # one N on its own,
+    python benchmarks/bench_consolidate.py --report small.json big.json  # then the report of all
 """
 
 from __future__ import annotations
@@ -209,15 +211,16 @@ def main(argv=None):
                     help="reading processes of consolidate (default: as `saq consolidate`)")
     ap.add_argument("--first-sheet", action="store_true",
                     help="also measure the pandas loop that reads only each file's first sheet")
-    ap.add_argument("--json", help="also write the measurements to this file")
+    ap.add_argument("--json", help="also write the measurements to this file (after each N)")
+    ap.add_argument("--report", nargs="+", metavar="JSON",
+                    help="measure nothing: report the measurements of earlier runs together")
     args = ap.parse_args(argv)
-    measure.warm()
-    print(f"开始：负载 {measure.load_average()}（2 核机器上的 1/5/15 分钟平均）", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(args.keep or tmp)
-        base.mkdir(parents=True, exist_ok=True)
-        results = [measure_n(base, n, args.repeat, args.workers, args.first_sheet)
-                   for n in args.n]
+    if args.report:
+        results = sorted((r for f in args.report
+                          for r in json.loads(Path(f).read_text(encoding="utf-8"))),
+                         key=lambda r: r["n"])
+    else:
+        results = measure_all(args)
     lines, exp = report(results)
     print("\n".join(lines))
     ok = True
@@ -232,10 +235,22 @@ def main(argv=None):
     if exp is not None:
         ok = ok and exp < 1.15
         print(f"增长：CPU 指数 {exp:.2f}（{'线性' if exp < 1.15 else '超线性'}）")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1),
-                                   encoding="utf-8")
     return 0 if ok else 1
+
+
+def measure_all(args):
+    measure.warm()
+    print(f"开始：负载 {measure.load_average()}（2 核机器上的 1/5/15 分钟平均）", flush=True)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(args.keep or tmp)
+        base.mkdir(parents=True, exist_ok=True)
+        for n in args.n:
+            results.append(measure_n(base, n, args.repeat, args.workers, args.first_sheet))
+            if args.json:  # after each N: a long run stopped halfway keeps what it measured
+                Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1),
+                                           encoding="utf-8")
+    return results
 
 
 if __name__ == "__main__":
