@@ -63,3 +63,11 @@ def test_lookups_by_uscc_use_an_index(tmp_path):
 def test_the_registry_key_is_the_uscc_the_engine_reads(value):
     values, _unreadable, _flags = normalise({"uscc": value}, C, "application")
     assert registry.uscc_key(value) == values["uscc"]
+
+
+def test_years_are_found_by_the_index(tmp_path):
+    with registry.Registry(tmp_path / "r.sqlite") as reg:
+        assert reg.years() == []
+        for y in (2022, 2020, 2022, 2021):
+            reg.record_result(y, code(y), "组织", "企业类", "", "用户满意", 4, "测试", who="测试员")
+        assert reg.years() == [2020, 2021, 2022]
