@@ -48,6 +48,8 @@ from contextlib import closing
 from pathlib import Path
 
 from xl_addin.errors import RegistryError, os_reason
+from xl_addin.rules import parse
+from xl_addin.rules.uscc import clean as clean_uscc
 
 FILE_NAME = "评价档案.sqlite"
 SCHEMA_VERSION = "2"
@@ -528,10 +530,15 @@ class Registry:
 
     @_guarded
     def years(self):
-        """Years with recorded results, ascending."""
+        """Years with recorded results, ascending.
+
+        One index probe per year (issue 23: ``SELECT DISTINCT`` read every row of a
+        20,000-row registry on each `saq check` lookup); kept until the next write."""
         if self._years is None or self._depth:
             self._years = [r[0] for r in self.db.execute(
-                "SELECT DISTINCT year FROM results ORDER BY year")]
+                "WITH RECURSIVE y(v) AS (SELECT MIN(year) FROM results UNION ALL "
+                "SELECT (SELECT MIN(year) FROM results WHERE year > v) FROM y WHERE v IS NOT NULL) "
+                "SELECT v FROM y WHERE v IS NOT NULL")]
         return list(self._years)
 
     @_guarded
@@ -547,7 +554,9 @@ class Registry:
             q += " AND year=?"
             args.append(year)
         cols = ("year", "org_name", "category", "project_name", "level", "rank")
-        return [dict(zip(cols, r)) for r in self.db.execute(q + " ORDER BY year DESC", args)]
+        # rowid: rows of one year in the order they were recorded, whichever index is used
+        return [dict(zip(cols, r)) for r in self.db.execute(q + " ORDER BY year DESC, rowid",
+                                                           args)]
 
     @_guarded
     def known_names(self):
@@ -974,8 +983,14 @@ def lookup(reg, uscc, year, campaign):
     """
     earlier = [y for y in reg.years() if y < year]
     if not uscc or not earlier:
+        return _answer(None, earlier, year, campaign)
+    return _answer([r for r in reg.results_of(uscc) if r["year"] < year], earlier, year, campaign)
+
+
+def _answer(rows, earlier, year, campaign):
+    """:func:`lookup`'s answer from an organisation's results before ``year`` (newest first)."""
+    if rows is None or not earlier:
         return {PRIOR_PASS_KEY: None, RECORD_KEY: None, "last_year": ""}
-    rows = [r for r in reg.results_of(uscc) if r["year"] < year]
     proj = project_categories(campaign)
     passed = any(r["category"] in proj and (r["rank"] or 0) > 0 for r in rows)
     last = [r for r in rows if r["year"] == year - 1]
@@ -986,6 +1001,54 @@ def lookup(reg, uscc, year, campaign):
         text = "无记录" if (year - 1) in earlier else ""
     return {PRIOR_PASS_KEY: "是" if passed else "否", RECORD_KEY: "是" if rows else "否",
             "last_year": text}
+
+
+class Known:
+    """What the registry knows before a year of every organisation it holds, read in one
+    query (issue 23): a run's lookups cost one pass over the earlier results, not one query
+    per application, and the answers can go to the processes that evaluate the workbooks.
+
+    ``get(uscc)`` is :func:`lookup`'s answer for that organisation, exactly.
+    """
+
+    def __init__(self, reg, year, campaign):
+        self.year, self.campaign = year, campaign
+        self.earlier = [y for y in reg.years() if y < year] if reg is not None else []
+        self.by_uscc, self._answers = {}, {}
+        if not self.earlier:
+            return
+        cols = ("year", "org_name", "category", "project_name", "level", "rank")
+        for uscc, *row in reg.db.execute(
+                "SELECT uscc, " + ", ".join(cols) + " FROM results WHERE year < ? "
+                "ORDER BY year DESC, rowid", (year,)):
+            self.by_uscc.setdefault(uscc, []).append(dict(zip(cols, row)))
+
+    def get(self, uscc):
+        if not uscc or not self.earlier:
+            return _answer(None, self.earlier, self.year, self.campaign)
+        if uscc not in self._answers:
+            self._answers[uscc] = _answer(self.by_uscc.get(uscc, []), self.earlier, self.year,
+                                          self.campaign)
+        return self._answers[uscc]
+
+    def engine_inputs(self, uscc):
+        """The answer's keys for the engine's raw input, or {} when they would change nothing
+        (no earlier year recorded: the self-declared answers stand)."""
+        extra = engine_inputs(self.get(uscc))
+        return extra if any(v is not None for v in extra.values()) else {}
+
+
+def known_before(path, campaign):
+    """:class:`Known` of the registry at ``path`` for ``campaign``'s year; None when there is
+    no registry file."""
+    with with_closing(open_if_exists(path)) as reg:
+        return None if reg is None else Known(reg, campaign.year, campaign)
+
+
+def uscc_key(value):
+    """A typed 统一社会信用代码 as the engine reads it (rules.engine: the ``uscc`` type), the key
+    the registry is looked up by."""
+    return None if parse.is_blank(value) else clean_uscc(parse.text(value))  # E16's folding
 
 
 def engine_inputs(found):
@@ -1034,8 +1097,17 @@ def apply_to_applications(apps, reg, campaign):
 
 
 def annotate_entries(entries, reg, campaign, found=None):
-    """Consolidation: set ``prior_result`` (the 汇总 column 上年结果) on every entry."""
+    """Consolidation: set ``prior_result`` (the 汇总 column 上年结果) on every entry.
+
+    Args:
+        reg: an open Registry, a :class:`Known`, or None (nothing is set).
+    """
     if reg is None:
+        return
+    if isinstance(reg, Known):
+        for e in entries:
+            uscc = e.values.get("uscc")
+            e.prior_result = reg.get(uscc)["last_year"] if uscc else ""
         return
     found = found if found is not None else {}
     for e in entries:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from xl_addin.consolidate.model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
 from xl_addin.read import verdict as V
+from xl_addin.registry import uscc_key
 from xl_addin.rules.engine import evaluate_application, evaluate_recommender, evaluate_row, field_labels
 from xl_addin.tables import clean_text
 
@@ -35,15 +36,20 @@ def clean_values(values, labels, rec, where=""):
     return out
 
 
-def read_application(sub, rec, campaign):
+def read_application(sub, rec, campaign, known=None):
     """Evaluate an applicant workbook (the engine input is :func:`verdict.application_input`,
     the same as `saq check`'s).
 
+    Args:
+        known: the campaign registry's answers (registry.Known), or None: added to the
+            engine input before the one evaluation (K4/E06, E33; issue 14).
     Returns:
         AppSource
     """
     raw = clean_values(V.application_input(sub, campaign), field_labels(campaign, "application"),
                        rec)
+    if known is not None:
+        raw.update(known.engine_inputs(uscc_key(raw.get("uscc"))))
     ev = evaluate_application(raw, campaign)
     if V.RESPONDENT_TABLE not in sub.tables:
         rec.reason = "；".join(x for x in (rec.reason, "未找到被访者名单表格") if x)

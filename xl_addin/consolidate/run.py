@@ -120,7 +120,7 @@ def default_workers():
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _read_one(rec, c):
+def _read_one(rec, c, known=None):
     """Classify, read and evaluate one file (runs in a worker process for big folders).
 
     Returns:
@@ -131,7 +131,7 @@ def _read_one(rec, c):
         if sub is None:
             payload = None
         elif sub.kind == "application":
-            payload = ("app", collect.read_application(sub, rec, c))
+            payload = ("app", collect.read_application(sub, rec, c, known))
         else:
             payload = ("rec", collect.read_recommender(sub, rec, c))
         if changed_since(rec):  # issue 12 §6: not the file that was hashed
@@ -154,13 +154,23 @@ def _read_one(rec, c):
         return rec, None
 
 
+_known = None  # a worker process's registry answers (set once, by _init_worker)
+
+
+def _init_worker(known):
+    global _known
+    _known = known
+
+
 def _worker(args):
     rec, campaign_path = args
-    return _read_one(rec, load(campaign_path))
+    return _read_one(rec, load(campaign_path), _known)
 
 
-def _results(todo, c, workers):
-    """(rec, payload) for every file to read, in input order (deterministic)."""
+def _results(todo, c, workers, known=None):
+    """(rec, payload) for every file to read, in input order (deterministic).
+
+    ``known`` (registry.Known) reaches each worker once, when it starts, not with each file."""
     pool = None
     if workers > 1 and len(todo) >= PARALLEL_FROM:
         try:
@@ -169,7 +179,8 @@ def _results(todo, c, workers):
             # Only "fork": "spawn" re-imports the caller's main module, which `python -m`,
             # an Excel-hosted Python or a frozen app do not allow. Windows reads serially.
             ctx = multiprocessing.get_context("fork")
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                       initializer=_init_worker, initargs=(known,))
         except (OSError, ImportError, NotImplementedError, ValueError):
             pool = None  # no process pool here: read serially instead
     if pool is not None:
@@ -177,7 +188,7 @@ def _results(todo, c, workers):
             yield from pool.map(_worker, [(r, c.path) for r in todo], chunksize=8)
         return
     for r in todo:
-        yield _read_one(r, c)
+        yield _read_one(r, c, known)
 
 
 def _collect(folder, out, c, progress, workers=None, registry=None):
@@ -192,9 +203,12 @@ def _collect(folder, out, c, progress, workers=None, registry=None):
     by_path = {r.path: i for i, r in enumerate(files)}
     apps, rows, rejected, headers = [], [], [], []
     workers = workers if workers is not None else default_workers()
+    from xl_addin import registry as reg_mod
+    # K4/E06: every earlier result read in one query, before the reading starts (issue 23)
+    known = reg_mod.known_before(registry or reg_mod.default_path(out), c)
     from xl_addin.consolidate.materials import run_cache  # each dossier folder listed once a run
     with run_cache():
-        for rec, payload in _results(todo, c, workers):
+        for rec, payload in _results(todo, c, workers, known):
             files[by_path[rec.path]] = rec  # a worker's copy comes back filled in
             if payload and payload[0] == "app":
                 apps.append(payload[1])
@@ -210,11 +224,8 @@ def _collect(folder, out, c, progress, workers=None, registry=None):
             rec.reason = "；".join(x for x in (rec.reason, rec.name_note) if x)
         if rec.status == REJECTED:
             rejected.append(collect.reject_file(rec))
-    from xl_addin import registry as reg_mod
-    with reg_mod.with_closing(reg_mod.open_if_exists(registry or reg_mod.default_path(out))) as reg:
-        found = reg_mod.apply_to_applications(apps, reg, c)  # before the flags are listed
-        entries = crossfile.build_entries(apps, rows, c)
-        reg_mod.annotate_entries(entries, reg, c, found)
+    entries = crossfile.build_entries(apps, rows, c)
+    reg_mod.annotate_entries(entries, known, c)
     return RunResult(out, out, files, entries, rejected, headers)
 
 

@@ -47,15 +47,35 @@ def _read(fn, v, what):
         raise _Bad(f"{what}无法识别: {parse.text(v)}（{e.expected}）") from None
 
 
+_CAMPAIGNS = {}  # the year argument as Excel passes it -> its Campaign, once per session
+_CAMPAIGNS_MAX = 256
+
+
 def _campaign(year):
-    """The campaign of an optional year argument (issue 9): blank = the current campaign."""
+    """The campaign of an optional year argument (issue 9): blank = the current campaign.
+
+    Remembered per argument for the session (issue 23): a sheet recalculates thousands of
+    cells with the same few year values, and the current campaign is chosen once, when the
+    add-in's Python starts (as `saq` chooses it once per command)."""
+    try:
+        return _CAMPAIGNS[year]
+    except (KeyError, TypeError):  # TypeError: an unhashable argument (a range)
+        pass
     y = _read(parse.integer, year, "活动年度")
     if y is None:
-        return load()
+        c = load()
+    else:
+        try:
+            c = load(y)
+        except SaqError:
+            raise _Bad(f"没有 {y} 年的活动配置") from None
     try:
-        return load(y)
-    except SaqError:
-        raise _Bad(f"没有 {y} 年的活动配置") from None
+        if len(_CAMPAIGNS) >= _CAMPAIGNS_MAX:
+            _CAMPAIGNS.clear()
+        _CAMPAIGNS[year] = c
+    except TypeError:
+        pass
+    return c
 
 
 def _star_args(category, conclusion, satisfaction, report_use, risk, applied_level, veto="否",

@@ -62,14 +62,12 @@ def check_file(path, campaign, registry=None, materials=True):
 def _registry_inputs(path, registry, sub, campaign):
     """What the registry knows of the applicant (issue 14); {} without a registry."""
     from xl_addin import registry as regmod
-    from xl_addin.rules.parse import text
-    from xl_addin.rules.uscc import clean
     if sub.kind != "application":
         return {}
     reg = regmod.open_if_exists(registry or regmod.default_path(path))
     if reg is None:
         return {}
     with reg:
-        uscc = clean(text(sub.values.get("uscc")) or "")  # as the engine reads it (E16)
+        uscc = regmod.uscc_key(sub.values.get("uscc"))  # as the engine reads it
         return regmod.engine_inputs(regmod.lookup(reg, uscc, campaign.year, campaign))
 

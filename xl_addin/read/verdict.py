@@ -78,7 +78,8 @@ def read(path, campaign, probed=None):
     if pr.format == "text":
         why = CSV_REASON if p.suffix.lower() == ".csv" else TEXT_REASON
         raise fastread.UnreadableWorkbook(p, why + fastread.SAVE_AS)
-    sub = fastread.read_submission(p, pr, wanted_names(campaign), expected_tables(campaign))
+    sub = fastread.read_submission(p, pr, wanted_names(campaign),
+                                   lambda kind: expected_tables(campaign, kind))
     acceptance(sub, campaign)
     return sub
 
@@ -91,10 +92,16 @@ def wanted_names(campaign):
         {f.key for f in campaign.fields["recommender"]} | set(checklist_names(campaign))
 
 
-def expected_tables(campaign):
-    """Table name -> the column labels that identify it when its name is lost."""
-    return {RECOMMENDATION_TABLE: tuple(f.label for f in campaign.fields["recommendation_row"]),
-            RESPONDENT_TABLE: RESPONDENT_COLUMNS}
+def expected_tables(campaign, kind=None):
+    """Table name -> the column labels that identify it when its name is lost: the tables of
+    ``kind`` only (an application is never searched for a 附件3 table, nor a 附件3 for the
+    respondent list, issue 23); both when the kind is None, none for another kind."""
+    out = {}
+    if kind in (None, "recommender"):
+        out[RECOMMENDATION_TABLE] = tuple(f.label for f in campaign.fields["recommendation_row"])
+    if kind in (None, "application"):
+        out[RESPONDENT_TABLE] = RESPONDENT_COLUMNS
+    return out
 
 
 def acceptance(sub, campaign):

@@ -2,11 +2,15 @@
 
 Every file is probed before it is opened: its magic bytes (a zip, an OLE container, text),
 encryption (msoffcrypto-tool), the zip's declared sizes and compression ratios (zip bombs),
-the size of each sheet (a sheet of a million rows), macros (never run: we only read XML).
-Only then are the defined names and table parts read from ``xl/workbook.xml`` with
-defusedxml, and cell values with python-calamine (much faster than openpyxl, measured in
-benchmarks/bench_consolidate.py). Data are found by defined name and table name only
-(FIELDS.md), never by cell address.
+macros (never run: we only read XML). Only then are the defined names and table parts read
+from ``xl/workbook.xml`` with defusedxml, and cell values with python-calamine (much faster
+than openpyxl, measured in benchmarks/bench_consolidate.py). Data are found by defined name
+and table name only (FIELDS.md), never by cell address.
+
+One pass bounds and reads (issue 23): a sheet is measured only when the verdict needs it,
+just before calamine reads it (:class:`_Sheets`), so sheets that feed no field are never
+decompressed; an application is never searched for a 附件3 table nor a 附件3 for the
+respondent list (``expected`` may depend on the kind).
 
 Every failure is an :class:`~xl_addin.errors.InputFileError` subclass with a Chinese reason
 a person can act on; nothing else escapes.
@@ -14,6 +18,7 @@ a person can act on; nothing else escapes.
 
 from __future__ import annotations
 
+import operator
 import posixpath
 import re
 import zipfile
@@ -287,15 +292,17 @@ class Extent:
         return f"{col_letter(self.cols)}{self.rows}" if self.rows and self.cols else "A1"
 
 
-def sheet_extent(xml):
+def sheet_extent(xml, stop=False):
     """The extent of a worksheet part, from its XML bytes, without building anything.
 
     Only cells with content count (``<c …>…</c>``; an empty styled ``<c …/>`` does not,
     as the reader skips it). Cells and rows without ``r`` follow the previous one, as the
-    reader places them.
+    reader places them. This is the exact measure, in Python: :func:`measure_sheet` calls
+    it only when the fast upper bound (:func:`extent_bound`) is over the limits.
 
     Args:
         xml: the bytes of ``xl/worksheets/sheetN.xml`` (already bounded in size).
+        stop: stop at the first cell past the limits (the extent is then at least that far).
     Returns:
         Extent
     """
@@ -323,21 +330,95 @@ def sheet_extent(xml):
             ext.rows = row
         if col > ext.cols:
             ext.cols = col
+        if stop and (ext.rows > MAX_SHEET_ROWS or ext.cols > MAX_SHEET_COLS or
+                     ext.cells > MAX_SHEET_CELLS):
+            break
     return ext
+
+
+# Every unprefixed cell tag (as _CELL_RE: ``<c`` and a word boundary), with its reference
+# when ``r`` is its first attribute and plain (no ``$``, no leading zero), as every writer we
+# know puts it. One literal prefix keeps
+# the regular expression engine fast (a character class or a namespace prefix in front makes
+# it 7× slower, measured); a prefixed cell (``<x:c``, .NET writers) takes the exact scan.
+_CELL_REF_RE = re.compile(rb"<c\b(?: r=\"([A-Z]{1,3})([1-9]\d*)\")?")
+_PREFIXED_CELL_RE = re.compile(rb":c\b")
+_COL_KEY = operator.methodcaller("rjust", 3)  # b"Z" < b"AA" once right-justified: column order
+
+
+def extent_bound(xml):
+    """An upper bound of :func:`sheet_extent`, in C code (no Python per cell), or None when
+    only the exact scan can tell: a cell without a plain leading ``r`` reference (it follows
+    the one before it), a namespace-prefixed cell.
+
+    Empty styled cells ``<c …/>`` count here (the exact scan leaves them out), so the bound
+    is never below the extent; real files give the exact extent.
+
+    Returns:
+        Extent or None
+    """
+    return _bound_refs(xml)[0]
+
+
+def _bound_refs(xml):
+    """(:func:`extent_bound`, the (letters, digits) reference of every cell tag)."""
+    if _PREFIXED_CELL_RE.search(xml):
+        return None, ()
+    refs = _CELL_REF_RE.findall(xml)
+    ext = Extent()
+    if not refs:
+        return ext, refs
+    letters, digits = zip(*refs)
+    if b"" in letters:
+        return None, ()
+    rows = set(digits)  # a row per row; the longest numerals, then the greatest of them
+    longest = max(map(len, rows))
+    ext.rows = int(max(d for d in rows if len(d) == longest))
+    ext.cols = col_index(max(set(letters), key=_COL_KEY).decode("ascii"))
+    return ext, refs
+
+
+def within_limits(ext):
+    return ext.rows <= MAX_SHEET_ROWS and ext.cols <= MAX_SHEET_COLS and \
+        ext.cells <= MAX_SHEET_CELLS
 
 
 def extent_reason(sheet, ext):
     """The Chinese reason a sheet is too large to read, or None when it is within bounds."""
-    if ext.rows <= MAX_SHEET_ROWS and ext.cols <= MAX_SHEET_COLS and \
-            ext.cells <= MAX_SHEET_CELLS:
+    if within_limits(ext):
         return None
     return (f"工作表“{sheet}”的使用区域过大（有内容的单元格一直到 {ext.last_cell}，"
             f"约 {ext.cells:,} 个单元格，上限 {MAX_SHEET_CELLS:,}），未读取；"
             "请删除多余的行和列（或远处误填的单元格）后重新提交")
 
 
+def measure_sheet(name, xml):
+    """The Chinese reason a sheet part is too large for calamine's dense grid, or None.
+
+    The fast bound first; the exact scan (stopping at the limits) only when the bound is over
+    them or cannot be taken — a far empty styled cell, cells without references.
+    """
+    ext = extent_bound(xml)
+    if ext is not None and within_limits(ext):
+        return None
+    return extent_reason(name, sheet_extent(xml, stop=True))
+
+
+def _sheet_xml(z, p, name, part, sizes):
+    """The bytes of one sheet part, within its size limit (UnreadableWorkbook otherwise)."""
+    if sizes.get(part, 0) > MAX_SHEET_XML:
+        raise UnreadableWorkbook(p, f"工作表“{name}”过大（约 {sizes[part] // 2**20} MB），"
+                                    "超出读取上限；请删除多余的行后重新提交")
+    try:
+        return z.read(part)
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError,
+            RuntimeError):
+        raise UnreadableWorkbook(p, f"工作表“{name}”已损坏，无法读取，" + SAVE_AS) from None
+
+
 def check_sheets(z, p, sheets):
-    """Measure every sheet part before any reader builds a grid of it.
+    """Measure every sheet part before any reader builds a grid of it (readers of whole
+    workbooks: openpyxl in :func:`preflight`).
 
     Args:
         z: the open ZipFile; p: its path (for messages); sheets: from :func:`_workbook_parts`.
@@ -348,15 +429,7 @@ def check_sheets(z, p, sheets):
     for name, _state, part in sheets:
         if not part or part not in sizes:
             continue
-        if sizes[part] > MAX_SHEET_XML:
-            raise UnreadableWorkbook(p, f"工作表“{name}”过大（约 {sizes[part] // 2**20} MB），"
-                                        "超出读取上限；请删除多余的行后重新提交")
-        try:
-            xml = z.read(part)
-        except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError,
-                RuntimeError):
-            raise UnreadableWorkbook(p, f"工作表“{name}”已损坏，无法读取，" + SAVE_AS) from None
-        reason = extent_reason(name, sheet_extent(xml))
+        reason = measure_sheet(name, _sheet_xml(z, p, name, part, sizes))
         if reason:
             raise UnreadableWorkbook(p, reason)
 
@@ -451,14 +524,20 @@ def _parse_parts(wb_xml, rels_xml):
 def read_submission(path, probed=None, names=None, expected=None, any_workbook=False):
     """Read one of our workbooks by defined names and table names.
 
+    Only the sheets that hold what is asked for are decompressed, measured and read (the
+    ``_meta`` sheet, the sheets the names point into, the sheets of the tables read); each is
+    bounded just before calamine builds its grid (:class:`_Sheets`).
+
     Args:
         path: an .xlsx/.xlsm (any extension; the content decides).
         probed: the :func:`probe` result if already taken.
         names: the defined names to read (default: all); fewer names, fewer sheets parsed.
-        expected: table name -> its column labels; a table that was renamed, converted to a
-            range or shrunk is found by these headers (issue 9), with a note saying so.
+        expected: table name -> its column labels, or a function of the workbook's kind
+            ("application", "recommender", …) that gives them. Only these tables are read (a
+            table that was renamed, converted to a range or shrunk is found by these headers,
+            issue 9, with a note saying so); None reads every table of the workbook.
         any_workbook: read a workbook without our ``_meta`` too (lists staff make by hand);
-            its kind is then the template id, or "".
+            its kind is then the template id, or "". Every sheet and table is read.
     Returns:
         Submission
     Raises:
@@ -478,42 +557,86 @@ def read_submission(path, probed=None, names=None, expected=None, any_workbook=F
         raise UnreadableWorkbook(p, pr.note or "不是 Excel 工作簿")
     wanted = None if names is None else set(names)
     try:
-        with zipfile.ZipFile(p) as z:
-            sheets, names = _workbook_parts(z, p)
-            check_sheets(z, p, sheets)  # before calamine builds any grid (issue 12 §2)
+        z = zipfile.ZipFile(p)
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
         raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
-    if wanted is not None:
-        names = {k: v for k, v in names.items() if k in wanted}
-    try:
-        from python_calamine import CalamineWorkbook
-        with open(p, "rb") as f:  # by content: an .xlsx saved as .xls is read as .xlsx
-            wb = CalamineWorkbook.from_filelike(f, load_tables=True)
-    except Exception:  # noqa: BLE001 - the reader's failure is the file's problem
-        raise UnreadableWorkbook(p, "文件已损坏，无法读取，" + SAVE_AS) from None
-    try:
-        return _read(p, wb, sheets, names, pr, expected or {}, any_workbook)
-    finally:
+    with z:
         try:
-            wb.close()
-        except Exception:  # noqa: BLE001
-            pass
+            sheets, names = _workbook_parts(z, p)
+        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
+            raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
+        if wanted is not None:
+            names = {k: v for k, v in names.items() if k in wanted}
+        try:
+            from python_calamine import CalamineWorkbook
+            with open(p, "rb") as f:  # by content: an .xlsx saved as .xls is read as .xlsx
+                wb = CalamineWorkbook.from_filelike(f, load_tables=True)
+        except Exception:  # noqa: BLE001 - the reader's failure is the file's problem
+            raise UnreadableWorkbook(p, "文件已损坏，无法读取，" + SAVE_AS) from None
+        try:
+            return _read(p, wb, _Sheets(wb, z, p, sheets), names, pr, expected, any_workbook)
+        finally:
+            try:
+                wb.close()
+            except Exception:  # noqa: BLE001
+                pass
 
 
 class _Sheets:
-    """Sheets loaded on demand, once each (absolute coordinates from A1)."""
+    """Sheets loaded on demand, once each (absolute coordinates from A1), each measured
+    before calamine builds its dense grid: the one place where the extent is enforced."""
 
-    def __init__(self, wb, p):
-        self.wb, self.p, self.cache = wb, p, {}
+    def __init__(self, wb, z, p, sheets):
+        self.wb, self.z, self.p = wb, z, p
+        self.names = [s[0] for s in sheets]
+        self.parts = {name: part for name, _state, part in sheets}
+        self.hidden = {name for name, state, _part in sheets if state != "visible"}
+        self.sizes = {i.filename: i.file_size for i in z.infolist()}
+        self.cache = {}
+        self.xml = {}  # sheet -> its XML while the file is read (the cells below a table)
+        self.refs = {}  # sheet -> every cell's reference, when each cell carries one
+
+    def bound(self, name):
+        """Measure sheet ``name`` before anything reads it; False when it cannot be read
+        (no such sheet, or a part we cannot place — then calamine does not read it either).
+
+        Raises:
+            UnreadableWorkbook: the sheet is too large (XML size or extent).
+        """
+        if name in self.xml:
+            return True
+        part = self.parts.get(name)
+        if not part or part not in self.sizes:
+            return False
+        xml = _sheet_xml(self.z, self.p, name, part, self.sizes)
+        ext, refs = _bound_refs(xml)
+        if ext is None or not within_limits(ext):
+            reason = extent_reason(name, sheet_extent(xml, stop=True))
+            if reason:
+                raise UnreadableWorkbook(self.p, reason)
+        if ext is not None:
+            self.refs[name] = refs
+        self.xml[name] = xml
+        return True
 
     def grid(self, name):
         if name not in self.cache:
-            try:
-                self.cache[name] = self.wb.get_sheet_by_name(name).to_python(
-                    skip_empty_area=False)
-            except Exception:  # noqa: BLE001 - a missing/renamed sheet: names are #REF!
-                self.cache[name] = None
+            self.cache[name] = self._load(name)
         return self.cache[name]
+
+    def _load(self, name):
+        if not self.bound(name):
+            return None  # a missing/renamed sheet: names are #REF!
+        try:
+            sheet = self.wb.get_sheet_by_name(name)
+        except Exception:  # noqa: BLE001 - a sheet calamine cannot read: its names are empty
+            return None
+        end = sheet.end  # calamine's own dimensions: a second gate before any Python list
+        if end is not None:
+            reason = extent_reason(name, Extent(end[0] + 1, end[1] + 1))
+            if reason:
+                raise UnreadableWorkbook(self.p, reason)
+        return sheet.to_python(skip_empty_area=False)
 
     def cell(self, name, r, c):
         g = self.grid(name)
@@ -522,10 +645,49 @@ class _Sheets:
         v = g[r - 1][c - 1]
         return None if v == "" else v
 
+    def blank_cells(self, name, row, c1, c2):
+        """True when row ``row``, columns c1..c2 of a measured sheet are certainly blank, told
+        from the XML without building the sheet: no such cell, or one whose value is empty
+        (a formula without a cached value, ``<v></v>``, blank inline text). False when in doubt.
+        """
+        xml, refs = self.xml.get(name), self.refs.get(name)
+        if xml is None or refs is None:
+            return False
+        here = set(refs)
+        digits = str(row).encode("ascii")
+        for c in range(c1, c2 + 1):
+            letters = col_letter(c).encode("ascii")
+            if (letters, digits) not in here:
+                continue
+            tag = b'<c r="' + letters + digits + b'"'
+            i = xml.find(tag)
+            while i >= 0:
+                if not _empty_cell(xml, i + len(tag)):
+                    return False
+                # a second cell at the same place (never written by Excel): look at each
+                i = xml.find(tag, i + 1) if len(here) < len(refs) else -1
+        return True
 
-def _read_meta(sh, sheets, p, any_id=False):
-    candidates = [s[0] for s in sheets if s[0] == META_SHEET]
-    candidates += [s[0] for s in sheets if s[0] != META_SHEET and s[1] != "visible"]
+    def release(self):
+        self.xml.clear()
+        self.refs.clear()
+
+
+_EMPTY_CELL_RE = re.compile(
+    rb'(?:\s+(?!t="s")[a-zA-Z:]+="[^"<>]*")*\s*(?:/>|>'  # attributes (no shared string)
+    rb'(?:<f\b[^<>]*/>|<f\b[^<>]*>[^<]*</f>)?'  # a formula,
+    rb'(?:<v\s*/>|<v></v>|<is>(?:<t\b[^<>]*/>|<t\b[^<>]*>[ \t\r\n]*</t>)*</is>)?'  # no value
+    rb'</c>)')
+
+
+def _empty_cell(xml, i):
+    """The cell whose tag's reference ends at ``i`` certainly holds no value."""
+    return _EMPTY_CELL_RE.match(xml, i) is not None
+
+
+def _read_meta(sh, p, any_id=False):
+    candidates = [n for n in sh.names if n == META_SHEET]
+    candidates += [n for n in sh.names if n != META_SHEET and n in sh.hidden]
     for name in candidates:
         g = sh.grid(name) or []
         meta = {}
@@ -539,14 +701,15 @@ def _read_meta(sh, sheets, p, any_id=False):
                             "请使用下发的模板填写后重新提交")
 
 
-def _read(p, wb, sheets, names, pr, expected, any_workbook=False):
-    sh = _Sheets(wb, p)
+def _read(p, wb, sh, names, pr, expected, any_workbook=False):
     try:
-        meta = _read_meta(sh, sheets, p, any_workbook)
+        meta = _read_meta(sh, p, any_workbook)
     except NotOurWorkbook:
         if not any_workbook:
             raise
         meta = {}
+    tid = meta.get("template_id")
+    kind = TEMPLATE_KINDS.get(tid, str(tid or ""))
     values, locations, notes = {}, {}, []
     for name, ref in names.items():
         parsed = parse_ref(ref)
@@ -566,10 +729,55 @@ def _read(p, wb, sheets, names, pr, expected, any_workbook=False):
                 break
         values[name] = v
         locations[name] = (sheet, f"{col_letter(c1)}{r1}")
+    if callable(expected):
+        expected = expected(kind)
     tables = {}
-    for tname in _table_names(wb):
+    reader = _Tables(p, wb, sh)
+    if expected is None or any_workbook:
+        reader.read_all(tables, notes)
+    else:
+        for tname in expected:
+            reader.read(tname, tables, notes)
+        if any(t not in tables for t in expected):  # renamed? the other tables' headers tell
+            reader.read_all(tables, notes)
+    for tname, labels in (expected or {}).items():
+        _recover_table(p, sh, tables, tname, labels, notes)
+    sub = Submission(p, kind, meta, values, tables, locations, pr.macros, notes)
+    sub.sheet_names = list(sh.names)
+    if any_workbook:  # readers of whole sheets (review lists): load them before the file closes
+        for name in sub.sheet_names:
+            sh.grid(name)
+        sub.sheets = sh
+    sh.release()
+    return sub
+
+
+class _Tables:
+    """The workbook's tables, each read after its sheet is measured (calamine builds the
+    whole sheet to read one table)."""
+
+    def __init__(self, p, wb, sh):
+        self.p, self.wb, self.sh = p, wb, sh
+        self.names = _table_names(wb)
+        self.where = None  # table name -> sheet, from the parts (before calamine reads any)
+
+    def read_all(self, tables, notes):
+        for tname in self.names:
+            if tname not in tables:
+                self.read(tname, tables, notes)
+
+    def read(self, tname, tables, notes):
+        if tname not in self.names or tname in tables:
+            return
+        if self.where is None:
+            self.where = _table_sheets(self.sh.z, self.sh.parts)
+        sheet = self.where.get(tname)
+        if sheet is None or not self.sh.bound(sheet):
+            notes.append(f"表格 {tname} 无法读取")  # calamine places it where we cannot measure
+            return
+        p = self.p
         try:
-            t = wb.get_table_by_name(tname)
+            t = self.wb.get_table_by_name(tname)
             rows = t.to_python()
             if len(rows) > MAX_TABLE_ROWS:
                 raise UnreadableWorkbook(p, f"表格 {tname} 有 {len(rows)} 行，超出 "
@@ -581,17 +789,6 @@ def _read(p, wb, sheets, names, pr, expected, any_workbook=False):
             raise
         except Exception:  # noqa: BLE001 - a broken table part: report, go on
             notes.append(f"表格 {tname} 无法读取")
-    for tname, labels in expected.items():
-        _recover_table(p, sh, sheets, tables, tname, labels, notes)
-    tid = meta.get("template_id")
-    sub = Submission(p, TEMPLATE_KINDS.get(tid, str(tid or "")), meta, values, tables, locations,
-                     pr.macros, notes)
-    sub.sheet_names = [s[0] for s in sheets]
-    if any_workbook:  # readers of whole sheets (review lists): load them before the file closes
-        for name in sub.sheet_names:
-            sh.grid(name)
-        sub.sheets = sh
-    return sub
 
 
 def _table_names(wb):
@@ -599,6 +796,49 @@ def _table_names(wb):
         return list(wb.table_names)
     except Exception:  # noqa: BLE001
         return []
+
+
+def _table_sheets(z, parts):
+    """Table name (and display name) -> the sheet whose relationships hold its part."""
+    present = set(z.namelist())
+    out = {}
+    for sheet, part in parts.items():
+        if not part:
+            continue
+        folder, base = posixpath.split(part)
+        rels = posixpath.join(folder, "_rels", base + ".rels")
+        if rels not in present:
+            continue
+        try:
+            targets = _table_targets(z.read(rels))
+        except Exception:  # noqa: BLE001 - unreadable relationships: its tables stay unread
+            continue
+        for target in targets:
+            tpath = target.lstrip("/") if target.startswith("/") else \
+                posixpath.normpath(posixpath.join(folder, target))
+            if tpath not in present:
+                continue
+            try:
+                ids = _table_ids(z.read(tpath))
+            except Exception:  # noqa: BLE001
+                continue
+            for tname in ids:
+                out.setdefault(tname, sheet)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _table_targets(rels_xml):
+    """Targets of a sheet's table relationships (parsed once per distinct part)."""
+    root = DET.fromstring(rels_xml)
+    return tuple(r.get("Target", "") for r in root.findall("rel:Relationship", NS)
+                 if r.get("Type", "").endswith("/table"))
+
+
+@lru_cache(maxsize=256)
+def _table_ids(table_xml):
+    root = DET.fromstring(table_xml)
+    return tuple(n for n in (root.get("name"), root.get("displayName")) if n)
 
 
 # ---------------------------------------------------------------------- lost tables
@@ -632,7 +872,7 @@ def _rows_below(grid, first_row, c1, c2):
     return out
 
 
-def _recover_table(p, sh, sheets, tables, tname, labels, notes):
+def _recover_table(p, sh, tables, tname, labels, notes):
     """Find ``tname`` when the table part is gone or was cut short (issue 9/12: rows of a
     附件3 whose table was converted to a range, renamed or shrunk are never lost)."""
     t = tables.get(tname)
@@ -644,28 +884,31 @@ def _recover_table(p, sh, sheets, tables, tname, labels, notes):
                 notes.append(f"表格 {tname} 已被改名为 {other.name}，已按表头读取")
                 break
     if t is None:
-        t = _find_by_header(sh, sheets, tname, labels)
+        t = _find_by_header(sh, tname, labels)
         if t is None:
             return
         tables[tname] = t
         notes.append(f"表格 {tname} 已不是 Excel 表格（可能被转换为普通区域），已按表头在"
                      f"“{t.sheet}”第 {t.first_row - 1} 行找到")
         return
+    below, c1 = t.first_row + len(t.rows), t.first_col
+    c2 = c1 + len(t.columns) - 1
+    if sh.blank_cells(t.sheet, below, c1, c2):
+        return  # nothing right below the table: its sheet is not built (issue 23)
     grid = sh.grid(t.sheet)
     if not grid:
         return
-    below = _rows_below(grid, t.first_row + len(t.rows), t.first_col,
-                        t.first_col + len(t.columns) - 1)
+    below = _rows_below(grid, below, c1, c2)
     if below and len(t.rows) + len(below) <= MAX_TABLE_ROWS:
         t.rows.extend(below)
         notes.append(f"表格 {tname} 的范围比数据短，已读取表格下方紧接的 {len(below)} 行")
 
 
-def _find_by_header(sh, sheets, tname, labels, need_all=False):
+def _find_by_header(sh, tname, labels, need_all=False):
     """A header row carrying ``labels`` (most of them; all with ``need_all``), as a Table
     whose rows run down to the first blank row."""
     want = {_norm_header(lb) for lb in labels}
-    for name, _state, _part in sheets:
+    for name in sh.names:
         if name == META_SHEET:
             continue
         grid = sh.grid(name) or []

@@ -9,6 +9,7 @@ next year's campaign is a copy of the file with another ``year``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -248,17 +249,23 @@ def current():
     Raises:
         CampaignError: the setting is missing or not a year.
     """
-    import os
     env = (os.environ.get(CURRENT_ENV) or "").strip()
     if env:
         return int(env) if env.isdigit() else env
+    return _current_year(CURRENT_FILE)
+
+
+@lru_cache(maxsize=4)
+def _current_year(path):
+    """The year of ``current.toml``, read once per process (issue 23: every UDF call with a
+    blank year asked for it; a new campaign starts with a new session of Excel)."""
     try:
-        raw = tomllib.loads(CURRENT_FILE.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise CampaignError(CURRENT_FILE, None, f"无法读取当前活动设置（{e}）") from None
+        raise CampaignError(path, None, f"无法读取当前活动设置（{e}）") from None
     year = (raw.get("current") or {}).get("year")
     if not isinstance(year, int):
-        raise CampaignError(CURRENT_FILE, "current.year", "应为年份，如 2023")
+        raise CampaignError(path, "current.year", "应为年份，如 2023")
     return year
 
 
