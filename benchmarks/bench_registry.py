@@ -88,7 +88,7 @@ def lookups(path, usccs, c, drop_index=False):
         p = path.with_name("noindex.sqlite")
         shutil.copy(path, p)
         db = sqlite3.connect(p)
-        db.execute("DROP INDEX IF EXISTS results_uscc")
+        db.execute("DROP INDEX IF EXISTS idx_results_uscc")
         db.commit()
         db.close()
     reg = registry.Registry.__new__(registry.Registry)  # open as is: no schema script,

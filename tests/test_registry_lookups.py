@@ -56,7 +56,7 @@ def test_lookups_by_uscc_use_an_index(tmp_path):
     plan = " ".join(str(r) for r in db.execute(
         "EXPLAIN QUERY PLAN SELECT year FROM results WHERE uscc=?", ("x",)))
     db.close()
-    assert "USING INDEX results_uscc" in plan
+    assert "USING INDEX idx_results_uscc" in plan
 
 
 @given(st.one_of(st.none(), st.text(max_size=20), st.integers(), st.floats(allow_nan=False)))
