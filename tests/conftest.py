@@ -312,11 +312,8 @@ def shared_once(tmp_path_factory, name, build):
     """
     import fcntl
     import json
-    import os
     import shutil
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # common to the workers of this run, removed with it
+    root = run_root(tmp_path_factory)  # common to the workers of this run, removed with it
     folder, done = root / name, root / f"{name}.json"
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -330,6 +327,29 @@ def shared_once(tmp_path_factory, name, build):
                                         "paths": paths}, ensure_ascii=False), encoding="utf-8")
         saved = json.loads(done.read_text(encoding="utf-8"))
     return {k: (Path(v) if k in saved["paths"] else v) for k, v in saved["result"].items()}
+
+
+def run_root(tmp_path_factory):
+    """The folder of this test run common to its pytest-xdist workers (removed with it)."""
+    import os
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lo_cache(tmp_path_factory):
+    """LibreOffice's recalculations are kept for the run, for both workers (tests/lo_session.py)."""
+    import lo_session
+    lo_session.set_cache_dir(run_root(tmp_path_factory) / "lo_cache")
+
+
+@pytest.fixture(scope="session")
+def lo():
+    """The worker's LibreOffice session (tests/lo_session.py); skips without LibreOffice."""
+    import lo_session
+    if not lo_session.available():
+        pytest.skip("LibreOffice with python3-uno is not installed")
+    return lo_session.session()
 
 
 @pytest.fixture(scope="session")
