@@ -18,9 +18,38 @@ from hypothesis import HealthCheck, settings
 from xl_addin.rules import campaign as campaign_mod
 from xl_addin.rules import engine, parse, rubric, sampling, stars, uscc
 
-# The machine is shared (LibreOffice may run beside): judge properties, not speed.
-settings.register_profile("saq", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("saq")
+# Hypothesis profiles. The machine is shared (LibreOffice may run beside): judge properties,
+# not speed. "ci" (the default run) tries a quarter of the examples; "full" as many as each
+# test asks (Hypothesis' 100 where it does not say). `pytest -m slow` runs every property test
+# under "full", with the tests marked slow (docs/DEVELOPING.md "Tests"); explicit counts go
+# through hypo.examples(n), which scales them to the profile.
+_QUIET = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("full", max_examples=100, **_QUIET)
+settings.register_profile("saq", max_examples=100, **_QUIET)  # the former name of "full"
+settings.register_profile("ci", max_examples=25, **_QUIET)
+settings.load_profile("ci")
+
+
+def _slow_run(config):
+    """The run selects the slow tests (`-m slow`): the exhaustive one."""
+    expr = (config.option.markexpr or "").replace(" ", "")
+    return expr == "slow"
+
+
+def pytest_configure(config):
+    if _slow_run(config) and config.getoption("hypothesis_profile", None) in (None, "ci"):
+        settings.load_profile("full")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    """LONG_FIRST order; in the slow run, every property test is one of the slow tests."""
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: others keep order
+    if _slow_run(config):
+        for item in items:
+            if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+                item.add_marker(pytest.mark.slow)
 
 CASES = Path(__file__).parent / "cases"
 
@@ -380,7 +409,3 @@ LONG_FIRST = ["test_one_verdict.py", "test_consolidate_corpus.py", "test_formula
               "test_xlcache.py", "test_lint.py", "test_second_engine.py", "test_review_collect.py",
               "test_forms_templates.py", "test_campaign_2024.py", "test_consolidate_hostile.py"]
 
-
-def pytest_collection_modifyitems(session, config, items):
-    rank = {name: i for i, name in enumerate(LONG_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: others keep order
