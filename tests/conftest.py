@@ -389,15 +389,41 @@ def generated(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def demo_inbox(tmp_path_factory):
-    """The inbox of `saq demo` (the current campaign, default seed, every file), written once
-    per run. Read-only: a test that writes into it works on a copy."""
+def demo_campaign(tmp_path_factory):
+    """`saq demo`'s campaign (the current campaign, default seed, every file): the
+    DemoCampaign of ``xl_addin.demo.write_campaign`` (folder, apps with the problem each was
+    given, recommenders, broken files), written once per run for both workers. Read-only: a
+    test that writes into its folder works on a copy."""
+    import pickle
+
     from xl_addin.demo import DEFAULT_SEED, write_campaign
 
     def build(folder):
-        write_campaign(folder / "in", seed=DEFAULT_SEED)
-        return {"folder": folder / "in"}
-    return shared_once(tmp_path_factory, "demo_inbox", build)["folder"]
+        demo = write_campaign(folder / "in", seed=DEFAULT_SEED)
+        (folder / "campaign.pickle").write_bytes(pickle.dumps(demo))
+        return {"folder": folder / "in", "campaign": folder / "campaign.pickle"}
+    built = shared_once(tmp_path_factory, "demo_inbox", build)
+    return pickle.loads(built["campaign"].read_bytes())
+
+
+@pytest.fixture(scope="session")
+def demo_inbox(demo_campaign):
+    """The inbox of `saq demo` (:func:`demo_campaign`'s folder). Read-only."""
+    return demo_campaign.folder
+
+
+@pytest.fixture(scope="session")
+def demo_master(tmp_path_factory, demo_inbox):
+    """The master of :func:`demo_inbox`: ``consolidate`` with the current campaign and its
+    default reading processes, once per run for both workers. Read-only (copy it to change
+    it)."""
+    from xl_addin.consolidate import consolidate
+    from xl_addin.rules.campaign import load
+
+    def build(folder):
+        res = consolidate(demo_inbox, folder / "汇总表.xlsx", load(), progress=False)
+        return {"master": Path(res.written_to)}
+    return shared_once(tmp_path_factory, "demo_master", build)["master"]
 
 
 # The suite runs with `-n 2 --dist loadscope` (README, .ci/run): each module runs whole on

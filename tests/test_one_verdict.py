@@ -50,12 +50,14 @@ def _shared_run(request, tmp_path_factory, year):
 
     def build(d):
         if not SIZES[c.year] and c.year == load().year == DEFAULT_SEED:
-            # `saq demo`'s own files, written once per run for every test that uses them
+            # `saq demo`'s own files and their master, made once per run for every test
+            # that uses them (tests/conftest.py)
             folder = request.getfixturevalue("demo_inbox")
+            master = request.getfixturevalue("demo_master")
         else:
             folder = write_campaign(d / "in", seed=c.year, campaign=c, **SIZES[c.year]).folder
-        master = d / "汇总表.xlsx"
-        consolidate(folder, master, c, progress=False, workers=1)
+            master = d / "汇总表.xlsx"
+            consolidate(folder, master, c, progress=False, workers=1)
         files = {r["文件"]: r for r in sheet(master, "文件清单")}
         verdicts = {str(folder / rel): from_check(folder / rel, c) for rel in imported(files)}
         (d / "checked.json").write_text(json.dumps(verdicts, ensure_ascii=False), encoding="utf-8")
