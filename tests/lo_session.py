@@ -97,6 +97,7 @@ class LOSession:
         self.lock = threading.Lock()
         self.memo = {}
         self.started = 0  # offices started: 1 per worker unless one died
+        self.requests = 0  # requests answered by the office (a cached read asks none)
         self.log = None
 
     def _start(self):
@@ -128,6 +129,7 @@ class LOSession:
                 self.proc = None
                 raise LOError(f"LibreOffice server ended ({proc.poll()}): {self._tail()}")
             answer = json.loads(line)
+            self.requests += 1
         if "error" in answer:
             raise LOError(answer["error"])
         return answer["ok"]
