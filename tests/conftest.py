@@ -352,7 +352,8 @@ def shared_once(tmp_path_factory, name, build):
             folder.mkdir(parents=True)
             result = build(folder)
             paths = sorted(k for k, v in result.items() if isinstance(v, Path))
-            done.write_text(json.dumps({"result": {k: str(v) for k, v in result.items()},
+            done.write_text(json.dumps({"result": {k: str(v) if isinstance(v, Path) else v
+                                                   for k, v in result.items()},
                                         "paths": paths}, ensure_ascii=False), encoding="utf-8")
         saved = json.loads(done.read_text(encoding="utf-8"))
     return {k: (Path(v) if k in saved["paths"] else v) for k, v in saved["result"].items()}
@@ -388,42 +389,64 @@ def generated(tmp_path_factory):
     return shared_once(tmp_path_factory, "generated", generate_all)
 
 
+def _saq_demo(tmp_path_factory):
+    """`saq demo FOLDER -q` run once per run for both workers, as a user runs it: its exit
+    code, what it printed, the DemoCampaign it wrote (xl_addin.demo.run_demo's own result,
+    kept as the command runs) and its master."""
+    import contextlib
+    import io
+    import pickle
+    from unittest import mock
+
+    import xl_addin.demo
+    from xl_addin.cli import main
+
+    def build(folder):
+        kept = []
+        real = xl_addin.demo.run_demo
+
+        def run_demo(*args, **kw):
+            kept.append(real(*args, **kw))
+            return kept[-1]
+        out = io.StringIO()
+        with mock.patch.object(xl_addin.demo, "run_demo", run_demo), \
+                contextlib.redirect_stdout(out):
+            code = main(["demo", str(folder / "saq_demo"), "-q"])
+        demo, result = kept[0]
+        (folder / "campaign.pickle").write_bytes(pickle.dumps(demo))
+        return {"code": code, "stdout": out.getvalue(), "folder": folder / "saq_demo",
+                "inbox": Path(demo.folder), "master": Path(result.written_to),
+                "campaign": folder / "campaign.pickle"}
+    return shared_once(tmp_path_factory, "saq_demo", build)
+
+
 @pytest.fixture(scope="session")
-def demo_campaign(tmp_path_factory):
+def saq_demo(tmp_path_factory):
+    """`saq demo` as a user runs it, once per run: {code, stdout, folder, inbox, master}.
+    Read-only: a test that writes into its folders works on a copy."""
+    return _saq_demo(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_campaign(saq_demo):
     """`saq demo`'s campaign (the current campaign, default seed, every file): the
     DemoCampaign of ``xl_addin.demo.write_campaign`` (folder, apps with the problem each was
-    given, recommenders, broken files), written once per run for both workers. Read-only: a
-    test that writes into its folder works on a copy."""
+    given, recommenders, broken files), written once per run for both workers. Read-only."""
     import pickle
-
-    from xl_addin.demo import DEFAULT_SEED, write_campaign
-
-    def build(folder):
-        demo = write_campaign(folder / "in", seed=DEFAULT_SEED)
-        (folder / "campaign.pickle").write_bytes(pickle.dumps(demo))
-        return {"folder": folder / "in", "campaign": folder / "campaign.pickle"}
-    built = shared_once(tmp_path_factory, "demo_inbox", build)
-    return pickle.loads(built["campaign"].read_bytes())
+    return pickle.loads(saq_demo["campaign"].read_bytes())
 
 
 @pytest.fixture(scope="session")
-def demo_inbox(demo_campaign):
-    """The inbox of `saq demo` (:func:`demo_campaign`'s folder). Read-only."""
-    return demo_campaign.folder
+def demo_inbox(saq_demo):
+    """The inbox of `saq demo` (its 收件 folder). Read-only."""
+    return saq_demo["inbox"]
 
 
 @pytest.fixture(scope="session")
-def demo_master(tmp_path_factory, demo_inbox):
-    """The master of :func:`demo_inbox`: ``consolidate`` with the current campaign and its
-    default reading processes, once per run for both workers. Read-only (copy it to change
-    it)."""
-    from xl_addin.consolidate import consolidate
-    from xl_addin.rules.campaign import load
-
-    def build(folder):
-        res = consolidate(demo_inbox, folder / "汇总表.xlsx", load(), progress=False)
-        return {"master": Path(res.written_to)}
-    return shared_once(tmp_path_factory, "demo_master", build)["master"]
+def demo_master(saq_demo):
+    """The master `saq demo` wrote of :func:`demo_inbox` (``consolidate`` with the current
+    campaign and its default reading processes). Read-only (copy it to change it)."""
+    return saq_demo["master"]
 
 
 # The suite runs with `-n 2 --dist loadscope` (README, .ci/run): each module runs whole on

@@ -8,7 +8,6 @@ import hashlib
 import pytest
 
 from xl_addin import demo
-from xl_addin.cli import main
 from xl_addin.demo import data as demo_data
 from xl_addin.read import workbook as fastread
 from xl_addin.rules.campaign import load
@@ -88,10 +87,10 @@ def test_fast_filled_values_are_what_was_asked(written):
         assert len(listed) == len(a.respondents)
 
 
-def test_cli_demo_runs_and_says_where_the_master_is(tmp_path, capsys):
-    code = main(["demo", str(tmp_path / "d"), "-q"])
-    out = capsys.readouterr().out
+def test_cli_demo_runs_and_says_where_the_master_is(saq_demo):
+    # `saq demo FOLDER -q`, run once per run for every test of the demo (tests/conftest.py)
+    code, out = saq_demo["code"], saq_demo["stdout"]
     assert code == 0
-    master = tmp_path / "d" / "汇总表.xlsx"
+    master = saq_demo["folder"] / "汇总表.xlsx"
     assert master.exists() and str(master) in out
     assert "申请" in out and "拒收" in out

@@ -47,13 +47,13 @@ def _shared_run(request, tmp_path_factory, year):
     """The campaign's files, their master and `saq check --json` of every imported file, built
     once per run for both workers (conftest.shared_once)."""
     c = load(year)
+    demo = not SIZES[c.year] and c.year == load().year == DEFAULT_SEED
+    if demo:  # `saq demo`'s own files and master, made once per run (tests/conftest.py)
+        demo = request.getfixturevalue("demo_inbox"), request.getfixturevalue("demo_master")
 
     def build(d):
-        if not SIZES[c.year] and c.year == load().year == DEFAULT_SEED:
-            # `saq demo`'s own files and their master, made once per run for every test
-            # that uses them (tests/conftest.py)
-            folder = request.getfixturevalue("demo_inbox")
-            master = request.getfixturevalue("demo_master")
+        if demo:
+            folder, master = demo
         else:
             folder = write_campaign(d / "in", seed=c.year, campaign=c, **SIZES[c.year]).folder
             master = d / "汇总表.xlsx"
