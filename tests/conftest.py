@@ -389,6 +389,22 @@ def generated(tmp_path_factory):
     return shared_once(tmp_path_factory, "generated", generate_all)
 
 
+@pytest.fixture(scope="session")
+def reviewed_campaign(generated):
+    """A campaign reviewed end to end, once per run (built with :func:`generated`,
+    tests/generated.py): a small demo inbox (12 applications, 2 recommenders), its master,
+    experts assigned (`saq review assign`), every expert workbook filled as a diligent expert
+    (review.simulate) and collected (`saq review collect`). Read-only: copy what you change.
+
+    Returns:
+        {"inbox", "master", "experts", "review" (the experts' folder), "manifest", "results"}
+    """
+    root = generated["master"].parent
+    return {"inbox": root / "inbox", "master": generated["master"],
+            "experts": root / "experts.xlsx", "review": generated["manifest"].parent,
+            "manifest": generated["manifest"], "results": generated["results"]}
+
+
 def _saq_demo(tmp_path_factory):
     """`saq demo FOLDER -q` run once per run for both workers, as a user runs it: its exit
     code, what it printed, the DemoCampaign it wrote (xl_addin.demo.run_demo's own result,
