@@ -12,7 +12,8 @@ Requests (one JSON object a line on stdin; one answer a line on stdout):
 - ``{"op": "read", "path": P, "logical": bool}``: load a private copy of P, recalculate every
   formula (``calculateAll()``: a file with cached values keeps them on load otherwise) and
   read back every sheet's used area over UNO, nothing exported →
-  ``{"sheets": [[name, rows], ...], "seconds": ...}``. A cell's value is a number, a string,
+  ``{"sheets": [[name, rows], ...], "seconds": ...}`` (with ``"sheets": [names]`` in the
+  request, only those sheets' rows; the others' are null). A cell's value is a number, a string,
   "" for an empty cell or a formula's empty text, or {"error": "#DIV/0!"} (the error an .xlsx
   export would store). With ``logical``, a formula whose result is TRUE/FALSE reads as a JSON
   boolean, as the export stores it (LibreOffice keeps logicals as 1/0 with a BOOLEAN format).
@@ -80,7 +81,7 @@ def read_sheet(doc, sheet, logical):
     return [[v if v is not None else "" for v in row] for row in rows]
 
 
-def read(desktop, path, logical=False):
+def read(desktop, path, logical=False, only=None):
     import shutil
     t0 = time.time()
     doc, folder = lo_runner.open_copy(desktop, path)
@@ -90,7 +91,9 @@ def read(desktop, path, logical=False):
         out = []
         for i in range(sheets.getCount()):
             sh = sheets.getByIndex(i)
-            out.append([sh.getName(), read_sheet(doc, sh, logical)])
+            name = sh.getName()
+            out.append([name, read_sheet(doc, sh, logical) if only is None or name in only
+                        else None])
     finally:
         doc.close(True)
         shutil.rmtree(folder, ignore_errors=True)
@@ -114,7 +117,7 @@ def main():
                 if req["op"] == "job":
                     ok = lo_runner.run(desktop, req["job"])
                 elif req["op"] == "read":
-                    ok = read(desktop, req["path"], req.get("logical", False))
+                    ok = read(desktop, req["path"], req.get("logical", False), req.get("sheets"))
                 elif req["op"] == "ping":
                     ok = {"pong": True}
                 else:

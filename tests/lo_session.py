@@ -68,8 +68,8 @@ class Recalculated:
 
     def __init__(self, path, sheets, seconds=0.0):
         self.path = Path(path)
-        self.sheets = {name: rows for name, rows in sheets}
-        self.sheet_names = [name for name, _rows in sheets]
+        self.sheets = {name: rows for name, rows in sheets if rows is not None}  # those read
+        self.sheet_names = [name for name, _rows in sheets]  # every sheet of the workbook
         self.seconds = seconds
 
     def value(self, sheet, row, col=None):
@@ -145,24 +145,31 @@ class LOSession:
         out = self.request({"op": "job", "job": job}, timeout)
         return out["results"], out["seconds"]
 
-    def recalculate(self, path, logical=False):
+    def recalculate(self, path, logical=False, sheets=None):
         """Every sheet of ``path`` recalculated by LibreOffice (once per content and run).
 
         Args:
             logical: tell TRUE/FALSE results from 1/0 (a little slower; the cached-value
                 tests need it, the verdicts do not).
+            sheets: read only these sheets (the whole workbook is still recalculated); the
+                others read as absent (KeyError).
         Returns:
             :class:`Recalculated`
         """
         path = Path(path)
         key = hashlib.sha256(path.read_bytes()).hexdigest() + ("-logical" if logical else "")
+        if sheets is not None:
+            key += "-" + hashlib.sha256("\n".join(sorted(sheets)).encode()).hexdigest()[:16]
         if key in self.memo:
             return Recalculated(path, self.memo[key])
         stored = _CACHE_DIR / f"{key}.json" if _CACHE_DIR is not None else None
         if stored is not None and stored.exists():
             sheets = json.loads(stored.read_text(encoding="utf-8"))
         else:
-            out = self.request({"op": "read", "path": str(path.resolve()), "logical": logical})
+            req = {"op": "read", "path": str(path.resolve()), "logical": logical}
+            if sheets is not None:
+                req["sheets"] = sorted(sheets)
+            out = self.request(req)
             sheets = _decode(out["sheets"])
             if stored is not None:
                 tmp = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")
@@ -193,7 +200,8 @@ def _kill(proc):
 
 
 def _decode(sheets):
-    return [[name, [[v["error"] if isinstance(v, dict) else v for v in row] for row in rows]]
+    return [[name, None if rows is None else
+             [[v["error"] if isinstance(v, dict) else v for v in row] for row in rows]]
             for name, rows in sheets]
 
 
@@ -206,18 +214,26 @@ def session():
     return _SESSION
 
 
-def read_recalculated(path, logical=False):
+def read_recalculated(path, logical=False, names=None, tables=None):
     """``read/workbook.read_submission`` of ``path`` as if LibreOffice had recalculated and
     saved it: the names and tables of the file itself, their values from LibreOffice.
 
+    Args:
+        names: the defined names to read (default: all).
+        tables: the tables to read (default: all). Only the sheets of these names and tables
+            are read back from LibreOffice.
     Returns:
         xl_addin.read.workbook.Submission
     """
     import dataclasses
 
     from xl_addin.read import workbook as fastread
-    sub = fastread.read_submission(path)
-    rec = session().recalculate(path, logical)
+    sub = fastread.read_submission(path, names=names)
+    if tables is not None:
+        sub = dataclasses.replace(sub, tables={k: t for k, t in sub.tables.items() if k in tables})
+    wanted = {sheet for sheet, _coord in sub.locations.values()}
+    wanted |= {t.sheet for t in sub.tables.values()}
+    rec = session().recalculate(path, logical, sheets=wanted)
 
     def get(sheet, r, c):
         v = rec.value(sheet, r, c)

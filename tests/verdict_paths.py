@@ -98,7 +98,13 @@ def from_libreoffice(path):
     (the worker's session, tests/lo_session.py: read over UNO, nothing exported); None for a
     workbook without the template's formulas."""
     from lo_session import read_recalculated
-    return sheet_verdict(read_recalculated(path))
+    return sheet_verdict(read_recalculated(path, names=SHEET_VERDICT_NAMES,
+                                           tables=("recommendations",)))
+
+
+# The defined names sheet_verdict reads (with the 附件3 table recommendations).
+SHEET_VERDICT_NAMES = ("flags", "header_flags", "se_total", "achievable_level", "proposed_level",
+                       "materials_missing", "banner")
 
 
 def sheet_verdict(sub):
