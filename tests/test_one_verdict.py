@@ -13,10 +13,13 @@ banner, word for word (表格：… ；材料：缺 N 项 …; 可以提交 only
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from pathlib import Path
 
 import pytest
-from conftest import shared_once
+from conftest import run_root, shared_once
 from lo_session import available
 from master_sheets import sheet
 from verdict_paths import (
@@ -44,28 +47,22 @@ PARTS = 3
 
 
 def _shared_run(request, tmp_path_factory, year):
-    """The campaign's files, their master and `saq check --json` of every imported file, built
-    once per run for both workers (conftest.shared_once)."""
+    """The campaign's files and their master, made once per run for both workers
+    (conftest.shared_once; 2023: `saq demo`'s own)."""
     c = load(year)
-    demo = not SIZES[c.year] and c.year == load().year == DEFAULT_SEED
-    if demo:  # `saq demo`'s own files and master, made once per run (tests/conftest.py)
-        demo = request.getfixturevalue("demo_inbox"), request.getfixturevalue("demo_master")
-
-    def build(d):
-        if demo:
-            folder, master = demo
-        else:
+    if not SIZES[c.year] and c.year == load().year == DEFAULT_SEED:
+        # `saq demo`'s own files and master, made once per run (tests/conftest.py)
+        folder, master = request.getfixturevalue("demo_inbox"), request.getfixturevalue("demo_master")
+    else:
+        def build(d):
             folder = write_campaign(d / "in", seed=c.year, campaign=c, **SIZES[c.year]).folder
-            master = d / "汇总表.xlsx"
-            consolidate(folder, master, c, progress=False, workers=1)
-        files = {r["文件"]: r for r in sheet(master, "文件清单")}
-        verdicts = {str(folder / rel): from_check(folder / rel, c) for rel in imported(files)}
-        (d / "checked.json").write_text(json.dumps(verdicts, ensure_ascii=False), encoding="utf-8")
-        return {"folder": folder, "master": master, "checked": d / "checked.json"}
-    run = shared_once(tmp_path_factory, f"verdict{c.year}", build)
-    checked = Checked(c, json.loads(run["checked"].read_text(encoding="utf-8")))
-    files = {r["文件"]: r for r in sheet(run["master"], "文件清单")}
-    return c, checked, run["folder"], run["master"], files, tmp_path_factory.mktemp(f"verdict{c.year}")
+            consolidate(folder, d / "汇总表.xlsx", c, progress=False, workers=1)
+            return {"folder": folder, "master": d / "汇总表.xlsx"}
+        run = shared_once(tmp_path_factory, f"verdict{c.year}", build)
+        folder, master = run["folder"], run["master"]
+    checked = Checked(c, run_root(tmp_path_factory) / "saq_check_json")
+    files = {r["文件"]: r for r in sheet(master, "文件清单")}
+    return c, checked, folder, master, files, tmp_path_factory.mktemp(f"verdict{c.year}")
 
 
 @pytest.fixture(scope="module", params=sorted(SIZES))
@@ -85,16 +82,30 @@ def run_2024(request, tmp_path_factory):
 
 
 class Checked:
-    """`saq check FILE --json` of each file, run once per file (and per run: ``done`` is what
-    the shared build already ran)."""
+    """`saq check FILE --json` of each file, run once per file and run: kept in ``folder``
+    (common to the workers) by the file's content and the campaign year."""
 
-    def __init__(self, c, done=None):
-        self.c, self.done = c, dict(done or {})
+    def __init__(self, c, folder=None):
+        self.c, self.done, self.folder = c, {}, folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, path):
-        if str(path) not in self.done:
-            self.done[str(path)] = from_check(path, self.c)
-        return self.done[str(path)]
+        if str(path) in self.done:
+            return self.done[str(path)]
+        kept = None
+        if self.folder is not None:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            kept = self.folder / f"{digest}-{self.c.year}.json"
+            if kept.exists():
+                self.done[str(path)] = json.loads(kept.read_text(encoding="utf-8"))
+                return self.done[str(path)]
+        got = self.done[str(path)] = from_check(path, self.c)
+        if kept is not None:
+            tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(got, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, kept)  # the other worker sees all of it or nothing
+        return got
 
 
 def imported(files, kind=None):
