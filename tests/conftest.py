@@ -474,12 +474,12 @@ def demo_master(saq_demo):
 # runs whole on one worker, handed out in this order, the longest first (CPU seconds measured
 # on the project's 2-core machine, issue 21), so that the two workers end together instead of
 # one waiting for a long unit picked up last. A class is named "file::Class". The first two
-# build what the others share: test_one_verdict.py `saq demo` (saq_demo) while
-# test_formulas_lo.py needs nothing shared.
-LONG_FIRST = ["test_one_verdict.py", "test_formulas_lo.py",
+# build what the others share, side by side: test_one_verdict.py `saq demo` (saq_demo),
+# test_lint.py the generated workbooks (generated).
+LONG_FIRST = ["test_one_verdict.py", "test_lint.py", "test_formulas_lo.py",
               "test_one_verdict.py::TestSheet2023Part1", "test_one_verdict.py::TestSheet2023Part2",
               "test_one_verdict.py::TestSheet2023Part3", "test_consolidate.py", "test_xlcache.py",
-              "test_second_engine.py", "test_review_stages.py", "test_lint.py", "test_ribbon.py",
+              "test_second_engine.py", "test_review_stages.py", "test_ribbon.py",
               "test_consolidate_corpus.py", "test_demo.py", "test_forms_templates.py",
               "test_consolidate_dossier.py", "test_review_collect.py", "test_check_materials.py",
               "dossier.yaml", "test_dossier_pdf.py", "test_charts.py", "test_lo_session.py",
