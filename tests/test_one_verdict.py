@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_root, shared_once
-from lo_session import available
+from lo_session import LOError, available
 from master_sheets import sheet
 from verdict_paths import (
     CROSS_FILE,
@@ -156,7 +156,10 @@ def sheet_equals_check(run, part=0, parts=1):
     ours = [folder / rel for rel in imported(files)][part::parts]
     compared, with_materials, differ = 0, 0, []
     for p in ours:
-        sheet_verdict = from_libreoffice(p)  # LibreOffice could not open it: LOError
+        try:
+            sheet_verdict = from_libreoffice(p)
+        except LOError as e:
+            raise AssertionError(f"LibreOffice could not open {p.name}: {e}") from None
         if sheet_verdict is None:
             continue
         verdict = checked(p)
