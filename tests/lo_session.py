@@ -66,11 +66,10 @@ class Recalculated:
     with ``logical=True``) or an error text such as "#DIV/0!" (what an .xlsx export stores).
     """
 
-    def __init__(self, path, sheets, seconds=0.0):
+    def __init__(self, path, sheets):
         self.path = Path(path)
         self.sheets = {name: rows for name, rows in sheets if rows is not None}  # those read
         self.sheet_names = [name for name, _rows in sheets]  # every sheet of the workbook
-        self.seconds = seconds
 
     def value(self, sheet, row, col=None):
         """The value of a cell: ``value("S", "B5")`` or ``value("S", 5, 2)`` (1-based);
