@@ -18,9 +18,43 @@ from hypothesis import HealthCheck, settings
 from xl_addin.rules import campaign as campaign_mod
 from xl_addin.rules import engine, parse, report_use, rubric, sampling, stars, uscc
 
-# The machine is shared (LibreOffice may run beside): judge properties, not speed.
-settings.register_profile("saq", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("saq")
+# Hypothesis profiles. The machine is shared (LibreOffice may run beside): judge properties,
+# not speed. "ci" (the default run) tries a quarter of the examples; "full" as many as each
+# test asks (Hypothesis' 100 where it does not say). `pytest -m slow` runs every property test
+# under "full", with the tests marked slow (docs/DEVELOPING.md "Tests"); explicit counts go
+# through hypo.examples(n), which scales them to the profile.
+_QUIET = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("full", max_examples=100, **_QUIET)
+settings.register_profile("saq", max_examples=100, **_QUIET)  # the former name of "full"
+settings.register_profile("ci", max_examples=25, **_QUIET)
+settings.load_profile("ci")
+
+
+def _slow_run(config):
+    """The run selects the slow tests (`-m slow`): the exhaustive one."""
+    expr = (config.option.markexpr or "").replace(" ", "")
+    return expr == "slow"
+
+
+def pytest_configure(config):
+    if _slow_run(config) and config.getoption("hypothesis_profile", None) in (None, "ci"):
+        settings.load_profile("full")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    """LONG_FIRST order; in the slow run, every property test is one of the slow tests."""
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+
+    def unit(item):  # what --dist loadscope hands out whole: a test class, or else a module
+        cls = getattr(item, "cls", None)
+        here = f"{item.path.name}::{cls.__name__}" if cls is not None else None
+        return rank.get(here, rank.get(item.path.name, len(rank)))
+    items.sort(key=unit)  # stable: others keep their order
+    if _slow_run(config):
+        for item in items:
+            if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+                item.add_marker(pytest.mark.slow)
 
 CASES = Path(__file__).parent / "cases"
 
@@ -365,11 +399,8 @@ def shared_once(tmp_path_factory, name, build):
     """
     import fcntl
     import json
-    import os
     import shutil
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # common to the workers of this run, removed with it
+    root = run_root(tmp_path_factory)  # common to the workers of this run, removed with it
     folder, done = root / name, root / f"{name}.json"
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -379,10 +410,34 @@ def shared_once(tmp_path_factory, name, build):
             folder.mkdir(parents=True)
             result = build(folder)
             paths = sorted(k for k, v in result.items() if isinstance(v, Path))
-            done.write_text(json.dumps({"result": {k: str(v) for k, v in result.items()},
+            done.write_text(json.dumps({"result": {k: str(v) if isinstance(v, Path) else v
+                                                   for k, v in result.items()},
                                         "paths": paths}, ensure_ascii=False), encoding="utf-8")
         saved = json.loads(done.read_text(encoding="utf-8"))
     return {k: (Path(v) if k in saved["paths"] else v) for k, v in saved["result"].items()}
+
+
+def run_root(tmp_path_factory):
+    """The folder of this test run common to its pytest-xdist workers (removed with it)."""
+    import os
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _lo_cache(tmp_path_factory):
+    """LibreOffice's recalculations are kept for the run, for both workers (tests/lo_session.py)."""
+    import lo_session
+    lo_session.set_cache_dir(run_root(tmp_path_factory) / "lo_cache")
+
+
+@pytest.fixture(scope="session")
+def lo():
+    """The worker's LibreOffice session (tests/lo_session.py); skips without LibreOffice."""
+    import lo_session
+    if not lo_session.available():
+        pytest.skip("LibreOffice with python3-uno is not installed")
+    return lo_session.session()
 
 
 @pytest.fixture(scope="session")
@@ -393,31 +448,98 @@ def generated(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def demo_inbox(tmp_path_factory):
-    """The inbox of `saq demo` (the current campaign, default seed, every file), written once
-    per run. Read-only: a test that writes into it works on a copy."""
-    from xl_addin.demo import DEFAULT_SEED, write_campaign
+def reviewed_campaign(generated):
+    """A campaign reviewed end to end, once per run (built with :func:`generated`,
+    tests/generated.py): a small demo inbox (12 applications, 2 recommenders), its master,
+    experts assigned (`saq review assign`), every expert workbook filled as a diligent expert
+    (review.simulate) and collected (`saq review collect`). Read-only: copy what you change.
+
+    Returns:
+        {"inbox", "master", "experts", "review" (the experts' folder), "manifest", "results"}
+    """
+    root = generated["master"].parent
+    return {"inbox": root / "inbox", "master": generated["master"],
+            "experts": root / "experts.xlsx", "review": generated["manifest"].parent,
+            "manifest": generated["manifest"], "results": generated["results"]}
+
+
+def _saq_demo(tmp_path_factory):
+    """`saq demo FOLDER -q` run once per run for both workers, as a user runs it: its exit
+    code, what it printed, the DemoCampaign it wrote (xl_addin.demo.run_demo's own result,
+    kept as the command runs) and its master."""
+    import contextlib
+    import io
+    import pickle
+    from unittest import mock
+
+    import xl_addin.demo
+    from xl_addin.cli import main
 
     def build(folder):
-        write_campaign(folder / "in", seed=DEFAULT_SEED, campaign=campaign_mod.load())
-        return {"folder": folder / "in"}
-    return shared_once(tmp_path_factory, "demo_inbox", build)["folder"]
+        kept = []
+        real = xl_addin.demo.run_demo
+
+        def run_demo(*args, **kw):
+            kept.append(real(*args, **kw))
+            return kept[-1]
+        out = io.StringIO()
+        with mock.patch.object(xl_addin.demo, "run_demo", run_demo), \
+                contextlib.redirect_stdout(out):
+            code = main(["demo", str(folder / "saq_demo"), "-q"])
+        demo, result = kept[0]
+        (folder / "campaign.pickle").write_bytes(pickle.dumps(demo))
+        return {"code": code, "stdout": out.getvalue(), "folder": folder / "saq_demo",
+                "inbox": Path(demo.folder), "master": Path(result.written_to),
+                "campaign": folder / "campaign.pickle"}
+    return shared_once(tmp_path_factory, "saq_demo", build)
 
 
-# The suite runs with `-n 2 --dist loadscope` (README, .ci/run): each module runs whole on
-# one worker, modules handed out in collection order. The longest go first (measured with
-# --durations on the project's 2-core machine), so that the two workers end together instead
-# of one waiting for a long module picked up last.
-LONG_FIRST = ["test_stage_year.py", "test_one_verdict.py", "test_consolidate_corpus.py", "test_formulas_lo.py",
-              "test_consolidate.py", "test_demo.py", "test_review_stages.py", "test_stage_corpus.py",
-              "test_stage_faults.py", "test_ribbon.py",
-              "test_xlcache.py", "test_lint.py", "test_second_engine.py", "test_review_collect.py",
-              "test_forms_templates.py", "test_campaign_2024.py", "test_consolidate_hostile.py"]
+@pytest.fixture(scope="session")
+def saq_demo(tmp_path_factory):
+    """`saq demo` as a user runs it, once per run: {code, stdout, folder, inbox, master}.
+    Read-only: a test that writes into its folders works on a copy."""
+    return _saq_demo(tmp_path_factory)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    rank = {name: i for i, name in enumerate(LONG_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: others keep order
+@pytest.fixture(scope="session")
+def demo_campaign(saq_demo):
+    """`saq demo`'s campaign (the current campaign, default seed, every file): the
+    DemoCampaign of ``xl_addin.demo.write_campaign`` (folder, apps with the problem each was
+    given, recommenders, broken files), written once per run for both workers. Read-only."""
+    import pickle
+    return pickle.loads(saq_demo["campaign"].read_bytes())
+
+
+@pytest.fixture(scope="session")
+def demo_inbox(saq_demo):
+    """The inbox of `saq demo` (its 收件 folder). Read-only."""
+    return saq_demo["inbox"]
+
+
+@pytest.fixture(scope="session")
+def demo_master(saq_demo):
+    """The master `saq demo` wrote of :func:`demo_inbox` (``consolidate`` with the current
+    campaign and its default reading processes). Read-only (copy it to change it)."""
+    return saq_demo["master"]
+
+
+# The suite runs with `-n 2 --dist loadscope` (README, .ci/run): each module (or test class)
+# runs whole on one worker, handed out in this order, the longest first (CPU seconds measured
+# on the project's 2-core machine, issue 21), so that the two workers end together instead of
+# one waiting for a long unit picked up last. A class is named "file::Class". The first two
+# build what the others share, side by side: test_one_verdict.py `saq demo` (saq_demo),
+# test_lint.py the generated workbooks (generated).
+LONG_FIRST = ["test_one_verdict.py", "test_lint.py", "test_stage_year.py", "test_formulas_lo.py",
+              "test_one_verdict.py::TestSheet2023Part1", "test_one_verdict.py::TestSheet2023Part2",
+              "test_one_verdict.py::TestSheet2023Part3", "test_consolidate.py", "test_xlcache.py",
+              "test_second_engine.py", "test_review_stages.py", "test_ribbon.py",
+              "test_consolidate_corpus.py", "test_demo.py", "test_forms_templates.py",
+              "test_consolidate_dossier.py", "test_review_collect.py", "test_check_materials.py",
+              "dossier.yaml", "test_dossier_pdf.py", "test_charts.py", "test_lo_session.py",
+              "test_consolidate_lo.py", "test_review_add.py", "test_campaign_placeholders.py",
+              "test_fidelity_paths.py", "test_addin_ovba.py", "test_campaign_2024.py",
+              "test_stage_corpus.py", "test_stage_faults.py", "test_stage_rules.py",
+              "test_sheet_differential.py", "test_consolidate_hostile.py"]
 
 
 # ---------------------------------------------------------------------- RULES.md P (issue 18)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -29,15 +28,20 @@ APP_OUTPUTS = ("se_base", "se_bonus", "se_total", "se_conclusion", "achievable_l
 
 
 def lo_available():
-    import shutil
-    if not shutil.which("soffice") or not os.path.exists(SYSTEM_PYTHON):
-        return False
-    r = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True)
-    return r.returncode == 0
+    from lo_session import available
+    return available()
 
 
 def run_job(job, timeout=600):
-    """Run lo_runner.py on a job dict; returns (results, seconds)."""
+    """Run a tests/lo_runner.py job in this process's LibreOffice session
+    (tests/lo_session.py); returns (results, seconds)."""
+    from lo_session import session
+    job = json.loads(json.dumps(job, ensure_ascii=False, default=_enc))  # dates as the runner takes them
+    return session().job(job, timeout=timeout)
+
+
+def run_job_in_new_process(job, timeout=600):
+    """Run lo_runner.py on a job dict in an office of its own; returns (results, seconds)."""
     with tempfile.TemporaryDirectory(prefix="pa_lo_") as d:
         jp, op = Path(d) / "job.json", Path(d) / "out.json"
         jp.write_text(json.dumps(job, ensure_ascii=False, default=_enc), encoding="utf-8")

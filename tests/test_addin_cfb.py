@@ -9,6 +9,7 @@ import struct
 
 import olefile
 import pytest
+from hypo import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,7 +101,7 @@ def valid_names(streams):
     return {p: b for p, b in unique.items() if p.upper() not in storages}
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.dictionaries(st.tuples(st.sampled_from(["", "VBA/", "VBA/Sub/", "_VBA_PROJECT_CUR/"]),
                                   NAMES).map("".join),
                        st.integers(0, 9000).map(lambda n: random.Random(n).randbytes(n)),

@@ -8,6 +8,7 @@ import random
 import zipfile
 
 import pytest
+from hypo import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools.olevba import decompress_stream
@@ -73,7 +74,7 @@ def test_round_trip_at_edge_sizes(size, kind):
     check(data)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(seed=st.integers(0, 2**32 - 1), size=st.integers(0, 80_000),
        alphabet=st.sampled_from([b"ab", b"abc \r\n", bytes(range(32, 127)), bytes(range(256))]))
 def test_round_trip_random_text(seed, size, alphabet):
@@ -81,7 +82,7 @@ def test_round_trip_random_text(seed, size, alphabet):
     check(bytes(rng.choice(alphabet) for _ in range(size)))
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(phrases=st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=12),
        picks=st.lists(st.integers(0, 11), min_size=1, max_size=3000))
 def test_round_trip_repetitive_text(phrases, picks):

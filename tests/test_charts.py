@@ -14,12 +14,9 @@ C = load()
 
 
 @pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    demo = pytest.importorskip("xl_addin.demo")
-    from xl_addin.consolidate import consolidate
-    root = tmp_path_factory.mktemp("charts")
-    demo.write_campaign(root / "inbox", n_apps=40, n_recommenders=5, broken=False, campaign=C)
-    return consolidate(root / "inbox", root / "master.xlsx", C, progress=False).written_to
+def master(demo_master):
+    """The master of `saq demo` (tests/conftest.py: made once per run, shared)."""
+    return demo_master
 
 
 def test_caps_decide_which_levels_a_category_can_get():

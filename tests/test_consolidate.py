@@ -29,12 +29,10 @@ C = load(2023)
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("campaign")
-    demo = write_campaign(base / "inbox", seed=11, campaign=C)
-    out = base / "out" / "master.xlsx"
-    res = consolidate(base / "inbox", out, C, progress=False)
-    return demo, res, out
+def run(demo_campaign, demo_master):
+    """`saq demo`'s campaign and its master (tests/conftest.py: written and consolidated once
+    per run, shared with the other modules). Read-only: a test that writes works on a copy."""
+    return demo_campaign, None, demo_master
 
 
 @pytest.fixture(scope="module")

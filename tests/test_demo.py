@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-import io
 import re
 import zipfile
 
@@ -94,13 +92,10 @@ def test_fast_filled_values_are_what_was_asked(written):
 
 
 @pytest.fixture(scope="module")
-def cli_demo(tmp_path_factory):
-    """`saq demo` once: (folder, its output, exit code)."""
-    d = tmp_path_factory.mktemp("demo") / "d"
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["demo", str(d), "-q"])
-    return d, out.getvalue(), code
+def cli_demo(saq_demo):
+    """`saq demo FOLDER -q`, run once per run for every test of the demo (tests/conftest.py):
+    (folder, its output, exit code). Read-only."""
+    return saq_demo["folder"], saq_demo["stdout"], saq_demo["code"]
 
 
 def test_cli_demo_runs_and_says_where_the_master_is(cli_demo):

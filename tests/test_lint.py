@@ -140,3 +140,17 @@ def test_lint_free_text_input_needs_text_format(tmp_path):
         ws.add_data_validation(dv)
     found = [(p.rule, p.cell) for p in _book(tmp_path, build)]
     assert found == [("text-format", "A1")]  # A2 is text, A3 takes numbers only
+
+
+def test_lint_judges_each_cell_of_a_copied_formula(tmp_path):
+    """A formula copied down a column is parsed once (its shape), yet each copy is judged on
+    its own cells: only the rows whose summed range holds a logical are flagged, and each
+    message names that row's own range (A$1:A3 grows with the row; $ parts stay)."""
+    def build(wb, ws):
+        for r in range(1, 7):
+            ws[f"A{r}"] = f'=IF(C{r}="",0,(C{r}<>""))' if r == 3 else f"=C{r}*2"
+            ws[f"B{r}"] = f"=SUM(A$1:A{r})"
+            ws[f"C{r}"] = r
+    found = [(p.cell, p.message.split(" may be")[0]) for p in _book(tmp_path, build)
+             if p.rule == "logical"]
+    assert found == [(f"B{r}", f"A1:A{r}") for r in range(3, 7)]

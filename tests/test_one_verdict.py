@@ -13,10 +13,24 @@ banner, word for word (表格：… ；材料：缺 N 项 …; 可以提交 only
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from pathlib import Path
+
 import pytest
-from lo_recalc import available, recalculated
+from conftest import run_root, shared_once
+from lo_session import LOError, available
 from master_sheets import sheet
-from verdict_paths import CROSS_FILE, READER_ONLY, from_check, from_master, from_sheet, without, without_materials
+from verdict_paths import (
+    CROSS_FILE,
+    READER_ONLY,
+    from_check,
+    from_libreoffice,
+    from_master,
+    without,
+    without_materials,
+)
 
 from xl_addin.consolidate import consolidate
 from xl_addin.demo import DEFAULT_SEED, write_campaign
@@ -27,33 +41,71 @@ from xl_addin.rules.campaign import load
 # The current campaign at the size of `saq demo` (every file of the demo), the 2024 test
 # campaign smaller.
 SIZES = {2023: {}, 2024: {"n_apps": 48, "n_recommenders": 5}}
+# The sheets of the 2023 demo are recalculated in this many parts, each a class of its own, so
+# pytest-xdist (--dist loadscope: a class is a unit) hands them to both workers.
+PARTS = 3
+
+
+def _shared_run(request, tmp_path_factory, year):
+    """The campaign's files and their master, made once per run for both workers
+    (conftest.shared_once; 2023: `saq demo`'s own)."""
+    c = load(year)
+    if not SIZES[c.year] and c.year == load().year == DEFAULT_SEED:
+        # `saq demo`'s own files and master, made once per run (tests/conftest.py)
+        folder, master = request.getfixturevalue("demo_inbox"), request.getfixturevalue("demo_master")
+    else:
+        def build(d):
+            folder = write_campaign(d / "in", seed=c.year, campaign=c, **SIZES[c.year]).folder
+            consolidate(folder, d / "汇总表.xlsx", c, progress=False, workers=1)
+            return {"folder": folder, "master": d / "汇总表.xlsx"}
+        run = shared_once(tmp_path_factory, f"verdict{c.year}", build)
+        folder, master = run["folder"], run["master"]
+    checked = Checked(c, run_root(tmp_path_factory) / "saq_check_json")
+    files = {r["文件"]: r for r in sheet(master, "文件清单")}
+    return c, checked, folder, master, files, tmp_path_factory.mktemp(f"verdict{c.year}")
 
 
 @pytest.fixture(scope="module", params=sorted(SIZES))
 def campaign_run(request, tmp_path_factory):
-    c = load(request.param)
-    d = tmp_path_factory.mktemp(f"verdict{c.year}")
-    if not SIZES[c.year] and c.year == load().year == DEFAULT_SEED:
-        # `saq demo`'s own files, written once per run for every test that uses them
-        folder = request.getfixturevalue("demo_inbox")
-    else:
-        folder = write_campaign(d / "in", seed=c.year, campaign=c, **SIZES[c.year]).folder
-    master = d / "汇总表.xlsx"
-    consolidate(folder, master, c, progress=False, workers=1)
-    files = {r["文件"]: r for r in sheet(master, "文件清单")}
-    return c, Checked(c), folder, master, files, d
+    """(campaign, checked, inbox folder, master, 文件清单 rows by file, a scratch folder)."""
+    return _shared_run(request, tmp_path_factory, request.param)
+
+
+@pytest.fixture(scope="module")
+def run_2023(request, tmp_path_factory):
+    return _shared_run(request, tmp_path_factory, 2023)
+
+
+@pytest.fixture(scope="module")
+def run_2024(request, tmp_path_factory):
+    return _shared_run(request, tmp_path_factory, 2024)
 
 
 class Checked:
-    """`saq check FILE --json` of each file, run once per file for the module's tests."""
+    """`saq check FILE --json` of each file, run once per file and run: kept in ``folder``
+    (common to the workers) by the file's content and the campaign year."""
 
-    def __init__(self, c):
-        self.c, self.done = c, {}
+    def __init__(self, c, folder=None):
+        self.c, self.done, self.folder = c, {}, folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, path):
-        if path not in self.done:
-            self.done[path] = from_check(path, self.c)
-        return self.done[path]
+        if str(path) in self.done:
+            return self.done[str(path)]
+        kept = None
+        if self.folder is not None:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            kept = self.folder / f"{digest}-{self.c.year}.json"
+            if kept.exists():
+                self.done[str(path)] = json.loads(kept.read_text(encoding="utf-8"))
+                return self.done[str(path)]
+        got = self.done[str(path)] = from_check(path, self.c)
+        if kept is not None:
+            tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(got, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, kept)  # the other worker sees all of it or nothing
+        return got
 
 
 def imported(files, kind=None):
@@ -94,20 +146,20 @@ def test_check_json_equals_the_master_row(campaign_run):
     assert compared > 40
 
 
-@pytest.mark.libreoffice
-@pytest.mark.skipif(not available(), reason="LibreOffice not installed")
-def test_the_recalculated_sheet_equals_saq_check(campaign_run):
-    _c, checked, folder, master, files, d = campaign_run
+def sheet_equals_check(run, part=0, parts=1):
+    """The sheet of every imported file (those of part ``part`` of ``parts``), recalculated in
+    LibreOffice, gives `saq check`'s verdict."""
+    _c, checked, folder, _master, files, _d = run
     # Files written without the template's formulas (moved blocks, merged cells) carry no
     # sheet verdict of their own; every other imported file is recalculated (issue 9: the
     # three-way verdict holds on every file of the demo, not on a sample).
-    ours = [folder / rel for rel in imported(files)]
-    copies = recalculated(ours, d / "lo")
+    ours = [folder / rel for rel in imported(files)][part::parts]
     compared, with_materials, differ = 0, 0, []
     for p in ours:
-        copy = copies.get(p)
-        assert copy is not None, f"LibreOffice could not open {p.name}"
-        sheet_verdict = from_sheet(copy)
+        try:
+            sheet_verdict = from_libreoffice(p)
+        except LOError as e:
+            raise AssertionError(f"LibreOffice could not open {p.name}: {e}") from None
         if sheet_verdict is None:
             continue
         verdict = checked(p)
@@ -121,10 +173,53 @@ def test_the_recalculated_sheet_equals_saq_check(campaign_run):
         with_materials += "materials" in want  # the 材料清单 count and the banner (issue 13)
         if got != want:
             differ.append((p.name, got, want))
-    assert compared > 30 and with_materials > 20
+    # over all parts: more than 30 files compared, more than 20 with a 材料清单
+    assert compared * parts > 30 and with_materials * parts > 20
     assert differ == []
 
 
+lo_test = pytest.mark.skipif(not available(), reason="LibreOffice not installed")
+
+
+@pytest.mark.libreoffice
+@lo_test
+@pytest.mark.parametrize("year", [2024])
+def test_the_recalculated_sheet_equals_saq_check(run_2024, year):
+    assert run_2024[0].year == year
+    sheet_equals_check(run_2024)
+
+
+class _Sheet2023:
+    """Part ``PART`` of the 2023 demo's files; pytest collects the subclasses below."""
+
+    PART = 0
+
+    def test_the_recalculated_sheet_equals_saq_check(self, run_2023):
+        sheet_equals_check(run_2023, self.PART, PARTS)
+
+
+@pytest.mark.libreoffice
+@lo_test
+class TestSheet2023Part1(_Sheet2023):
+    PART = 0
+
+
+@pytest.mark.libreoffice
+@lo_test
+class TestSheet2023Part2(_Sheet2023):
+    PART = 1
+
+
+@pytest.mark.libreoffice
+@lo_test
+class TestSheet2023Part3(_Sheet2023):
+    PART = 2
+
+
+def test_the_parts_are_every_file():
+    """The parts above together are every file: PARTS classes, PART 0 … PARTS-1."""
+    parts = sorted(cls.PART for cls in _Sheet2023.__subclasses__())
+    assert parts == list(range(PARTS))
 
 # ---------------------------------------------------------------------- expert workbooks
 # Issue 20 §5: the expert form reads what `review collect` reads. The demo's applications
@@ -197,19 +292,26 @@ def reviewed(campaign_run):
     return c, out, run.manifest, res, results
 
 
-def _expert_rows(path, c):
-    """(app id, each row's inputs and computed cells) of an expert form, by column key."""
+def _expert_rows(path, c, recalc=None):
+    """(app id, each row's inputs and computed cells) of an expert form, by column key: as
+    typed, or as LibreOffice recalculated it (``recalc``, a lo_session.Recalculated)."""
     from openpyxl import load_workbook
     from openpyxl.utils import range_boundaries
 
     from xl_addin.review.expert_table import TABLE, columns
-    wb = load_workbook(path, data_only=True)
+    wb = load_workbook(path)
     ws = next(w for w in wb.worksheets if TABLE in w.tables)
     c1, r1, _, r2 = range_boundaries(ws.tables[TABLE].ref)
     cols = columns(c)
+
+    def value(r, j):
+        if recalc is None:
+            return ws.cell(r, j).value
+        v = recalc.value(ws.title, r, j)
+        return None if v == "" else v
     out = {}
     for r in range(r1 + 1, r2 + 1):
-        row = {k.key: ws.cell(r, c1 + i).value for i, k in enumerate(cols)}
+        row = {k.key: value(r, c1 + i) for i, k in enumerate(cols)}
         if row["app_id"]:
             out[row["app_id"]] = row
     return out
@@ -249,17 +351,17 @@ def test_collect_and_the_results_rows_agree(reviewed):
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not available(), reason="LibreOffice not installed")
-def test_the_recalculated_expert_forms_equal_collect(reviewed):
+def test_the_recalculated_expert_forms_equal_collect(reviewed, lo):
+    from xl_addin.review.expert_form import SHEET
     from xl_addin.review.expert_table import read_row
     c, out, man, res, _results = reviewed
-    files = [out / f for f in man.files.values()]
-    copies = recalculated(files, out.parent / "lo_expert")
     apps = {a.id: a for a in man.apps}
     collected = _collected(res)
     compared, full_width, differ = 0, 0, []
     for name, file in man.files.items():
         typed = _expert_rows(out / file, c)
-        for app_id, row in _expert_rows(copies[out / file], c).items():
+        recalc = lo.recalculate(out / file, sheets=[SHEET])  # the worker's LibreOffice session
+        for app_id, row in _expert_rows(out / file, c, recalc).items():
             st = read_row(c, typed[app_id], apps[app_id])  # collect's reading of the row
             sheet_says = (row["status"], _round(row["total"]), row["conclusion"] or None,
                           row["achievable"] or None)

@@ -3,6 +3,7 @@ every campaign file (issue 9). The strategies draw from the first campaign's voc
 test is run with every campaign (fixture ``C``)."""
 
 import pytest
+from hypo import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,7 +67,7 @@ def test_caps_of_k3_always_hold(C, cat, concl, q, use, risk, applied):
         assert r.proposed == min(applied, r.achievable) <= cap
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=examples(60))
 @given(parts, st.data())
 def test_a_higher_part_score_never_lowers_the_total(C, values, data):
     scorable = [p for p in C.rubric.parts if p.kind in ("score", "range")]
@@ -77,7 +78,7 @@ def test_a_higher_part_score_never_lowers_the_total(C, values, data):
     assert after >= before
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=examples(60))
 @given(parts)
 def test_totals_stay_within_100_and_10(C, values):
     r = rubric.score(values, C)
@@ -87,7 +88,7 @@ def test_totals_stay_within_100_and_10(C, values):
     assert not r.bad_parts  # allowed values only: no E29
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=examples(40))
 @given(parts, satisfaction, st.sampled_from(CATS))
 def test_engine_never_raises_and_flags_carry_a_message(C, values, q, cat):
     ev = engine.evaluate_application({**values, "satisfaction": q, "category": cat}, C)
@@ -95,7 +96,7 @@ def test_engine_never_raises_and_flags_carry_a_message(C, values, q, cat):
     assert ev.star.achievable <= C.category(cat).cap
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=80)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=examples(80))
 @given(st.dictionaries(st.sampled_from(["满意度", "申请类别", "申请等级", "成立日期", "se_P1",
                                         "统一社会信用代码", "手机", "被访者总人数 N"]),
                        st.one_of(st.none(), st.text(max_size=12), st.floats(allow_nan=True),

@@ -242,3 +242,17 @@ def test_assign_rejects_a_broken_master(tmp_path, capsys):
                    str(tmp_path / "experts.xlsx"), "-o", str(tmp_path / "o")])
     _, err = capsys.readouterr()
     assert rc == 2 and "m.xlsx" in err and "Traceback" not in err
+
+
+def test_the_shared_reviewed_campaign_is_complete(reviewed_campaign):
+    """The reviewed campaign other tests share (tests/conftest.py): every expert workbook of
+    its manifest is in the review folder and the results list every application assigned."""
+    from openpyxl import load_workbook
+    man = read_manifest(reviewed_campaign["manifest"], C)
+    assert man.experts and all((reviewed_campaign["review"] / man.files[e.name]).is_file()
+                               for e in man.experts)
+    assert reviewed_campaign["master"].is_file() and reviewed_campaign["inbox"].is_dir()
+    results = load_workbook(reviewed_campaign["results"], read_only=True)
+    text = "\n".join(str(v) for ws in results.worksheets for row in ws.iter_rows(values_only=True)
+                     for v in row if v is not None)
+    assert all(app_id in text for app_id in man.by_app)

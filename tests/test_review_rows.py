@@ -4,6 +4,7 @@ on plausible rows, on typing mistakes, and on random rows (hypothesis)."""
 
 from __future__ import annotations
 
+from hypo import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,7 +89,7 @@ values = st.one_of(st.none(), st.integers(-2, 9), st.sampled_from([0.5, 1.5, 2.2
                                     "非常明确", "x", "２", " 1 ", "1.0", "１．５", "2分", "85%"]))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.fixed_dictionaries({k: values for k in PARTS + [C.rubric.veto_key, "report_use",
                                                           "risk"]}),
        st.sampled_from([c.name for c in C.categories] + [None, "服务"]),

@@ -7,6 +7,9 @@ workbooks: SUMPRODUCT over an array expression (``MID(x,{1,2,…},1)``, array FI
 assertion; CHAR and COUNTA are not implemented; TRIM is not Excel's (it does not collapse
 inner spaces). Cells whose formula uses one of these are frozen to their cached value before
 pycel evaluates the rest.
+
+pycel reads and compiles each formula shape once (tests/pycel_shapes.py): the rows of a table
+share their formula's tokens and compiled code, each row is still evaluated on its own cells.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 
 pycel = pytest.importorskip("pycel")
 from pycel import ExcelCompiler  # noqa: E402
+from pycel_shapes import plain, shape_cache  # noqa: E402
 
 GAPS = ("SUMPRODUCT(", "TRIM(", "CHAR(", "COUNTA(")
 
@@ -54,8 +58,15 @@ def frozen_copy(path, out):
     return left
 
 
+@pytest.fixture(autouse=True)
+def shapes():
+    """pycel within each test reads and compiles a formula shape once."""
+    with shape_cache() as stats:
+        yield stats
+
+
 @pytest.mark.parametrize("kind", ["recommender_filled", "application_filled_2", "expert_filled"])
-def test_pycel_agrees_with_the_cached_values(generated, kind, tmp_path):
+def test_pycel_agrees_with_the_cached_values(generated, kind, tmp_path, shapes):
     logging.disable(logging.CRITICAL)  # pycel logs every formula it cannot do
     try:
         left = frozen_copy(generated[kind], tmp_path / "frozen.xlsx")
@@ -69,6 +80,7 @@ def test_pycel_agrees_with_the_cached_values(generated, kind, tmp_path):
         logging.disable(logging.NOTSET)
     assert len(left) > 150  # a good part of the workbook is checked, not only a few cells
     assert not bad, bad[:10]
+    assert shapes.compiled >= len(left) > shapes.code_shapes  # every cell compiled, shapes shared
 
 
 # ---------------------------------------------------------------------- the 2023 defect
@@ -127,3 +139,32 @@ def test_libreoffice_alone_misses_the_logical_warning_count(tmp_path):
     got, _ = lo_diff.run_job({"template": str(p), "batches": [{"read": [["统计", "B5", "n"]]}]})
     assert got == [[1.0]]
     assert ExcelCompiler(filename=str(p)).evaluate("统计!B5") == 0
+
+
+def test_shape_cache_gives_pycel_its_own_code(tmp_path):
+    """Each cell of a copied formula gets the code pycel itself writes for it (references
+    moved, $ parts kept, strings and other sheets untouched) and the same value."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表"
+    other = wb.create_sheet("另 表")
+    for r in range(1, 9):
+        ws[f"A{r}"] = r
+        other[f"B{r}"] = r * 10
+        ws[f"B{r}"] = f'=IF(A{r}>3,"A1大",SUM($A$1:A{r})+\'另 表\'!B{r}*A$2)'
+        ws[f"C{r}"] = f"=B{r}&\"|\"&COUNTIF(A$1:A$8,\">\"&A{r})"
+    p = tmp_path / "copied.xlsx"
+    wb.save(p)
+    cells = [f"表!{c}{r}" for r in range(1, 9) for c in "BC"]
+
+    def run():
+        xl = ExcelCompiler(filename=str(p))
+        values = [xl.evaluate(a) for a in cells]
+        return values, [xl.cell_map[a].formula.python_code for a in cells]
+    with shape_cache() as stats:
+        shared = run()
+    assert stats.token_shapes == 2 and stats.tokens == 16 and stats.passed_through == 0
+    # in row 1, $A$1:A1 is one cell: pycel writes _C_ there and _R_ below, a code shape more
+    assert stats.code_shapes == 3 and stats.compiled == 16
+    with plain():
+        assert shared == run()

@@ -9,7 +9,7 @@ cell, the messages, the counts, the status) is compared with the engine:
 - here, with the project's evaluator (xl_addin/sheet/xlcalc.py, Excel's semantics) on
   ``SAQ_DIFF_N`` applications (default 300, seed 20);
 - the full 10,000 (seed 2023) under the ``slow`` marker, run with
-  ``SAQ_SLOW=1 .venv/bin/python -m pytest -m slow tests/test_sheet_differential.py``, or in
+  ``.venv/bin/python -m pytest -m slow tests/test_sheet_differential.py``, or in
   two processes with ``benchmarks/bench_sheet_differential.py`` (prints the rate and the
   differences);
 - a 300-case sample recalculated by LibreOffice in the committed template.
@@ -65,7 +65,6 @@ def test_generated_applications_equal_the_sheet_formulas():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("SAQ_SLOW") != "1", reason="10,000 applications: SAQ_SLOW=1")
 def test_ten_thousand_generated_applications_equal_the_sheet_formulas():
     diffs, wants = compare(10_000, seed=2023)
     assert len(wants) == 10_000

@@ -92,7 +92,25 @@ def from_master(master, unplaced=()):
 def from_sheet(recalculated):
     """The verdict the workbook's own formulas give, read from a recalculated copy (None for
     a workbook without the template's formulas)."""
-    sub = fastread.read_submission(recalculated)
+    return sheet_verdict(fastread.read_submission(recalculated))
+
+
+def from_libreoffice(path):
+    """The verdict the workbook's own formulas give when LibreOffice recalculates ``path``
+    (the worker's session, tests/lo_session.py: read over UNO, nothing exported); None for a
+    workbook without the template's formulas."""
+    from lo_session import read_recalculated
+    return sheet_verdict(read_recalculated(path, names=SHEET_VERDICT_NAMES,
+                                           tables=("recommendations",)))
+
+
+# The defined names sheet_verdict reads (with the 附件3 table recommendations).
+SHEET_VERDICT_NAMES = ("flags", "header_flags", "se_total", "achievable_level", "proposed_level",
+                       "materials_missing", "banner")
+
+
+def sheet_verdict(sub):
+    """The verdict of a recalculated workbook read by name (a read/workbook Submission)."""
     v = sub.values
     if "flags" not in v and "header_flags" not in v:
         return None

@@ -28,11 +28,12 @@ filled file.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
 from xl_addin.sheet.xlcache import read_book
-from xl_addin.sheet.xlcalc import Arr, Unsupported, parse, tokenize
+from xl_addin.sheet.xlcalc import Arr, Node, Unsupported, parse, relative_key, tokenize
 
 MAX_FORMULA = 8192
 MAX_NESTING = 64
@@ -99,15 +100,41 @@ class _Types:
         self.book = book
         self.memo = {}
         self.trees = {}
+        self.shapes = {}  # relative_key -> (tree, row, col) of the first cell of the shape
+        self.at = {}  # (body, row, col) -> its tree: the walk and the type inference share it
         self.busy = set()
         self.ranges = {}  # (sheet, r1, c1, r2, c2) -> types: each range is scanned once
         self.cut = 0  # cells answered "busy" (a cycle): a result that met one is not kept
+        self.columns = {}  # sheet -> (formula index, constant index): see _index
 
     def tree(self, body):
         t = self.trees.get(body)
         if t is None:
             t = self.trees[body] = parse(body)
         return t
+
+    def cell_tree(self, body, row, col):
+        """The tree of a cell's formula: parsed once per shape (formulas copied down a column
+        differ only by their relative references: ``xlcalc.relative_key``), the others are
+        the first one's tree moved by their offset."""
+        return self.cell_shape(body, row, col)[0]
+
+    def cell_shape(self, body, row, col):
+        """(tree, shape key) of a cell's formula, see :meth:`cell_tree`."""
+        at = (body, row, col)
+        done = self.at.get(at)
+        if done is not None:
+            return done
+        key = relative_key(body, row, col)
+        first = self.shapes.get(key)
+        if first is None:
+            tree = self.tree(body)
+            self.shapes[key] = (tree, row, col)
+        else:
+            tree, r0, c0 = first
+            tree = tree if (r0, c0) == (row, col) else _moved(tree, row - r0, col - c0)
+        self.at[at] = tree, key
+        return tree, key
 
     def cell(self, sheet, row, col):
         key = (sheet, row, col)
@@ -122,7 +149,7 @@ class _Types:
             return frozenset()
         self.busy.add(key)
         try:
-            t = self.expr(self.tree(f), sheet)
+            t = self.expr(self.cell_tree(f, row, col), sheet)
         except Unsupported:
             t = frozenset("nsbe")
         finally:
@@ -140,18 +167,39 @@ class _Types:
             self.ranges[key] = out
         return out
 
+    def _index(self, sheet):
+        """Per sheet, the columns that hold formulas and constants, each with its sorted rows:
+        a range is scanned through the cells inside it, not through the whole sheet."""
+        if sheet not in self.columns:
+            def by_column(cells):
+                cols = {}
+                for (r, c) in cells:
+                    cols.setdefault(c, []).append(r)
+                for rows in cols.values():
+                    rows.sort()
+                return sorted(cols), cols
+            self.columns[sheet] = (by_column(self.book.formulas.get(sheet, {})),
+                                   by_column(self.book.cells.get(sheet, {})))
+        return self.columns[sheet]
+
     def _scan(self, sheet, r1, c1, r2, c2):
         out = set()
         n = 0
-        for (r, c) in self.book.formulas.get(sheet, {}):
-            if r1 <= r <= r2 and c1 <= c <= c2:
+        (fcols, frows), (vcols, vrows) = self._index(sheet)
+        for c in fcols[bisect_left(fcols, c1):bisect_right(fcols, c2)]:
+            rows = frows[c]
+            for r in rows[bisect_left(rows, r1):bisect_right(rows, r2)]:
                 out |= self.cell(sheet, r, c)
                 n += 1
                 if n > MAX_RANGE_CELLS:
                     break
-        for (r, c), v in self.book.cells.get(sheet, {}).items():
-            if r1 <= r <= r2 and c1 <= c <= c2:
-                out |= _const_type(v)
+            if n > MAX_RANGE_CELLS:
+                break
+        values = self.book.cells.get(sheet, {})
+        for c in vcols[bisect_left(vcols, c1):bisect_right(vcols, c2)]:
+            rows = vrows[c]
+            for r in rows[bisect_left(rows, r1):bisect_right(rows, r2)]:
+                out |= _const_type(values[(r, c)])
         return frozenset(out)
 
     def name(self, name):
@@ -231,6 +279,7 @@ class _Linter:
         self.problems = []
         self.book, _ = read_book(self.path)
         self.types = _Types(self.book)
+        self.depths = {}  # shape (or formula text) -> nesting depth
 
     def add(self, sheet, cell, rule, message):
         self.problems.append(Problem(self.path.name, sheet, cell, rule, message))
@@ -239,19 +288,23 @@ class _Linter:
     def formulas(self):
         for sheet, fs in self.book.formulas.items():
             for (r, c), body in fs.items():
-                self.formula(sheet, _addr(r, c), body, cell_formula=True)
+                self.formula(sheet, _addr(r, c), body, cell_formula=True, at=(r, c))
         for name, text in self.book.names.items():
             self.formula("(名称)", name, text.lstrip("="), cell_formula=False)
 
-    def formula(self, sheet, cell, body, cell_formula):
+    def formula(self, sheet, cell, body, cell_formula, at=None):
+        """Lint one formula; ``at`` (row, col) of a cell formula: formulas of one shape are
+        parsed once and measured once (:meth:`_Types.cell_tree`)."""
         if len(body) + 1 > MAX_FORMULA:
             self.add(sheet, cell, "length", f"formula has {len(body) + 1} characters (Excel: 8,192)")
         try:
-            tree = self.types.tree(body)
+            tree, key = self.types.cell_shape(body, *at) if at else (self.types.tree(body), body)
         except Unsupported as e:
             self.add(sheet, cell, "syntax", f"cannot read the formula ({e})")
             return None
-        depth = _depth(tree)
+        depth = self.depths.get(key)
+        if depth is None:
+            depth = self.depths[key] = _depth(tree)  # a moved tree nests as deep
         if depth > MAX_NESTING:
             self.add(sheet, cell, "nesting", f"{depth} nested functions (Excel: 64)")
         self.walk(tree, sheet, cell)
@@ -385,6 +438,23 @@ def _is_range(node, types):
         t = types.name(node[1])
         return t is not None and t[0] == "ref"
     return False
+
+
+def _moved(node, dr, dc):
+    """A tree with its relative references moved by (dr, dc) rows and columns: the tree of
+    the same formula copied that far (absolute parts, marked $ in the text, stay)."""
+    k = node[0]
+    if k == "ref":
+        _, s, r1, c1, r2, c2, (ar1, ac1, ar2, ac2) = node
+        return Node(("ref", s, r1 if ar1 else r1 + dr, c1 if ac1 else c1 + dc,
+                     r2 if ar2 else r2 + dr, c2 if ac2 else c2 + dc, (ar1, ac1, ar2, ac2)))
+    if k == "fn":
+        return Node(("fn", node[1], [_moved(a, dr, dc) for a in node[2]]))
+    if k == "bin":
+        return Node(("bin", node[1], _moved(node[2], dr, dc), _moved(node[3], dr, dc)))
+    if k in ("neg", "pct"):
+        return Node((k, _moved(node[1], dr, dc)))
+    return node
 
 
 def _depth(node):
