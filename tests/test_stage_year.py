@@ -105,10 +105,12 @@ def typed(path, name, changes):
 
 # ---------------------------------------------------------------------- the extra files
 def write_pair(inbox, workdir):
-    """One organisation and project under two valid USCCs (E35): two application
-    workbooks of the demo's own kind, beside the first recommender's."""
+    """One organisation and project under two valid USCCs (E35): two applications of the
+    demo's own kind, each in its own dossier folder as `saq demo` writes them, beside the
+    first recommender's."""
     from xl_addin.demo import Writers, application
-    rec = sorted(p for p in inbox.iterdir() if p.is_dir() and (p / "申请书").is_dir())[0]
+    from xl_addin.demo.dossier import write_materials
+    rec = sorted(p for p in inbox.iterdir() if p.is_dir() and any(p.glob("附件3_*.xlsx")))[0]
     rng = random.Random(18)
     app = application(C, rng, 900, "服务类", rec.name)
     v = app.values
@@ -119,8 +121,10 @@ def write_pair(inbox, workdir):
     w = Writers(C, workdir)
     for i, code in enumerate((first, second), start=1):
         v["uscc"] = code
-        w.application(rec / "申请书" / f"申请书_{v['org_name']}_{v['project_name']}_{900 + i}.xlsx",
-                      app)
+        d = rec / f"申请书_{v['org_name']}_{v['project_name']}_{900 + i}"
+        d.mkdir()
+        w.application(d / f"{d.name}.xlsx", app)
+        write_materials(d, v, [(n, t) for _s, n, t in app.respondents], C)
     return {"org": v["org_name"], "project": v["project_name"], "usccs": (first, second)}
 
 
