@@ -48,10 +48,18 @@ def files(tmp_path_factory):
             for name, ch in FILES.items()}
 
 
+YEAR_LINE = f"活动年度：{C.year}（取自文件中的模板年度，1 个文件一致）"  # issue 20 §7, read/year.py
+
+
 def check(capsys, path, *extra):
+    """`saq check`'s exit code and its output after the year line (asserted)."""
     code = main(["check", str(path), *extra])
     out = capsys.readouterr()
     assert out.err == ""
+    first, _, rest = out.out.partition("\n")
+    if "--json" not in extra:
+        assert first == YEAR_LINE
+        return code, rest
     return code, out.out
 
 
@@ -65,8 +73,8 @@ def test_an_out_of_range_part_leaves_the_level_undetermined(files, capsys):
   建议等级：无法评定
   等级说明：{UNSCORED}
 位置       代码  级别  字段               说明
----------  ----  ----  -----------------  ------------------------------------------------------------------
-自评表!G5  E29   错误  P1 可行性研究分析  自评表“P1 可行性研究分析”的分值 1.5 不在允许值 0、1、2 之内（E29）
+---------  ----  ----  -----------------  --------------------------------------------------------
+自评表!G5  E29   错误  P1 可行性研究分析  分项“P1 可行性研究分析”填写 1.5，允许值为 0、1、2（E29）
 表格：1 项错误、0 项提醒；材料：齐全
 """
 
@@ -201,7 +209,7 @@ def test_collect_reads_full_width_digits_as_the_form_does(review_folder, capsys)
     code = main(["review", "collect", str(d / "专家评审"), "-o", str(results)])
     out = capsys.readouterr()
     assert (code, out.err) == (0, "")
-    assert out.out == ("读取 4 个文件：3 份专家评分表已使用，0 个已拒收。\n"
+    assert out.out == (YEAR_LINE + "\n" + "读取 4 个文件：3 份专家评分表已使用，0 个已拒收。\n"
                        "3/3 份申请评分已完成；现场评审 2 份，入围标杆级 1 份，公示 3 份。\n"
                        f"结果已写入 {results}\n")
     from openpyxl import load_workbook

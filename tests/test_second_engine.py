@@ -78,7 +78,9 @@ def test_pycel_agrees_with_the_cached_values(generated, kind, tmp_path, shapes):
                 bad.append((addr, got, cached))
     finally:
         logging.disable(logging.NOTSET)
-    assert len(left) > 150  # a good part of the workbook is checked, not only a few cells
+    # a good part of the workbook is checked, not only a few cells (an expert row has 30
+    # formula cells since issue 20: the smallest, expert_filled, leaves 127)
+    assert len(left) > 100
     assert not bad, bad[:10]
     assert shapes.compiled >= len(left) > shapes.code_shapes  # every cell compiled, shapes shared
 

@@ -135,6 +135,13 @@ def without_materials(verdict):
     return {k: v for k, v in verdict.items() if k not in ("materials", "banner")}
 
 
+def without_dossier(verdict):
+    """The verdict less the M codes: a master row of an application in its dossier folder also
+    carries what the folder's files lack (RULES.md M, "the files are the evidence"), which
+    `saq check FILE` of the workbook alone cannot see (`saq check 文件夹` does: test_demo)."""
+    return {**verdict, "codes": [c for c in verdict["codes"] if not c.startswith("M")]}
+
+
 def without(verdict, codes):
     out = dict(verdict)
     out["codes"] = [c for c in verdict["codes"] if c not in codes]
