@@ -20,8 +20,8 @@ from pathlib import Path
 # The loader asks each E code's Rule for its parameters (Rule.params). The registry may be
 # imported here, at the top, because rules/codes never imports this module: its checks and
 # formulas see a Campaign only through what they are handed (x.c, b.c), so the direction is
-# campaign -> codes and tests/test_import_graph.py keeps it so. Passing the registry into
-# load() instead would make every caller name it, for no gain.
+# campaign -> codes and tests/test_import_graph.py keeps it so. Handing the registry to
+# the loader instead would make every caller name it, for no gain.
 from xl_addin.rules import codes
 from xl_addin.rules.errors import CampaignError
 from xl_addin.rules.show import fmt_number
