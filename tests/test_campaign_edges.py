@@ -1,6 +1,6 @@
 """The campaign only at the edges (issue 21): `cli.py`, `excel/` and `demo/` choose it; every
 other function takes it as a required argument, so none can silently use another year than
-its caller. Read from the code with ``ast``: no ``campaign or load()`` fallback and no
+its caller. Read from the code with ``ast``: no ``campaign or load(…)`` fallback and no
 ``campaign=`` parameter with a default."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _is_load(node):
 
 
 def fallbacks(source):
-    """Lines of ``x or load(...)`` in ``source``."""
+    """Lines of ``x or load(…)`` in ``source``."""
     return [n.lineno for n in ast.walk(ast.parse(source))
             if isinstance(n, ast.BoolOp) and isinstance(n.op, ast.Or)
             and any(_is_load(v) for v in n.values[1:])]
@@ -48,7 +48,7 @@ def optional_campaigns(source):
 
 
 def test_the_checks_can_fail():
-    src = ("def f(x, campaign=None):\n    c = campaign or load()\n"
+    src = ("def f(x, campaign=None):\n    c = campaign or load(None)\n"
            "def g(*, campaign=None):\n    return campaign or cm.load(2023)\n"
            "def h(campaign):\n    return campaign\n")
     assert fallbacks(src) == [2, 4]
