@@ -93,7 +93,7 @@ def _refill(folder, apps, rec):
     from xl_addin.read import verdict
     folder.mkdir(parents=True, exist_ok=True)
     out = {"application_filled": fill_application(folder / "申请书_base.xlsx", load_base(C.year),
-                                                  respondents=[("张三", "13800000000")])}
+                                                  respondents=[("张三", "13800000000")], campaign=C)}
     sub = verdict.read(apps[-1], C)
     keys = verdict.application_input_keys(C)
     t = sub.tables["respondent_list"]
@@ -101,8 +101,8 @@ def _refill(folder, apps, rec):
               if any(v is not None for v in r)]
     out["application_filled_2"] = fill_application(
         folder / "申请书_demo.xlsx", {k: sub.values.get(k) for k in keys if sub.values.get(k) is not None},
-        respondents=people)
+        respondents=people, campaign=C)
     read = verdict.recommendation_rows(verdict.read(rec, C), C)
     out["recommender_filled"] = fill_recommender(folder / "附件3_demo.xlsx", read.header,
-                                                 [r.raw for r in read.rows])
+                                                 [r.raw for r in read.rows], C)
     return out

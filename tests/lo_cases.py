@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import yaml
 
-from xl_addin.rules.campaign import load
 from xl_addin.rules.uscc import ALPHABET, make
 
 CASES = Path(__file__).with_name("cases")
@@ -60,9 +59,8 @@ def below(x, by=0.1):
     return round(x - by, 2)
 
 
-def base_application(c=None):
+def base_application(c):
     """The clean 服务类 case of tests/cases plus a full-marks rubric."""
-    c = c or load()
     base = base_values(c.year)
     for p in c.rubric.parts:
         if p.kind in ("score", "range"):
@@ -122,9 +120,8 @@ def rubric_values(rng, c, level):
     return out
 
 
-def random_application(rng, c=None):
+def random_application(rng, c):
     """One random but plausible application (keys as FIELDS.md)."""
-    c = c or load()
     Y = c.year
     cat = rng.choice([x.name for x in c.categories])
     level = rng.choice([lv.applied for lv in c.levels])
@@ -202,9 +199,8 @@ def parse_add(d, months):
     return add_months(d, months)
 
 
-def targeted_applications(c=None):
+def targeted_applications(c):
     """Boundaries on both sides and every flag, each from the clean base."""
-    c = c or load()
     Y, ref, lim = c.year, c.reference_date, limits(c)
     day = dt.timedelta(days=1)
     t = lim.threshold
@@ -325,9 +321,8 @@ def _drop_points(c, base, points):
     return out
 
 
-def applications(n_random=520, seed=2023, c=None):
+def applications(c, n_random=520, seed=2023):
     rng = random.Random(seed)
-    c = c or load()
     cases = targeted_applications(c) + [random_application(rng, c) for _ in range(n_random)]
     mat = random.Random(seed + 13)
     for i, case in enumerate(cases):
@@ -351,8 +346,7 @@ def checklist_answers(rng, c, i):
 
 
 # ---------------------------------------------------------------------- rows
-def random_row(rng, c=None, seq=1):
-    c = c or load()
+def random_row(rng, c, seq=1):
     lim = limits(c)
     sat = [v for m in lim.sat for v in (below(m), m)]
     score = [v for m in lim.concl for v in (m - lim.step, m)]
@@ -367,7 +361,7 @@ def random_row(rng, c=None, seq=1):
     return r
 
 
-def rows(n=240, seed=7, c=None):
+def rows(c, n=240, seed=7):
     rng = random.Random(seed)
     return [random_row(rng, c, i + 1) for i in range(n)]
 
@@ -512,7 +506,6 @@ def fmt(x):
     return fmt_number(x)
 
 
-def typed_variant_rows(n, seed=10, c=None):
+def typed_variant_rows(n, c, seed=10):
     rng = random.Random(seed)
-    c = c or load()
     return [typed_variant_row(rng, c) for _ in range(n)]

@@ -13,7 +13,6 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import count_respondents, evaluate_application, evaluate_recommender, evaluate_row
 from xl_addin.rules.materials import banner, checklist_missing, checklist_name, material_items
 from xl_addin.rules.stars import proposed_name
@@ -164,9 +163,8 @@ def _materials(case, ev, c):
     return [float(n), banner(ev.error_count, ev.warning_count, n, c)]
 
 
-def run_applications(template, cases, c=None):
+def run_applications(template, cases, c):
     """Recalculate every case in LibreOffice; returns (list of (got, expected), seconds)."""
-    c = c or load()
     names, tables = names_of(template)
     occupied = occupied_cells(template)
     batches = [app_batch(case, names, tables, c, occupied) for case in cases]
@@ -188,9 +186,8 @@ def row_expected(row, c):
             float(ev.error_count), float(ev.warning_count)]
 
 
-def run_rows(template, rows, c=None, header=None):
+def run_rows(template, rows, c, header=None):
     """Rows of 附件3, filled into the table in batches of its size; compare computed columns."""
-    c = c or load()
     names, tables = names_of(template)
     sheet, c1, r1, r2, heads = tables["recommendations"]
     fields = c.fields["recommendation_row"]
@@ -220,10 +217,9 @@ def run_rows(template, rows, c=None, header=None):
     return list(zip(flat, expected)), seconds
 
 
-def run_totals_and_headers(template, rows, headers, c=None):
+def run_totals_and_headers(template, rows, headers, c):
     """附件3: the 统计 names after filling ``rows`` (one batch), and the header checks of
     each header case. Returns (totals got, totals expected, [(header got, expected)])."""
-    c = c or load()
     names, tables = names_of(template)
     sheet, c1, r1, r2, heads = tables["recommendations"]
     fields = c.fields["recommendation_row"]
@@ -339,7 +335,7 @@ def variant_expected(raw, keys, c):
     return out
 
 
-def run_variants(rows, c=None, workdir=None):
+def run_variants(rows, c, workdir=None):
     """Fill ``rows`` (dicts of typed values) into a variant workbook, recalculate once in
     LibreOffice and compare every reader cell with the engine.
 
@@ -347,7 +343,6 @@ def run_variants(rows, c=None, workdir=None):
         (compared, differences): the number of typed values compared and a list of
         (row, key, what, sheet, engine).
     """
-    c = c or load()
     with tempfile.TemporaryDirectory(prefix="pa_var_") as d:
         path = Path(workdir or d) / "variants.xlsx"
         keys, outs = build_variant_workbook(path, c, len(rows))

@@ -161,11 +161,11 @@ def test_changed_parameters_change_the_rule_texts(changed):
 
 def test_changed_parameters_change_the_messages(changed):
     from lo_cases import base_application
-    ev = engine.evaluate_application(dict(base_application(), satisfaction=71.5), changed)
+    ev = engine.evaluate_application(dict(base_application(changed), satisfaction=71.5), changed)
     assert [f.message for f in ev.flags if f.code == "E15"] == ["满意度 71.5 低于 72 分（E15）"]
-    ev = engine.evaluate_application(dict(base_application(), satisfaction=72), changed)
+    ev = engine.evaluate_application(dict(base_application(changed), satisfaction=72), changed)
     assert "E15" not in {f.code for f in ev.flags}
-    eng = dict(base_application(), category="工程类", level="用户满意级", eng_type="公共建筑",
+    eng = dict(base_application(changed), category="工程类", level="用户满意级", eng_type="公共建筑",
                area=3, cost=9000, delivery_date=dt.date(2018, 1, 1),
                acceptance_date=dt.date(2017, 12, 1), general_contractor="是", quality_award="是")
     msg, = [f.message for f in engine.evaluate_application(eng, changed).flags if f.code == "E07"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from xl_addin.errors import CampaignError
 from xl_addin.rules import codes
 from xl_addin.rules.campaign import CAMPAIGN_DIR, load
 from xl_addin.rules.codes.identity import shape_formula, shape_regex
@@ -98,4 +99,54 @@ def test_developer_guide_path_for_an_e_code_names_files_that_exist():
     for p in paths:
         assert (ROOT / p).exists(), p
     assert Path(__file__).name in para
-    assert "FLAG_PARAMS" in para and "ELSEWHERE" in para
+    assert "Rule.params" in para and "ELSEWHERE" in para
+
+
+# The keys every [flags.Exx] may carry whatever its code (campaign._build).
+COMMON = {"severity", "rule", "message", "missing", "decision", "decision_label", "categories"}
+
+
+@pytest.mark.parametrize("code,key", [("E28", "ignore"), ("E01", "threshold"), ("E35", "shape")])
+def test_a_flag_key_its_rule_does_not_declare_is_refused(tmp_path, code, key):
+    """[flags.Exx] takes the common keys and its Rule's params (issue 21): E28 does not
+    declare E21's `ignore`, E01 not E17's `threshold`, E35 (checked elsewhere) not `shape`."""
+    assert key not in codes.params(code) and key not in COMMON
+    src = (CAMPAIGN_DIR / "2023.toml").read_text(encoding="utf-8")
+    head = f"[flags.{code}]\n"
+    assert src.count(head) == 1
+    bad = tmp_path / "2023.toml"
+    bad.write_text(src.replace(head, f'{head}{key} = "x"\n'), encoding="utf-8")
+    with pytest.raises(CampaignError) as e:
+        load(str(bad))
+    assert str(e.value) == f"活动配置文件 {bad} 的 flags.{code}.{key}：未知的键（拼写错误？）"
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_declared_params_are_what_the_campaign_may_use(year):
+    """Every key of a [flags.Exx] is common or declared by its code (the loader's check)."""
+    c = load(year)
+    for code, spec in c.flags.items():
+        assert set(spec) - COMMON <= set(codes.params(code)), code
+
+
+def test_every_declared_param_is_used_by_the_2023_campaign():
+    """No Rule declares a parameter the 2023 campaign does not set: each one is read by the
+    check or the formula (RULES.md §E), so a declared name nobody sets is a stale one."""
+    c = load(2023)
+    declared = {code: r.params for code, r in codes.RULES.items()} | codes.ELSEWHERE_PARAMS
+    assert sum(map(len, declared.values())) >= 40
+    for code, names in declared.items():
+        assert len(set(names)) == len(names), code
+        assert not set(names) & COMMON, code
+        for name in names:
+            assert name in c.flags[code], f"{code}.{name}"
+    for code in codes.RULES:
+        assert codes.params(code) == codes.RULES[code].params
+    assert codes.params("E35") == ("names_message",) and codes.params("E23") == ()
+
+
+def test_rule_params_must_be_a_tuple_of_names():
+    with pytest.raises(ValueError):
+        codes.Rule("E99", (codes.APPLICATION,), lambda x: (), lambda b: None, params="min")
+    assert codes.Rule("E99", (codes.APPLICATION,), lambda x: (), lambda b: None,
+                      params=("min",)).params == ("min",)

@@ -23,9 +23,9 @@ def test_dossier_and_scan_columns(tmp_path):
     a = write_dossier(inbox / "浦东" / "甲", "服务类", campaign=C)
     b = write_dossier(inbox / "浦东" / "乙", "产品类", campaign=C)
     b["files"]["trademark"].unlink()                        # 乙: M08
-    fill_recommender(inbox / "浦东" / "附件3_浦东.xlsx", {"recommender": "浦东推荐单位"}, [])
+    fill_recommender(inbox / "浦东" / "附件3_浦东.xlsx", {"recommender": "浦东推荐单位"}, [], C)
     (inbox / "浦东" / "附件3_浦东.pdf").write_bytes(STUBS["pdf"])
-    fill_recommender(inbox / "闵行" / "附件3_闵行.xlsx", {"recommender": "闵行推荐单位"}, [])
+    fill_recommender(inbox / "闵行" / "附件3_闵行.xlsx", {"recommender": "闵行推荐单位"}, [], C)
     out = tmp_path / "汇总.xlsx"
     consolidate(inbox, out, C, progress=False, workers=1)
     summary = rows_of(out, "汇总")

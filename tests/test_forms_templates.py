@@ -141,9 +141,9 @@ def test_choice_fields_have_validation_lists(fresh, c):
 
 # ---------------------------------------------------------------------- fill and read
 def test_fill_and_read_application(tmp_path, c):
-    values = dict(base_application(), org_name="=HYPERLINK(\"x\")", se_R3=6.5)
+    values = dict(base_application(c), org_name="=HYPERLINK(\"x\")", se_R3=6.5)
     p = fill_application(tmp_path / "a.xlsx", values, respondents=[("张三", "13800000000"),
-                                                                   ("李四", None)])
+                                                                   ("李四", None)], campaign=c)
     sub = read_submission(p)
     assert sub.kind == "application" and sub.meta["campaign_year"] == c.year
     assert sub.values["org_name"] == values["org_name"]  # formula-like text stays text
@@ -166,7 +166,7 @@ def test_fill_and_read_recommender(tmp_path, c):
     rows = [{"申请组织名称": "上海某某公司", "申请类别": "服务类", "满意度得分": 86},
             {"org_name": "另一家", "category": "产品类", "satisfaction": 75.5}]
     p = fill_recommender(tmp_path / "r.xlsx", {"recommender": "某区市场监管局",
-                                               "fill_date": dt.date(2023, 7, 1)}, rows)
+                                               "fill_date": dt.date(2023, 7, 1)}, rows, c)
     sub = read_submission(p)
     assert sub.kind == "recommender" and sub.values["recommender"] == "某区市场监管局"
     t = sub.tables["recommendations"]
@@ -175,9 +175,9 @@ def test_fill_and_read_recommender(tmp_path, c):
     assert got[1]["满意度得分"] == 75.5
 
 
-def test_fill_rejects_unknown_key(tmp_path):
+def test_fill_rejects_unknown_key(tmp_path, c):
     with pytest.raises(KeyError):
-        fill_application(tmp_path / "x.xlsx", {"no_such_field": 1})
+        fill_application(tmp_path / "x.xlsx", {"no_such_field": 1}, campaign=c)
 
 
 @pytest.mark.parametrize("content, exc, words", [
@@ -208,19 +208,19 @@ def test_reader_refuses_foreign_workbook(tmp_path):
 # ---------------------------------------------------------------------- saq check / templates
 def test_check_exit_codes(tmp_path, capsys, c):
     from xl_addin.rules.materials import complete_checklist
-    base = base_application()
+    base = base_application(c)
     good = fill_application(tmp_path / "good.xlsx",
-                            {**base, **complete_checklist(base["category"], c)})
+                            {**base, **complete_checklist(base["category"], c)}, campaign=c)
     assert main(["check", str(good)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == "表格：无误；材料：齐全；可以提交"  # the sheet's banner
-    bad = fill_application(tmp_path / "bad.xlsx", dict(base_application(), satisfaction=65,
-                                                       uscc="91310115MA1K3YJH35"))
+    bad = fill_application(tmp_path / "bad.xlsx", dict(base_application(c), satisfaction=65,
+                                                       uscc="91310115MA1K3YJH35"), campaign=c)
     assert main(["check", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "E15" in out and "E16" in out and "校验位" in out
     rec = fill_recommender(tmp_path / "rec.xlsx", {"recommender": "某区", "filler_email": "bad"},
-                           [{"申请组织名称": "某公司", "申请类别": "产品类", "申请等级": "标杆级"}])
+                           [{"申请组织名称": "某公司", "申请类别": "产品类", "申请等级": "标杆级"}], c)
     assert main(["check", str(rec)]) == 1
     out = capsys.readouterr().out
     assert "E14" in out and "E28" in out and "第 1 行" in out

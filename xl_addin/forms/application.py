@@ -24,7 +24,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from xl_addin.forms import common as C
 from xl_addin.forms.checklist import BANNER_NAME, add_checklist, banner_formula  # issue 13 (M)
 from xl_addin.forms.print_sheets import add_print_sheets, flag_lines  # issue 13
-from xl_addin.rules.campaign import Field, load
+from xl_addin.rules.campaign import Field
 from xl_addin.rules.checks import part_label
 from xl_addin.rules.codes.lists import respondent_formula  # E17's count, beside its rule
 from xl_addin.rules.show import fmt_number
@@ -111,15 +111,15 @@ def _hint(f, c):
     return "；".join(bits)
 
 
-def build_application(campaign=None):
+def build_application(campaign):
     """The application workbook (openpyxl Workbook), formulas generated from the campaign.
 
     Args:
-        campaign: a Campaign (default 2023).
+        campaign: the Campaign the form is generated from.
     Returns:
         openpyxl.Workbook
     """
-    c = campaign or load()
+    c = campaign
     plan = application_plan(c)
     wb = C.new_workbook()
     ws = wb.active

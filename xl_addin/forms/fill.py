@@ -13,7 +13,6 @@ from openpyxl.utils.cell import range_boundaries
 
 from xl_addin.forms.application import RESPONDENT_TABLE, build_application
 from xl_addin.forms.recommender import TABLE, build_recommender
-from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import to_keys
 from xl_addin.tables import save_workbook, set_text_safe
 
@@ -51,7 +50,7 @@ def _save(wb, path_out):
     return save_workbook(wb, path_out)
 
 
-def fill_application(path_out, values, respondents=None, campaign=None):
+def fill_application(path_out, values, respondents=None, *, campaign):
     """Write a filled 申请书.
 
     Args:
@@ -60,14 +59,14 @@ def fill_application(path_out, values, respondents=None, campaign=None):
             ``respondents_listed`` (a count) is honoured when ``respondents`` is None: that
             many placeholder names are listed. ``stored_total`` is ignored (computed).
         respondents: list of (姓名, 联系方式) for the 被访者名单 table.
-        campaign: a Campaign (default 2023).
+        campaign: the Campaign whose form is filled (keyword; required).
     Returns:
         Path of the file written.
     Raises:
         KeyError: a key that is not a field of the application.
         OutputFileError: the file cannot be written.
     """
-    c = campaign or load()
+    c = campaign
     wb = build_application(c)
     values = to_keys(values, c, "application")
     for key, v in values.items():
@@ -108,20 +107,20 @@ def _ensure_rows(ws, name, n):
                 t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r1 + n}"
 
 
-def fill_recommender(path_out, header, rows, campaign=None):
+def fill_recommender(path_out, header, rows, campaign):
     """Write a filled 附件3.
 
     Args:
         path_out: the .xlsx to write.
         header: recommender, filler_name, … fill_date (keys or labels).
         rows: one dict per application, by key of fields.recommendation_row or label.
-        campaign: a Campaign (default 2023).
+        campaign: the Campaign whose form is filled.
     Returns:
         Path of the file written.
     Raises:
         KeyError: an unknown header key or column; OutputFileError.
     """
-    c = campaign or load()
+    c = campaign
     from xl_addin.forms.recommender import DEFAULT_ROWS
     # as many table rows as applications (the blank template has DEFAULT_ROWS): the file
     # prints its filled rows only, in Excel and WPS as through `saq pdf` (issue 22)

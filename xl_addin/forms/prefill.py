@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin.errors import InputFileError
-from xl_addin.rules.campaign import load
 
 SKIP_PREFIXES = ("~$", ".")
 
@@ -43,12 +42,13 @@ def application_row(sub, campaign, seq):
             "self_score": ev.rubric.total if ev.rubric is not None else None}
 
 
-def prefill(folder, out, campaign=None, recommender=None):
+def prefill(folder, out, campaign, recommender=None):
     """Write a 附件3 pre-filled from the 申请书 in ``folder`` (subfolders included).
 
     Args:
         folder: the applications a recommender received.
         out: the 附件3 .xlsx to write.
+        campaign: the Campaign the applications are read for.
         recommender: the 推荐单位 (default: the one most applications name).
     Returns:
         PrefillResult
@@ -58,7 +58,7 @@ def prefill(folder, out, campaign=None, recommender=None):
     from xl_addin.forms.fill import fill_recommender
     from xl_addin.read import verdict
     from xl_addin.read import workbook as fastread
-    c = campaign or load()
+    c = campaign
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(folder, "文件夹不存在")

@@ -17,7 +17,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from xl_addin.forms import common as C
-from xl_addin.rules.campaign import load
 from xl_addin.sheet.formulas import Builder, header_plan, render, row_plan
 from xl_addin.sheet.paper import page_setup
 
@@ -79,19 +78,19 @@ class _Rec:
         return self.head + self.rows
 
 
-def build_recommender(campaign=None, rows=DEFAULT_ROWS):
+def build_recommender(campaign, rows=DEFAULT_ROWS):
     """The 附件3 workbook (openpyxl Workbook) with ``rows`` prepared table rows.
 
     The steps below lay out one part each, in this order (the order is part of the file:
     defined names, validations and formats are written as they are added).
 
     Args:
-        campaign: a Campaign (default 2023).
+        campaign: the Campaign the form is generated from.
         rows: number of data rows of the ``recommendations`` table.
     Returns:
         openpyxl.Workbook
     """
-    c = campaign or load()
+    c = campaign
     wb = C.new_workbook()
     ws = wb.active
     ws.title = SHEET

@@ -7,7 +7,6 @@ from pathlib import Path
 from xl_addin.errors import OutputFileError, os_reason
 from xl_addin.forms.application import build_application
 from xl_addin.forms.recommender import build_recommender
-from xl_addin.rules.campaign import load
 from xl_addin.sheet.xlcache import save_with_values
 
 
@@ -16,15 +15,15 @@ def template_names(c):
     return {"application": f"申请书_{c.year}.xlsx", "recommender": f"初审推荐意见表_{c.year}.xlsx"}
 
 
-def write_templates(out_dir="workbooks", campaign=None):
-    """Write the 申请书 and 附件3 templates into ``out_dir``.
+def write_templates(out_dir, campaign):
+    """Write the 申请书 and 附件3 templates of ``campaign`` into ``out_dir``.
 
     Returns:
         dict kind -> Path
     Raises:
         OutputFileError
     """
-    c = campaign or load()
+    c = campaign
     d = Path(out_dir)
     try:
         d.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,12 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+# The loader asks each E code's Rule for its parameters (Rule.params). The registry may be
+# imported here, at the top, because rules/codes never imports this module: its checks and
+# formulas see a Campaign only through what they are handed (x.c, b.c), so the direction is
+# campaign -> codes and tests/test_import_graph.py keeps it so. Handing the registry to
+# the loader instead would make every caller name it, for no gain.
+from xl_addin.rules import codes
 from xl_addin.rules.errors import CampaignError
 from xl_addin.rules.show import fmt_number
 
@@ -647,7 +653,7 @@ def _build(path, raw):
             raise CampaignError(path, f"flags.{code}", "代码应为 E 加两位数字")
         r = _Reader(path, f"flags.{code}", spec,
                     ["missing", "decision", "decision_label", "categories"]
-                    + list(FLAG_PARAMS.get(code, ())),
+                    + list(codes.params(code)),  # a key its Rule does not declare is a typo
                     ["severity", "rule", "message"])
         for k, v in spec.items():
             if k.endswith("severity") and v not in ("error", "warning"):
@@ -917,27 +923,6 @@ def _build_rubric(path, raw):
     return Rubric(r.number("base_total"), r.number("bonus_total"), step, tuple(sections),
                   tuple(items), tuple(concl), veto.get("key"), veto.get("label"))
 
-
-# The parameters each flag's check and formula read (rules/codes/); anything else in [flags.Exx] is a typo.
-FLAG_PARAMS = {
-    "E01": ("established_by",), "E03": ("survey_from",),
-    "E06": ("credit_a_since", "exempt_review_types"),
-    "E04": ("field", "wanted"), "E05": ("field", "wanted"), "E09": ("field", "wanted"),
-    "E10": ("field", "wanted"),
-    "E07": ("min_years", "max_years"),
-    "E08": ("min_area", "min_cost", "strict", "relaxed", "relaxed_severity", "relaxed_message",
-            "other_severity", "other_message"),
-    "E11": ("excluded",), "E12": ("series_words", "spec_message"),
-    "E13": ("institution_suffixes",),
-    "E15": ("min",), "E17": ("threshold", "too_many_message"),
-    "E20": ("required", "required_row", "required_header", "required_top"),
-    "E21": ("shape", "ignore"), "E22": ("earliest", "early_message"),
-    "E24": ("none_words", "negators", "negation_links", "use_words", "negated_phrases",
-            "not_negation", "strategy_words", "management_words", "unclear_words", "negated",
-            "unclear"),
-    "E27": ("tolerance",), "E28": ("shape",), "E32": ("late_message",), "E34": ("fields",),
-    "E35": ("names_message",),
-}
 
 _STAR_FIELDS = {"category", "veto", "conclusion", "satisfaction", "report_use", "risk"}
 

@@ -16,7 +16,7 @@ from xl_addin.rules.codes import answers, dates, identity, levels, lists, scope,
 from xl_addin.rules.codes.base import APPLICATION, FORMS, RECOMMENDER, ROW, Rule
 
 __all__ = ["APPLICATION", "ROW", "RECOMMENDER", "FORMS", "Rule", "RULES", "ELSEWHERE",
-           "placed", "checks_for", "add_formulas", "APPLICATION_CHECKS", "ROW_CHECKS",
+           "ELSEWHERE_PARAMS", "params", "placed", "checks_for", "add_formulas", "APPLICATION_CHECKS", "ROW_CHECKS",
            "RECOMMENDER_CHECKS"]
 
 FAMILIES = (dates, answers, scope, levels, identity, lists, selfeval, values)
@@ -34,6 +34,21 @@ ELSEWHERE = {
     "E35": "one organisation + project under two USCCs or two names: needs every file "
            "(consolidate/crossfile.py; RULES.md P6)",
 }
+
+# The [flags.Exx] parameters of the codes checked elsewhere (a Rule's are its ``params``):
+# their checks live above rules/, where the campaign loader must not look.
+ELSEWHERE_PARAMS = {
+    "E35": ("names_message",),  # one USCC + project under two names (consolidate/crossfile.py)
+}
+assert set(ELSEWHERE_PARAMS) <= set(ELSEWHERE), "parameters of a code not checked elsewhere"
+
+
+def params(code):
+    """The keys ``[flags.<code>]`` may carry besides the common ones (severity, rule, message,
+    missing, decision, decision_label, categories): the Rule's ``params``, else the code's
+    ELSEWHERE_PARAMS, else none."""
+    rule = RULES.get(code)
+    return rule.params if rule is not None else ELSEWHERE_PARAMS.get(code, ())
 
 
 def placed(form):

@@ -33,7 +33,7 @@ def _must_be(code):
         b.instance(code, key, body)
     check.__name__ = code.lower()
     check.__doc__ = formula.__doc__ = f"{code}: the answer flags.{code}.field is flags.{code}.wanted."
-    return Rule(code, (APPLICATION,), check, formula)
+    return Rule(code, (APPLICATION,), check, formula, params=("field", "wanted"))
 
 
 def e06(x):
@@ -65,7 +65,7 @@ def e33(x):
 
 RULES = (
     _must_be("E04"), _must_be("E05"),
-    Rule("E06", (APPLICATION,), e06, e06_sheet),
+    Rule("E06", (APPLICATION,), e06, e06_sheet, params=("credit_a_since", "exempt_review_types")),
     _must_be("E09"), _must_be("E10"),
     Rule("E33", (APPLICATION,), e33,
          python_only="needs the campaign registry (评价档案), which consolidation and "

@@ -25,6 +25,9 @@ class Rule:
         late: forms whose sheet lays this code's cells after the other codes' cells (the
             layout of the committed templates; the engine sorts flags by code and field, so
             this moves cells, never flags).
+        params: the keys of ``[flags.Exx]`` the check and the formula read besides the
+            common ones (severity, rule, message, missing, decision, decision_label,
+            categories); the campaign loader refuses any other key as a typo.
     """
 
     code: str
@@ -33,9 +36,12 @@ class Rule:
     formula: Callable | None = None
     python_only: str = ""
     late: tuple = ()
+    params: tuple = ()
 
     def __post_init__(self):
         if (self.formula is None) == (not self.python_only):
             raise ValueError(f"{self.code}: give a sheet formula or say why it is python-only")
         if not self.forms or not set(self.forms) <= set(FORMS) or not set(self.late) <= set(self.forms):
             raise ValueError(f"{self.code}: unknown form in {self.forms} / {self.late}")
+        if not isinstance(self.params, tuple) or not all(isinstance(p, str) for p in self.params):
+            raise ValueError(f"{self.code}: params must be a tuple of key names: {self.params!r}")

@@ -31,7 +31,7 @@ def _date_bound(code, key, param, too_early):
     check.__name__ = code.lower()
     check.__doc__ = formula.__doc__ = \
         f"{code}: {key} {'on or after' if too_early else 'on or before'} flags.{code}.{param}."
-    return Rule(code, (APPLICATION,), check, formula)
+    return Rule(code, (APPLICATION,), check, formula, params=(param,))
 
 
 E01 = _date_bound("E01", "established_date", "established_by", too_early=False)
@@ -141,8 +141,9 @@ def e32_sheet(b):
 
 RULES = (
     E01, E03,
-    Rule("E07", (APPLICATION,), e07, e07_sheet),
-    Rule("E22", (APPLICATION, RECOMMENDER), e22, e22_sheet, late=(RECOMMENDER,)),
+    Rule("E07", (APPLICATION,), e07, e07_sheet, params=("min_years", "max_years")),
+    Rule("E22", (APPLICATION, RECOMMENDER), e22, e22_sheet, late=(RECOMMENDER,),
+         params=("earliest", "early_message")),
     Rule("E31", (APPLICATION,), e31, e31_sheet),
-    Rule("E32", (APPLICATION,), e32, e32_sheet),
+    Rule("E32", (APPLICATION,), e32, e32_sheet, params=("late_message",)),
 )

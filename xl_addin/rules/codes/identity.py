@@ -121,9 +121,10 @@ def shape_formula(shape, v):
     raise NotImplementedError(f"shape {shape!r} has no in-sheet translation")
 
 
-def _shape_rule(code, keys):
+def _shape_rule(code, keys, params):
     """E21, E28: the field (``keys[form]``) has the flag's ``shape``, once the characters of
-    its ``ignore`` setting are taken out (E21: spaces and hyphens, "139 1624 5821")."""
+    its ``ignore`` setting are taken out (E21: spaces and hyphens, "139 1624 5821"); ``params``
+    says which of the two the campaign may set for the code."""
     def check(x):
         key = keys[x.form]
         v = x.v.get(key)
@@ -146,11 +147,12 @@ def _shape_rule(code, keys):
         b.instance(code, key, f"IF({v}=\"\",\"\",IF({ok},\"\",{b.msg(code, value=v)}))")
     check.__name__ = code.lower()
     check.__doc__ = formula.__doc__ = f"{code}: {' / '.join(keys.values())} has flags.{code}.shape."
-    return Rule(code, tuple(keys), check, formula)
+    return Rule(code, tuple(keys), check, formula, params=params)
 
 
 RULES = (
     Rule("E16", (APPLICATION, ROW), e16, e16_sheet),
-    _shape_rule("E21", {APPLICATION: "contact_mobile", RECOMMENDER: "filler_mobile"}),
-    _shape_rule("E28", {RECOMMENDER: "filler_email"}),
+    _shape_rule("E21", {APPLICATION: "contact_mobile", RECOMMENDER: "filler_mobile"},
+                ("shape", "ignore")),
+    _shape_rule("E28", {RECOMMENDER: "filler_email"}, ("shape",)),
 )

@@ -113,9 +113,12 @@ def e30_sheet(b):
 
 RULES = (
     Rule("E14", (APPLICATION, ROW), e14, e14_sheet),
-    Rule("E15", (APPLICATION, ROW), e15, e15_sheet),
+    Rule("E15", (APPLICATION, ROW), e15, e15_sheet, params=("min",)),
     Rule("E18", (APPLICATION,), e18, e18_sheet),
     Rule("E19", (APPLICATION,), e19, e19_sheet),
-    Rule("E24", (APPLICATION,), e24, e24_sheet),
+    Rule("E24", (APPLICATION,), e24, e24_sheet,
+         params=("none_words", "negators", "negation_links", "use_words", "negated_phrases",
+                 "not_negation", "strategy_words", "management_words", "unclear_words",
+                 "negated", "unclear")),
     Rule("E30", (APPLICATION, ROW), e30, e30_sheet, late=(APPLICATION,)),
 )

@@ -139,6 +139,7 @@ def e20_sheet(b):
 
 RULES = (
     Rule("E02", (APPLICATION,), e02, e02_sheet),
-    Rule("E17", (APPLICATION,), e17, e17_sheet),
-    Rule("E20", (APPLICATION, ROW, RECOMMENDER), e20, e20_sheet),
+    Rule("E17", (APPLICATION,), e17, e17_sheet, params=("threshold", "too_many_message")),
+    Rule("E20", (APPLICATION, ROW, RECOMMENDER), e20, e20_sheet,
+         params=("required", "required_row", "required_header", "required_top")),
 )

@@ -132,8 +132,10 @@ def e13_sheet(b):
 
 
 RULES = (
-    Rule("E08", (APPLICATION,), e08, e08_sheet),
-    Rule("E11", (APPLICATION,), e11, e11_sheet),
-    Rule("E12", (APPLICATION,), e12, e12_sheet),
-    Rule("E13", (APPLICATION,), e13, e13_sheet),
+    Rule("E08", (APPLICATION,), e08, e08_sheet,
+         params=("min_area", "min_cost", "strict", "relaxed", "relaxed_severity", "relaxed_message",
+                 "other_severity", "other_message")),
+    Rule("E11", (APPLICATION,), e11, e11_sheet, params=("excluded",)),
+    Rule("E12", (APPLICATION,), e12, e12_sheet, params=("series_words", "spec_message")),
+    Rule("E13", (APPLICATION,), e13, e13_sheet, params=("institution_suffixes",)),
 )

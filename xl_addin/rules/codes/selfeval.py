@@ -49,7 +49,7 @@ def e29_sheet(b):
 
 
 RULES = (
-    Rule("E27", (APPLICATION,), e27,
+    Rule("E27", (APPLICATION,), e27, params=("tolerance",),
          python_only="the sheet computes the total from the parts itself; only a table that "
                      "stores a total (`saq eval`, an export) can disagree with its parts"),
     Rule("E29", (APPLICATION,), e29, e29_sheet, late=(APPLICATION,)),

@@ -32,4 +32,4 @@ def e34_sheet(b):
         b.instance("E34", key, f"IF([[kept:{key}]],{msg},\"\")")
 
 
-RULES = (Rule("E34", (APPLICATION,), e34, e34_sheet),)
+RULES = (Rule("E34", (APPLICATION,), e34, e34_sheet, params=("fields",)),)
