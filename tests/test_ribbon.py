@@ -384,10 +384,11 @@ def test_check_workbook_on_a_foreign_workbook_says_so(tmp_path, call):
 
 def test_formula_like_text_is_written_as_text(tmp_path):
     """Design rule: text starting with = + - @ is written as text (never a formula)."""
-    from xl_addin.read.verdict import Finding, Verdict
+    from xl_addin.read.verdict import Verdict
+    from xl_addin.rules.findings import Finding
     book = FakeBook(make_application(tmp_path / "a.xlsx", BASE))
-    res = Verdict("application", [Finding("E23", "error", "=HYPERLINK(\"http://x\")", "org_name",
-                                          "企业名称", "")])
+    res = Verdict("application", [Finding(code="E23", severity="error", message="=HYPERLINK(\"http://x\")",
+                                          field="org_name", label="企业名称")])
     ribbon.write_check_sheet(book, res)
     cell = book.wb[ribbon.RESULT_SHEET]["C4"]
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"

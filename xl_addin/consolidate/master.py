@@ -35,6 +35,7 @@ from xl_addin.consolidate.columns import (
     matching,
 )
 from xl_addin.consolidate.staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
+from xl_addin.rules.findings import severity_word
 from xl_addin.sheet.paper import height_for, lines_needed, page_setup, set_properties, text_units
 from xl_addin.sheet.xlcache import finish_workbook
 from xl_addin.sheet.xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
@@ -426,7 +427,7 @@ def _stats(sh, entries, headers, campaign):
     sh.append([head(h) for h in ("问题（代码）", "类别", "次数")])
     for code in sorted(codes):
         spec = campaign.flags.get(code) or campaign.materials.get(code, {})
-        sev = "错误" if spec.get("severity") == "error" else "提醒"
+        sev = severity_word(spec.get("severity"))
         rule = spec.get("rule", "") or "问题"
         sh.append([sh.cell(v, border=THIN) for v in (f"{rule}（{code}）", sev, codes[code])])
 

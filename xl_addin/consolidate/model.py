@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin.files import FileRecord
-from xl_addin.rules.checks import code_counts
+from xl_addin.rules.findings import code_counts, severity_word
 
 KIND_APPLICATION, KIND_RECOMMENDER = "申请书", "推荐表"
 WHOLE_FILE = "整个文件"
@@ -26,7 +26,7 @@ class FlagRecord:
 
     @property
     def severity_label(self):
-        return "错误" if self.severity == "error" else "提醒"
+        return severity_word(self.severity)
 
 
 @dataclass

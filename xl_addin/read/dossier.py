@@ -33,10 +33,9 @@ from xl_addin.errors import InputFileError
 from xl_addin.files import terminal_text
 from xl_addin.read.evidence import problem
 from xl_addin.rules import parse
+from xl_addin.rules.findings import Finding
 from xl_addin.rules.materials import (
-    SEVERITY_WORD,
     DossierResult,
-    Issue,
     applies,
     checklist_missing,
     checklist_name,
@@ -140,23 +139,25 @@ def report_issues(path, campaign):
     sev = spec["severity"]
     name = Path(path).name
     if Path(path).suffix.lower() != ".docx":
-        return [Issue("M05", sev, spec["not_docx"].format(file=terminal_text(name)), name)], {}
+        return [Finding(code="M05", severity=sev, where=name,
+                        message=spec["not_docx"].format(file=terminal_text(name)))], {}
     try:
         counts = report_sections(path, c)
     except InputFileError as e:
         reason = getattr(e, "reason", "") or "不是有效的 .docx"
-        return [Issue("M05", sev, spec["unreadable"].format(file=terminal_text(name), reason=reason),
-                      name)], {}
+        return [Finding(code="M05", severity=sev, where=name,
+                        message=spec["unreadable"].format(file=terminal_text(name), reason=reason))], {}
     out = []
     for s in spec["sections"]:
         n = counts[s["title"]]
         if n is None:
-            out.append(Issue("M05", sev, spec["missing"].format(section=s["title"]), name))
+            out.append(Finding(code="M05", severity=sev, where=name,
+                               message=spec["missing"].format(section=s["title"])))
         elif n > s["max"] or n < s["min"]:
             limit = spec["over"].format(max=s["max"]) if n > s["max"] else \
                 spec["under"].format(min=s["min"])
-            out.append(Issue("M05", sev, spec["message"].format(section=s["title"], count=n,
-                                                                limit=limit), name))
+            out.append(Finding(code="M05", severity=sev, where=name,
+                               message=spec["message"].format(section=s["title"], count=n, limit=limit)))
     return out, counts
 
 
@@ -217,7 +218,7 @@ def material_issues(files, org, project, category, campaign, answers=None, root=
         root: the dossier folder (a link leaving it does not count); default each file's
             own folder.
     Returns:
-        (issues, recognised): list of Issue; item key -> file names.
+        (issues, recognised): list of Finding; item key -> file names.
     """
     c = campaign
     by_item = {}
@@ -242,10 +243,11 @@ def material_issues(files, org, project, category, campaign, answers=None, root=
         real = [p for p in cands if why[p] is None]
         if not real:  # issue 19 §9: an empty, fake or outside file is no material
             bad = cands[0]
-            issues.append(Issue(it["code"], c.materials[it["code"]]["severity"],
-                                c.dossier["not_real_message"].format(
-                                    file=terminal_text(bad.name), reason=why[bad],
-                                    item=it["name"], code=it["code"]), bad.name))
+            issues.append(Finding(code=it["code"], severity=c.materials[it["code"]]["severity"],
+                                  message=c.dossier["not_real_message"].format(
+                                      file=terminal_text(bad.name), reason=why[bad],
+                                      item=it["name"], code=it["code"]),
+                                  where=bad.name))
             continue
         good = [p for p in real if p.suffix.lower().lstrip(".") in it["kinds"]]
         if not good:
@@ -255,10 +257,10 @@ def material_issues(files, org, project, category, campaign, answers=None, root=
                                            for p in good):
             spec = c.materials["M11"]
             exp = expected_stem(org, project, category, it, c) + good[0].suffix.lower()
-            issues.append(Issue("M11", spec["severity"],
-                                spec["message"].format(file=terminal_text(good[0].name),
-                                                       expected=terminal_text(exp)),
-                                good[0].name))
+            issues.append(Finding(code="M11", severity=spec["severity"],
+                                  message=spec["message"].format(file=terminal_text(good[0].name),
+                                                                 expected=terminal_text(exp)),
+                                  where=good[0].name))
         if it["key"] == c.dossier["report"]:
             docx = [p for p in good if p.suffix.lower() == ".docx"] or good
             more, _ = report_issues(docx[0], c)
@@ -304,9 +306,9 @@ def check_dossier(folder, campaign):
     org = project = category = None
     values = {}
     if not books:
-        res.add(Issue("M03", m03["severity"], m03["workbook_missing"]))
+        res.add(Finding(code="M03", severity=m03["severity"], message=m03["workbook_missing"]))
     elif len(books) > 1:
-        res.add(Issue("M03", m03["severity"], m03["workbook_many"].format(
+        res.add(Finding(code="M03", severity=m03["severity"], message=m03["workbook_many"].format(
             count=len(books), files="、".join(terminal_text(p.name) for p in books))))
     if books:
         from xl_addin.read.check import check_file
@@ -315,7 +317,7 @@ def check_dossier(folder, campaign):
         # materials=False: the checklist's answers are not the evidence here (RULES.md M)
         wres = check_file(book, c, materials=False)
         for f in wres.findings:
-            res.add(Issue(f.code, f.severity, f.message, f.where))
+            res.add(f)
         res.summary = {"评价得分": wres.selfeval_total, "评价结论": wres.conclusion,
                        "可评等级": wres.achievable_level, "建议等级": wres.proposed_level,
                        "等级说明": wres.level_reason}
@@ -369,10 +371,8 @@ def summary_lines(res):
     for note in res.notes:
         lines.append(f"  注意：{note}")
     for i in res.issues:
-        lines.append(f"  [{i.code} {SEVERITY_WORD[i.severity]}] {t(i.message)}")
-    e, w = len(res.errors), len(res.warnings)
-    lines.append("材料齐全、无问题，可以提交" if not e and not w else
-                 f"有 {e} 项错误、{w} 项提醒" + ("" if res.complete else "（申报材料不齐或不符）"))
+        lines.append(f"  [{i.code} {i.severity_label}] {t(i.message)}")
+    lines.append(res.status)
     return lines
 
 
@@ -405,5 +405,6 @@ def scan_issue(recommender_file, campaign):
     if stamped_scans(recommender_file, c):
         return None
     spec = c.materials["M12"]
-    return Issue("M12", spec["severity"], spec["message"], Path(recommender_file).name)
+    return Finding(code="M12", severity=spec["severity"], message=spec["message"],
+                   where=Path(recommender_file).name)
 

@@ -9,7 +9,7 @@ does I/O beyond what the reader did.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xl_addin.read import workbook as fastread
@@ -21,6 +21,7 @@ from xl_addin.rules.engine import (
     evaluate_row,
     field_labels,
 )
+from xl_addin.rules.findings import Result, banner_text, status_line
 from xl_addin.rules.stars import proposed_name
 
 RESPONDENT_TABLE = "respondent_list"
@@ -222,22 +223,9 @@ def summarise(cells, limit=120):
 
 # ---------------------------------------------------------------------- the verdict
 @dataclass
-class Finding:
-    code: str
-    severity: str  # error | warning
-    message: str
-    field: str  # field key
-    label: str  # the field's label
-    where: str  # "申请表!B12" or "第 3 行（初审推荐意见表!A8）"
-
-    @property
-    def severity_label(self):
-        return "错误" if self.severity == "error" else "提醒"
-
-
-@dataclass
-class Verdict:
-    """What a workbook gets, wherever it is judged."""
+class Verdict(Result):
+    """What a workbook gets, wherever it is judged: its findings (rules.findings.Finding,
+    with the field's label and where it is) and its scores and levels."""
 
     kind: str  # application | recommender
     findings: list = field(default_factory=list)
@@ -254,17 +242,11 @@ class Verdict:
     materials: list | None = None
     banner_words: dict | None = field(default=None, repr=False)  # campaign [dossier] words
     # What the sheet counts (issue 20 §8): codes, not findings — an application's form
-    # findings, or a 附件3's header plus each row (checks.code_counts).
+    # findings, or a 附件3's header plus each row (findings.code_counts).
+    # They are set, not derived from ``findings`` as Result does: a 附件3's rows are counted
+    # one by one and summed, as its sheet's 统计 does.
     error_count: int = 0
     warning_count: int = 0
-
-    @property
-    def errors(self):
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self):
-        return [f for f in self.findings if f.severity == "warning"]
 
     @property
     def form_findings(self):
@@ -276,18 +258,14 @@ class Verdict:
         """The verdict in words. With a 材料清单: the sheet's own banner, word for word
         (表格 and 材料 separately; 可以提交 only when both are clean, issue 13)."""
         if self.materials is not None:
-            from xl_addin.rules.materials import banner_text
             return banner_text(self.banner_words, self.error_count, self.warning_count,
                                len(self.materials))
-        if not self.findings:
-            return "可以提交"
-        return f"有 {self.error_count} 项错误、{self.warning_count} 项提醒"
+        return status_line(self.error_count, self.warning_count)
 
     def as_json(self):
         """The verdict for machines (`saq check --json`)."""
         def items(fs):
-            return [{"code": f.code, "message": f.message, "field": f.field, "where": f.where}
-                    for f in fs]
+            return [f.as_json("code", "message", "field", "where") for f in fs]
         return {"kind": self.kind, "status": self.status, "rows": self.rows,
                 "errors": items(self.errors), "warnings": items(self.warnings),
                 "selfeval_total": self.selfeval_total, "conclusion": self.conclusion,
@@ -308,9 +286,8 @@ def _add_materials(out, sub, category, c):
     out.banner_words = c.dossier
     out.materials = []
     for it in checklist_missing(sub.values, category, c):
-        i = item_issue(c, it)
         key = checklist_name(it)
-        f = Finding(i.code, i.severity, i.message, key, it["name"], _where(sub.locations.get(key)))
+        f = replace(item_issue(c, it), field=key, label=it["name"], where=_where(sub.locations.get(key)))
         out.materials.append(f)
         out.findings.append(f)
 
@@ -346,9 +323,8 @@ def verdict(sub, campaign, extra=None, materials=False):
         if RESPONDENT_TABLE not in sub.tables:
             out.notes.append("未找到被访者名单表格")
         for f in ev.flags:
-            out.findings.append(Finding(f.code, f.severity, f.message, f.field,
-                                        labels.get(f.field, f.field),
-                                        _where(sub.locations.get(f.field))))
+            out.findings.append(replace(f, label=labels.get(f.field, f.field),
+                                        where=_where(sub.locations.get(f.field))))
         out.error_count, out.warning_count = ev.error_count, ev.warning_count
         s = ev.star
         out.selfeval_total, out.conclusion = ev.rubric.total, ev.rubric.conclusion
@@ -365,8 +341,8 @@ def verdict(sub, campaign, extra=None, materials=False):
     header = evaluate_recommender(read.header, c)
     out.error_count, out.warning_count = header.error_count, header.warning_count
     for f in header.flags:
-        out.findings.append(Finding(f.code, f.severity, f.message, f.field,
-                                    labels.get(f.field, f.field), _where(sub.locations.get(f.field))))
+        out.findings.append(replace(f, label=labels.get(f.field, f.field),
+                                    where=_where(sub.locations.get(f.field))))
     row_labels = field_labels(c, "recommendation_row")
     for r in read.rows:
         out.rows += 1
@@ -375,6 +351,5 @@ def verdict(sub, campaign, extra=None, materials=False):
         out.error_count += ev.error_count  # the sheet's 统计: each row's codes, summed
         out.warning_count += ev.warning_count
         for f in ev.flags:
-            out.findings.append(Finding(f.code, f.severity, f.message, f.field,
-                                        row_labels.get(f.field, f.field), where))
+            out.findings.append(replace(f, label=row_labels.get(f.field, f.field), where=where))
     return out

@@ -37,7 +37,7 @@ class Application:
     project_name: str = ""
     note: str = ""  # why it is not eligible: every error, then the warnings (RULES.md P2)
     source_file: str = ""  # the application workbook it came from (shown to the expert)
-    # Its problems from the master (rules.decide.Finding): the stages show the errors of an
+    # Its problems from the master (rules.findings.Finding): the stages show the errors of an
     # excluded application (P2) and the warnings staff must confirm (P3).
     findings: tuple = ()
 

@@ -6,7 +6,7 @@ the engine finds no error on the row, counting only codes the master's 问题代
 when it has that column (so a master without the 资格自查 columns does not make every row
 ineligible), plus the cross-file codes it lists (RULES.md E25, E26, E35).
 
-Each application keeps its findings (errors and warnings, rules.decide.Finding): an excluded
+Each application keeps its findings (errors and warnings, rules.findings.Finding): an excluded
 one's reason is every error with its words, then the warnings (RULES.md P2), and the stages
 show the warnings staff must confirm (P3).
 """
@@ -21,6 +21,7 @@ from xl_addin.review.sheets import verbatim
 from xl_addin.review.xlread import find_table, open_workbook, table_rows
 from xl_addin.rules import decide, parse
 from xl_addin.rules.engine import evaluate_application
+from xl_addin.rules.findings import Finding
 
 SHEET = "汇总"
 ID = "申请编号"
@@ -97,7 +98,8 @@ def _evaluated(app_id, name, raw, campaign):
         # it, and read its 问题说明 back line by line (errors first since issue 18).
         findings = decide.findings_from_text(raw.get(MESSAGES), campaign)
         if n_err and not any(f.is_error for f in findings):
-            findings = (decide.Finding("", "error", f"汇总表记录 {int(n_err)} 项错误"),) + findings
+            findings = (Finding(code="", severity="error", message=f"汇总表记录 {int(n_err)} 项错误"),) \
+                + findings
         eligible = not n_err
     else:
         listed = None
@@ -105,8 +107,8 @@ def _evaluated(app_id, name, raw, campaign):
             listed = set((parse.text(raw.get(CODES)) or "").replace("，", " ").replace(",", " ")
                          .split())
         found = [f for f in ev.flags if listed is None or f.code in listed]
-        extra = tuple(decide.Finding(code, campaign.flags[code]["severity"],
-                                     f"{campaign.flags[code]['rule']}（{code}）")
+        extra = tuple(Finding(code=code, severity=campaign.flags[code]["severity"],
+                              message=f"{campaign.flags[code]['rule']}（{code}）")
                       for code in CROSS_FILE if listed and code in listed and code in campaign.flags)
         findings = decide.findings_of(found) + extra
         eligible = not any(f.is_error for f in findings)

@@ -129,7 +129,7 @@ class StageApp:
     disagreement: str = ""
     proposed: int | None = None
     onsite: bool = False
-    findings: tuple = ()  # rules.decide.Finding: errors (P2) and warnings (P3), in order
+    findings: tuple = ()  # rules.findings.Finding: errors (P2) and warnings (P3), in order
     achievable: int | None = None  # the experts' achievable level (L5 with their S4), P1
     valid: int | None = None  # valid expert scores …
     needed: int | None = None  # … of the experts each application needs (P4)

@@ -1,4 +1,6 @@
-"""What every eligibility check (RULES.md §E) sees and gives: Context in, Flags out.
+"""What every eligibility check (RULES.md §E) sees and gives: Context in, findings out
+(:class:`xl_addin.rules.findings.Finding`, one per code and field; a "flag" in the code's
+words is such a finding).
 
 The checks themselves, one per E code beside its sheet formula, are in
 :mod:`xl_addin.rules.codes`. Messages are the campaign's templates filled with the offending
@@ -8,35 +10,11 @@ value (:meth:`Context.flag`, :func:`show`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
+from xl_addin.rules.findings import Finding
 from xl_addin.rules.show import fmt_number
 
 BLANK = "（空）"
-
-
-@dataclass(frozen=True)
-class Flag:
-    code: str
-    severity: str  # "error" or "warning"
-    field: str  # the key of the field it is about
-    message: str
-
-    @property
-    def severity_label(self):
-        return "错误" if self.severity == "error" else "提醒"
-
-
-def code_counts(flags):
-    """(errors, warnings): how many codes of each severity the findings have.
-
-    The counts count codes, as the sheet's 错误项数 / 提醒项数 do (issue 20 §8): one code
-    found on two fields (E20) or for two reasons (E32) is one item. ``flags`` are anything
-    with ``code`` and ``severity``.
-    """
-    errors = {f.code for f in flags if f.severity == "error"}
-    warnings = {f.code for f in flags if f.severity != "error"}
-    return len(errors), len(warnings)
 
 
 def show(v):
@@ -71,7 +49,8 @@ class Context:
         severity = spec.get(sev_key, spec["severity"])
         fill = {k: show(v) for k, v in spec.items() if not isinstance(v, (list, dict))}
         fill.update({k: show(v) for k, v in params.items()})
-        return Flag(code, severity, field, spec[variant].format(**fill))
+        return Finding(code=code, severity=severity, message=spec[variant].format(**fill),
+                       field=field)
 
     def blank(self, key):
         """True when the field is empty and was not merely unreadable (E23 covers that)."""

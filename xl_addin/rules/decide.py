@@ -7,8 +7,9 @@ Chinese lines of every refusal); nothing here opens a file or knows a sheet. ``r
 functions below is the text that names a sheet row and its application, made by
 :func:`row_text` ("审定!第 7 行 上海某某有限公司·某某服务").
 
-A finding (:class:`Finding`) is one problem of an application: its code, severity, message
-(words, then the code) and the field it is about. Consolidation knows the field of every
+A finding (:class:`xl_addin.rules.findings.Finding`, the one type of the engine, the verdict
+and the dossier) is one problem of an application: its code, severity, message (words, then
+the code) and the field it is about. Consolidation knows the field of every
 flag; where a finding is read back from text (the master's 问题说明, the 分配表), the field
 comes from the message: the code's message template names it by its label (E20: 必填项
 “统一社会信用代码”未填写), which :func:`finding_from_line` maps back to the field key. That is
@@ -22,23 +23,10 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from xl_addin.rules.findings import Finding
 from xl_addin.rules.parse import norm
 
 CODE_AT_END = re.compile(r"[（(]([EMP]\d{2})[）)]\s*$")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem of an application (an E or M code of the campaign)."""
-
-    code: str  # "" for a line that names no code
-    severity: str  # "error" | "warning"
-    message: str  # the words, then the code: "满意度 65 低于 70 分（E15）"
-    field: str = ""  # the field key it is about, where known
-
-    @property
-    def is_error(self):
-        return self.severity == "error"
 
 
 def _level_word(campaign, rank):
@@ -55,8 +43,10 @@ def row_text(where, org_name, project_name=""):
 # ---------------------------------------------------------------------- findings
 def findings_of(flags):
     """Findings from the engine's or consolidation's flags (anything with code, severity,
-    message and field)."""
-    return tuple(Finding(f.code, f.severity, f.message, getattr(f, "field", "") or "")
+    message and field): code, severity, message and field only, so a finding of the engine
+    and the same one read back from a 问题说明 (:func:`finding_from_line`) are equal."""
+    return tuple(Finding(code=f.code, severity=f.severity, message=f.message,
+                         field=getattr(f, "field", "") or "")
                  for f in flags)
 
 
@@ -144,7 +134,7 @@ def finding_from_line(line, campaign):
             break
     m = CODE_AT_END.search(text)
     if not m:
-        return Finding("", severity or "error", text)
+        return Finding(code="", severity=severity or "error", message=text)
     code = m.group(1)
     compiled, base = _templates(campaign, code)
     fld = ""
@@ -156,7 +146,7 @@ def finding_from_line(line, campaign):
                 label = hit.group(f"g{names.index('label') + 1}")
                 fld = _label_keys(campaign).get(label, "")
             break
-    return Finding(code, severity or base, text, fld)
+    return Finding(code=code, severity=severity or base, message=text, field=fld)
 
 
 # A message ends with its code in brackets: text run together without a line break (a cell

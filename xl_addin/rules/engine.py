@@ -2,8 +2,8 @@
 of every score, level and flag that the CLI, UDFs, workbooks and consolidation show.
 
 Input is a mapping of field keys (or the Chinese labels of FIELDS.md) to raw values as
-they come from Excel or a table; output is an :class:`Evaluation`. Nothing here raises on
-bad input: an unreadable value is flag E23 on its field.
+they come from Excel or a table; output is an :class:`Evaluation` (a :class:`~xl_addin.rules.findings.Result`). Nothing
+here raises on bad input: an unreadable value is flag E23 on its field.
 """
 
 from __future__ import annotations
@@ -11,51 +11,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xl_addin.rules import checks, codes, parse, report_use, rubric, stars, uscc
-from xl_addin.rules.checks import Context, Flag, code_counts, part_label
+from xl_addin.rules.checks import Context, part_label
 from xl_addin.rules.codes.lists import count_respondents  # noqa: F401  (E17; kept for callers)
+from xl_addin.rules.findings import Finding, Result
 
 
 @dataclass
-class Evaluation:
+class Evaluation(Result):
+    """One evaluation: the parsed values, the findings (``flags``, sorted by code and field)
+    and, for an application or a row, the rubric and the star level."""
+
     values: dict
-    flags: list = field(default_factory=list)
+    flags: list = field(default_factory=list)  # rules.findings.Finding
     rubric: rubric.RubricResult | None = None
     star: stars.StarResult | None = None
     conclusion: str | None = None  # the conclusion the star level used
 
     @property
-    def errors(self):
-        return [f for f in self.flags if f.severity == "error"]
-
-    @property
-    def warnings(self):
-        return [f for f in self.flags if f.severity == "warning"]
-
-    @property
-    def codes(self):
-        """The codes found, each once, in flag order (the sheet's 问题代码 cell)."""
-        return " ".join(dict.fromkeys(f.code for f in self.flags))
+    def findings(self):
+        """The findings (:class:`~xl_addin.rules.findings.Result`); ``flags`` is kept as
+        the field's name: engine callers, consolidation and the UDFs read ``ev.flags``."""
+        return self.flags
 
     @property
     def messages(self):
         return "\n".join(f.message for f in self.flags)
-
-    @property
-    def error_count(self):
-        """Codes with an error (checks.code_counts: a code found twice counts once)."""
-        return code_counts(self.flags)[0]
-
-    @property
-    def warning_count(self):
-        return code_counts(self.flags)[1]
-
-    @property
-    def status(self):
-        """The banner: 可以提交 / 有 N 项错误、M 项提醒 (N, M count codes, as the sheet does)."""
-        e, w = code_counts(self.flags)
-        if not e and not w:
-            return "可以提交"
-        return f"有 {e} 项错误、{w} 项提醒"
 
 
 # ---------------------------------------------------------------------- keys and labels
@@ -191,8 +171,10 @@ class Reader:
             self.values[key] = None
             self.unreadable.add(key)
             spec = self.campaign.flags[self.code]
-            self.flags.append(Flag(self.code, spec["severity"], key, spec["message"].format(
-                label=self.labels.get(key, key), value=checks.show(e.raw), expected=e.expected)))
+            self.flags.append(Finding(
+                code=self.code, severity=spec["severity"], field=key,
+                message=spec["message"].format(label=self.labels.get(key, key),
+                                               value=checks.show(e.raw), expected=e.expected)))
 
     def read_field(self, f):
         """One form field, with the parser of its type."""

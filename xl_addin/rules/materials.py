@@ -7,46 +7,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SEVERITY_WORD = {"error": "错误", "warning": "提醒"}
+from xl_addin.rules.findings import Finding, Result, banner_text, status_line
 
 
 @dataclass
-class Issue:
-    """One finding of the dossier: an M code (or the workbook's E code) and its message."""
-
-    code: str
-    severity: str  # "error" | "warning"
-    message: str
-    where: str = ""  # a file name or a cell
-
-    def as_json(self):
-        return {"code": self.code, "message": self.message}
-
-
-@dataclass
-class DossierResult:
-    """The verdict on one dossier folder (the workbook's verdict merged in)."""
+class DossierResult(Result):
+    """The verdict on one dossier folder (the workbook's verdict merged in): its findings
+    (``issues``: the workbook's E codes, then the M codes of its files)."""
 
     path: str
     workbook: str | None = None
-    issues: list = field(default_factory=list)
+    issues: list = field(default_factory=list)  # rules.findings.Finding
     files: dict = field(default_factory=dict)  # item key -> file names recognised
     summary: dict = field(default_factory=dict)  # the workbook's scores and levels
     sections: dict = field(default_factory=dict)  # M05: section title -> 字数 (None: not found)
     notes: list = field(default_factory=list)  # where the 材料清单 and the files disagree
 
     @property
-    def errors(self):
-        return [i for i in self.issues if i.severity == "error"]
-
-    @property
-    def warnings(self):
-        return [i for i in self.issues if i.severity == "warning"]
+    def findings(self):
+        """The findings (:class:`~xl_addin.rules.findings.Result`); ``issues`` is the
+        field's name (check_dossier and consolidation add to it)."""
+        return self.issues
 
     @property
     def complete(self):
         """No material is missing or wrong (no M error and no M warning)."""
         return not any(i.code.startswith("M") for i in self.issues)
+
+    @property
+    def status(self):
+        """The last line of `saq check 文件夹`. It counts findings, not codes: two items of
+        one M code missing are two things to send (the banner's 材料：缺 N 项 counts items)."""
+        return status_line(len(self.errors), len(self.warnings), ok="材料齐全、无问题，可以提交",
+                           suffix="" if self.complete else "（申报材料不齐或不符）")
 
     def add(self, issue):
         if all((i.code, i.message) != (issue.code, issue.message) for i in self.issues):
@@ -56,8 +49,8 @@ class DossierResult:
         """The verdict as one JSON object (the same shape as `saq check FILE --json`)."""
         s = self.summary
         return {"kind": "dossier", "path": self.path, "workbook": self.workbook,
-                "errors": [i.as_json() for i in self.errors],
-                "warnings": [i.as_json() for i in self.warnings],
+                "errors": [i.as_json("code", "message") for i in self.errors],
+                "warnings": [i.as_json("code", "message") for i in self.warnings],
                 "selfeval_total": s.get("评价得分"), "achievable_level": s.get("可评等级"),
                 "proposed_level": s.get("建议等级"), "complete": self.complete,
                 "report_sections": self.sections, "notes": list(self.notes)}
@@ -85,9 +78,10 @@ def _fill(spec, key, **params):
 
 def item_issue(c, item, key="message", **params):
     spec = c.materials[item["code"]]
-    return Issue(item["code"], spec["severity"],
-                 _fill(spec, key, item=item["name"], kinds="、".join("." + k for k in item["kinds"]),
-                       **params), params.get("file", ""))
+    return Finding(code=item["code"], severity=spec["severity"],
+                   message=_fill(spec, key, item=item["name"],
+                                 kinds="、".join("." + k for k in item["kinds"]), **params),
+                   where=params.get("file", ""))
 
 
 def checklist_name(item):
@@ -139,7 +133,7 @@ def checklist_issues(values, category, campaign):
     older template says nothing about the materials).
 
     Returns:
-        list of Issue
+        list of Finding
     """
     c = campaign
     items = material_items(c)
@@ -152,13 +146,3 @@ def banner(errors, warnings, missing, campaign):
     """The workbook's banner: 表格 and 材料 reported separately; 可以提交 only when both
     are clean (the sheet's formula says the same, see forms/print_sheets.py)."""
     return banner_text(campaign.dossier, errors, warnings, missing)
-
-
-def banner_text(d, errors, warnings, missing):
-    """:func:`banner` from the campaign's [dossier] words ``d``."""
-    form = d["banner_form_ok"] if errors + warnings == 0 else \
-        d["banner_form_bad"].format(errors=errors, warnings=warnings)
-    mat = d["banner_materials_ok"] if missing == 0 else \
-        d["banner_materials_bad"].format(missing=missing)
-    parts = [form, mat] + ([d["banner_ready"]] if errors + warnings + missing == 0 else [])
-    return d["banner_join"].join(parts)

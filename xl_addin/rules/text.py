@@ -8,6 +8,7 @@ lines instead of cutting them, the 规则说明 sheet gets whole cells, and ``sa
 from __future__ import annotations
 
 from xl_addin.rules.checks import part_label
+from xl_addin.rules.findings import severity_word
 from xl_addin.rules.show import fmt_number
 from xl_addin.rules.textable import render, width
 
@@ -103,7 +104,7 @@ def blocks(c):
     out.text()
 
     out.heading("五、问题代码（E）")
-    rows = [[code, "错误" if f["severity"] == "error" else "提醒", f["rule"]]
+    rows = [[code, severity_word(f["severity"]), f["rule"]]
             for code, f in sorted(c.flags.items())]
     out.table(["代码", "级别", "规则"], rows, max_width=70)
     out.text()
@@ -160,7 +161,7 @@ def material_rows(c):
             detail.append("名称中的分隔符：" + " ".join(f"“{x}”" for x in m["separators"]))
         if m.get("kinds"):
             detail.append("文件类型：" + "/".join(m["kinds"]))
-        rows.append([code, "错误" if m["severity"] == "error" else "提醒", m["rule"],
+        rows.append([code, severity_word(m["severity"]), m["rule"],
                      "；".join(detail)])
     return rows
 

@@ -388,7 +388,7 @@ class Builder:
     def finish_flags(self):
         """Sort instances as the engine sorts flags; add flags, flag_text and counts.
 
-        As checks.code_counts and Evaluation.codes (issue 20 §8): the 问题代码 cell names each
+        As findings.code_counts and Result.codes (issue 20 §8): the 问题代码 cell names each
         code once, and the counts count codes — one code found on two fields, or for two
         reasons, is one item."""
         self.p.instances.sort(key=lambda i: (i.code, i.field))
@@ -449,10 +449,11 @@ class Builder:
         return op.join(refs)
 
     def status_expr(self, e, w):
-        from xl_addin.rules.engine import Evaluation
-        ok = Evaluation({}).status
-        probe = Evaluation({}, flags=[_FakeFlag("error", f"X{i}") for i in range(7)]
-                           + [_FakeFlag("warning", f"Y{i}") for i in range(9)]).status
+        """The sheet's 状态 cell: rules.findings.status_line as a formula (its words are
+        taken from the function, with 7 and 9 standing for the counts)."""
+        from xl_addin.rules.findings import status_line
+        ok = status_line(0, 0)
+        probe = status_line(7, 9)
         assert probe.count("7") == 1 and probe.count("9") == 1
         before, rest = probe.split("7")
         middle, after = rest.split("9")
@@ -590,11 +591,6 @@ def any_equal_any(exprs, value):
     """Excel: one of ``exprs`` equals ``value``."""
     return exprs[0] + "=" + value if len(exprs) == 1 else \
         "OR(" + ",".join(f"{e}={value}" for e in exprs) + ")"
-
-
-class _FakeFlag:
-    def __init__(self, severity, code):
-        self.severity, self.code = severity, code
 
 
 def _placeholders(text):
