@@ -93,6 +93,7 @@ def lookups(path, usccs, c, drop_index=False):
         db.close()
     reg = registry.Registry.__new__(registry.Registry)  # open as is: no schema script,
     reg.path, reg.db = p, sqlite3.connect(p)  # which would put the index back
+    reg.readonly, reg._depth, reg._head, reg._years = True, 0, None, None
     t = time.process_time()
     for u in usccs:
         registry.lookup(reg, u, c.year, c)
