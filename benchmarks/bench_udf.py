@@ -154,7 +154,9 @@ def main(argv=None):
     measure.warm()
     with tempfile.TemporaryDirectory() as tmp:
         from xl_addin.demo import write_campaign
-        demo = write_campaign(Path(tmp) / "in", n_apps=3, n_recommenders=1, broken=False)
+        from xl_addin.rules.campaign import load
+        demo = write_campaign(Path(tmp) / "in", n_apps=3, n_recommenders=1, broken=False,
+                              campaign=load())
         app = sorted(demo.folder.rglob("申请书/*.xlsx"))[0]
         res = startup(app, args.runs)
     for cached, rows in res.items():
