@@ -13,9 +13,11 @@ from __future__ import annotations
 # Measured (python -X importtime, median of 5, on top of what saq check loads): the forms,
 # consolidation, review and demo modules add 180-500 ms each (openpyxl alone ~270 ms,
 # xlwings ~470 ms, python-docx ~65 ms); read.dossier (the folder form of check) 7 ms.
-# Against them, rules.text (3 ms), read.evaltable (1 ms) and traceback (1.5 ms) stand here.
-# benchmarks/bench_udf.py, `saq check` on one 申请书 (CPU, median of 9, bytecode cached):
-# STARTUP_NUMBERS
+# Even the light ones stay out: rules.text 3 ms, read.evaltable 1 ms, traceback 2 ms.
+# So `saq check` loads the same modules as before the move: benchmarks/bench_udf.py gives it
+# 156 ms of CPU (interpreter 23, imports 89, campaign 21, check 23; median of 9, bytecode
+# cached), and `saq check workbooks/申请书_2023.xlsx` takes 505 ms before and after (median of
+# 15, the two trees interleaved).
 import argparse
 import contextlib
 import errno
@@ -24,17 +26,14 @@ import os
 import re
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 from xl_addin import __version__, files, registry
 from xl_addin.errors import SaqError, as_os_error, os_reason
 from xl_addin.read import year
 from xl_addin.read.check import check_file
-from xl_addin.read.evaltable import evaluate_table
 from xl_addin.read.verdict import KINDS
 from xl_addin.rules import parse as rules_parse
-from xl_addin.rules import text as rules_text
 from xl_addin.rules.campaign import CAMPAIGN_DIR
 from xl_addin.rules.show import fmt_number
 from xl_addin.rules.textable import render
@@ -61,6 +60,7 @@ def _arg(text):
 
 
 def cmd_rules(args):
+    from xl_addin.rules import text as rules_text  # lazy: 3 ms (see the top)
     c = _campaign(args)
     if args.markdown is None:
         print(rules_text.describe(c))
@@ -74,6 +74,7 @@ def cmd_rules(args):
 
 
 def cmd_eval(args):
+    from xl_addin.read.evaltable import evaluate_table  # lazy: 1 ms (see the top)
     res = evaluate_table(args.table, args.output, _campaign(args, args.table))
     if res.unknown_headers:
         print("未识别的表头（原样保留，不参与检查）：" + "、".join(res.unknown_headers))
@@ -795,6 +796,7 @@ def _main(argv):
             print(f"错误：无法写入（{os_reason(err)}）", file=sys.stderr)
             return 2
         log = Path(tempfile.gettempdir()) / "saq-error.log"
+        import traceback  # lazy: only when a bug is logged; ~2 ms off every start
         log.write_text(traceback.format_exc(), encoding="utf-8")
         print(f"错误：程序内部错误（{type(e).__name__}: {e}）。详细信息已写入 {log}，"
               "请发给技术人员。", file=sys.stderr)

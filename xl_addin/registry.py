@@ -34,7 +34,6 @@ or the stage workbook; every command takes ``--registry`` to name another file.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import functools
 import getpass
@@ -801,6 +800,7 @@ def pid_alive(pid):
     if pid <= 0:
         return False
     if os.name == "nt":  # os.kill would terminate it on Windows
+        import ctypes  # lazy: Windows only; ~2 ms that saq check (which imports this) would pay
         k32 = ctypes.windll.kernel32
         h = k32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not h:
