@@ -11,7 +11,7 @@ from __future__ import annotations
 # and `saq check FILE` must start fast (issue 23). So here stands what `saq check` loads
 # anyway; what only another command needs is imported inside its handler (`# lazy:`).
 # Measured (python -X importtime, median of 5, on top of what saq check loads): the forms,
-# consolidation, review and demo modules add 180-500 ms each (openpyxl alone ~270 ms,
+# consolidation, review, demo and add-in modules add 180-510 ms each (openpyxl alone ~270 ms,
 # xlwings ~470 ms, python-docx ~65 ms); read.dossier (the folder form of check) 7 ms.
 # Even the light ones stay out: rules.text 3 ms, read.evaltable 1 ms, traceback 2 ms.
 # So `saq check` loads the same modules as before the move: benchmarks/bench_udf.py gives it
