@@ -42,9 +42,10 @@ def udf_cases():
     from xl_addin.excel import udfs
     from xl_addin.rules import campaign as cm
     from xl_addin.rules import parse, rubric, sampling, stars
+    from xl_addin.rules import report_use as ru
     from xl_addin.rules.engine import evaluate_application
     c = cm.load(2023)
-    words = parse.report_use_words(c)
+    words = ru.words(c)
     parts = [p.max if p.kind in ("score", "range") else (0 if p.kind == "errors" else "否")
              for p in c.rubric.parts]
 
@@ -59,7 +60,7 @@ def udf_cases():
     def lib_star(year):
         k = lib_campaign(year)
         r = stars.evaluate(k, parse.category("服务类", k), parse.text("优良"), parse.number(86),
-                           parse.read_report_use("战略", words), parse.hasnot("无") or "无",
+                           ru.read("战略", words).value, parse.hasnot("无") or "无",
                            parse.yesno("否") or "否", parse.level("", k))
         return k.level_name(r.proposed if r.proposed is not None else r.achievable)
 
@@ -153,7 +154,9 @@ def main(argv=None):
     measure.warm()
     with tempfile.TemporaryDirectory() as tmp:
         from xl_addin.demo import write_campaign
-        demo = write_campaign(Path(tmp) / "in", n_apps=3, n_recommenders=1, broken=False)
+        from xl_addin.rules.campaign import load
+        demo = write_campaign(Path(tmp) / "in", n_apps=3, n_recommenders=1, broken=False,
+                              campaign=load())
         app = sorted(demo.folder.rglob("申请书/*.xlsx"))[0]
         res = startup(app, args.runs)
     for cached, rows in res.items():

@@ -12,12 +12,18 @@ function is still a dependency. The floors, from the ground up:
     consolidate, review        the floors below; neither imports the other
     demo, excel                the floors below
     cli, __main__              anything
+
+Imports stand at the top of a module (issue 21). One inside a function says why on its line
+or on the comment line just above its block: ``# lazy: <reason>`` (a measured start-up cost,
+an optional or one-path dependency, or a cycle that cannot be broken).
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -167,3 +173,121 @@ def test_rules_import_only_rules_and_the_standard_library(module):
                 continue
             foreign.append(n)
     assert foreign == []
+
+
+# ---------------------------------------------------------------------- lazy imports say why
+LAZY = "# lazy:"
+
+
+def _unexplained(source):
+    """Line numbers of the imports inside a function of ``source`` that give no ``# lazy:``
+    reason, on one of their own lines or on the comment line just above their block (the
+    run of consecutive import statements they belong to)."""
+    lines = source.splitlines()
+    bad = []
+
+    def said(node):
+        return any(LAZY in lines[i - 1] for i in range(node.lineno, node.end_lineno + 1))
+
+    def check(block):
+        run = []
+        for stmt in block + [None]:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                run.append(stmt)
+                continue
+            if run:
+                above = lines[run[0].lineno - 2].strip() if run[0].lineno > 1 else ""
+                if not (above.startswith("#") and LAZY in above):
+                    bad.extend(n.lineno for n in run if not said(n))
+            run = []
+
+    def walk(node, inside):
+        inside = inside or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for _, value in ast.iter_fields(node):
+            children = value if isinstance(value, list) else [value]
+            if inside and children and all(isinstance(c, ast.stmt) for c in children):
+                check(children)
+            for c in children:
+                if isinstance(c, ast.AST):
+                    walk(c, inside)
+
+    walk(ast.parse(source), False)
+    return sorted(bad)
+
+
+def test_every_import_inside_a_function_says_why():
+    bad = [f"{p.relative_to(ROOT)}:{line}" for p in sorted(PACKAGE.rglob("*.py"))
+           for line in _unexplained(p.read_text(encoding="utf-8"))]
+    assert bad == []
+
+
+def test_the_lazy_check_can_fail():
+    source = textwrap.dedent('''\
+        import os
+
+        def a():
+            import json
+            return json
+
+        def b():
+            import json  # lazy: a reason on the line
+            return json
+
+        def c():
+            # lazy: one reason for the block below
+            import json
+
+            import csv
+            x = 1
+            import re
+            return json, csv, re, x
+
+        def d():
+            if True:
+                # a comment that gives no reason
+                from pathlib import Path
+            return Path
+        ''')
+    assert _unexplained(source) == [4, 17, 23]  # bare; after code (the block broke); no reason
+
+
+_IMPORT_EACH = textwrap.dedent('''\
+    import importlib, sys
+    top, names = sys.argv[1], sys.argv[2:]
+    failed = []
+    for name in names:
+        for m in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[m]
+        try:
+            importlib.import_module(name)
+        except Exception as e:
+            failed.append(f"{name}: {type(e).__name__}: {e}")
+    print("\\n".join(failed))
+    ''')
+
+
+def _import_each(top, names, where):
+    """The modules of ``names`` that fail to import, each alone (a fresh set of ``top``'s
+    modules, third-party ones kept), in a child interpreter run in ``where``."""
+    out = subprocess.run([sys.executable, "-c", _IMPORT_EACH, top, *names], capture_output=True,
+                         text=True, cwd=where, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def test_every_module_imports_on_its_own():
+    """With the imports at the top, each module of ours must import alone: a loop the graph
+    cannot show (through a package's __init__, which a submodule's import runs first) fails."""
+    assert _import_each(FACE, sorted(m for m in _modules() if m != "xl_addin.__main__"), ROOT) == []
+
+
+def test_the_import_check_can_fail(tmp_path):
+    """A loop through an __init__: pkg/__init__ imports pkg.a, which needs a name of pkg.b,
+    which needs a name __init__ defines after its import. pkg itself imports; pkg.b does not."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from pkg.a import f\nNAME = 1\n")
+    (pkg / "a.py").write_text("from pkg.b import g\n\ndef f():\n    return g\n")
+    (pkg / "b.py").write_text("from pkg import NAME\n\ndef g():\n    return NAME\n")
+    failed = _import_each("pkg", ["pkg", "pkg.a", "pkg.b"], tmp_path)
+    assert [line.split(":")[0] for line in failed] == ["pkg", "pkg.a", "pkg.b"]

@@ -7,59 +7,74 @@ never sees a traceback.
 
 from __future__ import annotations
 
+# Imports (issue 21). Every `saq` command pays for this module's imports before it starts,
+# and `saq check FILE` must start fast (issue 23). So here stands what `saq check` loads
+# anyway; what only another command needs is imported inside its handler (`# lazy:`).
+# Measured (python -X importtime, median of 5, on top of what saq check loads): the forms,
+# consolidation, review, demo and add-in modules add 180-510 ms each (openpyxl alone ~270 ms,
+# xlwings ~470 ms, python-docx ~65 ms); read.dossier (the folder form of check) 7 ms.
+# Even the light ones stay out: rules.text 3 ms, read.evaltable 1 ms, traceback 2 ms.
+# So `saq check` loads the same modules as before the move: benchmarks/bench_udf.py gives it
+# 156 ms of CPU (interpreter 23, imports 89, campaign 21, check 23; median of 9, bytecode
+# cached), and `saq check workbooks/申请书_2023.xlsx` takes 505 ms before and after (median of
+# 15, the two trees interleaved).
 import argparse
 import contextlib
 import errno
+import json
 import os
+import re
 import sys
+import tempfile
 from pathlib import Path
 
-from xl_addin import __version__
-from xl_addin.errors import SaqError
+from xl_addin import __version__, files, registry
+from xl_addin.errors import SaqError, as_os_error, os_reason
+from xl_addin.read import year
+from xl_addin.read.check import check_file
+from xl_addin.read.verdict import KINDS
+from xl_addin.rules import parse as rules_parse
+from xl_addin.rules.campaign import CAMPAIGN_DIR
+from xl_addin.rules.show import fmt_number
+from xl_addin.rules.textable import render
+from xl_addin.tables import write_atomic
 
 
 def _campaign(args, where=None):
     """The campaign of a command that reads no submissions: ``--campaign``, else the nearest
     活动.toml from ``where`` (default: the current folder) upwards, else the program's current
     campaign (read/year.py)."""
-    from xl_addin.read.year import choose
-    return choose(getattr(args, "campaign", None), where).campaign
+    return year.choose(getattr(args, "campaign", None), where).campaign
 
 
 def _choose(args, where, years, command):
     """The campaign of a command that reads submissions: as :func:`_campaign`, then the
     year the files say (``years``, read/year.py), refusing files of mixed years."""
-    from xl_addin.read.year import choose
-    return choose(getattr(args, "campaign", None), where, years, command)
+    return year.choose(getattr(args, "campaign", None), where, years, command)
 
 
 def _arg(text):
     """A path as it is typed in a suggested command (quoted when it holds a space)."""
-    from xl_addin.files import terminal_text
-    text = terminal_text(text)
+    text = files.terminal_text(text)
     return f'"{text}"' if any(ch in text for ch in " \t'\"&|;<>()") else text
 
 
 def cmd_rules(args):
-    from xl_addin.rules.text import describe, markdown
+    from xl_addin.rules import text as rules_text  # lazy: 3 ms (see the top)
     c = _campaign(args)
     if args.markdown is None:
-        print(describe(c))
+        print(rules_text.describe(c))
     elif args.markdown == "-":
-        print(markdown(c), end="")
+        print(rules_text.markdown(c), end="")
     else:  # issue 10: docs/rules.md is generated from the campaign plus prose
-        from pathlib import Path as _P
-
-        from xl_addin.tables import write_atomic
-        text = markdown(c)
-        p = write_atomic(args.markdown, lambda tmp: _P(tmp).write_text(text, encoding="utf-8"))
+        text = rules_text.markdown(c)
+        p = write_atomic(args.markdown, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         print(f"规则说明已写入 {p}")
     return 0
 
 
 def cmd_eval(args):
-    from xl_addin.read.evaltable import evaluate_table
-    from xl_addin.rules.textable import render
+    from xl_addin.read.evaltable import evaluate_table  # lazy: 1 ms (see the top)
     res = evaluate_table(args.table, args.output, _campaign(args, args.table))
     if res.unknown_headers:
         print("未识别的表头（原样保留，不参与检查）：" + "、".join(res.unknown_headers))
@@ -78,7 +93,7 @@ CAMPAIGN_HELP = ("活动年度（如 2024）或活动配置文件；不指定时
 
 # -- issue 3: live workbooks (thin: all work is in xl_addin.forms / check / pdf)
 def cmd_templates(args):
-    from xl_addin.forms.templates import write_templates
+    from xl_addin.forms.templates import write_templates  # lazy: openpyxl (see the top)
     for kind, path in write_templates(args.output, _campaign(args, args.output)).items():
         print(f"已生成{'申请书' if kind == 'application' else '初审推荐意见表（附件3）'}模板：{path}")
     return 0
@@ -89,7 +104,6 @@ def _configure_templates(sp):
 
 
 def cmd_check(args):
-    from xl_addin.read import year
     where = Path(args.file)
     if where.is_dir():  # issue 13: a whole 申报材料文件夹 (RULES.md M)
         years = year.folder_years(where, kinds=("application",))
@@ -98,21 +112,14 @@ def cmd_check(args):
     choice = _choose(args, where, years, f"saq check {_arg(args.file)} --campaign {{year}}")
     if where.is_dir():
         return cmd_check_dossier(args, choice)
-    import json
-
-    from xl_addin.files import terminal_text
-    from xl_addin.read.check import check_file
-    from xl_addin.read.verdict import KINDS
-    from xl_addin.rules.textable import render
     res = check_file(args.file, choice.campaign, args.registry)
     if args.json:
         print(json.dumps({**res.as_json(), "campaign_year": choice.campaign.year},
                          ensure_ascii=False, indent=2))
         return 1 if res.errors else 0
     print(choice.line())
-    print(f"{terminal_text(args.file)}：{KINDS[res.kind]}" +
+    print(f"{files.terminal_text(args.file)}：{KINDS[res.kind]}" +
           (f"，{res.rows} 行推荐" if res.kind == "recommender" else ""))
-    from xl_addin.rules.show import fmt_number
     if res.kind == "application":
         for k, v in (("评价得分", fmt_number(res.selfeval_total)), ("评价结论", res.conclusion),
                      ("可评等级", res.achievable_level), ("建议等级", res.proposed_level or ""),
@@ -135,9 +142,7 @@ def cmd_check(args):
 
 
 def cmd_check_dossier(args, choice):
-    import json
-
-    from xl_addin.read.dossier import check_dossier, summary_lines
+    from xl_addin.read.dossier import check_dossier, summary_lines  # lazy: 7 ms (see the top)
     res = check_dossier(args.file, choice.campaign)
     if getattr(args, "json", False):
         print(json.dumps({**res.as_json(), "campaign_year": choice.campaign.year},
@@ -158,7 +163,7 @@ def _configure_check(sp):
 
 
 def cmd_pdf(args):
-    from xl_addin.forms.pdf import to_pdf
+    from xl_addin.forms.pdf import to_pdf  # lazy: openpyxl, LibreOffice helpers (see the top)
     print(f"已生成 PDF：{to_pdf(args.file, args.output)}")
     return 0
 
@@ -177,11 +182,10 @@ COMMANDS["pdf"] = (cmd_pdf, "把填好的工作簿（尤其是附件3）转为 A
 
 # -- issue 13: the recommender's side (thin: all work is in xl_addin.forms.prefill)
 def cmd_recommender(args):
-    from xl_addin.forms.prefill import prefill, summary_lines
+    from xl_addin.forms.prefill import prefill, summary_lines  # lazy: openpyxl (see the top)
     if args.rec_cmd != "prefill":
         print("请指定 prefill（从申请书预填附件3）。", file=sys.stderr)
         return 2
-    from xl_addin.read import year
     years = year.folder_years(args.folder, kinds=("application",)) \
         if Path(args.folder).is_dir() else None
     c = _choose(args, Path(args.folder), years,
@@ -209,9 +213,9 @@ COMMANDS["recommender"] = (cmd_recommender, "推荐单位：prefill 从申请书
 
 # -- issue 4: consolidation and demo (thin: all work is in xl_addin.consolidate / demo)
 def cmd_consolidate(args):
+    # lazy: openpyxl, the process pool (see the top)
     from xl_addin.consolidate import consolidate, summary_lines
     from xl_addin.consolidate.run import master_path, rejection_lines
-    from xl_addin.read import year
     folder = Path(args.folder)
     years = year.folder_years(folder, skip=(master_path(args.output),)) if folder.is_dir() else None
     out = "" if args.output == "汇总表.xlsx" else f" -o {_arg(args.output)}"
@@ -245,17 +249,16 @@ def _configure_consolidate(sp):
 
 
 def cmd_demo(args):
+    # lazy: openpyxl, the demo's writers (see the top)
     from xl_addin.consolidate import summary_lines
     from xl_addin.demo import run_demo
-    from xl_addin.files import terminal_text
-    from xl_addin.read.year import SETTING_FILE
     c = _campaign(args, args.folder)
     demo, res = run_demo(args.folder, c.year if args.seed is None else args.seed,
                          progress=False if args.quiet else None, campaign=c)
-    print(f"示例活动已生成：{terminal_text(demo.folder)}（{len(demo.recommenders)} 个推荐单位、"
+    print(f"示例活动已生成：{files.terminal_text(demo.folder)}（{len(demo.recommenders)} 个推荐单位、"
           f"{sum(1 for a in demo.apps if a.write_workbook)} 份申请书（各有申报材料文件夹）、"
           f"{len(demo.broken)} 个问题文件）")
-    print(f"活动年度：{c.year}（已写入 {terminal_text(Path(args.folder) / SETTING_FILE)}，"
+    print(f"活动年度：{c.year}（已写入 {files.terminal_text(Path(args.folder) / year.SETTING_FILE)}，"
           "在该文件夹中运行的 saq 命令都按此年度）")
     print("\n".join(summary_lines(res)))
     print("请用 Excel 打开上面的汇总表；示例文件在同一文件夹的“收件”中。")
@@ -274,13 +277,10 @@ COMMANDS["demo"] = (cmd_demo, "生成一个示例活动（推荐表、申请书�
 
 # -- issue 20 §7: the year follows the data; a folder says its year in 活动.toml
 def cmd_init(args):
-    from xl_addin.files import terminal_text
-    from xl_addin.read import year
-    from xl_addin.rules.campaign import CAMPAIGN_DIR
     c = year.load_year(args.year)  # refuses a year this program has no campaign file for
     folder = Path(args.folder)
     if folder.exists() and not folder.is_dir():
-        raise SaqError(f"{terminal_text(folder)} 不是文件夹")
+        raise SaqError(f"{files.terminal_text(folder)} 不是文件夹")
     setting = folder / year.SETTING_FILE
     before = None
     if setting.is_file():
@@ -290,10 +290,10 @@ def cmd_init(args):
             before = "（无法读取）"
     own = Path(c.path).resolve().parent == CAMPAIGN_DIR.resolve()
     path = year.write_setting(folder, c.year if own else c.path)
-    print(f"已写入 {terminal_text(path)}：在 {terminal_text(folder.resolve())} 及其子文件夹中运行的 saq 命令"
-          f"按 {c.year} 年活动（命令行的 --campaign 仍可临时改用其他年度）")
+    print(f"已写入 {files.terminal_text(path)}：在 {files.terminal_text(folder.resolve())} "
+          f"及其子文件夹中运行的 saq 命令按 {c.year} 年活动（命令行的 --campaign 仍可临时改用其他年度）")
     if before is not None and str(before) != str(c.year if own else c.path):
-        print(f"  原设置为：{terminal_text(before)}")
+        print(f"  原设置为：{files.terminal_text(before)}")
     others = {y: v for y, v in year.folder_years(folder).items() if y != c.year} \
         if folder.is_dir() else {}
     if others:
@@ -316,6 +316,7 @@ COMMANDS["init"] = (cmd_init, "设定文件夹的活动年度（写入文件夹�
 
 # -- issue 6: the Excel add-in (thin: all work is in xl_addin.excel.addin)
 def cmd_addin(args):
+    # lazy: xlwings (see the top)
     from xl_addin.excel.addin import install as addin_install
     from xl_addin.excel.addin import xlam
     if args.action == "build":
@@ -342,7 +343,7 @@ COMMANDS["addin"] = (cmd_addin, "Excel 加载项：生成 SAQ.xlam（build）或
 
 # -- issue 5: expert review (thin: all work is in xl_addin.review.workflow)
 def cmd_review(args):
-    from xl_addin.read import year
+    # lazy: openpyxl (see the top)
     from xl_addin.review import workflow
     from xl_addin.review.manifest import FILE_NAME
     from xl_addin.review.manifest import TEMPLATE_ID as ASSIGNMENT
@@ -355,7 +356,7 @@ def cmd_review(args):
         years = year.file_years(where / FILE_NAME, kinds=(ASSIGNMENT,))
         again = f"saq review {args.review_cmd} {_arg(args.folder)} --campaign {{year}}"
     elif args.review_cmd == "experts-template":  # reads nothing: the folder's or default year
-        from xl_addin.review.experts import write_template
+        from xl_addin.review.experts import write_template  # lazy: openpyxl (see the top)
         c = _campaign(args, Path(args.output).parent)
         print(f"已生成专家名单模板：{write_template(args.output, c)}"
               "（每行一位专家：姓名、单位、回避单位、专业；专业空白表示可评审所有类别）")
@@ -376,7 +377,7 @@ def cmd_review(args):
         print("\n".join(workflow.collect_summary(res, path)))
         return 0
     if args.review_cmd == "simulate":
-        from xl_addin.review.simulate import simulate_folder
+        from xl_addin.review.simulate import simulate_folder  # lazy: openpyxl (see the top)
         n = simulate_folder(args.folder, c, args.seed)
         print(f"已为 {n} 位专家模拟填写评分表（仅用于演示和演练）：{args.folder}")
         return 0
@@ -449,8 +450,6 @@ def _date(what):
         text -> datetime.date; a malformed date raises SaqError (not ValueError, which
         argparse would turn into its own usage message), so it is one Chinese line, exit 2.
     """
-    from xl_addin.rules import parse as rules_parse
-
     def parse(text):
         try:
             d = rules_parse.date(text)
@@ -464,9 +463,8 @@ def _date(what):
 
 
 def cmd_history(args):
-    from xl_addin.registry import FILE_NAME
-    from xl_addin.review import history
-    reg = args.registry or FILE_NAME
+    from xl_addin.review import history  # lazy: openpyxl (see the top)
+    reg = args.registry or registry.FILE_NAME
     if args.history_cmd == "verify":  # issue 19: the audit's hash chain
         lines, code = history.verify(reg, getattr(args, "by", None))
         print("\n".join(lines))
@@ -507,9 +505,9 @@ def _configure_history(sp):
 
 
 def cmd_stage(args):
-    from xl_addin.read import year
-    from xl_addin.review import stages
+    from xl_addin.review import stages  # lazy: openpyxl, python-docx (see the top)
     if args.stage_cmd == "start":
+        # lazy: openpyxl (see the top)
         from xl_addin.review.manifest import FILE_NAME
         from xl_addin.review.manifest import TEMPLATE_ID as ASSIGNMENT
         where = Path(args.folder)
@@ -524,7 +522,7 @@ def cmd_stage(args):
     c = _choose(args, where, years, f"saq stage {args.stage_cmd} … --campaign {{year}}").campaign
     pdf = not getattr(args, "no_pdf", False)
     if args.stage_cmd == "example":
-        from xl_addin.review.stage_demo import write_inputs
+        from xl_addin.review.stage_demo import write_inputs  # lazy: openpyxl (see the top)
         for path in write_inputs(args.folder, c):
             print(f"已生成：{path}")
         return 0
@@ -704,15 +702,11 @@ EXIT_BROKEN_PIPE = 141  # as a shell reports a command ended by SIGPIPE
 # Characters that move the cursor, recolour or rewrite the terminal (CR, ESC, the other
 # C0/C1 controls, DEL) or reorder text (bidi overrides): shown as escapes, never sent raw
 # (issue 19 §10: a carriage return in a name could overwrite the verdict line).
-_TERMINAL_CONTROL = None
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_text(text):
     """``text`` with every control character but newline and tab shown as an escape."""
-    global _TERMINAL_CONTROL
-    if _TERMINAL_CONTROL is None:
-        import re
-        _TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
     if not _TERMINAL_CONTROL.search(text):
         return text
     # \x1B for C0 (as the workbooks show them); \u0085 from DEL up, which JSON reads back
@@ -754,7 +748,6 @@ def main(argv=None):
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as e:  # the output itself failed: a full disk, a file-size limit
-        from xl_addin.errors import os_reason
         if e.errno == errno.EPIPE:
             _quiet_stdout()
             return EXIT_BROKEN_PIPE
@@ -789,7 +782,6 @@ def _main(argv):
     except (BrokenPipeError, MemoryError):
         raise
     except OSError as e:  # a full disk or a file-size limit while writing a result
-        from xl_addin.errors import os_reason
         if e.errno == errno.EPIPE:
             raise
         if e.filename:
@@ -799,14 +791,12 @@ def _main(argv):
             print(f"错误：无法输出结果（{os_reason(e)}）", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - a bug: one message for the user, details in a log
-        from xl_addin.errors import as_os_error, os_reason
         err = as_os_error(e)
         if err is not None:  # a writer's own name for a full disk or a size limit
             print(f"错误：无法写入（{os_reason(err)}）", file=sys.stderr)
             return 2
-        import tempfile
-        import traceback
         log = Path(tempfile.gettempdir()) / "saq-error.log"
+        import traceback  # lazy: only when a bug is logged; ~2 ms off every start
         log.write_text(traceback.format_exc(), encoding="utf-8")
         print(f"错误：程序内部错误（{type(e).__name__}: {e}）。详细信息已写入 {log}，"
               "请发给技术人员。", file=sys.stderr)

@@ -5,6 +5,8 @@ else of the library is meant to escape to a user.
 """
 
 import errno
+import os
+import re
 
 # The base and the campaign's error live with the rules (rules/ imports nothing of ours).
 from xl_addin.rules.errors import CampaignError, SaqError, _rebuild  # noqa: F401 - re-exported
@@ -53,12 +55,10 @@ def as_os_error(e):
     same as for any OSError, never a class name (issue 12 §9)."""
     if isinstance(e, OSError):
         return e
-    import re
     m = re.search(r"\bIO_(E[A-Z0-9]+)\b", str(e))
     code = getattr(errno, m.group(1), None) if m else None
     if code is None:
         return None
-    import os
     return OSError(code, os.strerror(code))
 
 

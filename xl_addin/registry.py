@@ -42,6 +42,7 @@ import json
 import os
 import socket
 import sqlite3
+import tempfile
 import time
 import uuid
 from contextlib import closing
@@ -49,7 +50,9 @@ from pathlib import Path
 
 from xl_addin.errors import RegistryError, os_reason
 from xl_addin.rules import parse
+from xl_addin.rules.engine import evaluate_application
 from xl_addin.rules.uscc import clean as clean_uscc
+from xl_addin.tables import normal_file_mode
 
 FILE_NAME = "评价档案.sqlite"
 SCHEMA_VERSION = "2"
@@ -269,9 +272,6 @@ class Registry:
     def _create(self):
         """A new registry: built in a temporary file, then linked into place, so that a
         half-made file never stands under the name and two creators never both succeed."""
-        import tempfile
-
-        from xl_addin.tables import normal_file_mode
         tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -800,7 +800,7 @@ def pid_alive(pid):
     if pid <= 0:
         return False
     if os.name == "nt":  # os.kill would terminate it on Windows
-        import ctypes
+        import ctypes  # lazy: Windows only; ~2 ms that saq check (which imports this) would pay
         k32 = ctypes.windll.kernel32
         h = k32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not h:
@@ -1082,7 +1082,6 @@ def apply_to_applications(apps, reg, campaign):
     found = {}
     if reg is None:
         return found
-    from xl_addin.rules.engine import evaluate_application
     for src in apps:
         uscc = src.evaluation.values.get("uscc")
         if not uscc:

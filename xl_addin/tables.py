@@ -15,7 +15,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from xl_addin.errors import InputFileError, OutputFileError, as_os_error, os_reason
+from xl_addin.sheet.xlcache import save_with_values
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -146,7 +149,6 @@ def _read_xlsx(p):
     if bad:
         raise InputFileError(p, bad)
     try:
-        from python_calamine import CalamineWorkbook
         wb = CalamineWorkbook.from_path(str(p))
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception:  # noqa: BLE001 - any reader failure is the file's problem
@@ -220,8 +222,7 @@ def write_atomic(path, write):
 def save_workbook(wb, path):
     """Save an openpyxl workbook atomically (see :func:`write_atomic`), with the value of
     every formula cell cached in the file (:mod:`xl_addin.sheet.xlcache`, issue 11)."""
-    from xl_addin.sheet.paper import set_properties
-    from xl_addin.sheet.xlcache import save_with_values
+    from xl_addin.sheet.paper import set_properties  # lazy: it loads openpyxl (see _write_xlsx)
     if wb.properties.creator in (None, "", "openpyxl"):  # ours: the association, the real time
         set_properties(wb.properties, wb.properties.title)
     return write_atomic(path, lambda tmp: save_with_values(wb, tmp))
@@ -242,6 +243,7 @@ def write_table(path, headers, rows):
 
 
 def _write_xlsx(path, headers, rows):
+    # lazy: openpyxl costs ≈270 ms; saq check imports this module and only reads (calamine)
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     wb = Workbook()

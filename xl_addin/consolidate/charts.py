@@ -20,6 +20,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.styles import Alignment, Font
+
 ROW_CM = 0.53  # a default row (15 pt) in centimetres: rows to reserve below a chart
 CHART_COL = "G"  # charts stand right of their data tables (columns A–F)
 CHART_COLUMNS = 17  # the charts end before column Q (printed with 统计, issue 22)
@@ -89,9 +93,6 @@ def add_stats_charts(sh, entries, campaign, bucket_of, unrated):
     Returns:
         dict: chart title -> openpyxl chart (for the tests).
     """
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.chart.label import DataLabelList
-
     data = chart_data(entries, campaign, bucket_of, unrated)
     ws = sh.ws
     out = {}
@@ -171,7 +172,6 @@ def add_stats_charts(sh, entries, campaign, bucket_of, unrated):
 
 
 def _wrap():
-    from openpyxl.styles import Alignment
     return Alignment(wrap_text=True, vertical="center")
 
 
@@ -179,5 +179,4 @@ _WRAP = _wrap()
 
 
 def _bold(size=None):
-    from openpyxl.styles import Font
     return Font(bold=True, size=size)

@@ -7,10 +7,15 @@ of the workbook are used only to detect a disagreement (E27 via ``stored_total``
 
 from __future__ import annotations
 
+from xl_addin.consolidate.materials import (
+    dossier_flags,  # issue 13: the dossier folder, when there is one
+    scan_flag,  # issue 13: M12, the stamped scan beside the 附件3
+)
 from xl_addin.consolidate.model import WHOLE_FILE, AppSource, FlagRecord, RecommenderHeader, Rejected, RowSource
 from xl_addin.read import verdict as V
 from xl_addin.registry import uscc_key
 from xl_addin.rules.engine import evaluate_application, evaluate_recommender, evaluate_row, field_labels
+from xl_addin.rules.materials import checklist_names  # the 材料清单: its 不适用 answers only
 from xl_addin.tables import clean_text
 
 
@@ -54,8 +59,6 @@ def read_application(sub, rec, campaign, known=None):
     if V.RESPONDENT_TABLE not in sub.tables:
         rec.reason = "；".join(x for x in (rec.reason, "未找到被访者名单表格") if x)
     rec.rows_read = 1
-    from xl_addin.consolidate.materials import dossier_flags  # issue 13: the dossier folder, when there is one
-    from xl_addin.rules.materials import checklist_names  # the 材料清单: its 不适用 answers only
     answers = {k: sub.values[k] for k in checklist_names(campaign) if k in sub.values}
     return AppSource(rec, ev, raw, dict(sub.locations), raw["respondents_listed"],
                      dossier_flags(rec.path, ev.values, campaign, rec.rel, answers))
@@ -85,7 +88,6 @@ def read_recommender(sub, rec, campaign):
     for f in hdr_ev.flags:
         sheet, cell = sub.locations.get(f.field, ("", ""))
         header.flags.append(FlagRecord(f.code, f.severity, f.message, f.field, rec.rel, sheet, cell))
-    from xl_addin.consolidate.materials import scan_flag  # issue 13: M12, the stamped scan beside the 附件3
     scan = scan_flag(rec.path, campaign, rec.rel)
     if scan is not None:
         header.flags.append(scan)

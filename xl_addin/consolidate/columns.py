@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from xl_addin.consolidate.crossfile import app_key, key_text
+from xl_addin.consolidate.materials import dossier_word  # issue 13: 齐全 / 缺 N 项 where a dossier folder is
 from xl_addin.rules.stars import needs_onsite_review, proposed_name
 
 STAFF_COLUMNS = ("审定意见", "备注")
@@ -160,7 +161,6 @@ def build_columns(campaign):
                            (f.key,)))
     cols.append(Column("自评表记录的总分", 10, _app_only(lambda e, c: e.app.raw.get("stored_total"))))
     cols.append(Column("被访者名单人数", 10, _app_only(lambda e, c: e.app.respondents_listed)))
-    from xl_addin.consolidate.materials import dossier_word  # issue 13: 齐全 / 缺 N 项 where a dossier folder is
     cols.append(Column("申报材料", 10, _app_only(lambda e, c: dossier_word(e.app.dossier))))
     for s in campaign.rubric.sections:
         cols.append(Column(f"自评·{s.name}", 9,

@@ -22,6 +22,11 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from xl_addin import __version__
+from xl_addin.consolidate.charts import (
+    CHART_COLUMNS,
+    add_stats_charts,  # issue 14: native charts below the tables
+    possible,
+)
 from xl_addin.consolidate.columns import (
     APP_ONLY,
     PRINTED,
@@ -33,7 +38,9 @@ from xl_addin.consolidate.columns import (
     build_columns,
     is_date,
     matching,
+    status,
 )
+from xl_addin.consolidate.materials import scan_word  # issue 13: M12 per recommender
 from xl_addin.consolidate.staff import UNMATCHED_HEADERS, UNMATCHED_SHEET
 from xl_addin.rules.findings import severity_word
 from xl_addin.sheet.paper import height_for, lines_needed, page_setup, set_properties, text_units
@@ -59,7 +66,6 @@ UNRATED = "未评定"
 def sort_key(entry):
     """Error rows first, then warnings, then clean; stable by recommender, name, source."""
     rank = {STATUS_ERROR: 0, STATUS_WARNING: 1, STATUS_OK: 2}
-    from xl_addin.consolidate.columns import status
     v = entry.values
     src = entry.app.file.rel if entry.app else entry.row.file.rel
     row = entry.row.excel_row if entry.row else 0
@@ -235,7 +241,6 @@ def write_master(path, result, campaign, folder, started):
         _unmatched(Sheet(wb, UNMATCHED_SHEET, align=TOP), result.unmatched)
     stats = Sheet(wb, "统计", freeze="B4", align=TOP)
     _stats(stats, entries, result.headers, campaign)
-    from xl_addin.consolidate.charts import add_stats_charts  # issue 14: native charts below the tables
     add_stats_charts(stats, entries, campaign, lambda e: proposed_bucket(e, campaign), UNRATED)
     stats.finish()
     _about(Sheet(wb, "说明", freeze=None), result, campaign, folder, started)
@@ -379,11 +384,9 @@ def _stats(sh, entries, headers, campaign):
         cats.append("（未填）")
     ws = sh.ws
     # Only the levels a category can get (K3 caps: no 产品类 × 标杆), unless one has it anyway.
-    from xl_addin.consolidate.charts import possible
     cb = {cat: [b for b in buckets if possible(campaign, cat, b) or
                 any(k[1] == cat and k[2] == b and n for k, n in counts.items())] for cat in cats}
     ncol = 1 + sum(len(v) for v in cb.values()) + 1
-    from xl_addin.consolidate.charts import CHART_COLUMNS
     printed = max(ncol, CHART_COLUMNS)  # the tables and the charts beside them
     sh.widths_from([26] + [7.5] * (printed - 1))
     head = lambda v: sh.cell(v, FILL_HEAD, FONT_HEAD, HEAD_ALIGN, THIN)  # noqa: E731
@@ -414,7 +417,6 @@ def _stats(sh, entries, headers, campaign):
     heads = ["推荐单位", "申请数", "有错误的申请", "仅有提醒的申请", "错误数", "提醒数",
              "推荐表表头问题", "缺申请书", "缺推荐表", "盖章扫描件"]
     sh.append([head(h) for h in heads])
-    from xl_addin.consolidate.materials import scan_word  # issue 13: M12 per recommender
     scans = {h.name: scan_word(h) for h in headers}
     for row in per:
         cells = []

@@ -6,9 +6,12 @@ file exists) or cannot be replaced gets a clear message and a copy written besid
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from xl_addin.errors import OutputFileError, SaqError, os_reason
@@ -111,8 +114,6 @@ def remove_stale_temps(master):
     Returns:
         number of files removed.
     """
-    import re
-    import time
     folder = Path(master).parent
     n = 0
     try:
@@ -181,5 +182,4 @@ def backup(master, stamp, keep=KEEP_BACKUPS):
 
 
 def glob_escape(text):
-    import glob
     return glob.escape(text)

@@ -11,9 +11,13 @@ import os
 import time
 from pathlib import Path
 
+from xl_addin import registry as reg_mod
 from xl_addin.consolidate import collect, crossfile, master, output, walk
 from xl_addin.consolidate.columns import _source, _source_row, key_text
 from xl_addin.consolidate.crossfile import app_key
+from xl_addin.consolidate.feedback import summary_lines as fb_lines
+from xl_addin.consolidate.feedback import write_feedback
+from xl_addin.consolidate.materials import run_cache  # each dossier folder listed once a run
 from xl_addin.consolidate.model import WHOLE_FILE, RunResult
 from xl_addin.consolidate.progress import Progress
 from xl_addin.consolidate.staff import StaffColumnsMissing, StaffNotes, read_staff_notes
@@ -104,7 +108,6 @@ def consolidate(folder, out, campaign, progress=None, workers=None, registry=Non
     result.campaign_year = c.year
     result.messages = messages + ([msg] if msg else [])
     if feedback is not None:
-        from xl_addin.consolidate.feedback import write_feedback
         letters, orphans = write_feedback(feedback, result, c)
         result.feedback = (letters, orphans, Path(feedback))
     if cleaned:
@@ -174,6 +177,7 @@ def _results(todo, c, workers, known=None):
     pool = None
     if workers > 1 and len(todo) >= PARALLEL_FROM:
         try:
+            # lazy: optional; a Python without a process pool (ImportError) reads serially
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
             # Only "fork": "spawn" re-imports the caller's main module, which `python -m`,
@@ -203,10 +207,8 @@ def _collect(folder, out, c, progress, workers=None, registry=None):
     by_path = {r.path: i for i, r in enumerate(files)}
     apps, rows, rejected, headers = [], [], [], []
     workers = workers if workers is not None else default_workers()
-    from xl_addin import registry as reg_mod
     # K4/E06: every earlier result read in one query, before the reading starts (issue 23)
     known = reg_mod.known_before(registry or reg_mod.default_path(out), c)
-    from xl_addin.consolidate.materials import run_cache  # each dossier folder listed once a run
     with run_cache():
         for rec, payload in _results(todo, c, workers, known):
             files[by_path[rec.path]] = rec  # a worker's copy comes back filled in
@@ -317,5 +319,4 @@ def summary_lines(result):
 def _feedback_lines(result):
     if not result.feedback:
         return []
-    from xl_addin.consolidate.feedback import summary_lines as fb_lines
     return fb_lines(*result.feedback)

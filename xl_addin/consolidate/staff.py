@@ -13,8 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from python_calamine import CalamineWorkbook
+
 from xl_addin.consolidate.columns import KEY_HEADER, SOURCE_HEADER, STAFF_COLUMNS
 from xl_addin.errors import SaqError
+from xl_addin.read import workbook as fastread
 from xl_addin.tables import clean_text
 
 SOURCE_ROW_HEADER = "来源行"
@@ -138,9 +141,6 @@ def read_staff_notes(path, backup=None):
         StaffColumnsMissing: notes exist but 申请键 or 来源文件 is gone.
         Exception: the master cannot be read at all (the caller keeps a backup).
     """
-    from python_calamine import CalamineWorkbook
-
-    from xl_addin.read import workbook as fastread
     fastread.preflight(path)  # a master edited by hand is bounded like any submitted file
     wb = CalamineWorkbook.from_path(str(path))
     try:

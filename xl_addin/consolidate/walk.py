@@ -23,6 +23,7 @@ from xl_addin.files import (
 )
 from xl_addin.read import verdict
 from xl_addin.read import workbook as fastread
+from xl_addin.read.dossier import classify as item_of
 
 EXCEL_EXTS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".et", ".ett", ".csv"}
 KIND_NAMES = {"application": KIND_APPLICATION, "recommender": KIND_RECOMMENDER,
@@ -91,7 +92,6 @@ def _material(rec, campaign):
     Returns:
         True when the file names a material item (``rec`` is then set).
     """
-    from xl_addin.read.dossier import classify as item_of
     it = item_of(rec.path.name, campaign)
     if it is not None and rec.path.suffix.lower().lstrip(".") not in it["kinds"]:
         it = None  # 申请表_某公司.xlsx is a workbook sent in the wrong form, not the 申请表 scan

@@ -12,10 +12,13 @@ plain writers of the same contract — ``_meta`` sheet, defined names = field ke
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+from xl_addin.consolidate import consolidate
 from xl_addin.demo.broken import write_broken
 from xl_addin.demo.data import DEFAULT_SEED, RECOMMENDERS, DemoApp, DemoCampaign, application, build, row_of
+from xl_addin.demo.dossier import write_materials
 from xl_addin.demo.writers import (
     FastFill,
     Writers,
@@ -24,6 +27,7 @@ from xl_addin.demo.writers import (
     write_plain_application,
     write_plain_recommender,
 )
+from xl_addin.read.year import write_setting
 from xl_addin.rules.campaign import CAMPAIGN_DIR
 
 __all__ = ["DEFAULT_SEED", "RECOMMENDERS", "DemoApp", "DemoCampaign", "FastFill", "Writers",
@@ -48,12 +52,10 @@ def write_campaign(folder, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18, *, 
     Returns:
         DemoCampaign
     """
-    from xl_addin.demo.dossier import write_materials
     c = campaign
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     apps, headers = build(c, seed, n_apps, n_recommenders)
-    import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         w = Writers(c, tmp)
     rows = {r: [] for r in headers}
@@ -92,8 +94,6 @@ def run_demo(folder=None, seed=DEFAULT_SEED, progress=None, *, campaign):
     Returns:
         (DemoCampaign, RunResult)
     """
-    from xl_addin.consolidate import consolidate
-    from xl_addin.read.year import write_setting
     c = campaign
     folder = Path(folder or "saq_demo")
     inbox = folder / "收件"

@@ -8,6 +8,8 @@ import random
 import zipfile
 from pathlib import Path
 
+from openpyxl import Workbook
+
 from xl_addin.demo.data import RECOMMENDERS, application
 from xl_addin.demo.writers import FIXED_TIME, normalise, write_plain_application
 
@@ -23,7 +25,6 @@ def write_broken(folder, c):
         out.append(name)
 
     put("申请书_不是Excel.xlsx", "这不是一个 Excel 文件，只是改了扩展名。\n".encode("utf-8"))
-    from openpyxl import Workbook
     wb = Workbook()
     wb.active["A1"] = "随便一个表格"
     wb.properties.created = wb.properties.modified = dt.datetime(2023, 7, 1)
@@ -46,6 +47,7 @@ def write_broken(folder, c):
             z.writestr(zipfile.ZipInfo(n, FIXED_TIME), data, zipfile.ZIP_DEFLATED)
     put("申请书_压缩炸弹.xlsx", bomb.getvalue())
     try:
+        # lazy: msoffcrypto's writer (≈45 ms) only for the one encrypted demo file
         import msoffcrypto.format.ooxml as ox
         import msoffcrypto.method.container.ecma376_encrypted as container
         import msoffcrypto.method.ecma376_agile as agile

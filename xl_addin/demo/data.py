@@ -9,6 +9,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xl_addin.rules import parse
+from xl_addin.rules.engine import evaluate_application
+from xl_addin.rules.materials import applies, checklist_name, material_items
+from xl_addin.rules.parse import add_months
 from xl_addin.rules.uscc import ALPHABET, make
 
 DEFAULT_SEED = 2023
@@ -174,7 +178,6 @@ def application(c, rng, i, category, recommender):
         v["completion_date"] = min(v["completion_date"], v["acceptance_date"])
     v.update(_rubric_values(c, rng, rng.uniform(0.75, 0.97)))
     # The applicant applies for what its own figures reach (L1–L5, from the campaign's rules).
-    from xl_addin.rules.engine import evaluate_application
     rank = evaluate_application(v, c).star.achievable or min(lv.rank for lv in c.levels)
     v["level"] = c.level(rank).applied
     n, t = v["respondents"], c.flags["E17"]["threshold"]
@@ -186,7 +189,6 @@ def application(c, rng, i, category, recommender):
 
 def _apply_problem(app, kind, c, rng):
     """Give one application one problem of ``kind`` (a flag code or a file trouble)."""
-    from xl_addin.rules.parse import add_months
     v, Y, f = app.values, c.year, c.flags
     app.problem = kind
     # Each problem is placed from the campaign's rule values, so it is one on any campaign.
@@ -281,8 +283,6 @@ def checklist_answers(c, app):
     Returns:
         dict: defined name (``mat_*``) -> answer.
     """
-    from xl_addin.rules import parse
-    from xl_addin.rules.materials import applies, checklist_name, material_items
     try:
         category = parse.category(app.values.get("category"), c)
     except parse.Unreadable:
@@ -355,7 +355,6 @@ def build(c, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18):
 
 def row_of(c, app, seq):
     """The 附件3 row (FIELDS.md labels) a recommender writes for ``app``."""
-    from xl_addin.rules.engine import evaluate_application
     v = app.values
     ev = evaluate_application({k: x for k, x in v.items()}, c)
     row = {"seq": seq, "org_name": v.get("org_name"), "uscc": v.get("uscc"),

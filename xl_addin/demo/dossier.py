@@ -14,7 +14,10 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from xl_addin.demo.data import build
+from xl_addin.forms.fill import fill_application
 from xl_addin.read.dossier import expected_stem
+from xl_addin.read.workbook import col_letter
 from xl_addin.rules.materials import applies, checklist_name, material_items
 
 STUBS = {  # smallest recognisable content per kind (the check reads names and kinds only)
@@ -40,7 +43,6 @@ def report_lengths(campaign):
 
 def demo_app(category="服务类", seed=2023, *, campaign):
     """A problem-free demo application of ``category``: (values, respondents)."""
-    from xl_addin.demo.data import build
     c = campaign
     apps, _ = build(c, seed, 40, 4)
     for app in apps:
@@ -123,8 +125,6 @@ def write_report(path, lengths=None, *, campaign, title="用户满意经营的�
 
 def write_list_xlsx(path, sheet, header, rows):
     """A one-sheet .xlsx of plain values (inline strings), written as its XML."""
-    from xl_addin.read.workbook import col_letter
-
     def cell(r, j, v):
         ref = f"{col_letter(j)}{r}"
         if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -201,7 +201,6 @@ def write_dossier(folder, category="服务类", seed=2023, *, campaign, answers=
     Returns:
         dict: ``workbook`` (Path), ``files`` (item key -> Path), ``values`` (the answers).
     """
-    from xl_addin.forms.fill import fill_application
     c = campaign
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

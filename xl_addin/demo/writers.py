@@ -6,10 +6,33 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
+
+from openpyxl import Workbook
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.table import Table
+from python_calamine import CalamineWorkbook
 
 from xl_addin import __version__
+from xl_addin.demo.data import checklist_answers
+from xl_addin.forms import fill
+from xl_addin.read import workbook as fastread
+from xl_addin.read.workbook import col_index, col_letter
+from xl_addin.rules.engine import field_labels
+from xl_addin.rules.parse import to_serial
+from xl_addin.sheet.xlcache import (
+    Unsupported,
+    book_from_parts,
+    cached_value_xml,
+    calc_current,
+    evaluate_edited,
+    with_values,
+    without_values,
+)
+from xl_addin.tables import set_text_safe
 
 
 class Writers:
@@ -17,7 +40,6 @@ class Writers:
     the small contract writer below lays out the moved and merged variants."""
 
     def __init__(self, c, workdir):
-        from xl_addin.forms import fill
         self.c, self.fill = c, fill
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -30,7 +52,6 @@ class Writers:
 
     def application(self, path, app):
         """One applicant workbook, then the file-level trouble the app was given."""
-        from xl_addin.demo.data import checklist_answers
         c = self.c
         values = {k: v for k, v in app.values.items() if v is not None}
         if app.formula:  # typed over by a formula below; its value is the formula's
@@ -72,10 +93,6 @@ class FastFill:
     MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
     def __init__(self, blank_path):
-        from python_calamine import CalamineWorkbook
-
-        from xl_addin.read import workbook as fastread
-        from xl_addin.sheet.xlcache import book_from_parts
         with zipfile.ZipFile(blank_path) as z:
             self.items = {i.filename: z.read(i.filename) for i in z.infolist()}
             sheets, names = fastread._workbook_parts(z, blank_path)
@@ -106,7 +123,6 @@ class FastFill:
         """The blank's sheet XML cut at every cell a copy changes (its inputs, its formulas):
         [bytes, or (row, col) of a cell] — a copy is then one join, with no regular
         expression run over the sheet again (the 被访者名单 sheet is 1 MB of XML)."""
-        from xl_addin.read.workbook import col_index
         xml = self.items[self.part[sheet]]
         wanted = self._inputs(sheet) | set(self.book.formulas.get(sheet, {}))
         pieces, cells, last = [], {}, 0
@@ -154,7 +170,6 @@ class FastFill:
 
     def _filled(self, edits):
         """The copy's parts: inputs typed in, every formula cell with its value (issue 20 §6)."""
-        from xl_addin.sheet.xlcache import Unsupported, cached_value_xml, evaluate_edited, without_values
         try:
             values = evaluate_edited(self.book, edits)
         except Unsupported:  # a formula the evaluator does not know: recalculated on load
@@ -180,7 +195,6 @@ class FastFill:
                 else:  # an input cell left as the blank has it
                     out.append(blank)
             items[self.part[sheet]] = b"".join(out)
-        from xl_addin.sheet.xlcache import calc_current
         items["xl/workbook.xml"] = calc_current(items["xl/workbook.xml"])
         return items
 
@@ -188,7 +202,6 @@ class FastFill:
 
     def _patch(self, xml, cells):
         """Rewrite the cells in place (regex, fast); cells the template lacks go via ET."""
-        from xl_addin.read.workbook import col_letter
         want = {f"{col_letter(c)}{r}".encode(): v for (r, c), v in cells.items()}
         done = set()
 
@@ -206,9 +219,6 @@ class FastFill:
         return self._patch_tree(xml, rest) if rest else xml
 
     def _patch_tree(self, xml, cells):
-        import xml.etree.ElementTree as ET
-
-        from xl_addin.read.workbook import col_letter
         for prefix, uri in re.findall(rb'xmlns:?(\w*)="([^"]+)"', xml):
             ET.register_namespace(prefix.decode(), uri.decode())
         root = ET.fromstring(xml)
@@ -243,7 +253,6 @@ def _cached(items, book, edits):
     """The copy's parts with every formula cell's value (the template's formulas evaluated
     with the copy's inputs); a formula the evaluator does not know leaves the copy asking
     for recalculation on load instead, as before."""
-    from xl_addin.sheet.xlcache import Unsupported, evaluate_edited, with_values, without_values
     try:
         return with_values(items, evaluate_edited(book, edits))
     except Unsupported:
@@ -251,9 +260,6 @@ def _cached(items, book, edits):
 
 
 def _cell_xml(ref, attrs, v):
-    from xml.sax.saxutils import escape
-
-    from xl_addin.rules.parse import to_serial
     head = b'<c r="' + ref + b'"' + attrs
     if v is None:
         return head + b"/>"
@@ -270,12 +276,10 @@ def _cell_xml(ref, attrs, v):
 
 
 def _col_of(ref):
-    from xl_addin.read.workbook import col_index
     return col_index(re.match(r"[A-Z]+", ref).group(0))
 
 
 def _set_xml_value(ET, cell, q, v):
-    from xl_addin.rules.parse import to_serial
     if v is None:
         return
     if isinstance(v, bool):
@@ -306,7 +310,6 @@ def _meta(wb, template_id, c, year=None):
 
 
 def _name(wb, key, ws, cell):
-    from openpyxl.workbook.defined_name import DefinedName
     ref = f"'{ws.title}'!${cell.column_letter}${cell.row}"
     wb.defined_names[key] = DefinedName(key, attr_text=ref)
 
@@ -321,11 +324,6 @@ def write_plain_application(path, values, respondents, c, offset=0, merged=False
         c: the Campaign; offset: rows to shift every block down; merged: merge value cells;
         year: the campaign year recorded in _meta (default c.year).
     """
-    from openpyxl import Workbook
-    from openpyxl.worksheet.table import Table
-
-    from xl_addin.rules.engine import field_labels
-    from xl_addin.tables import set_text_safe
     labels = field_labels(c, "application")
     wb = Workbook()
     ws = wb.active
@@ -374,10 +372,6 @@ def write_plain_recommender(path, header, rows, c):
         path: the .xlsx to write; header: key -> value; rows: dicts by official label.
         c: the Campaign.
     """
-    from openpyxl import Workbook
-    from openpyxl.worksheet.table import Table
-
-    from xl_addin.tables import set_text_safe
     wb = Workbook()
     ws = wb.active
     ws.title = "附件3"
@@ -402,7 +396,6 @@ def write_plain_recommender(path, header, rows, c):
 def set_cell(path, name, cached, formula=None):
     """Rewrite the cell a defined name points to, in the sheet XML, with a cached value
     (and optionally a formula): what Excel saves when a user types over a cell."""
-    from xl_addin.read import workbook as fastread
     with zipfile.ZipFile(path) as z:
         items = {i.filename: z.read(i.filename) for i in z.infolist()}
         sheets, names = fastread._workbook_parts(z, path)

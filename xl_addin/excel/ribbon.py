@@ -3,8 +3,13 @@
 Thin: each handler gets the workbook in front of the user through ``xw.Book.caller()``,
 calls the library, and tells the user in a Chinese message box what happened. A SaqError
 becomes its one message; anything else a short Chinese message (the traceback goes to a
-log file, never into Excel). Library modules are imported inside the handlers so that one
-missing step never stops the others.
+log file, never into Excel).
+
+Imports (issue 21): each button is a fresh RunPython call, which imports this module and
+then runs one handler. Here stands what 校验当前工作簿 needs (the reader, as `saq check`);
+the forms, consolidation and review modules, which load openpyxl (~270 ms, python -X
+importtime) and more, are imported inside the handlers that use them (`# lazy:`), so that
+the check button does not pay for them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from pathlib import Path
 import xlwings as xw
 
 from xl_addin.errors import InputFileError, SaqError
+from xl_addin.read.check import check_file
+from xl_addin.read.year import MixedYears, choose, file_years, folder_years
+from xl_addin.rules import text as rules_text
+from xl_addin.tables import is_formula_like, save_workbook
 
 TITLE = "用户满意评价"
 RESULT_SHEET = "校验结果"
@@ -111,7 +120,6 @@ def _safe_alert(book, text, critical=False):
 def _campaign(where=None, years=None):
     """The campaign a button runs for, as `saq` chooses it (read/year.py): the folder's
     活动.toml, else the year the files say (``years``), else the program's current one."""
-    from xl_addin.read.year import choose
     return choose(None, where, years, "在“活动.toml”中写明年度（saq init {year}）后重试").campaign
 
 
@@ -159,7 +167,6 @@ def _open(book, path):
 
 def _text(v):
     """A value for a cell: formula-like text is kept as text (leading apostrophe)."""
-    from xl_addin.tables import is_formula_like
     return "'" + v if is_formula_like(v) else v
 
 
@@ -193,10 +200,8 @@ def saved_copy(book, folder):
 @handler
 def check_workbook(book):
     """校验当前工作簿: the verdict of `saq check` on the open workbook, in the 校验结果 sheet."""
-    from xl_addin.read.check import check_file
     with tempfile.TemporaryDirectory(prefix="saq-check-") as folder:
         try:
-            from xl_addin.read.year import file_years
             copy = saved_copy(book, folder)
             res = check_file(copy, _campaign(_folder_of(book), file_years(copy)))
         except InputFileError as e:
@@ -270,9 +275,9 @@ def new_recommender(book):
 
 
 def _new_form(book, module, what):
+    # lazy: openpyxl (see the module's docstring)
     from xl_addin.forms.application import build_application
     from xl_addin.forms.recommender import build_recommender
-    from xl_addin.tables import save_workbook
     build = {"application": build_application, "recommender": build_recommender}[module]
     path = ask_save_path(book, f"{what}_{dt.date.today():%Y%m%d}.xlsx")
     _open(book, save_workbook(build(_campaign()), path))
@@ -285,7 +290,7 @@ def export_pdf(book):
     In Excel this is Excel's own export (xlwings Book.to_pdf), so the PDF is what the user
     sees in print preview; without it (no Excel), LibreOffice through :mod:`xl_addin.forms.pdf`.
     """
-    from xl_addin.forms import pdf
+    from xl_addin.forms import pdf  # lazy: openpyxl, LibreOffice helpers (see the docstring)
     src = Path(book.fullname)
     if not src.is_file():
         raise SaqError("请先保存当前工作簿（“文件 → 另存为”），再导出 PDF。")
@@ -302,10 +307,9 @@ def export_pdf(book):
 @handler
 def consolidate_folder(book):
     """汇总推荐材料: a folder the user picks → master workbook beside it, opened."""
-    from xl_addin.consolidate import consolidate, summary_lines
+    from xl_addin.consolidate import consolidate, summary_lines  # lazy: openpyxl (see the docstring)
     folder = ask_folder(book, "选择存放申请书和推荐表的文件夹")
     out = folder / f"汇总_{dt.date.today():%Y%m%d}.xlsx"
-    from xl_addin.read.year import MixedYears, folder_years
     note = []
     try:
         c = _campaign(folder, folder_years(folder, skip=(out,)))
@@ -324,7 +328,7 @@ def consolidate_folder(book):
 def feedback_letters(book):
     """补正通知: a folder the user picks → the master and one letter per recommender in a
     补正通知 folder beside it (issue 22)."""
-    from xl_addin.consolidate import consolidate, summary_lines
+    from xl_addin.consolidate import consolidate, summary_lines  # lazy: openpyxl (see the docstring)
     folder = ask_folder(book, "选择存放申请书和推荐表的文件夹（将给每个推荐单位写补正通知）")
     stamp = f"{dt.date.today():%Y%m%d}"
     out = folder / f"汇总_{stamp}.xlsx"
@@ -336,14 +340,13 @@ def feedback_letters(book):
 @handler
 def make_expert_sheets(book):
     """生成专家评分表: master + expert list → one scoring workbook per expert (issue 5)."""
-    from xl_addin.review import workflow
+    from xl_addin.review import workflow  # lazy: openpyxl (see the docstring)
     master = ask_file(book, "选择汇总总表（汇总推荐材料生成的 .xlsx）")
     try:
         experts = ask_file(book, "选择专家名单（还没有名单时请点“取消”，将生成空白名单）")
     except Cancelled:
         experts = master.parent / "专家名单.xlsx"
     out = master.parent / "专家评审"
-    from xl_addin.read.year import file_years
     run = workflow.run_assign(master, experts, out,
                               _campaign(master, file_years(master, kinds=("master",))))
     if run.template:
@@ -357,10 +360,10 @@ def make_expert_sheets(book):
 @handler
 def collect_expert_scores(book):
     """汇总专家评分: the review folder with the returned workbooks → results, opened (issue 5)."""
+    # lazy: openpyxl (see the docstring)
     from xl_addin.review import workflow
-    folder = ask_folder(book, "选择专家评审文件夹（生成评分表时的“专家评审”文件夹）")
-    from xl_addin.read.year import file_years
     from xl_addin.review.manifest import FILE_NAME, TEMPLATE_ID
+    folder = ask_folder(book, "选择专家评审文件夹（生成评分表时的“专家评审”文件夹）")
     c = _campaign(folder, file_years(folder / FILE_NAME, kinds=(TEMPLATE_ID,)))
     res, path = workflow.run_collect(folder, folder.parent / "评审结果.xlsx", c)
     _open(book, path)
@@ -395,7 +398,6 @@ def rules_rows(campaign):
     Returns:
         (rows, bold): list of row value lists, and the indexes of heading rows.
     """
-    from xl_addin.rules import text as rules_text
     rows, bold = [], []
     for block in rules_text.blocks(campaign):
         if block[0] == "table":

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Protection
+from openpyxl.styles import Alignment, Border, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
@@ -29,7 +29,7 @@ from xl_addin.rules.checks import part_label
 from xl_addin.rules.codes.lists import respondent_formula  # E17's count, beside its rule
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import application_plan
-from xl_addin.sheet.paper import fit_rows, fit_title, page_setup
+from xl_addin.sheet.paper import fit_rows, fit_title, height_for, lines_needed, page_setup
 
 TEMPLATE_ID = "saq-application"
 COVER_KEYS = ("recommender", "fill_date", "category", "level")
@@ -325,7 +325,6 @@ def _section_label(wr, sec, start, end):
     wr.cell(start, 1).alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
     wr.cell(start, 1).font = C.font(10, True)
     thin = C.THIN
-    from openpyxl.styles import Border
     for r in range(start, end + 1):
         wr.cell(r, 1).border = Border(left=thin, right=thin, top=thin if r == start else None,
                                       bottom=thin if r == end else None)
@@ -479,7 +478,6 @@ def _result_rows(b, wo, rr):
 
 def _decisions_note(wo, c, row):
     """决定说明: the campaign's decisions, merged over A:C at ``row``; returns ``row``."""
-    from xl_addin.sheet.paper import height_for, lines_needed
     text = "决定说明：" + "；".join(c.decision_labels.values())
     wo[f"A{row}"] = text
     wo[f"A{row}"].alignment = C.WRAP_TOP

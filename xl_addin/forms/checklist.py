@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xl_addin.forms import common as C
 from xl_addin.rules.materials import checklist_name, material_items
 from xl_addin.sheet.formulas import lit
+from xl_addin.sheet.paper import page_setup
 
 SHEET = "材料清单"
 MISSING_NAME = "materials_missing"
@@ -121,12 +123,10 @@ def add_checklist(wb, c, resolve, lists):
     for rr in range(first, r):
         ws.conditional_formatting.add(f"G{rr}", _red_rule(f"$H{rr}=1"))
     C.protect(ws)
-    from xl_addin.sheet.paper import page_setup
     page_setup(ws, 7, r, (3, 3), landscape=True)
     ws.freeze_panes = "A4"
     return C.ref(ws, f"G{r}")
 
 
 def _red_rule(cond):
-    from openpyxl.formatting.rule import FormulaRule
     return FormulaRule(formula=[cond], fill=C.RED_FILL)

@@ -3,6 +3,9 @@ names, data validation, conditional formats, protection and A4 print setup."""
 
 from __future__ import annotations
 
+import re
+
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -12,6 +15,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xl_addin import __version__
 from xl_addin.sheet.formulas import Plan, render
+from xl_addin.sheet.paper import set_properties
+from xl_addin.sheet.xlcalc import Unsupported, tokenize
 from xl_addin.sheet.xlstyle import BODY_FONT, HEADING_FONT, apply_default_font
 
 META_SHEET = "_meta"
@@ -44,7 +49,6 @@ def font(size=10.5, bold=False, color=None):
 
 def new_workbook():
     """An empty Workbook whose default font is the form font."""
-    from openpyxl import Workbook
     wb = Workbook()
     apply_default_font(wb, FONT_NAME, 10.5)
     return wb
@@ -314,9 +318,6 @@ def localize_rule_references(wb):
     to another sheet becomes the defined name of that cell (an existing one, or a new
     ``ref_<sheet>_<cell>``). Run on a finished workbook; idempotent.
     """
-    import re
-
-    from xl_addin.sheet.xlcalc import Unsupported, tokenize
     by_target = {}
     for name, dn in wb.defined_names.items():
         if dn.attr_text:
@@ -390,5 +391,4 @@ def comment(cell, text, author="saq"):
 def fixed_properties(wb, title):
     """Document properties: the association as author, the title, the real time of writing
     (issue 22; docProps/core.xml is left out when committed templates are compared)."""
-    from xl_addin.sheet.paper import set_properties
     set_properties(wb.properties, title)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from xl_addin.forms.application import RESPONDENT_TABLE, build_application
-from xl_addin.forms.recommender import TABLE, build_recommender
+from xl_addin.forms.print_sheets import fit_row_heights
+from xl_addin.forms.recommender import DEFAULT_ROWS, TABLE, build_recommender
 from xl_addin.rules.engine import to_keys
 from xl_addin.tables import save_workbook, set_text_safe
 
@@ -103,7 +105,6 @@ def _ensure_rows(ws, name, n):
         if t.displayName == name:
             c1, r1, c2, r2 = range_boundaries(t.ref)
             if r2 - r1 < n:
-                from openpyxl.utils import get_column_letter
                 t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r1 + n}"
 
 
@@ -121,7 +122,6 @@ def fill_recommender(path_out, header, rows, campaign):
         KeyError: an unknown header key or column; OutputFileError.
     """
     c = campaign
-    from xl_addin.forms.recommender import DEFAULT_ROWS
     # as many table rows as applications (the blank template has DEFAULT_ROWS): the file
     # prints its filled rows only, in Excel and WPS as through `saq pdf` (issue 22)
     wb = build_recommender(c, rows=len(rows) or DEFAULT_ROWS)
@@ -139,6 +139,5 @@ def fill_recommender(path_out, header, rows, campaign):
                 raise KeyError(f"推荐表没有“{key}”列")
             if v is not None:
                 _put(ws.cell(r1 + 1 + i, c1 + heads.index(labels[key])), v)
-    from xl_addin.forms.print_sheets import fit_row_heights
     fit_row_heights(ws, range(r1 + 1, r1 + 1 + len(rows)), c1, len(labels))  # 推荐意见 whole
     return _save(wb, path_out)

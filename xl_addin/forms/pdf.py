@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
 
+from openpyxl import load_workbook
+from openpyxl.styles import PatternFill
+from openpyxl.utils.cell import range_boundaries
+
 from xl_addin.errors import InputFileError, OutputFileError
+from xl_addin.forms.print_sheets import fit_row_heights, printable_order
+from xl_addin.read.workbook import preflight
 from xl_addin.tables import write_atomic
 
 SKIP_SHEETS = ("统计",)  # printed forms only: 附件3 totals are not part of the stamped table
@@ -84,7 +91,6 @@ def run_bounded(cmd, timeout):
     Returns:
         subprocess.CompletedProcess, or None when the time ran out.
     """
-    import signal
     kw = {"start_new_session": True} if os.name != "nt" else \
         {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -134,7 +140,6 @@ def to_pdf(path, out=None, timeout=TIMEOUT):
     target = Path(out) if out else p.with_suffix(".pdf")
     if not soffice():  # before reading the workbook: the same message as convert's
         raise OutputFileError(target, NO_SOFFICE)
-    from xl_addin.read.workbook import preflight
     preflight(p)  # size, zip members, sheet extents: before openpyxl parses it (issue 19 §7)
     with tempfile.TemporaryDirectory(prefix="saq_pdf_") as d:
         work = Path(d) / "print.xlsx"
@@ -144,12 +149,10 @@ def to_pdf(path, out=None, timeout=TIMEOUT):
 
 def _printable_copy(src, dst):
     """A copy with the non-printing sheets hidden (the user's file is not touched)."""
-    from openpyxl import load_workbook
     try:
         wb = load_workbook(src)
     except Exception as e:  # noqa: BLE001 - the file's problem
         raise InputFileError(src, f"无法读取工作簿（{type(e).__name__}）") from None
-    from xl_addin.forms.print_sheets import printable_order
     printable_order(wb)  # 申请书: the 附件2 print sheets in the notice's order (issue 13)
     for ws in wb.worksheets:
         if ws.title in SKIP_SHEETS and len([w for w in wb.worksheets if w.sheet_state == "visible"]) > 1:
@@ -166,8 +169,6 @@ def _printable_copy(src, dst):
 
 def _compact_rows(ws, table):
     """Print only the filled rows of 附件3, on white: the official table for stamping."""
-    from openpyxl.styles import PatternFill
-    from openpyxl.utils.cell import range_boundaries
     c1, r1, c2, r2 = range_boundaries(table.ref)
     last_col = c2
     if ws.print_area:
@@ -179,7 +180,6 @@ def _compact_rows(ws, table):
         for r in range(r1 + 1, r2 + 1):
             if r not in filled:
                 ws.row_dimensions[r].hidden = True
-    from xl_addin.forms.print_sheets import fit_row_heights
     fit_row_heights(ws, filled, c1, last_col)  # issue 13: 推荐意见 never cut on paper
     for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=last_col):
         for cell in row:

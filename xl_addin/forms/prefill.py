@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin.errors import InputFileError
+from xl_addin.forms.fill import fill_recommender
+from xl_addin.read import verdict
+from xl_addin.read import workbook as fastread
+from xl_addin.read.verdict import application_input
+from xl_addin.rules.engine import evaluate_application
 
 SKIP_PREFIXES = ("~$", ".")
 
@@ -28,8 +33,6 @@ class PrefillResult:
 
 def application_row(sub, campaign, seq):
     """The 附件3 row of one application workbook (fastread Submission)."""
-    from xl_addin.read.verdict import application_input
-    from xl_addin.rules.engine import evaluate_application
     c = campaign
     raw = application_input(sub, c)  # the same engine input as `saq check` (verdict.py)
     ev = evaluate_application(raw, c)
@@ -55,9 +58,6 @@ def prefill(folder, out, campaign, recommender=None):
     Raises:
         InputFileError: the folder does not exist; OutputFileError: ``out`` not writable.
     """
-    from xl_addin.forms.fill import fill_recommender
-    from xl_addin.read import verdict
-    from xl_addin.read import workbook as fastread
     c = campaign
     folder = Path(folder)
     if not folder.is_dir():

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 
-from openpyxl.styles import Alignment, Border, Side
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
 
 from xl_addin.forms import common as C
 from xl_addin.rules.show import fmt_number
 from xl_addin.sheet.formulas import lit
-from xl_addin.sheet.paper import page_setup
+from xl_addin.sheet.paper import height_for, lines_needed, page_setup
 
 # sheet titles in the notice's order (附件2 填报说明 二)
 COVER, CONTENTS, PLEDGE, DECLARATION, FORM, FORM_CONT, RUBRIC = (
@@ -34,7 +35,6 @@ CHECKED, UNCHECKED = "☑", "☐"
 
 
 def _font(size=12, bold=False):
-    from openpyxl.styles import Font
     return Font(name=FONT, size=size, bold=bold)
 
 
@@ -485,7 +485,6 @@ def flag_lines(ws, row, flag_text_at, n=FLAG_LINES):
     Returns:
         the next free row.
     """
-    from xl_addin.sheet.paper import height_for
     src = C.ref(*flag_text_at)
     ws.row_dimensions[int(flag_text_at[1][1:])].hidden = True
     ws.cell(row, 1, "问题说明")
@@ -555,9 +554,6 @@ def fit_row_heights(ws, rows, first_col, last_col, size=10, min_height=20):
     Args:
         ws: the sheet; rows: row numbers; first_col/last_col: the printed columns.
     """
-    from openpyxl.utils import get_column_letter
-
-    from xl_addin.sheet.paper import height_for, lines_needed
     for r in rows:
         lines = 1
         for col in range(first_col, last_col + 1):

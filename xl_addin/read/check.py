@@ -11,7 +11,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from xl_addin.errors import InputFileError, NotOurWorkbook
+from xl_addin import registry as regmod
+from xl_addin.errors import InputFileError, NotOurWorkbook, os_reason
 from xl_addin.read import verdict
 from xl_addin.read import workbook as fastread
 
@@ -39,7 +40,6 @@ def check_file(path, campaign, registry=None, materials=True):
     except FileNotFoundError:
         raise InputFileError(p, "文件不存在") from None
     except OSError as e:
-        from xl_addin.errors import os_reason
         raise InputFileError(p, f"无法读取（{os_reason(e)}）") from None
     if stat.S_ISDIR(st.st_mode):
         raise InputFileError(p, "这是一个文件夹，不是工作簿")
@@ -61,7 +61,6 @@ def check_file(path, campaign, registry=None, materials=True):
 
 def _registry_inputs(path, registry, sub, campaign):
     """What the registry knows of the applicant (issue 14); {} without a registry."""
-    from xl_addin import registry as regmod
     if sub.kind != "application":
         return {}
     reg = regmod.open_if_exists(registry or regmod.default_path(path))

@@ -14,7 +14,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from xl_addin.errors import InputFileError
+from defusedxml.ElementTree import iterparse
+
+from xl_addin.errors import InputFileError, os_reason
 
 # A real 实践报告 is a few hundred KB of document.xml (10 000 汉字 with their formatting);
 # photographs live in word/media and are never read here.
@@ -84,7 +86,6 @@ def paragraphs(path):
         with open(p, "rb") as f:
             head = f.read(8)
     except OSError as e:
-        from xl_addin.errors import os_reason
         raise UnreadableDocument(p, f"无法读取（{os_reason(e)}）") from None
     if size == 0:
         raise UnreadableDocument(p, "文件为空（0 字节）")
@@ -104,14 +105,12 @@ def paragraphs(path):
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
         raise UnreadableDocument(p, "文件已损坏或不完整（不是有效的 .docx）") from None
     except OSError as e:
-        from xl_addin.errors import os_reason
         raise UnreadableDocument(p, f"无法读取（{os_reason(e)}）") from None
     except Exception:  # noqa: BLE001 - defusedxml refuses entities/DTDs; a broken XML part
         raise UnreadableDocument(p, "word/document.xml 无法解析（内容有误或含不允许的 XML 实体）") from None
 
 
 def _paragraphs(f, p):
-    from defusedxml.ElementTree import iterparse
     out, depth = [], 0  # depth: paragraphs open around the current element
     body = None
     for event, el in iterparse(f, events=("start", "end")):

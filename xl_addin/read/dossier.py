@@ -25,13 +25,17 @@ would judge the rare PDF with a text layer differently from the same certificate
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
 
 from xl_addin.errors import InputFileError
 from xl_addin.files import terminal_text
+from xl_addin.read.check import check_file
+from xl_addin.read.docx_text import paragraphs
 from xl_addin.read.evidence import problem
+from xl_addin.read.workbook import probe, read_submission
 from xl_addin.rules import parse
 from xl_addin.rules.findings import Finding
 from xl_addin.rules.materials import (
@@ -42,6 +46,7 @@ from xl_addin.rules.materials import (
     item_issue,
     material_items,
 )
+from xl_addin.rules.show import fmt_number
 
 SKIP_PREFIXES = ("~$", ".", "._")  # Office lock files, hidden files, macOS resource forks
 # 汉字: CJK Unified Ideographs, Extension A and the compatibility block (decision: punctuation,
@@ -113,7 +118,6 @@ def report_sections(path, campaign):
         InputFileError: the file is not a readable .docx, or is beyond the reader's bounds
             (a zip bomb: docx_text.UnreadableDocument, with its reason).
     """
-    from xl_addin.read.docx_text import paragraphs
     c = campaign
     secs = c.materials["M05"]["sections"]
     blocks = paragraphs(path)  # bounded: zip sizes checked before anything is inflated
@@ -167,7 +171,6 @@ def dossier_files(folder):
 
     Symbolic links to files are listed, never followed: :func:`evidence.problem` judges
     them (a link leaving the folder does not count as a material)."""
-    import os
     out = []
     # os.walk skips what it cannot open (a folder past the path limit, no permission):
     # consolidation's own walk lists those with their reasons; here they are no material.
@@ -182,7 +185,6 @@ def dossier_files(folder):
 
 
 def _application_workbooks(files):
-    from xl_addin.read.workbook import probe, read_submission
     found = []
     for p in files:
         if p.suffix.lower() not in (".xlsx", ".xlsm") or p.is_symlink():
@@ -311,7 +313,6 @@ def check_dossier(folder, campaign):
         res.add(Finding(code="M03", severity=m03["severity"], message=m03["workbook_many"].format(
             count=len(books), files="、".join(terminal_text(p.name) for p in books))))
     if books:
-        from xl_addin.read.check import check_file
         book = books[0]
         res.workbook = book.name
         # materials=False: the checklist's answers are not the evidence here (RULES.md M)
@@ -352,7 +353,6 @@ def check_dossier(folder, campaign):
 
 
 def _workbook_values(path, c):
-    from xl_addin.read.workbook import read_submission
     names = ["org_name", "project_name", "category"] + [checklist_name(it)
                                                         for it in material_items(c)]
     return dict(read_submission(path, names=names).values)
@@ -363,7 +363,6 @@ def summary_lines(res):
     an ESC in a file name cannot rewrite the verdict line)."""
     t = terminal_text
     lines = [f"{t(res.path)}：申报材料文件夹" + (f"（申请书：{t(res.workbook)}）" if res.workbook else "")]
-    from xl_addin.rules.show import fmt_number
     for k, v in res.summary.items():
         lines.append(f"  {k}：{fmt_number(v) if isinstance(v, float) else t(v or '')}")
     for title, n in res.sections.items():

@@ -14,6 +14,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+from xl_addin.errors import os_reason
 from xl_addin.files import is_sparse, size_note
 
 ZIP = b"PK\x03\x04"
@@ -97,7 +98,6 @@ def problem(path, root):
                 return "是失效的链接（指向的文件不存在）"
         st = p.stat()
     except OSError as e:
-        from xl_addin.errors import os_reason
         return f"无法读取（{os_reason(e)}）"
     if not stat.S_ISREG(st.st_mode):
         return "不是普通文件"
@@ -111,7 +111,6 @@ def problem(path, root):
     try:
         got = sniff(p)
     except OSError as e:
-        from xl_addin.errors import os_reason
         return f"无法读取（{os_reason(e)}）"
     if got == want:
         return None

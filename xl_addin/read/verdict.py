@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xl_addin.read import workbook as fastread
+from xl_addin.read.workbook import col_letter
 from xl_addin.rules import parse
 from xl_addin.rules.engine import (
     count_respondents,
@@ -22,6 +23,7 @@ from xl_addin.rules.engine import (
     field_labels,
 )
 from xl_addin.rules.findings import Result, banner_text, status_line
+from xl_addin.rules.materials import checklist_missing, checklist_name, checklist_names, item_issue, material_items
 from xl_addin.rules.stars import proposed_name
 
 RESPONDENT_TABLE = "respondent_list"
@@ -88,7 +90,6 @@ def read(path, campaign, probed=None):
 def wanted_names(campaign):
     """The defined names a verdict needs: inputs of both forms and the stored total (E27).
     Computed names are not read: the engine recomputes them."""
-    from xl_addin.rules.materials import checklist_names
     return frozenset(application_input_keys(campaign)) | {STORED_TOTAL_NAME} | \
         {f.key for f in campaign.fields["recommender"]} | set(checklist_names(campaign))
 
@@ -197,7 +198,6 @@ def recommendation_rows(sub, campaign):
         if f is not None and f.key not in col_of:
             col_of[f.key] = j
     content_keys = [f.key for f in fields if f.key != "seq" and f.key in col_of]
-    from xl_addin.read.workbook import col_letter
     for i, r in enumerate(table.rows, start=1):
         cells = {k: (r[j] if j < len(r) else None) for k, j in col_of.items()}
         if all(parse.is_blank(cells.get(k)) for k in content_keys):
@@ -280,7 +280,6 @@ class Verdict(Result):
 def _add_materials(out, sub, category, c):
     """The 材料清单 items the sheet counts as missing, as findings (RULES.md M): the same
     rule and category as the sheet's ``materials_missing`` (rules.materials.checklist_missing)."""
-    from xl_addin.rules.materials import checklist_missing, checklist_name, item_issue, material_items
     if not any(checklist_name(it) in sub.values for it in material_items(c)):
         return  # no 材料清单: the sheet's banner has no 材料 part either
     out.banner_words = c.dossier

@@ -21,6 +21,7 @@ from __future__ import annotations
 import operator
 import posixpath
 import re
+import stat as _stat
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,8 +29,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from defusedxml import ElementTree as DET
+from python_calamine import CalamineWorkbook
 
-from xl_addin.errors import InputFileError
+from xl_addin.errors import InputFileError, os_reason
 from xl_addin.errors import NotOurWorkbook as _NotOurWorkbook
 from xl_addin.files import special_file_reason
 
@@ -136,7 +138,6 @@ def probe(path):
     Raises:
         UnreadableWorkbook: a zip that is corrupt, truncated or a zip bomb.
     """
-    import stat as _stat
     p = Path(path)
     st = p.stat()
     if not _stat.S_ISREG(st.st_mode):  # a named pipe would block the read below forever
@@ -169,7 +170,7 @@ def _looks_like_text(head):
 def _ole_encrypted(p):
     """An OLE file: an encrypted .xlsx (EncryptionInfo) or a legacy .xls/.et."""
     try:
-        import msoffcrypto
+        import msoffcrypto  # lazy: ≈20 ms that saq check pays only for an OLE (encrypted/legacy) file
         with open(p, "rb") as f:
             return bool(msoffcrypto.OfficeFile(f).is_encrypted())
     except Exception:  # noqa: BLE001 - an OLE file msoffcrypto cannot parse is legacy/broken
@@ -447,12 +448,10 @@ def preflight(path):
     Raises:
         UnreadableWorkbook: with the Chinese reason.
     """
-    import stat as _stat
     p = Path(path)
     try:
         st = p.stat()
     except OSError as e:
-        from xl_addin.errors import os_reason
         raise UnreadableWorkbook(p, os_reason(e)) from None
     if _stat.S_ISDIR(st.st_mode):
         raise UnreadableWorkbook(p, "这是一个文件夹，不是工作簿")
@@ -474,7 +473,6 @@ def preflight(path):
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError):
         raise UnreadableWorkbook(p, "文件已损坏或不完整（不是有效的 .xlsx），" + SAVE_AS) from None
     except OSError as e:
-        from xl_addin.errors import os_reason
         raise UnreadableWorkbook(p, f"无法读取（{os_reason(e)}）") from None
     return pr
 
@@ -568,7 +566,6 @@ def read_submission(path, probed=None, names=None, expected=None, any_workbook=F
         if wanted is not None:
             names = {k: v for k, v in names.items() if k in wanted}
         try:
-            from python_calamine import CalamineWorkbook
             with open(p, "rb") as f:  # by content: an .xlsx saved as .xls is read as .xlsx
                 wb = CalamineWorkbook.from_filelike(f, load_tables=True)
         except Exception:  # noqa: BLE001 - the reader's failure is the file's problem

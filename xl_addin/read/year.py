@@ -28,8 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xl_addin.errors import SaqError
-from xl_addin.files import terminal_text
+from xl_addin.files import list_files, terminal_text
+from xl_addin.read import workbook as fastread
 from xl_addin.rules.campaign import CAMPAIGN_DIR, CURRENT_ENV, CampaignError, load
+from xl_addin.rules.textable import render
+from xl_addin.sheet.xlcache import unescape
+from xl_addin.tables import write_atomic
 
 SETTING_FILE = "活动.toml"
 MAX_META_XML = 1024 * 1024  # the _meta sheet is a dozen rows
@@ -55,7 +59,6 @@ class MixedYears(SaqError):
     exit_code = 2
 
     def __init__(self, years, command):
-        from xl_addin.rules.textable import render
         self.years = {y: list(v) for y, v in years.items()}
         order = sorted(years, key=lambda y: (-len(years[y]), y))
         rows = []
@@ -125,7 +128,6 @@ def write_setting(folder, year_or_path):
     Returns:
         Path of the file written.
     """
-    from xl_addin.tables import write_atomic
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     head = ("# 用户满意等级评价：本文件夹的活动年度（由 saq init 或 saq demo 写入）。\n"
@@ -160,7 +162,6 @@ def file_meta(path):
         template id of our other workbooks ("saq-review-assignment", "saq-stage-workbook");
         year an int. None when the file is not one of our workbooks or says no year.
     """
-    from xl_addin.read import workbook as fastread
     p = Path(path)
     try:
         pr = fastread.probe(p)
@@ -192,7 +193,6 @@ _T = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
 
 def _meta_cells(z, xml):
     """key -> value of a _meta sheet (column A -> column B)."""
-    from xl_addin.sheet.xlcache import unescape
     rows, sst = {}, None
     for m in _CELL.finditer(xml):
         ref = _REF.search(m.group(1))
@@ -235,7 +235,6 @@ def folder_years(folder, kinds=("application", "recommender"), skip=()):
     Returns:
         dict year -> list of paths relative to ``folder`` (in walking order).
     """
-    from xl_addin.files import list_files
     out = {}
     skip = {os.path.realpath(s) for s in skip}
     for rec in list_files(folder):

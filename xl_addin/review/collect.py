@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xl_addin.errors import InputFileError
+from xl_addin.files import list_files
 from xl_addin.review import manifest as mf
 from xl_addin.review.aggregate import COUNTED, NO_ROW, ExpertScore, aggregate
 from xl_addin.review.expert_form import TEMPLATE_ID
@@ -76,7 +77,6 @@ def collect(folder, campaign, publication_start=None, skip=()):
     apps = {a.id: a for a in man.apps}
     skip = {Path(s).resolve() for s in skip}
     files, books = [], []
-    from xl_addin.files import list_files
     for rec in list_files(root):  # every entry, names made showable (issue 12 §5, §8)
         p, rel = rec.path, rec.rel
         if rec.status:  # a link, a pipe, a folder that cannot be opened, a path too long

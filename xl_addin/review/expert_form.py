@@ -9,6 +9,14 @@ from __future__ import annotations
 import hashlib
 from copy import copy
 
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string as idx
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break, ColBreak
+
 from xl_addin import __version__
 from xl_addin.review.expert_plan import LISTS, expert_plan, score_list
 from xl_addin.review.expert_table import TABLE, WORDS, columns
@@ -17,6 +25,7 @@ from xl_addin.review.sheets import (
     FONT,
     INPUT_FILL,
     add_table,
+    new_workbook,
     put,
     save_atomic,
     set_widths,
@@ -70,9 +79,6 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
     Returns:
         Path
     """
-    from openpyxl.utils import get_column_letter
-
-    from xl_addin.review.sheets import new_workbook
     cols = columns(campaign)
     letter = {c.key: get_column_letter(i) for i, c in enumerate(cols, start=1)}
     first, last = HEADER_ROW + 1, HEADER_ROW + max(len(apps), 1)
@@ -101,8 +107,6 @@ def write_expert_workbook(path, campaign, expert, apps, batch=0):
 def _write_heading(wb, ws, campaign, expert, batch, status_col, first, last, n):
     """Rows 1–3: title, the expert, the progress counter 已评 n / m (named
     ``review_progress``) and how to fill the sheet."""
-    from openpyxl.styles import Font
-    from openpyxl.workbook.defined_name import DefinedName
     title_cell(ws, "A1", f"{campaign.title} 专家评分表")
     put(ws, 2, 1, "评审专家").font = Font(bold=True, name=FONT)
     put(ws, 2, 2, f"{expert.name}" + (f"（{expert.unit}）" if expert.unit else "")
@@ -122,7 +126,6 @@ def _write_heading(wb, ws, campaign, expert, batch, status_col, first, last, n):
 
 def _write_bands(ws, campaign, cols):
     """Row 4: the section bands over the part columns; row 5: the allowed values."""
-    from openpyxl.styles import Alignment, Font, PatternFill
     part_cols = {p.key: i for i, c in enumerate(cols, start=1) for p in campaign.rubric.parts
                  if c.key == p.key}
     for sec in campaign.rubric.sections:
@@ -158,7 +161,6 @@ def _write_header(ws, cols):
 def _write_lists(wb, campaign):
     """The hidden sheet of the plan's lists (the score spellings an expert may type as text,
     issue 20 §5). Returns list name -> absolute range."""
-    from openpyxl.utils import get_column_letter
     wl = wb.create_sheet(LISTS_SHEET)
     rows = score_list(campaign)
     for r, row in enumerate(rows, start=1):
@@ -172,9 +174,6 @@ def _write_lists(wb, campaign):
 def _write_rows(ws, campaign, cols, letter, apps, first, last, lists):
     """The plan's formulas laid out per row (visible outputs in their columns, the helpers
     in hidden columns right of the table), the styles, and each application's info cells."""
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
-    from openpyxl.utils import column_index_from_string, get_column_letter
     keys = [c.key for c in cols]
     plan = _plan(campaign, tuple(keys))
     # Plan cells the row shows go to their visible column; the rest to hidden columns
@@ -260,7 +259,6 @@ def _write_rows(ws, campaign, cols, letter, apps, first, last, lists):
 
 def _write_page(ws, campaign, cols, letter, first, last):
     """Column widths, frozen panes, sheet protection and the A3 print setup."""
-    from openpyxl.utils import get_column_letter
     keys = [c.key for c in cols]
     set_widths(ws, [c.width for c in cols])
     for sec in campaign.rubric.sections:  # a one-column section needs room for its name
@@ -298,8 +296,6 @@ UNIT_ON_PAPER = 7.0  # points per column unit at 100 % (LibreOffice's, the wides
 def _column_breaks(ws, campaign, cols, part_cols, n_title):
     """Pages across end between the rubric's sections, never inside one: a section's band
     (row 4) is merged over its parts and would be cut in two (sheet.paper, issue 22)."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.pagebreak import Break, ColBreak
     scale = (ws.page_setup.scale or 100) / 100
     page = (PAGE_WIDTH - 72) / (UNIT_ON_PAPER * scale) * 0.97
     width = [ws.column_dimensions[get_column_letter(i)].width or 8.43
@@ -340,7 +336,6 @@ def _plan(campaign, keys):
 
 def _runs(letters):
     """Adjacent column letters as (first, last) runs."""
-    from openpyxl.utils import column_index_from_string as idx
     runs = []
     for x in letters:
         if runs and idx(x) == idx(runs[-1][1]) + 1:
@@ -351,7 +346,6 @@ def _runs(letters):
 
 
 def _validations(ws, campaign, cols, letter, first, last):
-    from openpyxl.worksheet.datavalidation import DataValidation
     parts = {p.key: p for p in campaign.rubric.parts}
     same = {}  # one validation per rule, over all its columns (fewer objects to write)
 
@@ -393,8 +387,6 @@ def _validations(ws, campaign, cols, letter, first, last):
 
 
 def _status_colours(ws, col, first, last):
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import PatternFill
     rng = f"{col}{first}:{col}{last}"
     top = f"{col}{first}"
     rules = [(f'{top}="{WORDS["complete"]}"', "C6EFCE"), (f'LEFT({top},1)="有"', "FFC7CE"),
@@ -405,7 +397,6 @@ def _status_colours(ws, col, first, last):
 
 
 def _guide(ws, campaign):
-    from openpyxl.styles import Alignment
     title_cell(ws, "A1", "满意度测量项目评分说明（附件2-5）")
     heads = ["项目", "名称", "满分", "评分说明", "分项（允许值）"]
     for j, h in enumerate(heads, start=1):

@@ -27,6 +27,8 @@ Every constant comes from the campaign; nothing about the 2023 rubric is written
 
 from __future__ import annotations
 
+import re
+
 from xl_addin.rules import parse, report_use
 from xl_addin.rules.expr import any_equal
 from xl_addin.rules.rubric import score_spellings
@@ -268,7 +270,6 @@ INLINE_MAX = 250  # a helper cell used once and shorter than this goes into its 
 def inline(plan):
     """Put each short helper cell used by exactly one other cell into that cell's formula
     (fewer cells per row; each such body is a complete expression, so parenthesised)."""
-    import re
     ref = re.compile(r"\[\[([^\]]+)\]\]")
     keep = set(plan.outputs.values())
     while True:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xl_addin.review.expert_plan import required_keys, use_choices, use_expected
-from xl_addin.rules import parse
-from xl_addin.rules.engine import field_labels
+from xl_addin.rules import checks, parse, rubric, stars
+from xl_addin.rules.codes.selfeval import e29
+from xl_addin.rules.engine import Evaluation, Reader, field_labels, risk_fact, scored
+from xl_addin.rules.rubric import score_spellings, typed_score
 
 TABLE = "expert_scores"
 WORDS = {"recused": "回避", "complete": "已完成", "empty": "未填写"}
@@ -68,9 +70,6 @@ def evaluate_expert_row(raw, campaign):
     Returns:
         engine.Evaluation (values, the E23 / E29 flags, rubric, star, conclusion).
     """
-    from xl_addin.rules import checks, rubric, stars
-    from xl_addin.rules.codes.selfeval import e29
-    from xl_addin.rules.engine import Evaluation, Reader, risk_fact, scored
     c = campaign
     labels = _LABELS.get(id(c))
     if labels is None:
@@ -119,7 +118,6 @@ class RowState:
 def _typed_score(c):
     hit = _SCORES.get(id(c))
     if hit is None or hit[0] is not c:
-        from xl_addin.rules.rubric import score_spellings, typed_score
         hit = _SCORES[id(c)] = (c, typed_score(score_spellings(c)))
     return hit[1]
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
 from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Expert, split_list
-from xl_addin.review.sheets import save_atomic, style_header, title_cell, write_meta
+from xl_addin.review.sheets import new_workbook, save_atomic, style_header, title_cell, write_meta
 from xl_addin.review.xlread import find_table, open_workbook, table_rows
 from xl_addin.rules import parse
+from xl_addin.sheet.paper import print_table
 from xl_addin.tables import read_table
 
 TABLE = "experts"
@@ -34,10 +38,7 @@ def write_template(path, campaign):
     Returns:
         Path
     """
-    from openpyxl.styles import Alignment
-    from openpyxl.worksheet.table import Table, TableStyleInfo
     cats = "、".join(c.name for c in campaign.categories)
-    from xl_addin.review.sheets import new_workbook
     wb = new_workbook()
     ws = wb.active
     ws.title = "专家名单"
@@ -61,7 +62,6 @@ def write_template(path, campaign):
     for j, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[ws.cell(1, j).column_letter].width = w
     ws.freeze_panes = ws.cell(hr + 1, 1)
-    from xl_addin.sheet.paper import print_table
     print_table(ws, hr, len(HEADERS), hr + 1)
     wb.properties.title = f"{campaign.title} 评审专家名单"
     write_meta(wb, {"template_id": TEMPLATE_ID, "campaign_year": campaign.year})

@@ -32,12 +32,31 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
 from xl_addin import registry as regmod
 from xl_addin.errors import InputFileError, SaqError
 from xl_addin.registry import current_user
-from xl_addin.review.sheets import verbatim
+from xl_addin.review.sheets import (
+    INPUT_FILL,
+    add_table,
+    new_workbook,
+    put,
+    save_atomic,
+    set_widths,
+    style_header,
+    title_cell,
+    verbatim,
+    write_meta,
+)
+from xl_addin.review.staging import open_by
+from xl_addin.review.xlread import META_SHEET, open_workbook, read_meta
 from xl_addin.rules import parse
 from xl_addin.rules.uscc import problem as uscc_problem
+from xl_addin.tables import clean, is_formula_like, write_atomic
 
 HEADERS = {
     "uscc": ("统一社会信用代码",),
@@ -164,7 +183,6 @@ def _read(path):
     if p.suffix.lower() == ".csv":
         table = _from_grid(p, _csv_grid(p), best=best)
     else:
-        from xl_addin.review.xlread import META_SHEET, open_workbook, read_meta
         book = open_workbook(p)
         table = None
         for sheet in book.sheetnames:
@@ -466,20 +484,6 @@ def _match_by_name(p, table, res, campaign):
 
 
 def _write_match_sheet(path, year, source, rows):
-    from openpyxl.styles import PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    from xl_addin.review.sheets import (
-        INPUT_FILL,
-        add_table,
-        new_workbook,
-        put,
-        save_atomic,
-        set_widths,
-        style_header,
-        title_cell,
-        write_meta,
-    )
     wb = new_workbook()
     ws = wb.active
     ws.title = "名称匹配"
@@ -506,7 +510,6 @@ def _write_match_sheet(path, year, source, rows):
     set_widths(ws, [8, 36, 30, 9, 16, 22, 40, 8])
     write_meta(wb, {"template_id": MATCH_TEMPLATE, "campaign_year": year,
                     "source": source.name})
-    from xl_addin.review.staging import open_by
     lock = open_by(path)
     if lock is not None:
         raise InputFileError(path, f"文件正在被打开（有锁文件 {lock.name}），请关闭后重新运行")
@@ -564,10 +567,6 @@ def export_audit(registry_path, out, year=None):
     Returns:
         (Path, number of lines)
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    from xl_addin.tables import clean, is_formula_like, write_atomic
     n = 0
 
     def write(tmp):

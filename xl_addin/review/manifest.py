@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openpyxl.styles import Alignment
+
 from xl_addin import __version__
 from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Application, Expert, split_list
 from xl_addin.review.sheets import (
     add_table,
     fit_row_heights,
+    new_workbook,
     put,
     save_atomic,
     set_widths,
@@ -77,7 +80,6 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
         manifest: Manifest; shortfalls: assign.Shortfall list;
         problems: (source, where, message) of the inputs (master, experts.xlsx).
     """
-    from xl_addin.review.sheets import new_workbook
     wb = new_workbook()
     ws = wb.active
     ws.title = "分配"
@@ -174,7 +176,6 @@ def write_manifest(path, campaign, manifest, shortfalls, problems):
 
 def _wrap(ws, col, first, last):
     """Wrap the column that holds one problem a line (P2); the rows read from the top."""
-    from openpyxl.styles import Alignment
     top, wrap = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
     for r in range(first, last + 1):
         for c in range(1, ws.max_column + 1):

@@ -13,15 +13,17 @@ show the warnings staff must confirm (P3).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from xl_addin.errors import InputFileError
 from xl_addin.review.assign import Application
 from xl_addin.review.sheets import verbatim
-from xl_addin.review.xlread import find_table, open_workbook, table_rows
+from xl_addin.review.xlread import _key, find_table, open_workbook, table_rows
 from xl_addin.rules import decide, parse
 from xl_addin.rules.engine import evaluate_application
 from xl_addin.rules.findings import Finding
+from xl_addin.tables import read_table
 
 SHEET = "汇总"
 ID = "申请编号"
@@ -44,7 +46,6 @@ def read_master(path, campaign):
     """
     p = Path(path)
     if p.suffix.lower() == ".csv":
-        from xl_addin.tables import read_table
         _, dict_rows = read_table(p)
         rows = list(enumerate(dict_rows, start=2))
     else:
@@ -74,7 +75,6 @@ def read_master(path, campaign):
 
 
 def _find_in(wb, sheet):
-    from xl_addin.review.xlread import _key
     for r, row in enumerate(wb.rows(sheet)[:30], start=1):
         keys = {_key(v): c for c, v in enumerate(row, start=1) if v is not None}
         if "申请类别" in keys:
@@ -83,7 +83,6 @@ def _find_in(wb, sheet):
 
 
 def _application(app_id, name, raw, campaign):
-    from dataclasses import replace
     app = _evaluated(app_id, name, raw, campaign)
     src = str(raw.get(SOURCE) or "").strip()  # a file name as it is, not normalised
     return replace(app, source_file=src.replace("\\", "/").rsplit("/", 1)[-1])

@@ -10,9 +10,15 @@ objection notice, publisher) come from the campaign file's [stages] table.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from openpyxl import Workbook
+
+from xl_addin.forms.pdf import convert
+from xl_addin.review.sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, write_meta
+from xl_addin.sheet.paper import print_table, set_properties
 from xl_addin.tables import write_atomic
 
 FONT = "Noto Sans CJK SC"  # Debian fonts-noto-cjk; Word substitutes 宋体/等线 where missing
@@ -72,6 +78,7 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
     Returns:
         Path
     """
+    # lazy: python-docx (≈65 ms) only for the Word 公示 / 发布 documents, not the stage workbooks
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -104,7 +111,6 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
         return p
 
     title = st.get("publication_title" if kind == "公示" else "release_title", campaign.title)
-    from xl_addin.sheet.paper import set_properties
     set_properties(doc.core_properties, f"{campaign.title} {kind}名单")  # not python-docx's 2013
     para(title, 16, True, "center", 10)
     para(st.get("publication_intro" if kind == "公示" else "release_intro", ""), indent=True)
@@ -151,7 +157,6 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
 def _save_docx(doc, path):
     """Save through memory: python-docx writing straight to a file that fails (a full
     disk) leaves a zip file open, whose clean-up later prints a traceback."""
-    import io
     buf = io.BytesIO()
     doc.save(buf)
     with open(path, "wb") as f:
@@ -160,7 +165,7 @@ def _save_docx(doc, path):
 
 def _set_widths(table, widths):
     """Column widths Word and LibreOffice both honour: the grid and every cell."""
-    from docx.oxml.ns import qn
+    from docx.oxml.ns import qn  # lazy: python-docx, the Word documents only (as above)
     table.autofit = False
     for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
         col.set(qn("w:w"), str(int(w.twips)))
@@ -171,6 +176,7 @@ def _set_widths(table, widths):
 
 def _repeat_header(table):
     """The header row repeats on every page (w:tblHeader)."""
+    # lazy: python-docx, the Word documents only (as above)
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     tr_pr = table.rows[0]._tr.get_or_add_trPr()
@@ -184,9 +190,6 @@ def write_xlsx(path, campaign, items, kind, window=None):
 
     Columns: 序号, 企业名称, 申报项目名称, 申请类别, 等级, 统一社会信用代码 (the key).
     """
-    from openpyxl import Workbook
-
-    from xl_addin.review.sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, write_meta
     wb = Workbook()
     ws = wb.active
     ws.title = f"{kind}名单"
@@ -212,7 +215,6 @@ def write_xlsx(path, campaign, items, kind, window=None):
                     put(ws, r, j, v)
     add_table(ws, "published_list", hr, 1, max(r, hr + 1), len(heads), "TableStyleLight9")
     set_widths(ws, [6, 36, 30, 9, 14, 22])
-    from xl_addin.sheet.paper import print_table
     print_table(ws, hr, len(heads) - 1, max(r, hr + 1))  # the key column stays on screen
     wb.properties.title = f"{campaign.title} {kind}名单"
     write_meta(wb, {"template_id": f"saq-{'publication' if kind == '公示' else 'release'}-list",
@@ -232,7 +234,6 @@ def docx_to_pdf(docx, pdf=None, timeout=180):
     Raises:
         OutputFileError: LibreOffice missing, failing or too slow.
     """
-    from xl_addin.forms.pdf import convert
     src = Path(docx)
     target = Path(pdf) if pdf else src.with_suffix(".pdf")
     return convert(src, target, "pdf", timeout,

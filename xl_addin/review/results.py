@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from copy import copy
 
+from openpyxl.styles import Alignment, Font
+
 from xl_addin import __version__
+from xl_addin.review.publish import Listed, grouped, level_heading
 from xl_addin.review.sheets import (
     FONT,
     add_table,
+    new_workbook,
     put,
     save_atomic,
     set_widths,
@@ -38,7 +42,6 @@ def _sheet(wb, title, heading, headers, rows, widths, table=None, notes=(), prin
     Printed (sheet.paper, issue 22): A4, one page wide, the header row on every page, the
     first ``printed`` columns (default all); every row as tall as its text.
     """
-    from openpyxl.styles import Alignment, Font
     ws = wb.create_sheet(title)
     title_cell(ws, "A1", heading, size=13)
     r0 = 2
@@ -88,7 +91,6 @@ def _publication_sheet(wb, campaign, rv, window):
     """公示名单 (draft): only organisation, project, category and level, grouped by level
     then category — no 申请编号, no scores, no rule codes (issue 14). The list staff publish
     comes from `saq stage publicize` after 合议, 现场评审 and 审定."""
-    from xl_addin.review.publish import Listed, grouped, level_heading
     items = [Listed(a.app.org_name, a.app.project_name or "", a.app.category or "", a.proposed)
              for a in rv.publication_list]
     rows = []
@@ -109,7 +111,6 @@ def write_results(path, campaign, res):
     Returns:
         Path
     """
-    from xl_addin.review.sheets import new_workbook
     rv = res.review
     wb = new_workbook()
     wb.remove(wb.active)

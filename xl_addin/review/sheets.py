@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+from copy import copy
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from xl_addin.rules.parse import is_blank
+from xl_addin.sheet.paper import fit_rows
 from xl_addin.sheet.xlstyle import BODY_FONT, apply_default_font
 from xl_addin.tables import save_workbook, set_text_safe
 
@@ -14,7 +24,6 @@ FONT = BODY_FONT  # 宋体: on every Chinese Windows since XP and in WPS (issue 
 
 def new_workbook():
     """An empty Workbook whose default font is the review workbooks' font."""
-    from openpyxl import Workbook
     wb = Workbook()
     apply_default_font(wb, FONT)
     return wb
@@ -23,7 +32,6 @@ def new_workbook():
 def verbatim(v):
     """Text exactly as typed, trimmed at the ends only: names and comments keep their
     full-width punctuation (“，” stays “，”; parse.text folds it for matching only)."""
-    from xl_addin.rules.parse import is_blank
     if is_blank(v):
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -32,7 +40,6 @@ def verbatim(v):
 
 
 def title_cell(ws, ref, text, size=14):
-    from openpyxl.styles import Font
     c = ws[ref]
     set_text_safe(c, text)
     c.font = Font(bold=True, size=size, name=FONT)
@@ -40,9 +47,6 @@ def title_cell(ws, ref, text, size=14):
 
 
 def style_header(ws, row, ncols, first_col=1, height=None, wrap=True):
-    from copy import copy
-
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     thin = Side(style="thin", color="9BB7D4")
     first = ws.cell(row, first_col)
     first.font = Font(bold=True, name=FONT)
@@ -73,13 +77,10 @@ def save_atomic(wb, path):
 
 def add_table(ws, name, first_row, first_col, last_row, last_col, style="TableStyleMedium2"):
     """An Excel table over the range (a table needs at least one data row)."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.table import Table, TableStyleInfo
     last_row = max(last_row, first_row + 1)
     ref = f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
     t = Table(displayName=name, ref=ref)
     # Name the columns here: left to openpyxl, saving reads every cell of the range.
-    from openpyxl.worksheet.table import TableColumn
     heads = []
     for j, c in enumerate(range(first_col, last_col + 1), start=1):
         v = ws.cell(first_row, c).value
@@ -91,7 +92,6 @@ def add_table(ws, name, first_row, first_col, last_row, last_col, style="TableSt
 
 
 def set_widths(ws, widths, first_col=1):
-    from openpyxl.utils import get_column_letter
     for j, w in enumerate(widths, start=first_col):
         ws.column_dimensions[get_column_letter(j)].width = w
 
@@ -110,7 +110,6 @@ def write_meta(wb, items):
 
 def text_width(text):
     """Display width in Excel column units: a CJK character is about two."""
-    import unicodedata
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
@@ -118,5 +117,4 @@ def fit_row_heights(ws, first_row, last_row, widths, line=None, max_lines=None):
     """Set row heights so wrapped text shows (LibreOffice does not grow rows on load);
     the shared rule of every printed sheet (sheet.paper.fit_rows, issue 22): no line cap,
     a text wider than its column wraps."""
-    from xl_addin.sheet.paper import fit_rows
     fit_rows(ws, first_row, last_row, len(widths))

@@ -9,8 +9,13 @@ outside the allowed set, rename the sheet.
 from __future__ import annotations
 
 import random
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import range_boundaries
 
 from xl_addin.review.expert_table import TABLE, columns
+from xl_addin.review.manifest import FILE_NAME, read_manifest
 from xl_addin.sheet.xlcache import save_with_values
 from xl_addin.tables import set_text_safe
 
@@ -56,10 +61,8 @@ def fill_workbook(path, campaign, expert, behaviour=DILIGENT, seed=0, recuse=(),
     Returns:
         dict app id -> the values typed (empty for rows left blank), for the tests.
     """
-    from openpyxl import load_workbook
     wb = load_workbook(path)
     ws = next(w for w in wb.worksheets if TABLE in w.tables)
-    from openpyxl.utils import range_boundaries
     c1, r1, c2, r2 = range_boundaries(ws.tables[TABLE].ref)
     col = {c.key: c1 + i for i, c in enumerate(columns(campaign))}
     typed = {}
@@ -94,9 +97,6 @@ def simulate_folder(folder, campaign, seed=0):
     Returns:
         the number of workbooks filled.
     """
-    from pathlib import Path
-
-    from xl_addin.review.manifest import FILE_NAME, read_manifest
     root = Path(folder)
     man = read_manifest(root / FILE_NAME, campaign)
     for name, file in man.files.items():

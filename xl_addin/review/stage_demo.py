@@ -6,9 +6,13 @@ others do not, and some 复评 applicants have no record at all.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
+from openpyxl import Workbook
+
+from xl_addin.errors import InputFileError
 from xl_addin.review.master import read_master
 from xl_addin.review.publish import Listed, write_xlsx
 
@@ -22,7 +26,6 @@ EXPERTS = [("王立群", "上海交通大学", "企业类、服务类"), ("李�
 
 def write_experts(path):
     """专家名单.xlsx with the headers `saq review assign` reads."""
-    from openpyxl import Workbook
     wb = Workbook()
     ws = wb.active
     ws.title = "专家名单"
@@ -40,7 +43,6 @@ def write_history(path, master, campaign, seed=2022):
     Returns:
         Path
     """
-    import dataclasses
     rnd = random.Random(seed)
     apps, _ = read_master(master, campaign)
     items = []
@@ -67,7 +69,6 @@ def write_inputs(folder, campaign):
     Returns:
         (experts path, history path)
     """
-    from xl_addin.errors import InputFileError
     root = Path(folder)
     master = root / "汇总表.xlsx"
     if not master.exists():

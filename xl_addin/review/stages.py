@@ -42,14 +42,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
 from xl_addin import __version__
 from xl_addin import registry as regmod
 from xl_addin.errors import InputFileError, OutputFileError, RegistryError, SaqError
+from xl_addin.review.collect import collect
+from xl_addin.review.history import _rank
 from xl_addin.review.publish import Listed, docx_to_pdf, grouped, level_heading, write_docx, write_xlsx
 from xl_addin.review.sheets import (
     FONT,
@@ -207,7 +215,6 @@ def level_text(campaign, rank):
 
 def read_level(v, campaign):
     """A level word typed by staff → rank (0 = 不达标); raises parse.Unreadable."""
-    from xl_addin.review.history import _rank
     return _rank(v, campaign)
 
 
@@ -684,9 +691,6 @@ def _write_sheet(wb, title, heading, notes, headers, rows, widths, table, inputs
     """One sheet: heading, notes, a table. With ``stage``, every row's cells are remembered
     in ``shown`` (inputs one by one, the computed ones together under COMPUTED) and refused
     edits get a comment on their cell."""
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
     ws = wb.create_sheet(title)
     title_cell(ws, "A1", heading, size=13)
     for i, n in enumerate(notes, start=2):
@@ -835,7 +839,6 @@ def build_workbook(campaign, apps, state, reg):
     Returns:
         Built
     """
-    from openpyxl import Workbook
     c = campaign
     levels = [lv.name for lv in c.levels] + [c.no_level]
     refused = reg.refusals(c.year)
@@ -1124,7 +1127,6 @@ def _check_identity(reg, found):
 
 def _relative(path, base):
     """``path`` relative to ``base`` when it can be (the campaign folder may move)."""
-    import os
     try:
         return os.path.relpath(Path(path).resolve(), Path(base).resolve())
     except ValueError:  # another drive on Windows
@@ -1176,7 +1178,6 @@ def _run(workbook, campaign, command, act=None, review_folder=None, registry=Non
        under a new generation when anything changed.
     4. After the commit the staged files are renamed into place (评定.xlsx backed up first).
     """
-    from xl_addin.review.collect import collect
     wbp = Path(workbook)
     cleaned = remove_stale_temps(wbp.parent)
     if out_dir and Path(out_dir).resolve() != wbp.parent.resolve():

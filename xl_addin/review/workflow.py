@@ -8,9 +8,11 @@ from pathlib import Path
 
 from xl_addin.errors import InputFileError, OutputFileError
 from xl_addin.review import manifest as mf
+from xl_addin.review.aggregate import NO_FILE, NO_ROW, settings
 from xl_addin.review.assign import add_experts, assign
 from xl_addin.review.collect import collect
 from xl_addin.review.expert_form import assignment_id, write_expert_workbook
+from xl_addin.review.expert_table import WORDS
 from xl_addin.review.experts import read_experts, write_template
 from xl_addin.review.master import read_master
 from xl_addin.review.results import write_results
@@ -44,7 +46,6 @@ def run_assign(master, experts_path, folder, campaign, k=None):
     Raises:
         InputFileError, OutputFileError
     """
-    from xl_addin.review.aggregate import settings
     k = settings(campaign, k)["k"]
     out = Path(folder)
     ep = Path(experts_path)
@@ -102,8 +103,6 @@ def _missing_kind(s):
     """Why a score is not valid: recused; not back (no workbook, no row, or the row still
     blank as it was sent — the workbooks are written into the folder the experts' copies
     come back to); or started but incomplete or invalid."""
-    from xl_addin.review.aggregate import NO_FILE, NO_ROW
-    from xl_addin.review.expert_table import WORDS
     if s.recused:
         return RECUSED
     return NOT_BACK if s.status in (NO_FILE, NO_ROW, WORDS["empty"]) else UNFINISHED

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from xl_addin.rules.findings import Finding
 from xl_addin.rules.parse import norm
+from xl_addin.rules.text import onsite_text
 
 CODE_AT_END = re.compile(r"[（(]([EMP]\d{2})[）)]\s*$")
 
@@ -485,5 +486,4 @@ def onsite_reason(campaign, category, applied, proposed):
 
 def onsite_sentence(campaign):
     """L6 as one sentence for the 现场评审 sheet's note, from the campaign."""
-    from xl_addin.rules.text import onsite_text
     return f"现场评审（通知 §四(六)，L6）：{onsite_text(campaign)}。"

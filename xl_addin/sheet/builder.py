@@ -40,6 +40,7 @@ from xl_addin.rules.expr import (
     switch,
     template,
 )
+from xl_addin.rules.findings import status_line
 from xl_addin.rules.stars import MISSING
 
 _REF = re.compile(r"\[\[([^\]]+)\]\]")
@@ -451,7 +452,6 @@ class Builder:
     def status_expr(self, e, w):
         """The sheet's 状态 cell: rules.findings.status_line as a formula (its words are
         taken from the function, with 7 and 9 standing for the counts)."""
-        from xl_addin.rules.findings import status_line
         ok = status_line(0, 0)
         probe = status_line(7, 9)
         assert probe.count("7") == 1 and probe.count("9") == 1

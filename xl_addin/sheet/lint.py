@@ -28,9 +28,13 @@ filled file.
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from xl_addin.sheet.xlcache import read_book
 from xl_addin.sheet.xlcalc import Arr, Node, Unsupported, parse, relative_key, tokenize
@@ -88,7 +92,6 @@ class Problem:
 
 
 def _addr(row, col):
-    from openpyxl.utils import get_column_letter
     return f"{get_column_letter(col)}{row}"
 
 
@@ -366,7 +369,6 @@ class _Linter:
 
     # -- conditional formats and validations -------------------------------------------
     def sheets(self):
-        from openpyxl import load_workbook
         wb = load_workbook(self.path)
         for ws in wb.worksheets:
             for cf in ws.conditional_formatting:
@@ -469,7 +471,6 @@ def _depth(node):
 
 def _show(node):
     if node[0] == "ref":
-        from openpyxl.utils import get_column_letter
         _, s, r1, c1, r2, c2, _abs = node
         a = f"{get_column_letter(c1)}{r1}"
         b = f"{get_column_letter(c2)}{r2}"
@@ -489,7 +490,6 @@ def lint_workbook(path):
     Returns:
         list of :class:`Problem` (empty when the workbook is clean).
     """
-    import sys
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, 20000))  # long chains of & and + nest deeply
     try:

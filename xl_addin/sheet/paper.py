@@ -22,6 +22,11 @@ import datetime as dt
 import math
 import unicodedata
 
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break, RowBreak
+from openpyxl.worksheet.properties import PageSetupProperties
+
 A4 = 9  # openpyxl's PAPERSIZE_A4
 BODY_SIZE = 11.0  # the size a column unit is measured at (the body font)
 PORTRAIT_UNITS = 100  # printed columns wider than this go landscape
@@ -71,7 +76,6 @@ def shown_text(cell):
 
 
 def _width(ws, col):
-    from openpyxl.utils import get_column_letter
     dim = ws.column_dimensions.get(get_column_letter(col))
     if dim is None:
         return 8.43
@@ -112,7 +116,6 @@ def fit_rows(ws, first_row, last_row, last_col, min_height=None, wrap_long=True,
         wrap_long: wrap cells whose text is wider than the cell.
         texts: (row, col) -> the text a formula cell will show (sizing only).
     """
-    from openpyxl.styles import Alignment
     merges = _merges(ws)
     covered = set()
     for (r0, c0), (r1, c1) in merges.items():
@@ -171,8 +174,6 @@ def fit_rows(ws, first_row, last_row, last_col, min_height=None, wrap_long=True,
 def fit_title(ws, row, last_col, first_col=1):
     """A title or note line as wide as the printed columns: merged over them, wrapped, and
     as tall as its text needs (it never runs off the page or under a neighbour)."""
-    from openpyxl.styles import Alignment
-    from openpyxl.utils import get_column_letter
     cell = ws.cell(row, first_col)
     for m in list(ws.merged_cells.ranges):
         if m.min_row <= row <= m.max_row and m.min_col <= first_col <= m.max_col:
@@ -220,8 +221,6 @@ def page_setup(ws, last_col, last_row=None, header_rows=None, landscape=None, wi
     Returns:
         the print area ("A1:K40").
     """
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
     if last_row is None:
         last_row = last_filled_row(ws, last_col)
     width = sum(widths) if widths is not None else printed_width(ws, last_col)
@@ -294,7 +293,6 @@ def page_breaks(ws, last_row, width, landscape, header_rows=None, margin_tb=0.6)
     Returns:
         the number of pages by this count.
     """
-    from openpyxl.worksheet.pagebreak import Break, RowBreak
     page_w, page_h = PAGE_POINTS[bool(landscape)]
     scale = min(1.0, (page_w - 72) / max(width * UNIT_POINTS, 1))
     cap = (page_h - 2 * 72 * margin_tb) / scale * SAFETY

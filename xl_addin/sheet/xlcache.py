@@ -18,6 +18,7 @@ over the worksheet XML is enough and keeps every other byte as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import posixpath
@@ -27,6 +28,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from defusedxml import ElementTree
+
+from xl_addin.rules.parse import to_serial
 from xl_addin.sheet.xlcalc import Book, Unsupported, XLError, col_index
 
 # Excel 365's calculation engine id: Excel 2010-365 see the values as current (no
@@ -57,19 +61,10 @@ def unescape(s):
             .replace("&apos;", "'").replace("&amp;", "&"))
 
 
-def _et():
-    try:
-        from defusedxml import ElementTree
-    except ImportError:  # pragma: no cover - defusedxml is a dependency
-        from xml.etree import ElementTree
-    return ElementTree
-
-
 def _sheet_paths(z):
     """[(sheet name, part path)] in workbook order, and the defined names."""
-    et = _et()
-    wb = et.fromstring(z.read("xl/workbook.xml"))
-    rels = et.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    wb = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
     target = {r.get("Id"): r.get("Target") for r in rels}
     out = []
     for s in wb.iter(f"{_NS_MAIN}sheet"):
@@ -86,8 +81,7 @@ def _sheet_paths(z):
 def _shared_strings(z):
     if "xl/sharedStrings.xml" not in z.namelist():
         return []
-    et = _et()
-    root = et.fromstring(z.read("xl/sharedStrings.xml"))
+    root = ElementTree.fromstring(z.read("xl/sharedStrings.xml"))
     return ["".join(t.text or "" for t in si.iter(f"{_NS_MAIN}t")) for si in root]
 
 
@@ -304,11 +298,9 @@ _F_V = re.compile(r"(<c\b[^>]*?)(\st=\"(?:str|b|e|n)\")?(>\s*(?:<f\b[^>]*>.*?</f
 
 def cell_value(v):
     """A Python value as a cell of :class:`xlcalc.Book` holds it (dates as serials)."""
-    import datetime as dt
     if v is None or isinstance(v, (bool, str, XLError)):
         return v
     if isinstance(v, (dt.date, dt.datetime)):
-        from xl_addin.rules.parse import to_serial
         return float(to_serial(v.date() if isinstance(v, dt.datetime) else v))
     return float(v)
 
@@ -325,7 +317,6 @@ def evaluate_edited(book, edits):
     Raises:
         Unsupported: a formula this evaluator does not know.
     """
-    from xl_addin.sheet.xlcalc import Book
     cells = dict(book.cells)
     formulas = dict(book.formulas)
     for sheet, typed in edits.items():

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from copy import copy
 
+from openpyxl.styles import Font
+from openpyxl.utils.indexed_list import IndexedList
+
 BODY_FONT = "宋体"
 HEADING_FONT = "微软雅黑"
 BODY_SIZE = 11
@@ -25,8 +28,6 @@ def apply_default_font(wb, name=BODY_FONT, size=BODY_SIZE):
         name: the typeface.
         size: the point size.
     """
-    from openpyxl.styles import Font
-    from openpyxl.utils.indexed_list import IndexedList
     base = Font(name=name, size=size, family=3, charset=134, scheme=None)  # GB2312
     wb._fonts = IndexedList()
     wb._fonts.add(base)

@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from xlwings import cli as xlwings_cli  # xlwings' own add-in installer (XLSTART + reload)
+
 from xl_addin.errors import OutputFileError
 from xl_addin.excel.addin.errors import NotWindowsError
 from xl_addin.excel.addin.xlam import ADDIN_NAME, PROJECT, UDF_MODULE, build
@@ -58,6 +60,5 @@ def install(xlam=None, platform=None):
             "在本机可用“saq addin build”生成 dist/SAQ.xlam，再把它复制到 Windows 电脑安装"
             "（步骤见 docs/addin.md）。")
     path = Path(xlam) if xlam else build().path
-    from xlwings.cli import _addin_install  # xlwings' own installer (XLSTART + reload)
-    _addin_install(str(path))
+    xlwings_cli._addin_install(str(path))
     return ADDIN_NAME, write_config()

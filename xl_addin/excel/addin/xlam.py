@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import xlwings
 from defusedxml import ElementTree
 
 from xl_addin.errors import OutputFileError, os_reason
@@ -38,7 +39,6 @@ _ZIP_TIME = (2023, 1, 1, 0, 0, 0)  # fixed: the same sources give the same file
 
 def template_path():
     """The ribbon add-in template inside the installed xlwings wheel."""
-    import xlwings
     return Path(xlwings.__file__).parent / "quickstart_addin_ribbon.xlam"
 
 
