@@ -5,6 +5,7 @@ applicant workbooks. Unmatched workbooks and unmatched rows both stay (issue 4 �
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import PurePosixPath
 
 from xl_addin.consolidate.collect import app_flags, row_flags
 from xl_addin.consolidate.model import Entry, FlagRecord
@@ -123,11 +124,19 @@ def _unreadable(row):
     return {f.field for f in row.evaluation.flags if f.code == "E23"}
 
 
+def _file_name(rel):
+    return PurePosixPath(str(rel).replace("\\", "/")).name
+
+
 def describe(entry):
-    """Where an entry comes from, for a message: a file, or a file and row."""
+    """Where an entry comes from, for a message read in the master, 合议 and 审定: the
+    recommender and the file's name (with its folders, a dossier's among them, the line grew
+    long and hard to read), or a 附件3 file (named after its recommender) and row."""
     if entry.app is not None:
-        return entry.app.file.rel
-    return f"{entry.row.file.rel} 第 {entry.row.excel_row} 行"
+        rec = entry.recommender
+        name = _file_name(entry.app.file.rel)
+        return f"{rec}推荐的 {name}" if rec else name
+    return f"{_file_name(entry.row.file.rel)} 第 {entry.row.excel_row} 行"
 
 
 def e25(entries, campaign):
