@@ -27,7 +27,7 @@ from xl_addin.consolidate.model import WHOLE_FILE
 from xl_addin.errors import OutputFileError, os_reason
 from xl_addin.forms.common import new_workbook
 from xl_addin.sheet.paper import print_table, set_properties
-from xl_addin.tables import save_workbook, set_text_safe, write_atomic
+from xl_addin.tables import save_workbook, set_text_safe
 
 HEADER_ORG = "（推荐表表头）"  # as the master's 问题清单 names a 附件3 header's problem
 PROBLEM_HEADS = ("序号", "申请组织名称", "申报项目名称", "类别", "问题说明", "文件", "工作表",
@@ -253,64 +253,14 @@ def _source_name(e):
 def write_letter(path, g, campaign, when):
     """补正通知: the letter, A4 portrait, its tables' headings repeated on each page."""
     # lazy: python-docx (≈65 ms of consolidate's imports) only for the 补正通知 letters (--feedback)
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from xl_addin.forms.word import A4Document
 
     fb = campaign.feedback
-    doc = Document()
-    sec = doc.sections[0]
-    sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
-    sec.left_margin = sec.right_margin = Cm(2.0)
-    sec.top_margin = sec.bottom_margin = Cm(2.0)
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(11)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-
-    def para(text, size=11, bold=False, align=None, after=4, indent=False):
-        p = doc.add_paragraph()
-        run = p.add_run(text)
-        run.font.size, run.font.bold, run.font.name = Pt(size), bold, FONT
-        run._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-        if align == "center":
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif align == "right":
-            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        p.paragraph_format.space_after = Pt(after)
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(size * 2)
-        return p
+    doc = A4Document(FONT, 2.0)
+    para = doc.para
 
     def table(heads, widths, rows):
-        t = doc.add_table(rows=1, cols=len(heads))
-        t.style = "Table Grid"
-        t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for k, h in enumerate(heads):
-            cell = t.rows[0].cells[k]
-            run = cell.paragraphs[0].add_run(h)
-            run.font.bold, run.font.size = True, Pt(10)
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        for r in rows:
-            cells = t.add_row().cells
-            for k, v in enumerate(r):
-                run = cells[k].paragraphs[0].add_run(str(v))
-                run.font.size = Pt(10)
-        t.autofit = False
-        for col, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths):
-            col.set(qn("w:w"), str(int(Cm(w).twips)))
-        from docx.oxml import OxmlElement  # lazy: python-docx, the letters only (as above)
-        for row in t.rows:
-            for k, w in enumerate(widths):
-                row.cells[k].width = Cm(w)
-            keep = OxmlElement("w:cantSplit")  # a row is never cut across two pages
-            keep.set(qn("w:val"), "true")
-            row._tr.get_or_add_trPr().append(keep)
-        el = OxmlElement("w:tblHeader")  # the heading row repeats on each page
-        el.set(qn("w:val"), "true")
-        t.rows[0]._tr.get_or_add_trPr().append(el)
+        doc.table(heads, widths, rows, keep_rows=True)
         para("", after=2)
 
     para(fb["title"], 16, True, "center", 12)
@@ -346,7 +296,7 @@ def write_letter(path, g, campaign, when):
     para(_date(when), align="right")
     set_properties(doc.core_properties, f"{fb['title']}（{g.name}）",
                    dt.datetime.combine(when, dt.datetime.now().time()))
-    return write_atomic(path, doc.save)
+    return doc.save(path)
 
 
 def _by_application(problems):

@@ -10,7 +10,6 @@ objection notice, publisher) come from the campaign file's [stages] table.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from openpyxl import Workbook
 from xl_addin.forms.pdf import convert
 from xl_addin.review.sheets import add_table, put, save_atomic, set_widths, style_header, title_cell, write_meta
 from xl_addin.sheet.paper import print_table, set_properties
-from xl_addin.tables import write_atomic
 
 FONT = "Noto Sans CJK SC"  # Debian fonts-noto-cjk; Word substitutes 宋体/等线 where missing
 FONT_WORD = "宋体"
@@ -79,36 +77,12 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
         Path
     """
     # lazy: python-docx (≈65 ms) only for the Word 公示 / 发布 documents, not the stage workbooks
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from xl_addin.forms.word import A4Document
 
     st = campaign.stages
-    doc = Document()
-    sec = doc.sections[0]
-    sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
-    sec.left_margin = sec.right_margin = Cm(2.2)
-    sec.top_margin = sec.bottom_margin = Cm(2.2)
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(11)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    doc = A4Document(FONT, 2.2)
 
-    def para(text, size=11, bold=False, align=None, space_after=4, indent=False):
-        p = doc.add_paragraph()
-        run = p.add_run(text)
-        run.font.size, run.font.bold, run.font.name = Pt(size), bold, FONT
-        run._element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-        if align == "center":
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        elif align == "right":
-            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        p.paragraph_format.space_after = Pt(space_after)
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(size * 2)
-        return p
+    para = doc.para
 
     title = st.get("publication_title" if kind == "公示" else "release_title", campaign.title)
     set_properties(doc.core_properties, f"{campaign.title} {kind}名单")  # not python-docx's 2013
@@ -117,72 +91,25 @@ def write_docx(path, campaign, items, kind, window=None, issued=None):
     if kind == "公示" and window and window[0]:
         para(f"公示期：{_fmt_date(window[0])}至{_fmt_date(window[1])}。", indent=True)
     total = len(items)
-    para(f"共 {total} 项。", indent=True, space_after=8)
+    para(f"共 {total} 项。", indent=True, after=8)
     for i, (rank, groups) in enumerate(grouped(items, campaign)):
         n = sum(len(g) for _, g in groups)
-        para(f"{_cn(i)}、{level_heading(campaign, rank)}（{n} 项）", 13, True, space_after=4)
+        para(f"{_cn(i)}、{level_heading(campaign, rank)}（{n} 项）", 13, True, after=4)
         for j, (cat, rows) in enumerate(groups):
-            para(f"（{_cn(j)}）{cat}（{len(rows)} 项）", 12, True, space_after=2)
+            para(f"（{_cn(j)}）{cat}（{len(rows)} 项）", 12, True, after=2)
             with_project = any(r.project_name for r in rows)
             heads = ["序号", "组织名称"] + (["项目名称"] if with_project else [])
-            t = doc.add_table(rows=1, cols=len(heads))
-            t.style = "Table Grid"
-            t.alignment = WD_TABLE_ALIGNMENT.CENTER
-            widths = [Cm(1.4), Cm(8.0), Cm(7.2)] if with_project else [Cm(1.4), Cm(15.2)]
-            for k, h in enumerate(heads):
-                cell = t.rows[0].cells[k]
-                cell.text = ""
-                run = cell.paragraphs[0].add_run(h)
-                run.font.bold, run.font.size = True, Pt(10.5)
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            for n_row, r in enumerate(rows, start=1):
-                cells = t.add_row().cells
-                vals = [str(n_row), r.org_name] + ([r.project_name] if with_project else [])
-                for k, v in enumerate(vals):
-                    run = cells[k].paragraphs[0].add_run(v)
-                    run.font.size = Pt(10.5)
-                    if k == 0:
-                        cells[k].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _set_widths(t, widths)
-            _repeat_header(t)
-            para("", space_after=2)
+            widths = (1.4, 8.0, 7.2) if with_project else (1.4, 15.2)
+            doc.table(heads, widths, [
+                [str(n_row), r.org_name] + ([r.project_name] if with_project else [])
+                for n_row, r in enumerate(rows, start=1)], size=10.5, centre_first=True)
+            para("", after=2)
     if kind == "公示" and st.get("publication_objection"):
-        para(st["publication_objection"], indent=True, space_after=12)
-    para(st.get("publisher", ""), align="right", space_after=2)
+        para(st["publication_objection"], indent=True, after=12)
+    para(st.get("publisher", ""), align="right", after=2)
     if issued:
         para(_fmt_date(issued), align="right")
-    return write_atomic(path, lambda tmp: _save_docx(doc, tmp))
-
-
-def _save_docx(doc, path):
-    """Save through memory: python-docx writing straight to a file that fails (a full
-    disk) leaves a zip file open, whose clean-up later prints a traceback."""
-    buf = io.BytesIO()
-    doc.save(buf)
-    with open(path, "wb") as f:
-        f.write(buf.getvalue())
-
-
-def _set_widths(table, widths):
-    """Column widths Word and LibreOffice both honour: the grid and every cell."""
-    from docx.oxml.ns import qn  # lazy: python-docx, the Word documents only (as above)
-    table.autofit = False
-    for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
-        col.set(qn("w:w"), str(int(w.twips)))
-    for row in table.rows:
-        for k, w in enumerate(widths):
-            row.cells[k].width = w
-
-
-def _repeat_header(table):
-    """The header row repeats on every page (w:tblHeader)."""
-    # lazy: python-docx, the Word documents only (as above)
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
+    return doc.save(path)
 
 
 def write_xlsx(path, campaign, items, kind, window=None):
