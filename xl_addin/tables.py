@@ -94,16 +94,20 @@ def read_table(path):
     raise InputFileError(p, f"不支持的文件类型“{suffix or '无扩展名'}”，请使用 .xlsx 或 .csv")
 
 
-def _read_csv(p):
+def csv_text(p):
+    """The text of a CSV file people saved: UTF-8 (with or without BOM) or, as Excel and WPS
+    save it on Chinese Windows, GB18030."""
     raw = p.read_bytes()
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            text = raw.decode(enc)
-            break
+            return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    else:
-        raise InputFileError(p, "无法识别文件编码，请以 UTF-8 保存")
+    raise InputFileError(p, "无法识别文件编码，请以 UTF-8 保存")
+
+
+def _read_csv(p):
+    text = csv_text(p)
     # A quoted cell may hold line breaks (a master's 问题说明, one problem a line): read the
     # text as a stream so they stay in the cell.
     rows = list(csv.reader(io.StringIO(text, newline="")))

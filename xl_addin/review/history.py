@@ -56,7 +56,7 @@ from xl_addin.review.staging import open_by
 from xl_addin.review.xlread import META_SHEET, open_workbook, read_meta
 from xl_addin.rules import parse
 from xl_addin.rules.uscc import problem as uscc_problem
-from xl_addin.tables import clean, is_formula_like, write_atomic
+from xl_addin.tables import clean, csv_text, is_formula_like, write_atomic
 
 HEADERS = {
     "uscc": ("统一社会信用代码",),
@@ -198,17 +198,8 @@ def _read(path):
 
 
 def _csv_grid(p):
-    raw = p.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputFileError(p, "无法识别文件编码，请以 UTF-8 保存")
     grid = []
-    for row in csv.reader(io.StringIO(text)):
+    for row in csv.reader(io.StringIO(csv_text(p))):
         grid.append([c if c.strip() else None for c in row])
         if len(grid) > MAX_ROWS + HEADER_SCAN_ROWS:
             raise InputFileError(p, f"名单超过 {MAX_ROWS:,} 行上限，未导入任何内容；请检查文件是否选对")
