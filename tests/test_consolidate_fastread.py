@@ -7,6 +7,7 @@ import zipfile
 import pytest
 
 from xl_addin.read import workbook as fastread
+from xl_addin.tables import ZIP_MAX_ENTRIES
 
 # (defined name text, expected (sheet, row, col, row2, col2) or None)
 REFS = [
@@ -34,7 +35,7 @@ def test_column_letters_round_trip(n):
 def test_many_entries_is_refused(tmp_path):
     p = tmp_path / "x.xlsx"
     with zipfile.ZipFile(p, "w") as z:
-        for i in range(fastread.MAX_ENTRIES + 1):
+        for i in range(ZIP_MAX_ENTRIES + 1):
             z.writestr(f"f{i}", b"")
     with pytest.raises(fastread.UnreadableWorkbook) as e:
         fastread.probe(p)

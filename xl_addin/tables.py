@@ -132,6 +132,12 @@ def zip_bounds_reason(path):
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return "不是有效的 .xlsx 文件（可能已损坏或已加密）"
+    return zip_infos_reason(infos)
+
+
+def zip_infos_reason(infos):
+    """:func:`zip_bounds_reason` of a zip's directory already read (``ZipFile.infolist()``):
+    the one gate of every .xlsx reader (read/workbook.probe too)."""
     if len(infos) > ZIP_MAX_ENTRIES:
         return f"压缩包内文件过多（{len(infos)} 个），疑似异常文件，未读取"
     total = 0

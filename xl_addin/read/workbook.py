@@ -34,15 +34,11 @@ from python_calamine import CalamineWorkbook
 from xl_addin.errors import InputFileError, os_reason
 from xl_addin.errors import NotOurWorkbook as _NotOurWorkbook
 from xl_addin.files import special_file_reason
+from xl_addin.tables import zip_infos_reason  # the zip's bounds: one gate for every reader
 
 # Limits: a real template is < 1 MB uncompressed; these leave a wide margin (zip bombs,
 # a sheet of a million rows) while keeping time and memory bounded.
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_TOTAL_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_ENTRY_UNCOMPRESSED = 60 * 1024 * 1024
-MAX_RATIO = 120  # uncompressed / compressed, checked on entries above RATIO_FLOOR
-RATIO_FLOOR = 2 * 1024 * 1024
-MAX_ENTRIES = 5000
 MAX_SHEET_XML = 30 * 1024 * 1024  # about 300 000 simple rows
 MAX_TABLE_ROWS = 5000
 # The reader (calamine) builds a dense grid from A1 to the last cell with a value, before
@@ -181,19 +177,9 @@ def _probe_zip(p):
     try:
         with zipfile.ZipFile(p) as z:
             infos = z.infolist()
-            if len(infos) > MAX_ENTRIES:
-                raise UnreadableWorkbook(p, f"压缩包内文件过多（{len(infos)} 个），疑似异常文件")
-            total = 0
-            for i in infos:
-                total += i.file_size
-                if i.file_size > MAX_ENTRY_UNCOMPRESSED or total > MAX_TOTAL_UNCOMPRESSED:
-                    raise UnreadableWorkbook(
-                        p, f"解压后过大（{i.filename} 声明 {i.file_size // 2**20} MB），"
-                           "疑似压缩炸弹或超大工作表，未读取")
-                if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(1, i.compress_size):
-                    raise UnreadableWorkbook(
-                        p, f"压缩比异常（{i.filename} 为 {i.file_size // max(1, i.compress_size)}"
-                           " 倍），疑似压缩炸弹，未读取")
+            bad = zip_infos_reason(infos)
+            if bad:
+                raise UnreadableWorkbook(p, bad)
             names = {i.filename for i in infos}
             other = _other_format(z, names)
             if other:
