@@ -37,10 +37,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 class UnreadableDocument(InputFileError):
     """The .docx cannot be read safely; ``reason`` is the short Chinese reason."""
 
-    def __init__(self, path, reason):
-        self.reason = reason
-        super().__init__(path, reason)
-
 
 def _mb(n):
     return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 1024:,.0f} KB"

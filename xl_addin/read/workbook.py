@@ -63,17 +63,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 class UnreadableWorkbook(InputFileError):
     """The file cannot be read safely; ``reason`` is the short Chinese reason."""
 
-    def __init__(self, path, reason):
-        self.reason = reason
-        super().__init__(path, reason)
-
 
 class NotOurWorkbook(_NotOurWorkbook):
     """A readable workbook that is not one of our templates (no ``_meta``)."""
-
-    def __init__(self, path, reason):
-        self.reason = reason
-        super().__init__(path, reason)
 
 
 @dataclass
