@@ -12,3 +12,21 @@ def sheet(path, name):
         wb.close()
     head = [str(h) for h in rows[0]]
     return [dict(zip(head, r)) for r in rows[1:] if any(v not in ("", None) for v in r)]
+
+
+def formula_problems(path):
+    """Cells of a workbook we wrote that are live formulas, or formula-like text without a
+    quote prefix (F2 + Enter in Excel would make it live): "sheet!cell why value"."""
+    from openpyxl import load_workbook
+
+    from xl_addin.tables import is_formula_like
+    bad = []
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    bad.append(f"{ws.title}!{c.coordinate} formula {c.value!r}")
+                elif is_formula_like(c.value) and not c.quotePrefix:
+                    bad.append(f"{ws.title}!{c.coordinate} no quote prefix {c.value!r}")
+    return bad

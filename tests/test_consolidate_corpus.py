@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from master_sheets import sheet
+from master_sheets import formula_problems, sheet
 
 from xl_addin import demo
 from xl_addin.rules.campaign import load
@@ -259,10 +259,6 @@ CASES = [
     (case_xlsx_named_xls, "已导入", ""),
     (case_huge_recommender_table, "已拒收", "行上限"),
 ]
-
-
-
-
 
 
 # ---------------------------------------------------------------------- issue 12 cases
@@ -812,24 +808,6 @@ def entries_on_disk(folder):
 
     walk(os.fsencode(str(folder)).decode("utf-8", "surrogateescape"))
     return sorted(out)
-
-
-def formula_problems(path):
-    """Cells of a written workbook that are live formulas, or formula-like text without a
-    quote prefix (F2 + Enter in Excel would make it live)."""
-    from openpyxl import load_workbook
-    bad = []
-    wb = load_workbook(path)
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type == "f":
-                    bad.append(f"{ws.title}!{c.coordinate} formula {c.value!r}")
-                elif isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\t",
-                                                                       "\r")) \
-                        and not c.quotePrefix:
-                    bad.append(f"{ws.title}!{c.coordinate} no quote prefix {c.value!r}")
-    return bad
 
 
 def no_illegal_xml(path):

@@ -23,6 +23,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from master_sheets import formula_problems
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 from stage_bases import REG, TEXT, WB, C, Y, edit, excluded_ids, reviewed_ids, rows_of, saq, table
@@ -58,21 +59,6 @@ def memo_collect():
 def reviewed_names(d):
     return [r["申请组织名称"] for r in rows_of(d / WB, "审定", "approval")
             if not str(r["依据"]).startswith("未参加专家评审")]
-
-
-def formula_problems(path):
-    """Cells that are live formulas, or formula-like text without a quote prefix."""
-    bad = []
-    wb = load_workbook(path)
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if c.data_type == "f":
-                    bad.append(f"{path.name}!{ws.title}!{c.coordinate} formula {c.value!r}")
-                elif isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@")) \
-                        and not c.quotePrefix:
-                    bad.append(f"{path.name}!{ws.title}!{c.coordinate} no quote {c.value!r}")
-    return bad
 
 
 # ---------------------------------------------------------------------- the registry
@@ -859,7 +845,7 @@ def test_stage_case(bases, tmp_path, make, monkeypatch):
     for book in sorted(d.rglob("*.xlsx")):
         if book.name.startswith(OURS) and "_备份_" not in book.name \
                 and book.read_bytes()[:2] == b"PK":  # a backup is the user's file, as it was
-            assert formula_problems(book) == []
+            assert formula_problems(book) == [], book.name
     if exp.get("check"):
         assert exp["check"](d, out, err), (out, err)
 
