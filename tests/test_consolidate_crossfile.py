@@ -137,7 +137,7 @@ def test_e35_same_organisation_and_project_under_two_usccs(tmp_path):
     both = "、".join(sorted([a.values["uscc"], b.values["uscc"]],
                            key=[a.values["uscc"], b.values["uscc"]].index))
     assert msgs == sorted([
-        f"与 {REC}推荐的 {other} 的申请组织名称和申报项目名称相同，但统一社会信用代码不同（{both}），"
+        f"与 {REC}/{other} 的申请组织名称和申报项目名称相同，但统一社会信用代码不同（{both}），"
         "请在审定中核实是否为同一组织（E35）" for other in ("app0.xlsx", "app1.xlsx")])
     assert all(i["类别"] == "提醒" and i["单元格"] for i in issues if i["问题代码"] == "E35")
     # a warning: the rows are still eligible (状态 仅有提醒 unless they have errors)
@@ -152,7 +152,7 @@ def test_e35_one_uscc_and_project_under_two_names(tmp_path):
     assert len(_e35(rows)) == 2
     msgs = [i["问题说明"] for i in issues if i["问题代码"] == "E35"]
     names = f"{a.values['org_name']}、{a.values['org_name']}（原名）"
-    assert (f"与 {REC}推荐的 app1.xlsx 的统一社会信用代码和申报项目名称相同，但申请组织名称不同（{names}），"
+    assert (f"与 {REC}/app1.xlsx 的统一社会信用代码和申报项目名称相同，但申请组织名称不同（{names}），"
             "请在审定中核实（E35）") in msgs
     assert not [i for i in issues if i["问题代码"] == "E25"]  # two categories: not a duplicate
 
@@ -189,7 +189,7 @@ def test_other_applications_are_named_by_recommender_and_file_name():
     name = "申请书_上海中兴商业银行有限公司_中兴客户服务热线_121"
     rel = f"闵行区质量协会/{name}/{name}.xlsx"
     app_entry = NS(app=NS(file=NS(rel=rel)), recommender="闵行区质量协会")
-    assert describe(app_entry) == f"闵行区质量协会推荐的 {name}.xlsx"
+    assert describe(app_entry) == f"闵行区质量协会/{name}.xlsx"
     assert describe(NS(app=NS(file=NS(rel="a\\b.xlsx")), recommender="")) == "b.xlsx"
     row_entry = NS(app=None, row=NS(file=NS(rel="闵行区质量协会/附件3_初审推荐意见表_闵行区质量协会.xlsx"),
                                     excel_row=9))

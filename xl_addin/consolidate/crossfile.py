@@ -129,13 +129,14 @@ def _file_name(rel):
 
 
 def describe(entry):
-    """Where an entry comes from, for a message read in the master, 合议 and 审定: the
-    recommender and the file's name (with its folders, a dossier's among them, the line grew
-    long and hard to read), or a 附件3 file (named after its recommender) and row."""
+    """Where an entry comes from, for a message read in the master, 合议 and 审定: its
+    recommender and file name as ``推荐单位/文件名`` (with every folder, a dossier's among
+    them, the line grew long and hard to read; the words around it are the campaign's), or a
+    附件3 file (named after its recommender) and row."""
     if entry.app is not None:
         rec = entry.recommender
         name = _file_name(entry.app.file.rel)
-        return f"{rec}推荐的 {name}" if rec else name
+        return f"{rec}/{name}" if rec else name
     return f"{_file_name(entry.row.file.rel)} 第 {entry.row.excel_row} 行"
 
 
