@@ -321,13 +321,81 @@ def relative_key(body, row, col):
 
 
 # ---------------------------------------------------------------------- compiler
-def compile_node(node, origin=None):
+def compile_node(node, origin=None, shared=None):
     """A closure ``f(ctx) -> value`` for a syntax tree.
 
     Args:
         origin: (row, col) of the formula's own cell: its relative references then follow
             the cell the closure is evaluated for (``ctx.row``, ``ctx.col``).
+        shared: internal — the repeated subtrees of the formula being compiled
+            (:func:`compile_formula`).
     """
+    if shared is not None and node[0] in _SHAREABLE:
+        key = _shape(node)
+        if key in shared:
+            f = shared[key]
+            if f is None:
+                f = shared[key] = _once_per_cell(_compile(node, origin, shared))
+            return f
+    return _compile(node, origin, shared)
+
+
+def compile_formula(node, origin=None):
+    """:func:`compile_node` for a whole formula: a subtree written several times in it
+    (the generated formulas repeat ``TRIM(SUBSTITUTE(B7&"","　"," "))`` once per word they
+    compare with) is evaluated once per cell. Formulas are pure, so that changes no value."""
+    counts = {}
+    _count_shapes(node, counts)
+    return compile_node(node, origin, {k: None for k, n in counts.items() if n > 1})
+
+
+_SHAREABLE = ("fn", "bin", "neg", "pct")
+
+
+def _shape(node):
+    """A hashable key of a syntax tree: equal for subtrees written alike."""
+    kind = node[0]
+    if kind == "fn":
+        return ("fn", node[1], tuple(_shape(a) for a in node[2]))
+    if kind == "bin":
+        return ("bin", node[1], _shape(node[2]), _shape(node[3]))
+    if kind in ("neg", "pct"):
+        return (kind, _shape(node[1]))
+    if kind == "arr":
+        return ("arr", id(node[1]))
+    return tuple(node)
+
+
+def _count_shapes(node, counts):
+    kind = node[0]
+    if kind not in _SHAREABLE:
+        return
+    key = _shape(node)
+    counts[key] = counts.get(key, 0) + 1
+    if counts[key] > 1:
+        return  # its own subtrees were counted the first time
+    for child in (node[2] if kind == "fn" else node[2:] if kind == "bin" else node[1:]):
+        _count_shapes(child, counts)
+
+
+def _once_per_cell(f):
+    """``f`` evaluated once per cell evaluation (the Context), then remembered there."""
+    token = object()
+
+    def once(ctx):
+        if ctx is None:
+            return f(ctx)
+        m = ctx.memo
+        if m is None:
+            m = ctx.memo = {}
+        v = m.get(token, _PENDING)
+        if v is _PENDING:
+            v = m[token] = f(ctx)
+        return v
+    return once
+
+
+def _compile(node, origin, shared):
     kind = node[0]
     if kind in ("num", "str", "bool", "err"):
         x = node[1]
@@ -354,11 +422,12 @@ def compile_node(node, origin=None):
         name = node[1]
         return lambda ctx: ctx.book.name_ref(name, ctx)
     if kind == "neg":
-        return _lift1(_neg, compile_node(node[1], origin))
+        return _lift1(_neg, compile_node(node[1], origin, shared))
     if kind == "pct":
-        return _lift1(lambda x: _arith("/", x, 100.0), compile_node(node[1], origin))
+        return _lift1(lambda x: _arith("/", x, 100.0), compile_node(node[1], origin, shared))
     if kind == "bin":
-        return _binop(node[1], compile_node(node[2], origin), compile_node(node[3], origin))
+        return _binop(node[1], compile_node(node[2], origin, shared),
+                      compile_node(node[3], origin, shared))
     fname = node[1]
     if fname.startswith("_XLFN."):
         fname = fname[6:]
@@ -366,7 +435,7 @@ def compile_node(node, origin=None):
     if spec is None:
         raise Unsupported(f"function {fname}")
     fkind, fn, lo, hi = spec
-    args = [compile_node(a, origin) for a in node[2]]
+    args = [compile_node(a, origin, shared) for a in node[2]]
     if not lo <= len(args) <= hi:
         raise Unsupported(f"{fname} with {len(args)} arguments")
     if fkind == "lazy":
@@ -1202,10 +1271,11 @@ FUNCTIONS = {
 
 # ---------------------------------------------------------------------- book
 class Context:
-    __slots__ = ("book", "sheet", "row", "col")
+    __slots__ = ("book", "sheet", "row", "col", "memo")
 
     def __init__(self, book, sheet, row, col):
         self.book, self.sheet, self.row, self.col = book, sheet, row, col
+        self.memo = None  # the repeated subtrees' values for this cell (compile_formula)
 
 
 _PENDING = object()
@@ -1244,7 +1314,7 @@ class Book:
                 key = _KEYS[(body, row, col)] = relative_key(body, row, col)
         node = self._compiled.get(key)
         if node is None:
-            node = compile_node(parse(body), None if row is None else (row, col))
+            node = compile_formula(parse(body), None if row is None else (row, col))
             if len(self._compiled) > 200_000:
                 self._compiled.clear()
             self._compiled[key] = node
