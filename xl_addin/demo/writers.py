@@ -41,14 +41,7 @@ class Writers:
 
     def __init__(self, c, workdir):
         self.c, self.fill = c, fill
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        a, r = workdir / "blank_application.xlsx", workdir / "blank_recommender.xlsx"
-        fill.fill_application(a, {}, campaign=c)
-        fill.fill_recommender(r, {}, [], campaign=c)
-        self.app, self.rec = FastFill(a), FastFill(r)
-        a.unlink()
-        r.unlink()
+        self.app, self.rec = _blanks(c, Path(workdir))
 
     def application(self, path, app):
         """One applicant workbook, then the file-level trouble the app was given."""
@@ -80,6 +73,25 @@ class Writers:
             return
         self.fill.fill_recommender(path, header, rows, campaign=c)
         normalise(path)
+
+
+# campaign id -> (campaign, application FastFill, recommender FastFill). The blanks depend on
+# the campaign only and a FastFill is never changed by writing, so a process that writes
+# several campaigns of one year (the test suite) builds them once: 2 s each time otherwise.
+_BLANKS = {}
+
+
+def _blanks(c, workdir):
+    kept = _BLANKS.get(id(c))
+    if kept is None or kept[0] is not c:
+        workdir.mkdir(parents=True, exist_ok=True)
+        a, r = workdir / "blank_application.xlsx", workdir / "blank_recommender.xlsx"
+        fill.fill_application(a, {}, campaign=c)
+        fill.fill_recommender(r, {}, [], campaign=c)
+        kept = _BLANKS[id(c)] = (c, FastFill(a), FastFill(r))
+        a.unlink()
+        r.unlink()
+    return kept[1], kept[2]
 
 
 class FastFill:
