@@ -463,6 +463,22 @@ def reviewed_campaign(generated):
             "manifest": generated["manifest"], "results": generated["results"]}
 
 
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory):
+    """A small demo campaign (40 applications, 4 recommenders, no odd files) and its master,
+    written once per run for both workers: {"inbox", "master"}. Read-only (copy it to change
+    it)."""
+    def build(folder):
+        from xl_addin.consolidate import consolidate
+        from xl_addin.demo import write_campaign
+        from xl_addin.rules.campaign import load
+        c = load()
+        write_campaign(folder / "收件", n_apps=40, n_recommenders=4, broken=False, campaign=c)
+        consolidate(folder / "收件", folder / "汇总表.xlsx", c, progress=False)
+        return {"inbox": folder / "收件", "master": folder / "汇总表.xlsx"}
+    return shared_once(tmp_path_factory, "small_demo", build)
+
+
 def _saq_demo(tmp_path_factory):
     """`saq demo FOLDER -q` run once per run for both workers, as a user runs it: its exit
     code, what it printed, the DemoCampaign it wrote (xl_addin.demo.run_demo's own result,

@@ -16,8 +16,8 @@ import json
 
 import pytest
 from lo_cases import base_application
-from lo_recalc import available, recalculated
-from verdict_paths import from_check, from_sheet
+from lo_session import available, session
+from verdict_paths import from_check, from_libreoffice
 
 from xl_addin.cli import main
 from xl_addin.forms.fill import fill_application
@@ -154,12 +154,11 @@ def test_a_descriptive_number_is_kept_with_a_warning(files, capsys):
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not available(), reason="LibreOffice not installed")
-def test_the_recalculated_sheet_says_the_same(files, tmp_path):
+def test_the_recalculated_sheet_says_the_same(files):
     """The workbook's own formulas, recalculated: the same codes (each once), total, levels
     (无法评定 included), counts and banner as `saq check`."""
-    copies = recalculated(list(files.values()), tmp_path)
     for name, p in files.items():
-        assert from_sheet(copies[p]) == from_check(p, C), name
+        assert from_libreoffice(p) == from_check(p, C), name
 
 
 # ---------------------------------------------------------------------- §5 expert form
@@ -226,19 +225,23 @@ def test_collect_reads_full_width_digits_as_the_form_does(review_folder, capsys)
 
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not available(), reason="LibreOffice not installed")
-def test_the_expert_form_reads_full_width_digits_as_collect_does(review_folder, tmp_path):
+def test_the_expert_form_reads_full_width_digits_as_collect_does(review_folder):
     from openpyxl import load_workbook
     from openpyxl.utils import range_boundaries
 
     from xl_addin.review.expert_table import TABLE, columns, read_row
     d, man, first, typed = review_folder
     path = d / "专家评审" / man.files["甲"]
-    copy = recalculated([path], tmp_path)[path]
-    ws = next(w for w in load_workbook(copy, data_only=True).worksheets if TABLE in w.tables)
+    ws = next(w for w in load_workbook(path).worksheets if TABLE in w.tables)
+    recalc = session().recalculate(path, sheets=[ws.title])  # the worker's LibreOffice
     c1, r1, _, r2 = range_boundaries(ws.tables[TABLE].ref)
     col = {k.key: c1 + i for i, k in enumerate(columns(C))}
-    row = next(r for r in range(r1 + 1, r2 + 1) if ws.cell(r, col["app_id"]).value == first)
-    got = tuple(ws.cell(row, col[k]).value for k in ("total", "conclusion", "invalid", "status"))
+
+    def value(r, key):
+        v = recalc.value(ws.title, r, col[key])
+        return None if v == "" else v
+    row = next(r for r in range(r1 + 1, r2 + 1) if value(r, "app_id") == first)
+    got = tuple(value(row, k) for k in ("total", "conclusion", "invalid", "status"))
     st = read_row(C, {**typed, C.rubric.parts[0].key: "５", C.rubric.parts[1].key: "2分"},
                   next(a for a in man.apps if a.id == first))
     assert got == (st.total, st.conclusion, 0, "已完成") and st.invalid == 0

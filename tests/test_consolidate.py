@@ -222,15 +222,15 @@ def _content(path, skip_about=True):
     return out
 
 
-def test_same_inputs_same_master(run, tmp_path):
-    demo, _res, out = run
+def test_same_inputs_same_master(small, tmp_path):
+    demo, _res, out = small
     again = tmp_path / "again.xlsx"
     consolidate(demo.folder, again, C, progress=False, workers=1)  # serial vs the pool
     assert _content(again) == _content(out)
 
 
-def test_staff_columns_survive_a_rerun(run, tmp_path):
-    demo, _res, out = run
+def test_staff_columns_survive_a_rerun(small, tmp_path):
+    demo, _res, out = small
     from openpyxl import load_workbook
     master = tmp_path / "m.xlsx"
     shutil.copy(out, master)

@@ -40,8 +40,10 @@ from xl_addin.read import check
 from xl_addin.rules.campaign import load
 
 # The current campaign at the size of `saq demo` (every file of the demo), the 2024 test
-# campaign smaller.
-SIZES = {2023: {}, 2024: {"n_apps": 48, "n_recommenders": 5}}
+# campaign smaller (its files come from the same writers; each costs LibreOffice 0.6 s).
+SIZES = {2023: {}, 2024: {"n_apps": 24, "n_recommenders": 3}}
+# At least this many files of each campaign are compared (imported, checked, recalculated).
+ENOUGH = {2023: 40, 2024: 20}
 # The sheets of the 2023 demo are recalculated in this many parts, each a class of its own, so
 # pytest-xdist (--dist loadscope: a class is a unit) hands them to both workers.
 PARTS = 3
@@ -116,7 +118,7 @@ def imported(files, kind=None):
 
 def test_check_and_consolidation_take_and_refuse_the_same_files(campaign_run):
     c, _checked, folder, _master, files, _d = campaign_run
-    assert len(imported(files)) > 40
+    assert len(imported(files)) > ENOUGH[c.year]
     for rel, row in files.items():
         p = folder / rel
         try:
@@ -132,7 +134,7 @@ def test_check_and_consolidation_take_and_refuse_the_same_files(campaign_run):
 
 
 def test_check_json_equals_the_master_row(campaign_run):
-    _c, checked, folder, master, files, _d = campaign_run
+    c, checked, folder, master, files, _d = campaign_run
     in_master = from_master(master)
     compared = 0
     for rel in imported(files):
@@ -144,13 +146,13 @@ def test_check_json_equals_the_master_row(campaign_run):
                 continue
         assert without_materials(without(got, CROSS_FILE)) == without_dossier(in_master[rel]), rel
         compared += 1
-    assert compared > 40
+    assert compared > ENOUGH[c.year]
 
 
 def sheet_equals_check(run, part=0, parts=1):
     """The sheet of every imported file (those of part ``part`` of ``parts``), recalculated in
     LibreOffice, gives `saq check`'s verdict."""
-    _c, checked, folder, _master, files, _d = run
+    c, checked, folder, _master, files, _d = run
     # Files written without the template's formulas (moved blocks, merged cells) carry no
     # sheet verdict of their own; every other imported file is recalculated (issue 9: the
     # three-way verdict holds on every file of the demo, not on a sample).
@@ -174,8 +176,9 @@ def sheet_equals_check(run, part=0, parts=1):
         with_materials += "materials" in want  # the 材料清单 count and the banner (issue 13)
         if got != want:
             differ.append((p.name, got, want))
-    # over all parts: more than 30 files compared, more than 20 with a 材料清单
-    assert compared * parts > 30 and with_materials * parts > 20
+    # over all parts: most files compared, more than half of them with a 材料清单
+    assert compared * parts > ENOUGH[c.year] * 3 // 4
+    assert with_materials * parts > ENOUGH[c.year] // 2
     assert differ == []
 
 

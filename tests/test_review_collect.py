@@ -21,7 +21,6 @@ from xl_addin.rules.campaign import load
 from xl_addin.rules.engine import evaluate_application
 
 C = load()
-N_APPS = 30  # applications of the demo campaign (small, for speed)
 EXPERTS = [("王立群", "上海交通大学", None, "企业类、服务类"),
            ("李敏", "复旦大学", None, "全部"),
            ("张伟", "上海市质量协会", None, None),
@@ -33,16 +32,12 @@ BEHAVIOUR = {"王立群": S.RECUSES, "李敏": S.LEAVES_EMPTY, "张伟": S.OUT_O
 
 
 @pytest.fixture(scope="module")
-def campaign_dir(tmp_path_factory):
-    demo = pytest.importorskip("xl_addin.demo")
+def campaign_dir(tmp_path_factory, small_demo):
     from openpyxl import load_workbook
-
-    from xl_addin.consolidate import consolidate
     root = tmp_path_factory.mktemp("review")
-    # The demo campaign of issue 4, at a small size (speed), consolidated into a master.
-    demo.write_campaign(root / "inbox", n_apps=N_APPS, n_recommenders=4, broken=False, campaign=C)
-    res = consolidate(root / "inbox", root / "master.xlsx", C, progress=False)
-    master = res.written_to
+    # The demo campaign of issue 4 at a small size, consolidated (conftest, once per run)
+    master = root / "master.xlsx"
+    shutil.copy2(small_demo["master"], master)
     ws = load_workbook(master)["汇总"]
     # The avoid list of 王立群 names a real recommender of the demo, to test conflicts.
     recs = sorted({ws.cell(r, 3).value for r in range(2, ws.max_row + 1) if ws.cell(r, 3).value})

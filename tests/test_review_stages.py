@@ -63,14 +63,12 @@ def docx_text(path):
 
 
 @pytest.fixture(scope="module")
-def campaign(tmp_path_factory):
-    """The demo campaign (small), consolidated once with last year's results loaded."""
-    from xl_addin import demo
-    from xl_addin.consolidate import consolidate
+def campaign(tmp_path_factory, small_demo):
+    """The demo campaign (small, conftest), consolidated, with last year's results loaded."""
     from xl_addin.review.stage_demo import write_inputs
     root = tmp_path_factory.mktemp("stages")
-    demo.write_campaign(root / "收件", n_apps=40, n_recommenders=4, broken=False, campaign=C)
-    consolidate(root / "收件", root / "汇总表.xlsx", C, progress=False)
+    shutil.copytree(small_demo["inbox"], root / "收件")
+    shutil.copy2(small_demo["master"], root / "汇总表.xlsx")
     experts, history = write_inputs(root, C)
     return {"root": root, "experts": experts, "history": history}
 

@@ -12,7 +12,8 @@ cell, the messages, the counts, the status) is compared with the engine:
   ``.venv/bin/python -m pytest -m slow tests/test_sheet_differential.py``, or in
   two processes with ``benchmarks/bench_sheet_differential.py`` (prints the rate and the
   differences);
-- a 300-case sample recalculated by LibreOffice in the committed template.
+- a 150-case sample recalculated by LibreOffice in the committed template (with
+  test_formulas_lo.py's 346 cases, about 500 in LibreOffice on every run).
 
 Each must find 0 differences.
 """
@@ -74,9 +75,9 @@ def test_ten_thousand_generated_applications_equal_the_sheet_formulas():
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not lo_diff.lo_available(), reason="LibreOffice + python3-uno")
 def test_a_sample_recalculated_by_libreoffice_equals_the_engine():
-    cases = diff_cases.cases(300, seed=21, c=C)
+    cases = diff_cases.cases(150, seed=21, c=C)
     pairs, _ = lo_diff.run_applications(WORKBOOKS / template_names(C)["application"], cases, C)
     diffs = [(i, k, g, w) for i, (got, want) in enumerate(pairs)
              for k, g, w in zip(lo_diff.APP_OUTPUTS, got, want) if g != w]
-    assert len(pairs) == 300
+    assert len(pairs) == 150
     assert not diffs, f"{len(diffs)} differences, first:\n" + _shown(diffs)

@@ -2,9 +2,9 @@
 typed into the sheets, and what goes public is right (RULES.md P1–P4, P6, L6).
 
 The year, as staff would walk it (README "合议、现场评审、审定、公示、发布"): the demo's inbox
-(written once per run, conftest ``demo_inbox``; `saq demo` is the inbox plus `saq
-consolidate`) with two extra files — one organisation and project under two USCCs (E35) — then
-`saq stage example`, `saq history import`, `saq consolidate`, `saq review assign / simulate /
+and master (written once per run, conftest ``demo_inbox``, ``demo_master``), then `saq stage
+example`, `saq history import`, two extra files in the inbox — one organisation and project
+under two USCCs (E35) — `saq consolidate`, `saq review assign / simulate /
 collect` (one expert recuses one row: 待补评), `saq stage start / update / publicize /
 publish`. Into the sheets go the issue's mistakes: a 产品类 raised to 用户满意标杆 in 合议 (no
 reason) and in 审定 (with one), an excluded E16 application overruled, the warnings to
@@ -129,11 +129,12 @@ def write_pair(inbox, workdir):
 
 
 # ---------------------------------------------------------------------- the walk
-def _walk(root, inbox):
+def _walk(root, inbox, master):
     rec = {"root": root}
+    # `saq demo`: its inbox and the master it consolidated (conftest, made once per run)
     shutil.copytree(inbox, root / "收件", symlinks=True)
+    shutil.copy2(master, root / "汇总表.xlsx")
     write_setting(root, Y)  # as `saq demo` leaves its folder: the year every later command uses
-    rec["pair"] = write_pair(root / "收件", root)
     wbp = root / WB
 
     def step(name, *argv):
@@ -143,12 +144,15 @@ def _walk(root, inbox):
         rec.setdefault("seconds", {})[name] = round(time.perf_counter() - t, 1)
         return rc, out, err
 
-    # `saq demo` (the inbox, consolidated), then the README's commands
-    assert step("demo", "consolidate", root / "收件", "-o", root / "汇总表.xlsx", "-q")[0] == 0
+    # the README's commands; the pair arrives after `saq demo`, before the consolidation
     for name, argv in (
             ("example", ["stage", "example", root]),
             ("history", ["history", "import", root / f"发布名单_{Y - 1}.xlsx", "--year", Y - 1,
-                         "--registry", root / REG]),
+                         "--registry", root / REG])):
+        rc, out, err = step(name, *argv)
+        assert rc == 0, (name, out, err)
+    rec["pair"] = write_pair(root / "收件", root)
+    for name, argv in (
             ("consolidate", ["consolidate", root / "收件", "-o", root / "汇总表.xlsx", "-q"]),
             ("assign", ["review", "assign", root / "汇总表.xlsx", "--experts",
                         root / "专家名单.xlsx", "-o", root / "专家评审"]),
@@ -259,8 +263,8 @@ def _walk(root, inbox):
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory, demo_inbox):
-    return _walk(tmp_path_factory.mktemp("year"), demo_inbox)
+def year(tmp_path_factory, demo_inbox, demo_master):
+    return _walk(tmp_path_factory.mktemp("year"), demo_inbox, demo_master)
 
 
 def by_id(rows):
