@@ -106,6 +106,24 @@ def test_relative_formulas_share_one_parse():
     assert [book.value("S", r, 2) for r in range(1, 6)] == [3.0, 5.0, 7.0, 9.0, 11.0]
 
 
+def test_a_repeated_subtree_is_evaluated_once_per_cell(monkeypatch):
+    """xlcalc.compile_formula: TRIM(A1&"") written three times is evaluated once for each
+    cell, with that cell's own A value (copies down a column share the closure, not the
+    value)."""
+    from xl_addin.sheet import xlcalc
+    calls = []
+    real = xlcalc.FUNCTIONS["TRIM"]
+    monkeypatch.setitem(xlcalc.FUNCTIONS, "TRIM", (real[0], lambda *a: calls.append(a) or
+                                                    real[1](*a), real[2], real[3]))
+    monkeypatch.setattr(xlcalc, "_COMPILED", {})
+    cells = {(1, 1): " a ", (2, 1): "b ", (3, 1): " c"}
+    formulas = {(r, 2): f'TRIM(A{r}&"")&"-"&TRIM(A{r}&"")&IF(TRIM(A{r}&"")="b","!","")'
+                for r in range(1, 4)}
+    book = Book({"S": cells}, formulas={"S": formulas})
+    assert [book.value("S", r, 2) for r in range(1, 4)] == ["a-a", "b-b!", "c-c"]
+    assert len(calls) == 3
+
+
 @pytest.mark.parametrize("formula", ["GAMMALN(2)", "A:A", "A1 A2", "{1,A1}", "B1#"])
 def test_unknown_is_refused(formula):
     with pytest.raises(Unsupported):
