@@ -353,17 +353,24 @@ _SHAREABLE = ("fn", "bin", "neg", "pct")
 
 
 def _shape(node):
-    """A hashable key of a syntax tree: equal for subtrees written alike."""
+    """A hashable key of a syntax tree: equal for subtrees written alike (kept on the node,
+    so that a deep formula costs one pass, not one per level)."""
+    key = node.__dict__.get("shape")
+    if key is not None:
+        return key
     kind = node[0]
     if kind == "fn":
-        return ("fn", node[1], tuple(_shape(a) for a in node[2]))
-    if kind == "bin":
-        return ("bin", node[1], _shape(node[2]), _shape(node[3]))
-    if kind in ("neg", "pct"):
-        return (kind, _shape(node[1]))
-    if kind == "arr":
-        return ("arr", id(node[1]))
-    return tuple(node)
+        key = ("fn", node[1], tuple(_shape(a) for a in node[2]))
+    elif kind == "bin":
+        key = ("bin", node[1], _shape(node[2]), _shape(node[3]))
+    elif kind in ("neg", "pct"):
+        key = (kind, _shape(node[1]))
+    elif kind == "arr":
+        key = ("arr", id(node[1]))
+    else:
+        key = tuple(node)
+    node.shape = key
+    return key
 
 
 def _count_shapes(node, counts):
