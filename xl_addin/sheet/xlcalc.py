@@ -20,6 +20,7 @@ formulas use arrays.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 import re
@@ -280,8 +281,12 @@ class _Parser:
         return _node("fn", fname, args)
 
 
+@functools.lru_cache(maxsize=50_000)
 def parse(body):
-    """The syntax tree of a formula body (without "="). Raises Unsupported."""
+    """The syntax tree of a formula body (without "="). Raises Unsupported.
+
+    Kept per process (trees are never changed): the workbooks of one template repeat their
+    formulas, and the lint and the evaluator parse the same ones."""
     return _Parser(tokenize(body)).parse()
 
 
@@ -309,6 +314,7 @@ def _ref_node(text):
 _RELTEXT = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![\w.$])(\$?)([A-Z]{1,3})(\$?)(\d+)(?![\w(.!])')
 
 
+@functools.lru_cache(maxsize=200_000)
 def relative_key(body, row, col):
     """``body`` with relative references as offsets from (row, col) (strings untouched)."""
     def sub(m):
