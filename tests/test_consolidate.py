@@ -84,8 +84,8 @@ def test_rows_read_equal_rows_in_master_plus_rejected(run):
 def test_campaign_size_and_categories(run):
     demo, _res, out = run
     rows = sheet(out, "汇总")
-    assert len(demo.recommenders) >= 16
-    assert sum(1 for a in demo.apps if a.write_workbook) >= 150
+    assert len(demo.recommenders) >= 10
+    assert sum(1 for a in demo.apps if a.write_workbook) >= 90
     assert {r["申请类别"] for r in rows} >= {c.name for c in C.categories}
 
 

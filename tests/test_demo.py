@@ -36,9 +36,9 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path):
 
 def test_built_campaign_is_realistic():
     apps, headers = demo.build(C)
-    assert len(headers) >= 16
+    assert len(headers) >= 10
     real = [a for a in apps if a.write_workbook]
-    assert len(real) >= 150
+    assert len(real) >= 90
     assert {a.values["category"] for a in apps} == {c.name for c in C.categories}
     clean = [a for a in apps if a.problem != "E16"]
     assert all(is_valid(a.values["uscc"]) for a in clean)
@@ -106,9 +106,9 @@ def test_cli_demo_runs_and_says_where_the_master_is(cli_demo):
     files = sum(1 for p in inbox.rglob("*") if p.is_file())
     lines = out.splitlines()
     assert lines[:3] == [
-        f"示例活动已生成：{inbox}（18 个推荐单位、160 份申请书（各有申报材料文件夹）、10 个问题文件）",
+        f"示例活动已生成：{inbox}（10 个推荐单位、90 份申请书（各有申报材料文件夹）、10 个问题文件）",
         f"活动年度：2023（已写入 {d / '活动.toml'}，在该文件夹中运行的 saq 命令都按此年度）",
-        f"文件 {files} 个：已导入 178，已拒收 8，已忽略 {files - 186}"]
+        f"文件 {files} 个：已导入 100，已拒收 8，已忽略 {files - 108}"]
     assert master.exists() and f"汇总表：{master}" in lines
     assert lines[-1] == "请用 Excel 打开上面的汇总表；示例文件在同一文件夹的“收件”中。"
 
@@ -141,7 +141,7 @@ def test_demo_workbooks_carry_cached_values(cli_demo):
     d, _out, _code = cli_demo
     books = [p for p in (d / "收件").rglob("*.xlsx") if "邮件附件" not in p.parts
              and "被访者名单" not in p.name]
-    assert len(books) == 178
+    assert len(books) == 100
     missing = {p.name: _formulas_without_value(p) for p in books}
     assert {name: n for name, n in missing.items() if n} == {}
 

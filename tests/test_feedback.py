@@ -65,16 +65,16 @@ def _docx_text(path):
     return "\n".join(parts)
 
 
-def test_eighteen_letters_and_workbooks(written):
+def test_one_letter_and_workbook_per_recommender(written):
     rc, out, root = written
     assert rc == 0
-    assert "补正通知：18 个推荐单位" in out and f"已写入 {root / '反馈'}" in out
-    # issue 22: the counts that stand side by side say what they count (160 vs 161, 8 vs 9)
-    assert "申请 161 项（有申请书的 160 项、只见于推荐表的 1 项）：" in out
+    assert "补正通知：10 个推荐单位" in out and f"已写入 {root / '反馈'}" in out
+    # issue 22: the counts that stand side by side say what they count (90 vs 91, 8 vs 9)
+    assert "申请 91 项（有申请书的 90 项、只见于推荐表的 1 项）：" in out
     assert "拒收 9 条（整个文件 8 个、推荐表中的行 1 行，见“拒收”工作表）" in out
     folder = root / "反馈"
-    assert len(list(folder.glob("补正通知_*.docx"))) == 18
-    assert len(list(folder.glob("补正清单_*.xlsx"))) == 18
+    assert len(list(folder.glob("补正通知_*.docx"))) == 10
+    assert len(list(folder.glob("补正清单_*.xlsx"))) == 10
 
 
 def test_problems_equal_the_masters_problem_list(written, run):
@@ -82,7 +82,7 @@ def test_problems_equal_the_masters_problem_list(written, run):
     _root, inbox = run
     issues = sheet(root / "汇总表.xlsx", "问题清单")
     recs = _names_of_recommenders(inbox)
-    assert len(recs) == 18
+    assert len(recs) == 10
     for name in recs:  # the name exactly as on its 附件3 is the file's and the letter's
         book = root / "反馈" / f"补正清单_{file_name(name)}.xlsx"
         letter = root / "反馈" / f"补正通知_{file_name(name)}.docx"
@@ -125,7 +125,7 @@ def test_rejected_rows_and_sheet_print_on_a4(written):
     _rc, _out, root = written
     wb = load_workbook(root / "反馈" / f"补正清单_{file_name('上海市质量协会')}.xlsx")
     rows = [r for r in wb["未受理文件"].iter_rows(values_only=True) if isinstance(r[0], int)]
-    assert any(r[2] == "第 16 行" and "无法确定" in r[3] for r in rows)
+    assert any(r[2] == "第 15 行" and "无法确定" in r[3] for r in rows)  # after its 9 rows
     for ws in wb.worksheets:
         assert str(ws.page_setup.paperSize) == "9" and int(ws.page_setup.fitToWidth) == 1
         assert ws.print_area and ws.print_title_rows

@@ -17,7 +17,17 @@ from pathlib import Path
 
 from xl_addin.consolidate import consolidate
 from xl_addin.demo.broken import write_broken
-from xl_addin.demo.data import DEFAULT_SEED, RECOMMENDERS, DemoApp, DemoCampaign, application, build, row_of
+from xl_addin.demo.data import (
+    DEFAULT_SEED,
+    DEMO_APPS,
+    DEMO_RECOMMENDERS,
+    RECOMMENDERS,
+    DemoApp,
+    DemoCampaign,
+    application,
+    build,
+    row_of,
+)
 from xl_addin.demo.dossier import write_materials
 from xl_addin.demo.writers import (
     FastFill,
@@ -36,8 +46,8 @@ __all__ = ["DEFAULT_SEED", "RECOMMENDERS", "DemoApp", "DemoCampaign", "FastFill"
            "write_plain_recommender"]
 
 
-def write_campaign(folder, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18, *, campaign,
-                   broken=True, dossiers=False):
+def write_campaign(folder, seed=DEFAULT_SEED, n_apps=DEMO_APPS, n_recommenders=DEMO_RECOMMENDERS, *,
+                   campaign, broken=True, dossiers=False):
     """Write the demo campaign's files into ``folder``.
 
     Every 申请书's 材料清单 is ticked to match its dossier (RULES.md M): 已提供 for each item

@@ -56,6 +56,9 @@ PROBLEMS = ("E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10"
             "E29", "E30", "E25", "E26", "no_row", "no_workbook", "inject", "moved", "merged",
             "formula")
 PROBLEM_EVERY = 3
+# `saq demo`'s size: enough for every kind of problem and a believable campaign, small enough
+# to be written, consolidated and opened in a few seconds.
+DEMO_APPS, DEMO_RECOMMENDERS = 90, 10
 NEEDS = {"E06": ("企业类",), "E07": ("工程类",), "E08": ("工程类",), "E09": ("工程类",),
          "E10": ("工程类",), "E11": ("产品类",), "E12": ("产品类",), "E13": ("服务类",),
          "E14": ("产品类", "工程类"), "E30": ("企业类", "服务类")}
@@ -203,7 +206,7 @@ def _apply_problem(app, kind, c, rng):
     elif kind == "E05":
         v["incidents"] = "有"
     elif kind == "E06":
-        v.update(prior_pass="否", credit_a="否")
+        v.update(prior_pass="否", credit_a="否", review_type="初评")  # E06 asks of 初评 only
     elif kind == "E07":
         v["delivery_date"] = dt.date(Y, 3, 1)
     elif kind == "E08":
@@ -273,7 +276,7 @@ def _apply_problem(app, kind, c, rng):
 # data stay as they were.
 DOSSIER_PROBLEMS = (("license", "missing"), ("awards", "na"), ("database", "missing"),
                     ("awards", "missing"))
-DOSSIER_EVERY = 25
+DOSSIER_EVERY = 14
 
 
 def checklist_answers(c, app):
@@ -308,7 +311,7 @@ def _dossier_gaps(apps, seed):
             a.dossier_missing = (key,)
 
 
-def build(c, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18):
+def build(c, seed=DEFAULT_SEED, n_apps=DEMO_APPS, n_recommenders=DEMO_RECOMMENDERS):
     """The demo campaign as data (no files): applications, recommender headers.
 
     Returns:
@@ -325,7 +328,9 @@ def build(c, seed=DEFAULT_SEED, n_apps=160, n_recommenders=18):
         cat = rng.choices(cats, weights[:len(cats)])[0]
         apps.append(application(c, rng, i + 1, cat, recs[i % len(recs)]))
     # Problems go to applications of a fitting category, so the data stay plausible.
-    free = sorted(rng.sample(range(n_apps), n_apps // PROBLEM_EVERY))  # spread over recommenders
+    # every kind of problem at least once (when there are enough applications)
+    n_problems = min(n_apps, max(len(PROBLEMS), n_apps // PROBLEM_EVERY))
+    free = sorted(rng.sample(range(n_apps), n_problems))  # spread over recommenders
     for k in range(len(free)):
         kind = PROBLEMS[k % len(PROBLEMS)]
         fits = [i for i in free if apps[i].values["category"] in NEEDS.get(kind, cats)]
