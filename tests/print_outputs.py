@@ -91,15 +91,21 @@ class Printed:
     words: list  # (where, bare codes) of every printed text
 
 
-def print_all(outputs, work):
-    """Convert every output in one LibreOffice run; count, check and read them."""
+def print_all(outputs, work, plain=True):
+    """Convert every output in one LibreOffice run; count, check and read them.
+
+    Args:
+        plain: also print the plain copy of a workbook that has a coloured twin (for
+            pictures). Without it the twin's PDF gives the pages and the paper size: colouring
+            the cells changes no page break (the counts were the same for every output).
+    """
     work = Path(work)
     lays = [pc.prepare(o.path, work / "in", printable=o.printable) for o in outputs]
-    pdfs = pc.convert([x.plain for x in lays] + [x.coloured for x in lays if x.coloured],
-                      work / "pdf")
+    pdfs = pc.convert([x.plain for x in lays if plain or not x.coloured]
+                      + [x.coloured for x in lays if x.coloured], work / "pdf")
     out = []
     for o, lay in zip(outputs, lays):
-        pdf = pdfs[lay.plain]
+        pdf = pdfs[lay.plain] if plain or not lay.coloured else pdfs[lay.coloured]
         n, size = pc.pages(pdf)
         clipped, sheets, words = [], {}, []
         if lay.coloured:

@@ -44,7 +44,7 @@ def stated_pages():
 @pytest.fixture(scope="module")
 def printed(generated, tmp_path_factory):
     root = tmp_path_factory.mktemp("print")
-    return po.print_all(po.build(generated, root / "built"), root / "work")
+    return po.print_all(po.build(generated, root / "built"), root / "work", plain=False)
 
 
 def test_a4_and_one_page_wide(printed):

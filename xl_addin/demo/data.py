@@ -276,7 +276,7 @@ def _apply_problem(app, kind, c, rng):
 # data stay as they were.
 DOSSIER_PROBLEMS = (("license", "missing"), ("awards", "na"), ("database", "missing"),
                     ("awards", "missing"))
-DOSSIER_EVERY = 14
+DOSSIER_EVERY = 25
 
 
 def checklist_answers(c, app):
@@ -301,9 +301,18 @@ def checklist_answers(c, app):
     return out
 
 
-def _dossier_gaps(apps, seed):
+def _every_kind(n_apps):
+    """A campaign of at least two applications per kind of problem (the demo, not the tests'
+    small corpora) gets every kind of problem and of dossier gap at least once."""
+    return n_apps >= 2 * len(PROBLEMS)
+
+
+def _dossier_gaps(apps, every_kind):
     plain = [a for a in apps if not a.problem]
-    for k, a in enumerate(plain[DOSSIER_EVERY // 2::DOSSIER_EVERY]):
+    step = DOSSIER_EVERY
+    if every_kind:
+        step = max(1, min(step, len(plain) // len(DOSSIER_PROBLEMS)))
+    for k, a in enumerate(plain[step // 2::step]):
         key, how = DOSSIER_PROBLEMS[k % len(DOSSIER_PROBLEMS)]
         if how == "na":
             a.dossier_na = (key,)
@@ -328,8 +337,10 @@ def build(c, seed=DEFAULT_SEED, n_apps=DEMO_APPS, n_recommenders=DEMO_RECOMMENDE
         cat = rng.choices(cats, weights[:len(cats)])[0]
         apps.append(application(c, rng, i + 1, cat, recs[i % len(recs)]))
     # Problems go to applications of a fitting category, so the data stay plausible.
-    # every kind of problem at least once (when there are enough applications)
-    n_problems = min(n_apps, max(len(PROBLEMS), n_apps // PROBLEM_EVERY))
+    # one in three has a problem; a campaign of the demo's size has every kind at least once
+    n_problems = n_apps // PROBLEM_EVERY
+    if _every_kind(n_apps):
+        n_problems = max(n_problems, len(PROBLEMS))
     free = sorted(rng.sample(range(n_apps), n_problems))  # spread over recommenders
     for k in range(len(free)):
         kind = PROBLEMS[k % len(PROBLEMS)]
@@ -337,7 +348,7 @@ def build(c, seed=DEFAULT_SEED, n_apps=DEMO_APPS, n_recommenders=DEMO_RECOMMENDE
         if fits:
             free.remove(fits[0])
             _apply_problem(apps[fits[0]], kind, c, rng)
-    _dossier_gaps(apps, seed)
+    _dossier_gaps(apps, _every_kind(n_apps))
     # E25: the same application sent again by another recommender (a changed copy).
     dups = [a for a in apps if a.problem == "E25"]
     for a in dups:
