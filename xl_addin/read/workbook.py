@@ -671,27 +671,25 @@ class _Sheets:
         # Every "<c" up to there is a cell: no comment, CDATA section or document type, no
         # processing instruction after the XML declaration.
         decl = xml.find(b"<?", 0, 64)
-        if xml.find(b"<!", 0, end) >= 0 or xml.find(b"<?", decl + 2 if decl >= 0 else 0, end) >= 0:
+        if xml.find(b"<!", 0, end) >= 0 or \
+                xml.find(b"<?", decl + 2 if decl >= 0 else 0, end) >= 0:
             return None
         grid = [[""] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
+        column = {lt: j for j, lt in enumerate(letters)}
         found = 0
-        for m in _plain_cell_re(letters).finditer(xml, start, end):
-            r = int(m.group(2))
-            if not r1 <= r <= r2:
-                continue
-            found += 1
-            v = self._plain_value(m.group(3), m.group(4))
-            if v is _UNSURE:
-                return None
-            grid[r - r1][letters.index(m.group(1))] = v
+        for lt, row, attrs, body in _plain_cell_re(letters).findall(xml, start, end):
+            r = int(row)
+            if r1 <= r <= r2:
+                found += 1
+                if body:  # <c …/> and <c …></c> hold no value
+                    v = self._plain_value(attrs, body)
+                    if v is _UNSURE:
+                        return None
+                    grid[r - r1][column[lt]] = v
         return grid if found == want else None
 
     def _plain_value(self, attrs, body):
         t, style = _cell_attrs(attrs)
-        if t is _UNSURE:
-            return _UNSURE
-        if not body:
-            return ""  # <c …/> or <c …></c>: no value
         if t == b"inlineStr":
             m = _INLINE_BODY_RE.fullmatch(body)
             if not m:
@@ -705,8 +703,9 @@ class _Sheets:
             if not m:
                 return _UNSURE
             return _xml_text(m.group(1)) if m.group(1) else ""
-        if t not in (None, b"n"):
-            return _UNSURE  # shared strings, booleans, errors, ISO dates: calamine's
+        if t is not None and t != b"n":
+            return _UNSURE  # shared strings, booleans, errors, ISO dates: calamine's (and
+            # an attribute given twice)
         m = _NUMBER_BODY_RE.fullmatch(body)
         if not m:
             return _UNSURE
@@ -1061,8 +1060,9 @@ def _entity(m):
 
 def _xml_text(raw):
     """Text of an element as calamine decodes it, or _UNSURE (an unknown entity, a control
-    character, a carriage return, an ``_xHHHH_`` escape, invalid UTF-8)."""
-    if b"\r" in raw or _RAW_CONTROL_RE.search(raw):
+    character or a carriage return, raw or written as an entity (XML reads a raw one as a
+    line feed), an ``_xHHHH_`` escape, invalid UTF-8)."""
+    if _RAW_CONTROL_RE.search(raw):
         return _UNSURE
     if b"&" in raw:
         if raw.count(b"&") != len(_ENTITY_RE.findall(raw)):
@@ -1075,7 +1075,7 @@ def _xml_text(raw):
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return _UNSURE
-    return _UNSURE if "_x" in text or "\r" in text else text
+    return _UNSURE if "_x" in text else text
 
 
 # ---------------------------------------------------------------------- lost tables
