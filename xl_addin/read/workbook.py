@@ -18,6 +18,8 @@ a person can act on; nothing else escapes.
 
 from __future__ import annotations
 
+import datetime
+import math
 import operator
 import posixpath
 import re
@@ -571,7 +573,10 @@ class _Sheets:
         self.xml = {}  # sheet -> its XML while the file is read (the cells below a table)
         self.refs = {}  # sheet -> every cell's reference, when each cell carries one
         self.ref_sets = {}  # sheet -> set(refs)
-        self.numfmts = None  # per cell style: a plain number format (xl/styles.xml)
+        self.numfmts = None  # per cell style: how calamine gives a number (xl/styles.xml)
+        self.date1904 = None
+        self.plain = {}  # sheet -> False (not plain) or the lookups of its named cells so far
+        self.positions = {}  # sheet -> {(letters, digits): offset of its cell tag}
 
     def bound(self, name):
         """Measure sheet ``name`` before anything reads it; False when it cannot be read
@@ -616,11 +621,56 @@ class _Sheets:
         return sheet.to_python(skip_empty_area=False)
 
     def cell(self, name, r, c):
+        if name not in self.cache:
+            v = self._plain_cell(name, r, c)
+            if v is not _UNSURE:
+                return None if v == "" else v
         g = self.grid(name)
         if g is None or r > len(g) or c > len(g[r - 1]):
             return None
         v = g[r - 1][c - 1]
         return None if v == "" else v
+
+    def _plain_cell(self, name, r, c):
+        """Cell (r, c) of a sheet whose grid is not built, from its XML, as calamine gives it
+        (None for no value), or _UNSURE (then the grid is built): the defined names read
+        one cell each, and calamine builds — twice, for its merged cells — the whole sheet
+        for each sheet it gives (issue 23)."""
+        state = self.plain.get(name)
+        if state is None:
+            state = self.plain[name] = self._plain_sheet(name)
+        if state is False:
+            return _UNSURE
+        self.plain[name] = state = state + 1
+        key = (col_letter(c).encode("ascii"), str(r).encode("ascii"))
+        if key not in self.ref_sets[name]:
+            return None  # no such cell
+        xml = self.xml[name]
+        pos = self.positions.get(name)
+        if pos is None and state > _PLAIN_FINDS:  # many names here: place every cell once
+            pos = self.positions[name] = {
+                (m.group(1), m.group(2)): m.start()
+                for m in _CELL_AT_RE.finditer(xml)}
+        i = pos.get(key, -1) if pos is not None else \
+            xml.find(b'<c r="' + key[0] + key[1] + b'"')
+        m = _ANY_PLAIN_CELL_RE.match(xml, i) if i >= 0 else None
+        if m is None:
+            return _UNSURE
+        return self._plain_value(m.group(3), m.group(4))
+
+    def _plain_sheet(self, name):
+        """0 (no lookup yet) when a sheet's cells can be read from its XML, else False."""
+        if not self.bound(name):  # a sheet too large raises here, as the grid's path would
+            return False
+        xml, refs = self.xml.get(name), self.refs.get(name)
+        if xml is None or refs is None or not _utf8(xml):
+            return False
+        if not _markup_free(xml, len(xml)):
+            return False
+        here = self.ref_sets.get(name)
+        if here is None:
+            here = self.ref_sets[name] = set(refs)
+        return 0 if len(here) == len(refs) else False
 
     def blank_cells(self, name, row, c1, c2):
         """True when row ``row``, columns c1..c2 of a measured sheet are certainly blank, told
@@ -668,11 +718,7 @@ class _Sheets:
         start = max(start, 0)
         end = xml.find(b'<row r="%d"' % (r2 + 1), start)
         end = len(xml) if end < 0 else end
-        # Every "<c" up to there is a cell: no comment, CDATA section or document type, no
-        # processing instruction after the XML declaration.
-        decl = xml.find(b"<?", 0, 64)
-        if xml.find(b"<!", 0, end) >= 0 or \
-                xml.find(b"<?", decl + 2 if decl >= 0 else 0, end) >= 0:
+        if not _markup_free(xml, end):
             return None
         grid = [[""] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
         column = {lt: j for j, lt in enumerate(letters)}
@@ -685,10 +731,14 @@ class _Sheets:
                     v = self._plain_value(attrs, body)
                     if v is _UNSURE:
                         return None
-                    grid[r - r1][column[lt]] = v
+                    grid[r - r1][column[lt]] = "" if v is None else v
         return grid if found == want else None
 
     def _plain_value(self, attrs, body):
+        """The value calamine gives a cell of these attributes and body: None for none (its
+        Empty), "" for an empty text, or _UNSURE."""
+        if not body:
+            return None  # <c …/> or <c …></c>
         t, style = _cell_attrs(attrs)
         if t == b"inlineStr":
             m = _INLINE_BODY_RE.fullmatch(body)
@@ -702,7 +752,9 @@ class _Sheets:
             m = _STR_BODY_RE.fullmatch(body)
             if not m:
                 return _UNSURE
-            return _xml_text(m.group(1)) if m.group(1) else ""
+            if m.group(1) is not None:
+                return _xml_text(m.group(1))
+            return "" if m.group(2) else None
         if t is not None and t != b"n":
             return _UNSURE  # shared strings, booleans, errors, ISO dates: calamine's (and
             # an attribute given twice)
@@ -710,52 +762,99 @@ class _Sheets:
         if not m:
             return _UNSURE
         if not m.group(1):
-            return ""  # a formula never calculated, an empty <v>
-        if style is not None and not self._general(style):
-            return _UNSURE  # a date, a time or a format we do not judge: calamine's
-        return float(m.group(1))
+            return None  # a formula never calculated, an empty <v>
+        v = float(m.group(1))
+        if not math.isfinite(v) or (v == 0 and m.group(1).strip(b"-0.").split(b"e")[0]
+                                    .split(b"E")[0]):
+            return _UNSURE  # past a double's range: calamine's own parser decides
+        kind = _NUMBER if style is None else self._format(style)
+        if kind is _NUMBER:
+            return v
+        if kind is _DATE and v.is_integer() and 61 <= v <= 2958465 and not self._1904():
+            # calamine: a whole serial in a date format is a date from 1899-12-30
+            return _EXCEL_EPOCH + datetime.timedelta(days=int(v))
+        return _UNSURE  # a time, a serial before March 1900, a 1904 workbook, an unknown
+        # format: calamine's
 
-    def _general(self, style):
-        """Style ``style`` certainly shows a number as a number (calamine gives a float):
-        its number format is a built-in one that is neither a date nor a time."""
+    def _format(self, style):
+        """:data:`_NUMBER`, :data:`_DATE` or None: how calamine gives a number in cell style
+        ``style`` (xl/styles.xml)."""
         if self.numfmts is None:
             try:
                 xml = self.z.read("xl/styles.xml") if "xl/styles.xml" in self.sizes else b""
             except Exception:  # noqa: BLE001 - no styles we can read: no style is certain
                 xml = b""
             self.numfmts = _number_formats(xml)
-        return style < len(self.numfmts) and self.numfmts[style]
+        return self.numfmts[style] if style < len(self.numfmts) else None
+
+    def _1904(self):
+        """The workbook may count dates from 1904 (or we cannot tell)."""
+        if self.date1904 is None:
+            try:
+                self.date1904 = b"date1904" in self.z.read("xl/workbook.xml")
+            except Exception:  # noqa: BLE001
+                self.date1904 = True
+        return self.date1904
 
     def release(self):
         self.xml.clear()
         self.refs.clear()
         self.ref_sets.clear()
+        self.positions.clear()
 
 
-# Built-in number formats that are numbers in every reader: General, 0, 0.00, #,##0, …,
-# percentages, scientific, fractions, accounting, ##0.0E+0, text (@). Dates and times
-# (14–22, 27–36, 45–47, 50–58) and custom formats are left to calamine.
-_NUMBER_FORMAT_IDS = frozenset({*range(0, 14), *range(37, 45), 48, 49})
+# How calamine gives a number by its cell style's number format (its ``builtin_format_by_id``
+# and custom format detection), where certain: built-in ids it takes as numbers (General,
+# 0, 0.00, #,##0, …, percentages, scientific, fractions, accounting, ##0.0E+0, text) or as
+# dates (14–22), and custom formats that start with a date letter (yyyy-mm-dd, …: calamine
+# decides at that first letter). Anything else is left to calamine.
+_NUMBER, _DATE = "number", "date"
+_BUILTIN_FORMATS = {**{str(i).encode(): _NUMBER for i in (*range(0, 14), *range(37, 45), 48, 49)},
+                    **{str(i).encode(): _DATE for i in range(14, 23)}}
 _CELL_XFS_RE = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
 _XF_RE = re.compile(rb"<xf\b([^>]*)>")
-_NUMFMT_ID_RE = re.compile(rb'\bnumFmtId="(\d+)"')
-_CUSTOM_FMT_RE = re.compile(rb'<numFmt\b[^>]*\bnumFmtId="(\d+)"')
+_NUMFMT_ID_RE = re.compile(rb'\bnumFmtId="([^"]*)"')
+_CUSTOM_FMT_RE = re.compile(rb'<numFmt\b([^>]*)>')
+_FORMAT_CODE_RE = re.compile(rb'\bformatCode="([^"]*)"')
 
 
 @lru_cache(maxsize=64)
 def _number_formats(styles_xml):
-    """For each cell style (``cellXfs``, in order): True when its number format is a plain
-    built-in number format (:data:`_NUMBER_FORMAT_IDS`) that no custom format redefines."""
+    """For each cell style (``cellXfs``, in order): :data:`_NUMBER`, :data:`_DATE` or None
+    (not certain) — how calamine gives a number in that style."""
     m = _CELL_XFS_RE.search(styles_xml)
     if not m or styles_xml.count(b"<cellXfs") != 1:
         return ()
-    custom = set(_CUSTOM_FMT_RE.findall(styles_xml))
+    custom = {}
+    for attrs in _CUSTOM_FMT_RE.findall(styles_xml):
+        i, code = _NUMFMT_ID_RE.search(attrs), _FORMAT_CODE_RE.search(attrs)
+        if i:
+            custom[i.group(1)] = code.group(1) if code else None
     out = []
     for attrs in _XF_RE.findall(m.group(1)):
         f = _NUMFMT_ID_RE.search(attrs)
-        out.append(bool(f) and f.group(1) not in custom and
-                   f.group(1).isdigit() and int(f.group(1)) in _NUMBER_FORMAT_IDS)
+        if f is None or attrs.count(b"numFmtId=") != 1:
+            out.append(None)
+        elif f.group(1) in custom:
+            code = custom[f.group(1)]
+            out.append(_DATE if code and code[:1] in b"yYdD" else None)
+        else:
+            out.append(_BUILTIN_FORMATS.get(f.group(1)))
     return tuple(out)
+
+
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+_MARKUP_RE = re.compile(rb"<[!?]")
+_DECLARATION_RE = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s[^<>]*\?>")
+
+
+def _markup_free(xml, end):
+    """Every ``<c`` before ``end`` is a cell tag: no comment, CDATA section or document type
+    (``<!``), no processing instruction (``<?``) but the XML declaration."""
+    decl = _DECLARATION_RE.match(xml)
+    return _MARKUP_RE.search(xml, decl.end() if decl else 0, end) is None
 
 
 def _utf8(xml):
@@ -1017,6 +1116,13 @@ def _parse_table_layout(xml):
 # The cells of a table read from the sheet's XML (_Sheets.plain_cells): only the forms whose
 # value is certain, each as calamine gives it; any other cell in the table sends the table to
 # calamine. A cell's attributes: r, s and t only, double-quoted.
+_PLAIN_FINDS = 8  # named cells looked up one by one in a sheet before its cells are placed
+_CELL_AT_RE = re.compile(rb'<c r="([A-Z]{1,3})([1-9]\d*)"')
+_ANY_PLAIN_CELL_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})([1-9]\d*)"((?: (?:s="\d{1,6}"|t="[a-zA-Z]{1,9}"))*)\s*(?:/>|>(.*?)</c>)',
+    re.S)
+
+
 @lru_cache(maxsize=64)
 def _plain_cell_re(letters):
     """The cells of columns ``letters`` (the table's): the literal start keeps the regular
