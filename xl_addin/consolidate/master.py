@@ -11,6 +11,7 @@ import math
 import warnings
 from collections import Counter, defaultdict
 from copy import copy
+from functools import lru_cache
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -185,9 +186,8 @@ class Sheet:
             return c
         w = WriteOnlyCell(self.ws, c.value)
         w._style = copy(c._style)
-        w.alignment = Alignment(horizontal=al.horizontal if al else None,
-                                vertical=(al.vertical if al and al.vertical else "top"),
-                                wrap_text=True)
+        w.alignment = _wrap_alignment(al.horizontal if al else None,
+                                      al.vertical if al and al.vertical else "top")
         if c.data_type == "s":
             w.data_type = "s"
         return w
@@ -217,6 +217,12 @@ class Sheet:
         with warnings.catch_warnings():  # the columns are named above
             warnings.simplefilter("ignore", UserWarning)
             self.ws.add_table(t)
+
+
+@lru_cache(maxsize=64)
+def _wrap_alignment(horizontal, vertical):
+    """One wrapping Alignment per look (a thousand rows would make one each)."""
+    return Alignment(horizontal=horizontal, vertical=vertical, wrap_text=True)
 
 
 def write_master(path, result, campaign, folder, started):
