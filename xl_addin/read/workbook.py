@@ -575,8 +575,7 @@ class _Sheets:
         self.ref_sets = {}  # sheet -> set(refs)
         self.numfmts = None  # per cell style: how calamine gives a number (xl/styles.xml)
         self.date1904 = None
-        self.plain = {}  # sheet -> False (not plain) or the lookups of its named cells so far
-        self.positions = {}  # sheet -> {(letters, digits): offset of its cell tag}
+        self.plain = {}  # sheet -> False (not plain) or where its next named cell is looked for
 
     def bound(self, name):
         """Measure sheet ``name`` before anything reads it; False when it cannot be read
@@ -641,25 +640,23 @@ class _Sheets:
             state = self.plain[name] = self._plain_sheet(name)
         if state is False:
             return _UNSURE
-        self.plain[name] = state = state + 1
         key = (col_letter(c).encode("ascii"), str(r).encode("ascii"))
         if key not in self.ref_sets[name]:
             return None  # no such cell
-        xml = self.xml[name]
-        pos = self.positions.get(name)
-        if pos is None and state > _PLAIN_FINDS:  # many names here: place every cell once
-            pos = self.positions[name] = {
-                (m.group(1), m.group(2)): m.start()
-                for m in _CELL_AT_RE.finditer(xml)}
-        i = pos.get(key, -1) if pos is not None else \
-            xml.find(b'<c r="' + key[0] + key[1] + b'"')
+        # Forward from the cell found last (names are looked up in the XML's order), then
+        # from the start: the cell is there once (ref_sets), so one of the two finds it.
+        xml, tag = self.xml[name], b'<c r="' + key[0] + key[1] + b'"'
+        i = xml.find(tag, state)
+        if i < 0:
+            i = xml.find(tag, 0, state + len(tag))
         m = _ANY_PLAIN_CELL_RE.match(xml, i) if i >= 0 else None
         if m is None:
             return _UNSURE
+        self.plain[name] = m.end()
         return self._plain_value(m.group(3), m.group(4))
 
     def _plain_sheet(self, name):
-        """0 (no lookup yet) when a sheet's cells can be read from its XML, else False."""
+        """0 (where to look from) when a sheet's cells can be read from its XML, else False."""
         if not self.bound(name):  # a sheet too large raises here, as the grid's path would
             return False
         xml, refs = self.xml.get(name), self.refs.get(name)
@@ -800,7 +797,6 @@ class _Sheets:
         self.xml.clear()
         self.refs.clear()
         self.ref_sets.clear()
-        self.positions.clear()
 
 
 # How calamine gives a number by its cell style's number format (its ``builtin_format_by_id``
@@ -903,14 +899,23 @@ def _read(p, wb, sh, names, pr, expected, any_workbook=False):
         meta = {}
     tid = meta.get("template_id")
     kind = TEMPLATE_KINDS.get(tid, str(tid or ""))
-    values, locations, notes = {}, {}, []
+    values, locations, notes, where = {}, {}, [], {}
     for name, ref in names.items():
         parsed = parse_ref(ref)
         if parsed is None:
             if "#REF" in ref:
                 notes.append(f"名称 {name} 指向的单元格已被删除（#REF!）")
             continue
-        sheet, r1, c1, r2, c2 = parsed
+        where[name] = parsed
+    # Each sheet's cells in the order of its XML (a sheet read from its XML is then searched
+    # forward once), the sheets in the order the names first meet them (as before: the
+    # first sheet too large to read is the one a refusal names).
+    rank = {}
+    for sheet, *_ in where.values():
+        rank.setdefault(sheet, len(rank))
+    got = {}
+    for name, (sheet, r1, c1, r2, c2) in sorted(
+            where.items(), key=lambda item: (rank[item[1][0]], item[1][1], item[1][2])):
         v = None
         # A name over a merged range: the value sits in its top-left cell.
         for r in range(r1, min(r2, r1 + 20) + 1):
@@ -920,7 +925,9 @@ def _read(p, wb, sh, names, pr, expected, any_workbook=False):
                     break
             if v is not None:
                 break
-        values[name] = v
+        got[name] = v
+    for name, (sheet, r1, c1, _r2, _c2) in where.items():
+        values[name] = got[name]
         locations[name] = (sheet, f"{col_letter(c1)}{r1}")
     if callable(expected):
         expected = expected(kind)
@@ -1116,8 +1123,6 @@ def _parse_table_layout(xml):
 # The cells of a table read from the sheet's XML (_Sheets.plain_cells): only the forms whose
 # value is certain, each as calamine gives it; any other cell in the table sends the table to
 # calamine. A cell's attributes: r, s and t only, double-quoted.
-_PLAIN_FINDS = 8  # named cells looked up one by one in a sheet before its cells are placed
-_CELL_AT_RE = re.compile(rb'<c r="([A-Z]{1,3})([1-9]\d*)"')
 _ANY_PLAIN_CELL_RE = re.compile(
     rb'<c r="([A-Z]{1,3})([1-9]\d*)"((?: (?:s="\d{1,6}"|t="[a-zA-Z]{1,9}"))*)\s*(?:/>|>(.*?)</c>)',
     re.S)
