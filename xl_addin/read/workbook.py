@@ -12,6 +12,14 @@ just before calamine reads it (:class:`_Sheets`), so sheets that feed no field a
 decompressed; an application is never searched for a 附件3 table nor a 附件3 for the
 respondent list (``expected`` may depend on the kind).
 
+What calamine is asked for (issue 23): calamine builds a whole sheet (twice, for its
+merged cells) for each sheet or table it gives. A named cell and a table's rows are read
+from the XML the bound has just read when every cell involved is plain — a number in a
+built-in number or date format, an inline string, a formula's cached text, nothing —
+decoded exactly as calamine decodes it (tests/test_reader_plain.py); any other cell, and
+any sheet that is not plain (another encoding, markup that could hide a cell, a cell given
+twice), goes to calamine as before. The extent is measured first either way.
+
 Every failure is an :class:`~xl_addin.errors.InputFileError` subclass with a Chinese reason
 a person can act on; nothing else escapes.
 """
