@@ -51,7 +51,7 @@ def text_units(text, size=BODY_SIZE):
     return _text_units(str(text), size)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _text_units(text, size):
     # A master sizes each of its thousands of rows by its texts, most of them repeated
     # (statuses, recommenders, levels): each text is measured once.
