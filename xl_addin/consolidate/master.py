@@ -11,7 +11,7 @@ import math
 import warnings
 from collections import Counter, defaultdict
 from copy import copy
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -84,6 +84,8 @@ class Sheet:
     def __init__(self, wb, title, freeze="A2", align=None):
         self.align, self._styles = align, {}
         self.ws = wb.create_sheet(title)
+        if hasattr(self.ws, "_values_to_row"):  # openpyxl's write-only sheet (3.1)
+            self.ws._values_to_row = partial(_values_to_row, self.ws)
         self.ws.freeze_panes = freeze  # write-only: views are written before the rows
         self.rows = 0
         self.widths = []  # column widths, for row heights and the page (sheet.paper)
@@ -217,6 +219,27 @@ class Sheet:
         with warnings.catch_warnings():  # the columns are named above
             warnings.simplefilter("ignore", UserWarning)
             self.ws.add_table(t)
+
+
+def _values_to_row(ws, values, row_idx):
+    """openpyxl's ``WriteOnlyWorksheet._values_to_row``, taking a cell as it is: openpyxl
+    first tries a cell as a value, which raises (its message formats the cell's repr) —
+    for each of the master's tens of thousands of styled cells."""
+    cell = WriteOnlyCell(ws)
+    for col_idx, value in enumerate(values, 1):
+        if value is None:
+            continue
+        if isinstance(value, Cell):
+            cell = value
+        else:
+            cell.value = value
+        cell.column = col_idx
+        cell.row = row_idx
+        if cell.hyperlink is not None:
+            cell.hyperlink.ref = cell.coordinate
+        yield cell
+        if cell.has_style or cell.hyperlink:  # reset cell if style applied
+            cell = WriteOnlyCell(ws)
 
 
 @lru_cache(maxsize=64)
