@@ -10,6 +10,7 @@ take the plain path (so that this test fails if it silently never does).
 from __future__ import annotations
 
 import datetime
+import sys
 import zipfile
 
 import pytest
@@ -202,3 +203,20 @@ def test_markup_that_hides_a_cell_sends_the_sheet_to_calamine(tmp_path, before):
     assert _plain(p) == (fastread._UNSURE, None)
     assert _calamine(p)[0] == ""
     assert fastread.read_submission(p, names=["x"], any_workbook=True).values["x"] is None
+
+
+@pytest.mark.parametrize("ref, words", [
+    ("A4:C1048576", "有 1048572 行，超出 5000 行上限"),
+    ("A4:XFD100", "的范围过大（96 行 × 16384 列）"),
+])
+def test_a_table_declared_huge_is_refused_before_calamine_builds_it(tmp_path, monkeypatch, ref,
+                                                                     words):
+    """calamine builds a table's range as its part declares it: A4:XFD1048576 on a small
+    sheet asked for 137 GB and aborted the process. A cell it cannot read plainly (a shared
+    string) sends the table to calamine: the size is checked first."""
+    monkeypatch.setattr(sys.modules[__name__], "TABLE", TABLE.replace('ref="A4:C6"', f'ref="{ref}"'))
+    p = _write(tmp_path / "x.xlsx", '<c r="B5" t="s"><v>0</v></c>')
+    with pytest.raises(fastread.UnreadableWorkbook) as e:
+        fastread.read_submission(p, names=["x"], expected={"t": ("甲", "乙", "丙")},
+                                 any_workbook=True)
+    assert words in e.value.reason

@@ -990,6 +990,15 @@ class _Tables:
         if plain is not None:
             tables[tname] = plain
             return
+        size = _table_size(self.sh.z, self.where_part.get(tname, (None, None))[1])
+        if size is not None:  # calamine builds the table's range as declared: bound it first
+            n_rows, n_cols = size
+            if n_rows > MAX_TABLE_ROWS:
+                raise UnreadableWorkbook(p, f"表格 {tname} 有 {n_rows} 行，超出 "
+                                            f"{MAX_TABLE_ROWS} 行上限；请删除多余的行后重新提交")
+            if n_rows * n_cols > MAX_SHEET_CELLS:
+                raise UnreadableWorkbook(p, f"表格 {tname} 的范围过大（{n_rows} 行 × {n_cols} 列），"
+                                            "未读取；请删除多余的列后重新提交")
         try:
             t = self.wb.get_table_by_name(tname)
             rows = t.to_python()
@@ -1105,6 +1114,25 @@ def _table_layout(z, part):
     except Exception:  # noqa: BLE001 - calamine says what it says of it
         return None
     return _parse_table_layout(xml)
+
+
+def _table_size(z, part):
+    """(rows, columns) of the range calamine builds for a table part — its reference, less
+    the header rows as calamine counts them — or None when we cannot tell (calamine then
+    says what it says)."""
+    if not part:
+        return None
+    try:
+        root = DET.fromstring(z.read(part))
+        m = _TABLE_REF_RE.fullmatch(root.get("ref") or "")
+        header = int(root.get("headerRowCount", "1"))
+        totals = int(root.get("totalsRowCount", "0"))
+    except Exception:  # noqa: BLE001
+        return None
+    if not m:
+        return None
+    r1, r2 = int(m.group(2)) + header, int(m.group(4)) - (header if totals else 0)
+    return r2 - r1 + 1, col_index(m.group(3)) - col_index(m.group(1)) + 1
 
 
 @lru_cache(maxsize=256)
