@@ -11,6 +11,7 @@ import math
 import warnings
 from collections import Counter, defaultdict
 from copy import copy
+from functools import lru_cache, partial
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -83,6 +84,8 @@ class Sheet:
     def __init__(self, wb, title, freeze="A2", align=None):
         self.align, self._styles = align, {}
         self.ws = wb.create_sheet(title)
+        if hasattr(self.ws, "_values_to_row"):  # openpyxl's write-only sheet (3.1)
+            self.ws._values_to_row = partial(_values_to_row, self.ws)
         self.ws.freeze_panes = freeze  # write-only: views are written before the rows
         self.rows = 0
         self.widths = []  # column widths, for row heights and the page (sheet.paper)
@@ -185,9 +188,8 @@ class Sheet:
             return c
         w = WriteOnlyCell(self.ws, c.value)
         w._style = copy(c._style)
-        w.alignment = Alignment(horizontal=al.horizontal if al else None,
-                                vertical=(al.vertical if al and al.vertical else "top"),
-                                wrap_text=True)
+        w.alignment = _wrap_alignment(al.horizontal if al else None,
+                                      al.vertical if al and al.vertical else "top")
         if c.data_type == "s":
             w.data_type = "s"
         return w
@@ -217,6 +219,33 @@ class Sheet:
         with warnings.catch_warnings():  # the columns are named above
             warnings.simplefilter("ignore", UserWarning)
             self.ws.add_table(t)
+
+
+def _values_to_row(ws, values, row_idx):
+    """openpyxl's ``WriteOnlyWorksheet._values_to_row``, taking a cell as it is: openpyxl
+    first tries a cell as a value, which raises (its message formats the cell's repr) —
+    for each of the master's tens of thousands of styled cells."""
+    cell = WriteOnlyCell(ws)
+    for col_idx, value in enumerate(values, 1):
+        if value is None:
+            continue
+        if isinstance(value, Cell):
+            cell = value
+        else:
+            cell.value = value
+        cell.column = col_idx
+        cell.row = row_idx
+        if cell.hyperlink is not None:
+            cell.hyperlink.ref = cell.coordinate
+        yield cell
+        if cell.has_style or cell.hyperlink:  # reset cell if style applied
+            cell = WriteOnlyCell(ws)
+
+
+@lru_cache(maxsize=64)
+def _wrap_alignment(horizontal, vertical):
+    """One wrapping Alignment per look (a thousand rows would make one each)."""
+    return Alignment(horizontal=horizontal, vertical=vertical, wrap_text=True)
 
 
 def write_master(path, result, campaign, folder, started):

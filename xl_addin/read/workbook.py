@@ -12,12 +12,22 @@ just before calamine reads it (:class:`_Sheets`), so sheets that feed no field a
 decompressed; an application is never searched for a 附件3 table nor a 附件3 for the
 respondent list (``expected`` may depend on the kind).
 
+What calamine is asked for (issue 23): calamine builds a whole sheet (twice, for its
+merged cells) for each sheet or table it gives. A named cell and a table's rows are read
+from the XML the bound has just read when every cell involved is plain — a number in a
+built-in number or date format, an inline string, a formula's cached text, nothing —
+decoded exactly as calamine decodes it (tests/test_reader_plain.py); any other cell, and
+any sheet that is not plain (another encoding, markup that could hide a cell, a cell given
+twice), goes to calamine as before. The extent is measured first either way.
+
 Every failure is an :class:`~xl_addin.errors.InputFileError` subclass with a Chinese reason
 a person can act on; nothing else escapes.
 """
 
 from __future__ import annotations
 
+import datetime
+import math
 import operator
 import posixpath
 import re
@@ -570,6 +580,10 @@ class _Sheets:
         self.cache = {}
         self.xml = {}  # sheet -> its XML while the file is read (the cells below a table)
         self.refs = {}  # sheet -> every cell's reference, when each cell carries one
+        self.ref_sets = {}  # sheet -> set(refs)
+        self.numfmts = None  # per cell style: how calamine gives a number (xl/styles.xml)
+        self.date1904 = None
+        self.plain = {}  # sheet -> False (not plain) or where its next named cell is looked for
 
     def bound(self, name):
         """Measure sheet ``name`` before anything reads it; False when it cannot be read
@@ -614,11 +628,54 @@ class _Sheets:
         return sheet.to_python(skip_empty_area=False)
 
     def cell(self, name, r, c):
+        if name not in self.cache:
+            v = self._plain_cell(name, r, c)
+            if v is not _UNSURE:
+                return None if v == "" else v
         g = self.grid(name)
         if g is None or r > len(g) or c > len(g[r - 1]):
             return None
         v = g[r - 1][c - 1]
         return None if v == "" else v
+
+    def _plain_cell(self, name, r, c):
+        """Cell (r, c) of a sheet whose grid is not built, from its XML, as calamine gives it
+        (None for no value), or _UNSURE (then the grid is built): the defined names read
+        one cell each, and calamine builds — twice, for its merged cells — the whole sheet
+        for each sheet it gives (issue 23)."""
+        state = self.plain.get(name)
+        if state is None:
+            state = self.plain[name] = self._plain_sheet(name)
+        if state is False:
+            return _UNSURE
+        key = (col_letter(c).encode("ascii"), str(r).encode("ascii"))
+        if key not in self.ref_sets[name]:
+            return None  # no such cell
+        # Forward from the cell found last (names are looked up in the XML's order), then
+        # from the start: the cell is there once (ref_sets), so one of the two finds it.
+        xml, tag = self.xml[name], b'<c r="' + key[0] + key[1] + b'"'
+        i = xml.find(tag, state)
+        if i < 0:
+            i = xml.find(tag, 0, state + len(tag))
+        m = _ANY_PLAIN_CELL_RE.match(xml, i) if i >= 0 else None
+        if m is None:
+            return _UNSURE
+        self.plain[name] = m.end()
+        return self._plain_value(m.group(3), m.group(4))
+
+    def _plain_sheet(self, name):
+        """0 (where to look from) when a sheet's cells can be read from its XML, else False."""
+        if not self.bound(name):  # a sheet too large raises here, as the grid's path would
+            return False
+        xml, refs = self.xml.get(name), self.refs.get(name)
+        if xml is None or refs is None or not _utf8(xml):
+            return False
+        if not _markup_free(xml, len(xml)):
+            return False
+        here = self.ref_sets.get(name)
+        if here is None:
+            here = self.ref_sets[name] = set(refs)
+        return 0 if len(here) == len(refs) else False
 
     def blank_cells(self, name, row, c1, c2):
         """True when row ``row``, columns c1..c2 of a measured sheet are certainly blank, told
@@ -643,9 +700,174 @@ class _Sheets:
                 i = xml.find(tag, i + 1) if len(here) < len(refs) else -1
         return True
 
+    def plain_cells(self, name, r1, c1, r2, c2):
+        """Rows r1..r2, columns c1..c2 of a measured sheet from its XML, each value as
+        calamine gives it ("" for none), or None when any cell there is not plainly one of:
+        empty, a number in a General or text format, an inline string (``<is><t>``), a
+        formula's cached text — or when the XML is not plain (cells without references, a
+        cell given twice, another encoding)."""
+        xml, refs = self.xml.get(name), self.refs.get(name)
+        if xml is None or refs is None or not _utf8(xml):
+            return None
+        here = self.ref_sets.get(name)
+        if here is None:
+            here = self.ref_sets[name] = set(refs)
+        if len(here) != len(refs):
+            return None  # a cell given twice: which one calamine keeps is its business
+        letters = tuple(col_letter(c).encode("ascii") for c in range(c1, c2 + 1))
+        want = sum(1 for r in range(r1, r2 + 1) for lt in letters
+                   if (lt, str(r).encode("ascii")) in here)
+        # The rows' stretch of the XML: from the first row's tag to the next row's (the
+        # whole sheet when either is missing); every cell of the table must be found there.
+        start = xml.find(b'<row r="%d"' % r1) if want else -1
+        start = max(start, 0)
+        end = xml.find(b'<row r="%d"' % (r2 + 1), start)
+        end = len(xml) if end < 0 else end
+        if not _markup_free(xml, end):
+            return None
+        grid = [[""] * (c2 - c1 + 1) for _ in range(r2 - r1 + 1)]
+        column = {lt: j for j, lt in enumerate(letters)}
+        found = 0
+        for lt, row, attrs, body in _plain_cell_re(letters).findall(xml, start, end):
+            r = int(row)
+            if r1 <= r <= r2:
+                found += 1
+                if body:  # <c …/> and <c …></c> hold no value
+                    v = self._plain_value(attrs, body)
+                    if v is _UNSURE:
+                        return None
+                    grid[r - r1][column[lt]] = "" if v is None else v
+        return grid if found == want else None
+
+    def _plain_value(self, attrs, body):
+        """The value calamine gives a cell of these attributes and body: None for none (its
+        Empty), "" for an empty text, or _UNSURE."""
+        if not body:
+            return None  # <c …/> or <c …></c>
+        t, style = _cell_attrs(attrs)
+        if t == b"inlineStr":
+            m = _INLINE_BODY_RE.fullmatch(body)
+            if not m:
+                return _UNSURE
+            text = _xml_text(m.group(2))
+            if text is _UNSURE or (not m.group(1) and text != text.strip(" \t\n")):
+                return _UNSURE  # calamine trims an unpreserved text (its versions differ)
+            return text
+        if t == b"str":
+            m = _STR_BODY_RE.fullmatch(body)
+            if not m:
+                return _UNSURE
+            if m.group(1) is not None:
+                return _xml_text(m.group(1))
+            return "" if m.group(2) else None
+        if t is not None and t != b"n":
+            return _UNSURE  # shared strings, booleans, errors, ISO dates: calamine's (and
+            # an attribute given twice)
+        m = _NUMBER_BODY_RE.fullmatch(body)
+        if not m:
+            return _UNSURE
+        if not m.group(1):
+            return None  # a formula never calculated, an empty <v>
+        v = float(m.group(1))
+        if not math.isfinite(v) or (v == 0 and m.group(1).strip(b"-0.").split(b"e")[0]
+                                    .split(b"E")[0]):
+            return _UNSURE  # past a double's range: calamine's own parser decides
+        kind = _NUMBER if style is None else self._format(style)
+        if kind is _NUMBER:
+            return v
+        if kind is _DATE and v.is_integer() and 61 <= v <= 2958465 and not self._1904():
+            # calamine: a whole serial in a date format is a date from 1899-12-30
+            return _EXCEL_EPOCH + datetime.timedelta(days=int(v))
+        return _UNSURE  # a time, a serial before March 1900, a 1904 workbook, an unknown
+        # format: calamine's
+
+    def _format(self, style):
+        """:data:`_NUMBER`, :data:`_DATE` or None: how calamine gives a number in cell style
+        ``style`` (xl/styles.xml)."""
+        if self.numfmts is None:
+            try:
+                xml = self.z.read("xl/styles.xml") if "xl/styles.xml" in self.sizes else b""
+            except Exception:  # noqa: BLE001 - no styles we can read: no style is certain
+                xml = b""
+            self.numfmts = _number_formats(xml)
+        return self.numfmts[style] if style < len(self.numfmts) else None
+
+    def _1904(self):
+        """The workbook may count dates from 1904 (or we cannot tell)."""
+        if self.date1904 is None:
+            try:
+                self.date1904 = b"date1904" in self.z.read("xl/workbook.xml")
+            except Exception:  # noqa: BLE001
+                self.date1904 = True
+        return self.date1904
+
     def release(self):
         self.xml.clear()
         self.refs.clear()
+        self.ref_sets.clear()
+
+
+# How calamine gives a number by its cell style's number format (its ``builtin_format_by_id``
+# and custom format detection), where certain: built-in ids it takes as numbers (General,
+# 0, 0.00, #,##0, …, percentages, scientific, fractions, accounting, ##0.0E+0, text) or as
+# dates (14–22), and custom formats that start with a date letter (yyyy-mm-dd, …: calamine
+# decides at that first letter). Anything else is left to calamine.
+_NUMBER, _DATE = "number", "date"
+_BUILTIN_FORMATS = {**{str(i).encode(): _NUMBER for i in (*range(0, 14), *range(37, 45), 48, 49)},
+                    **{str(i).encode(): _DATE for i in range(14, 23)}}
+_CELL_XFS_RE = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
+_XF_RE = re.compile(rb"<xf\b([^>]*)>")
+_NUMFMT_ID_RE = re.compile(rb'\bnumFmtId="([^"]*)"')
+_CUSTOM_FMT_RE = re.compile(rb'<numFmt\b([^>]*)>')
+_FORMAT_CODE_RE = re.compile(rb'\bformatCode="([^"]*)"')
+
+
+@lru_cache(maxsize=64)
+def _number_formats(styles_xml):
+    """For each cell style (``cellXfs``, in order): :data:`_NUMBER`, :data:`_DATE` or None
+    (not certain) — how calamine gives a number in that style."""
+    m = _CELL_XFS_RE.search(styles_xml)
+    if not m or styles_xml.count(b"<cellXfs") != 1:
+        return ()
+    custom = {}
+    for attrs in _CUSTOM_FMT_RE.findall(styles_xml):
+        i, code = _NUMFMT_ID_RE.search(attrs), _FORMAT_CODE_RE.search(attrs)
+        if i:
+            custom[i.group(1)] = code.group(1) if code else None
+    out = []
+    for attrs in _XF_RE.findall(m.group(1)):
+        f = _NUMFMT_ID_RE.search(attrs)
+        if f is None or attrs.count(b"numFmtId=") != 1:
+            out.append(None)
+        elif f.group(1) in custom:
+            code = custom[f.group(1)]
+            out.append(_DATE if code and code[:1] in b"yYdD" else None)
+        else:
+            out.append(_BUILTIN_FORMATS.get(f.group(1)))
+    return tuple(out)
+
+
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+_MARKUP_RE = re.compile(rb"<[!?]")
+_DECLARATION_RE = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s[^<>]*\?>")
+
+
+def _markup_free(xml, end):
+    """Every ``<c`` before ``end`` is a cell tag: no comment, CDATA section or document type
+    (``<!``), no processing instruction (``<?``) but the XML declaration."""
+    decl = _DECLARATION_RE.match(xml)
+    return _MARKUP_RE.search(xml, decl.end() if decl else 0, end) is None
+
+
+def _utf8(xml):
+    """The part is UTF-8 (the reference scan and the plain cells read its bytes as such)."""
+    head = xml[:200]
+    if b"\x00" in head:
+        return False
+    m = re.search(rb"""encoding=["']([^"']*)["']""", head)
+    return m is None or m.group(1).lower() in (b"utf-8", b"utf8")
 
 
 _EMPTY_CELL_RE = re.compile(
@@ -685,14 +907,23 @@ def _read(p, wb, sh, names, pr, expected, any_workbook=False):
         meta = {}
     tid = meta.get("template_id")
     kind = TEMPLATE_KINDS.get(tid, str(tid or ""))
-    values, locations, notes = {}, {}, []
+    values, locations, notes, where = {}, {}, [], {}
     for name, ref in names.items():
         parsed = parse_ref(ref)
         if parsed is None:
             if "#REF" in ref:
                 notes.append(f"名称 {name} 指向的单元格已被删除（#REF!）")
             continue
-        sheet, r1, c1, r2, c2 = parsed
+        where[name] = parsed
+    # Each sheet's cells in the order of its XML (a sheet read from its XML is then searched
+    # forward once), the sheets in the order the names first meet them (as before: the
+    # first sheet too large to read is the one a refusal names).
+    rank = {}
+    for sheet, *_ in where.values():
+        rank.setdefault(sheet, len(rank))
+    got = {}
+    for name, (sheet, r1, c1, r2, c2) in sorted(
+            where.items(), key=lambda item: (rank[item[1][0]], item[1][1], item[1][2])):
         v = None
         # A name over a merged range: the value sits in its top-left cell.
         for r in range(r1, min(r2, r1 + 20) + 1):
@@ -702,7 +933,9 @@ def _read(p, wb, sh, names, pr, expected, any_workbook=False):
                     break
             if v is not None:
                 break
-        values[name] = v
+        got[name] = v
+    for name, (sheet, r1, c1, _r2, _c2) in where.items():
+        values[name] = got[name]
         locations[name] = (sheet, f"{col_letter(c1)}{r1}")
     if callable(expected):
         expected = expected(kind)
@@ -735,6 +968,7 @@ class _Tables:
         self.p, self.wb, self.sh = p, wb, sh
         self.names = _table_names(wb)
         self.where = None  # table name -> sheet, from the parts (before calamine reads any)
+        self.where_part = None  # table name -> (sheet, its table part)
 
     def read_all(self, tables, notes):
         for tname in self.names:
@@ -745,12 +979,26 @@ class _Tables:
         if tname not in self.names or tname in tables:
             return
         if self.where is None:
-            self.where = _table_sheets(self.sh.z, self.sh.parts)
+            self.where_part = _table_parts(self.sh.z, self.sh.parts)
+            self.where = {t: sheet for t, (sheet, _part) in self.where_part.items()}
         sheet = self.where.get(tname)
         if sheet is None or not self.sh.bound(sheet):
             notes.append(f"表格 {tname} 无法读取")  # calamine places it where we cannot measure
             return
         p = self.p
+        plain = self._plain(tname, sheet)
+        if plain is not None:
+            tables[tname] = plain
+            return
+        size = _table_size(self.sh.z, self.where_part.get(tname, (None, None))[1])
+        if size is not None:  # calamine builds the table's range as declared: bound it first
+            n_rows, n_cols = size
+            if n_rows > MAX_TABLE_ROWS:
+                raise UnreadableWorkbook(p, f"表格 {tname} 有 {n_rows} 行，超出 "
+                                            f"{MAX_TABLE_ROWS} 行上限；请删除多余的行后重新提交")
+            if n_rows * n_cols > MAX_SHEET_CELLS:
+                raise UnreadableWorkbook(p, f"表格 {tname} 的范围过大（{n_rows} 行 × {n_cols} 列），"
+                                            "未读取；请删除多余的列后重新提交")
         try:
             t = self.wb.get_table_by_name(tname)
             rows = t.to_python()
@@ -766,6 +1014,35 @@ class _Tables:
             notes.append(f"表格 {tname} 无法读取")
 
 
+    def _plain(self, tname, sheet):
+        """The table read without calamine, as calamine reads it, or None (then calamine
+        reads it). calamine builds the table's whole sheet for each table it gives (the
+        被访者名单 sheet is 1 MB of formulas below 100 rows: 7 ms a file, a third of
+        consolidation's time, issue 23). The rows come from the sheet's grid when the names
+        already built it, else from the sheet's XML, which the bound has just read — when
+        every cell of the table is one we decode exactly as calamine does
+        (:meth:`_Sheets.plain_cells`)."""
+        layout = _table_layout(self.sh.z, self.where_part.get(tname, (None, None))[1])
+        if layout is None or layout[0] != tname:
+            return None  # calamine finds a table by its display name only
+        _name, (r1, c1, r2, c2), columns = layout
+        if (r2 - r1 + 1) > MAX_TABLE_ROWS or (r2 - r1 + 1) * (c2 - c1 + 1) > _PLAIN_CELLS:
+            return None  # calamine's own path (and its limits' message)
+        grid = self.sh.cache.get(sheet)
+        if grid is not None:
+            rows = [[(row[c - 1] if c <= len(row) else "") for c in range(c1, c2 + 1)]
+                    for row in (grid[r - 1] if r <= len(grid) else () for r in range(r1, r2 + 1))]
+        else:
+            rows = self.sh.plain_cells(sheet, r1, c1, r2, c2)
+            if rows is None:
+                return None
+        return Table(tname, sheet, list(columns),
+                     [[None if v == "" else v for v in r] for r in rows], r1, c1)
+
+
+_PLAIN_CELLS = 200_000  # cells of a table read without calamine (ours: 300; 附件3: ≈ 2 000)
+
+
 def _table_names(wb):
     try:
         return list(wb.table_names)
@@ -775,6 +1052,12 @@ def _table_names(wb):
 
 def _table_sheets(z, parts):
     """Table name (and display name) -> the sheet whose relationships hold its part."""
+    return {t: sheet for t, (sheet, _part) in _table_parts(z, parts).items()}
+
+
+def _table_parts(z, parts):
+    """Table name (and display name) -> (the sheet whose relationships hold its part, the
+    part)."""
     present = set(z.namelist())
     out = {}
     for sheet, part in parts.items():
@@ -798,7 +1081,7 @@ def _table_sheets(z, parts):
             except Exception:  # noqa: BLE001
                 continue
             for tname in ids:
-                out.setdefault(tname, sheet)
+                out.setdefault(tname, (sheet, tpath))
     return out
 
 
@@ -814,6 +1097,132 @@ def _table_targets(rels_xml):
 def _table_ids(table_xml):
     root = DET.fromstring(table_xml)
     return tuple(n for n in (root.get("name"), root.get("displayName")) if n)
+
+
+_TABLE_REF_RE = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6}):([A-Z]{1,3})([1-9]\d{0,6})")
+
+
+def _table_layout(z, part):
+    """(display name, (first data row, first column, last row, last column), column names)
+    of a table part as calamine reads it, or None when it is not as plain as ours: one
+    header row, no totals row, a two-corner reference, names without raw whitespace (the
+    XML parsers differ there)."""
+    if not part:
+        return None
+    try:
+        xml = z.read(part)
+    except Exception:  # noqa: BLE001 - calamine says what it says of it
+        return None
+    return _parse_table_layout(xml)
+
+
+def _table_size(z, part):
+    """(rows, columns) of the range calamine builds for a table part — its reference, less
+    the header rows as calamine counts them — or None when we cannot tell (calamine then
+    says what it says)."""
+    if not part:
+        return None
+    try:
+        root = DET.fromstring(z.read(part))
+        m = _TABLE_REF_RE.fullmatch(root.get("ref") or "")
+        header = int(root.get("headerRowCount", "1"))
+        totals = int(root.get("totalsRowCount", "0"))
+    except Exception:  # noqa: BLE001
+        return None
+    if not m:
+        return None
+    r1, r2 = int(m.group(2)) + header, int(m.group(4)) - (header if totals else 0)
+    return r2 - r1 + 1, col_index(m.group(3)) - col_index(m.group(1)) + 1
+
+
+@lru_cache(maxsize=256)
+def _parse_table_layout(xml):
+    try:
+        root = DET.fromstring(xml)
+    except Exception:  # noqa: BLE001
+        return None
+    if root.tag != f"{{{NS['m']}}}table" or root.get("headerRowCount", "1") != "1" \
+            or root.get("totalsRowCount", "0") != "0" or re.search(rb"=\s*\"[^\"]*[\t\n\r]", xml):
+        return None
+    m = _TABLE_REF_RE.fullmatch(root.get("ref") or "")
+    if not m:
+        return None
+    r1, c1 = int(m.group(2)) + 1, col_index(m.group(1))  # the data rows, below the header
+    r2, c2 = int(m.group(4)), col_index(m.group(3))
+    if r1 > r2 or c1 > c2:
+        return None
+    columns = tuple(el.get("name") for el in root.iter()
+                    if el.tag.rpartition("}")[2] == "tableColumn" and el.get("name") is not None)
+    return root.get("displayName") or "", (r1, c1, r2, c2), columns
+
+
+# The cells of a table read from the sheet's XML (_Sheets.plain_cells): only the forms whose
+# value is certain, each as calamine gives it; any other cell in the table sends the table to
+# calamine. A cell's attributes: r, s and t only, double-quoted.
+_ANY_PLAIN_CELL_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})([1-9]\d*)"((?: (?:s="\d{1,6}"|t="[a-zA-Z]{1,9}"))*)\s*(?:/>|>(.*?)</c>)',
+    re.S)
+
+
+@lru_cache(maxsize=64)
+def _plain_cell_re(letters):
+    """The cells of columns ``letters`` (the table's): the literal start keeps the regular
+    expression engine on its fast prefix search past every other cell."""
+    cols = b"|".join(letters)
+    return re.compile(rb'<c r="(' + cols + rb')([1-9]\d*)"((?: (?:s="\d{1,6}"|t="[a-zA-Z]{1,9}"))*)'
+                      rb'\s*(?:/>|>(.*?)</c>)', re.S)
+
+
+_T_ATTR_RE = re.compile(rb't="([a-zA-Z]+)"')
+_S_ATTR_RE = re.compile(rb's="(\d+)"')
+_FORMULA = rb'(?:<f>[^<]*</f>|<f(?: [a-zA-Z]+="[^"<>]*")+>[^<]*</f>|<f(?: [a-zA-Z]+="[^"<>]*")*/>)?'
+_NUMBER_BODY_RE = re.compile(_FORMULA + rb'(?:<v>(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)</v>|(<v></v>|<v/>)?)')
+_STR_BODY_RE = re.compile(_FORMULA + rb'(?:<v>([^<]*)</v>|(<v/>)?)')
+_INLINE_BODY_RE = re.compile(rb'<is><t( xml:space="preserve")?>([^<]*)</t></is>')
+_ENTITY_RE = re.compile(rb"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
+_ENTITIES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
+_RAW_CONTROL_RE = re.compile(rb"[\x00-\x08\x0b-\x1f]")
+_UNSURE = object()
+
+
+@lru_cache(maxsize=1024)
+def _cell_attrs(attrs):
+    """(t or None, s as a number or None) of a plain cell's attributes; t is _UNSURE when an
+    attribute is given twice."""
+    if attrs.count(b" t=") > 1 or attrs.count(b" s=") > 1:
+        return _UNSURE, None
+    t, s = _T_ATTR_RE.search(attrs), _S_ATTR_RE.search(attrs)
+    return (t.group(1) if t else None), (int(s.group(1)) if s else None)
+
+
+def _entity(m):
+    if m.group(1):
+        return _ENTITIES[m.group(1)].encode()
+    n = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
+    if (n < 0x20 and n not in (9, 10)) or 0xD800 <= n <= 0xDFFF or n in (0xFFFE, 0xFFFF) \
+            or n > 0x10FFFF:
+        raise ValueError  # a control character: calamine's own reading decides
+    return chr(n).encode("utf-8")
+
+
+def _xml_text(raw):
+    """Text of an element as calamine decodes it, or _UNSURE (an unknown entity, a control
+    character or a carriage return, raw or written as an entity (XML reads a raw one as a
+    line feed), an ``_xHHHH_`` escape, invalid UTF-8)."""
+    if _RAW_CONTROL_RE.search(raw):
+        return _UNSURE
+    if b"&" in raw:
+        if raw.count(b"&") != len(_ENTITY_RE.findall(raw)):
+            return _UNSURE  # an entity XML does not define (calamine refuses or keeps it)
+        try:
+            raw = _ENTITY_RE.sub(_entity, raw)
+        except ValueError:
+            return _UNSURE
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _UNSURE
+    return _UNSURE if "_x" in text else text
 
 
 # ---------------------------------------------------------------------- lost tables

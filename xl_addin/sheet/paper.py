@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
+from functools import lru_cache
+from itertools import repeat
 
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
@@ -37,6 +39,7 @@ SLACK = 1.08  # line breaks at punctuation and between Latin words leave room un
 ORG = "上海市质量协会"
 
 
+@lru_cache(maxsize=8192)
 def char_units(ch, size=BODY_SIZE):
     """Width of one character in column units at ``size`` points."""
     wide = unicodedata.east_asian_width(ch) in "WFA" and ord(ch) > 0x2000
@@ -45,7 +48,14 @@ def char_units(ch, size=BODY_SIZE):
 
 def text_units(text, size=BODY_SIZE):
     """Width of a one-line text in column units at ``size`` points."""
-    return sum(char_units(ch, size) for ch in str(text))
+    return _text_units(str(text), size)
+
+
+@lru_cache(maxsize=4096)
+def _text_units(text, size):
+    # A master sizes each of its thousands of rows by its texts, most of them repeated
+    # (statuses, recommenders, levels): each text is measured once.
+    return sum(map(char_units, text, repeat(size, len(text))))
 
 
 def lines_needed(text, width, size=BODY_SIZE):
