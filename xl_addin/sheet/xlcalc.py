@@ -316,7 +316,10 @@ _RELTEXT = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|(?<![\w.$])(\$?)([A-Z
 
 @functools.lru_cache(maxsize=200_000)
 def relative_key(body, row, col):
-    """``body`` with relative references as offsets from (row, col) (strings untouched)."""
+    """``body`` with relative references as offsets from (row, col) (strings untouched).
+
+    Kept per process: the filled copies of one template, and the lint, ask for the same
+    (formula, row, col) again."""
     def sub(m):
         if m.group(2) is None:
             return m.group(0)
@@ -1293,7 +1296,6 @@ class Context:
 
 _PENDING = object()
 _COMPILED = {}  # relative formula text -> closure, shared by every Book of the process
-_KEYS = {}  # (formula, row, col) -> relative text: the filled copies of one template
 
 
 class Book:
@@ -1317,14 +1319,7 @@ class Book:
 
     def compile(self, body, row=None, col=None):
         """The closure of a formula body (shared by formulas that differ only by row/col)."""
-        if row is None:
-            key = body
-        else:
-            key = _KEYS.get((body, row, col))
-            if key is None:
-                if len(_KEYS) > 200_000:
-                    _KEYS.clear()
-                key = _KEYS[(body, row, col)] = relative_key(body, row, col)
+        key = body if row is None else relative_key(body, row, col)  # kept per process
         node = self._compiled.get(key)
         if node is None:
             node = compile_formula(parse(body), None if row is None else (row, col))
