@@ -81,8 +81,8 @@ for p in sorted(Path(sys.argv[1]).rglob("*.xlsx")):
         sheets, names = fr._workbook_parts(z, p)
         need = {fr.META_SHEET}
         need |= {fr.parse_ref(v)[0] for k, v in names.items() if k in wanted and fr.parse_ref(v)}
-        tables = fr._table_sheets(z, {n: part for n, _s, part in sheets})
-        need |= {tables[t] for t in (V.RESPONDENT_TABLE, V.RECOMMENDATION_TABLE) if t in tables}
+        tables = fr._table_parts(z, {n: part for n, _s, part in sheets})
+        need |= {tables[t][0] for t in (V.RESPONDENT_TABLE, V.RECOMMENDATION_TABLE) if t in tables}
     plan.append((str(p), [n for n, _s, _p in sheets if n in need]))
 plan_cpu = time.process_time() - t0
 cells = sheets_read = 0

@@ -1050,11 +1050,6 @@ def _table_names(wb):
         return []
 
 
-def _table_sheets(z, parts):
-    """Table name (and display name) -> the sheet whose relationships hold its part."""
-    return {t: sheet for t, (sheet, _part) in _table_parts(z, parts).items()}
-
-
 def _table_parts(z, parts):
     """Table name (and display name) -> (the sheet whose relationships hold its part, the
     part)."""
